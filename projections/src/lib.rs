@@ -1,0 +1,2 @@
+//! Projections: turn the ordered event history into read models.
+pub mod filter;
