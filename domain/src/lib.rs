@@ -1,1 +1,5 @@
-
+//! The pure domain of annals: aggregates, commands, events and domain errors.
+//!
+//! Nothing here does IO. Time comes in through commands (`at` fields) so that every rule
+//! can be tested given/when/then without a clock.
+pub mod identity;

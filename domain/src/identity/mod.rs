@@ -1,0 +1,11 @@
+//! One identity store for the three API surfaces.
+pub mod email_claim;
+pub mod user;
+
+pub use email_claim::{EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent};
+pub use user::{User, UserCommand, UserError, UserEvent};
+
+/// Normalises an email address for uniqueness: trimmed and lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}

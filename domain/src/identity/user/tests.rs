@@ -1,0 +1,238 @@
+//! Given/when/then for the user aggregate.
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use cqrs_es::test::TestFramework;
+
+use super::*;
+
+type UserTest = TestFramework<User>;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+}
+
+fn registered() -> UserEvent {
+    UserEvent::UserRegistered {
+        user_id: "u1".into(),
+        email: "ada@example.com".into(),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        password_hash: "$argon2id$hash".into(),
+        role: "user".into(),
+        at: t0(),
+    }
+}
+
+fn register_command() -> UserCommand {
+    UserCommand::Register {
+        user_id: "u1".into(),
+        email: "ada@example.com".into(),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        password_hash: "$argon2id$hash".into(),
+        role: "user".into(),
+        at: t0(),
+    }
+}
+
+fn failed(at: DateTime<Utc>, recent_failures: u32) -> UserEvent {
+    UserEvent::LoginFailed {
+        at,
+        recent_failures,
+    }
+}
+
+#[test]
+fn registering_a_new_user_records_it() {
+    UserTest::with(())
+        .given_no_previous_events()
+        .when(register_command())
+        .then_expect_events(vec![registered()]);
+}
+
+#[test]
+fn registering_twice_is_refused() {
+    UserTest::with(())
+        .given(vec![registered()])
+        .when(register_command())
+        .then_expect_error(UserError::AlreadyRegistered);
+}
+
+#[test]
+fn an_overlong_name_is_refused_naming_the_field() {
+    let UserCommand::Register {
+        user_id,
+        email,
+        last_name,
+        password_hash,
+        role,
+        at,
+        ..
+    } = register_command()
+    else {
+        unreachable!()
+    };
+    UserTest::with(())
+        .given_no_previous_events()
+        .when(UserCommand::Register {
+            user_id,
+            email,
+            first_name: "x".repeat(101),
+            last_name,
+            password_hash,
+            role,
+            at,
+        })
+        .then_expect_error_message("firstName: must be at most 100 characters");
+}
+
+#[test]
+fn a_good_password_logs_in() {
+    UserTest::with(())
+        .given(vec![registered()])
+        .when(UserCommand::RecordLoginAttempt {
+            password_ok: true,
+            at: t0(),
+        })
+        .then_expect_events(vec![UserEvent::UserLoggedIn { at: t0() }]);
+}
+
+#[test]
+fn a_login_for_an_unregistered_user_is_refused() {
+    UserTest::with(())
+        .given_no_previous_events()
+        .when(UserCommand::RecordLoginAttempt {
+            password_ok: true,
+            at: t0(),
+        })
+        .then_expect_error(UserError::NotRegistered);
+}
+
+#[test]
+fn a_wrong_password_counts_a_failure() {
+    UserTest::with(())
+        .given(vec![registered(), failed(t0(), 1)])
+        .when(UserCommand::RecordLoginAttempt {
+            password_ok: false,
+            at: t0() + Duration::seconds(1),
+        })
+        .then_expect_events(vec![failed(t0() + Duration::seconds(1), 2)]);
+}
+
+#[test]
+fn the_fifth_failure_within_a_minute_locks_the_account() {
+    let at = t0() + Duration::seconds(40);
+    UserTest::with(())
+        .given(vec![
+            registered(),
+            failed(t0(), 1),
+            failed(t0() + Duration::seconds(10), 2),
+            failed(t0() + Duration::seconds(20), 3),
+            failed(t0() + Duration::seconds(30), 4),
+        ])
+        .when(UserCommand::RecordLoginAttempt {
+            password_ok: false,
+            at,
+        })
+        .then_expect_events(vec![
+            failed(at, 5),
+            UserEvent::AccountLocked {
+                at,
+                until: at + Duration::seconds(LOCKOUT_DURATION_SECS),
+            },
+        ]);
+}
+
+#[test]
+fn failures_older_than_the_window_do_not_count() {
+    let at = t0() + Duration::seconds(LOCKOUT_WINDOW_SECS + 30);
+    UserTest::with(())
+        .given(vec![
+            registered(),
+            failed(t0(), 1),
+            failed(t0() + Duration::seconds(10), 2),
+            failed(t0() + Duration::seconds(20), 3),
+            failed(t0() + Duration::seconds(40), 4),
+        ])
+        .when(UserCommand::RecordLoginAttempt {
+            password_ok: false,
+            at,
+        })
+        // only the failure at +40 s is still inside the window
+        .then_expect_events(vec![failed(at, 2)]);
+}
+
+#[test]
+fn a_locked_account_refuses_even_the_right_password() {
+    let until = t0() + Duration::seconds(LOCKOUT_DURATION_SECS);
+    UserTest::with(())
+        .given(vec![
+            registered(),
+            UserEvent::AccountLocked { at: t0(), until },
+        ])
+        .when(UserCommand::RecordLoginAttempt {
+            password_ok: true,
+            at: t0() + Duration::seconds(5),
+        })
+        .then_expect_error(UserError::Locked { until });
+}
+
+#[test]
+fn the_lock_expires() {
+    let until = t0() + Duration::seconds(LOCKOUT_DURATION_SECS);
+    UserTest::with(())
+        .given(vec![
+            registered(),
+            UserEvent::AccountLocked { at: t0(), until },
+        ])
+        .when(UserCommand::RecordLoginAttempt {
+            password_ok: true,
+            at: until,
+        })
+        .then_expect_events(vec![UserEvent::UserLoggedIn { at: until }]);
+}
+
+#[test]
+fn a_success_resets_the_failure_count() {
+    let at = t0() + Duration::seconds(5);
+    UserTest::with(())
+        .given(vec![
+            registered(),
+            failed(t0(), 1),
+            failed(t0(), 2),
+            failed(t0(), 3),
+            UserEvent::UserLoggedIn { at: t0() },
+        ])
+        .when(UserCommand::RecordLoginAttempt {
+            password_ok: false,
+            at,
+        })
+        .then_expect_events(vec![failed(at, 1)]);
+}
+
+#[test]
+fn verifying_the_email_records_it_once() {
+    UserTest::with(())
+        .given(vec![registered()])
+        .when(UserCommand::VerifyEmail { at: t0() })
+        .then_expect_events(vec![UserEvent::EmailVerified { at: t0() }]);
+    UserTest::with(())
+        .given(vec![registered(), UserEvent::EmailVerified { at: t0() }])
+        .when(UserCommand::VerifyEmail { at: t0() })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn updating_the_profile_keeps_omitted_names() {
+    UserTest::with(())
+        .given(vec![registered()])
+        .when(UserCommand::UpdateProfile {
+            first_name: None,
+            last_name: Some("Byron".into()),
+            at: t0(),
+        })
+        .then_expect_events(vec![UserEvent::ProfileUpdated {
+            first_name: "Ada".into(),
+            last_name: "Byron".into(),
+            at: t0(),
+        }]);
+}
