@@ -1,2 +1,30 @@
 //! Projections: turn the ordered event history into read models.
+//!
+//! This crate knows the interfaces of the event log ([`EventReader`]), the bus ([`EventBus`])
+//! and the view store ([`ViewStore`]), never their implementations, and nothing about HTTP.
+mod bus;
+mod envelope;
 pub mod filter;
+pub mod identity;
+mod log;
+mod position;
+mod progress;
+mod projection;
+mod store;
+mod worker;
+
+use std::sync::Arc;
+
+pub use bus::{BusError, Delivery, EventBus, Subscription};
+pub use envelope::{Envelope, SOURCE, StoredEvent, chain, redact};
+pub use log::{EventReader, LogError};
+pub use position::{Position, PositionParseError};
+pub use progress::ProgressBoard;
+pub use projection::{Projection, ProjectionError};
+pub use store::{CommitError, Page, StoreError, ViewOp, ViewStore};
+pub use worker::{BATCH, IDLE, Worker, WorkerError, consumer_name, rebuild};
+
+/// Every projection annals runs.
+pub fn all() -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(identity::UserProfiles)]
+}

@@ -12,6 +12,8 @@ pub enum UserEvent {
         email: String,
         first_name: String,
         last_name: String,
+        /// Absent in published envelopes (redacted), present in the event log.
+        #[serde(default)]
         password_hash: String,
         role: String,
         at: DateTime<Utc>,

@@ -1,0 +1,179 @@
+//! Events as stored in the log and as published on the bus.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::Position;
+
+/// A row of the event log, with its place in the global order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub position: Position,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    /// cqrs-es payload: externally tagged, `{"<event_type>": {..fields..}}`.
+    pub payload: Value,
+    pub metadata: HashMap<String, String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The published form of an event: CloudEvents 1.0, structured JSON mode, with annals
+/// extension attributes. `data` holds the event's fields with secrets removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub specversion: String,
+    /// `<aggregate_type>/<aggregate_id>/<sequence>`, also the `Nats-Msg-Id`.
+    pub id: String,
+    /// `annals.<aggregate_type>.<event_type>`
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub source: String,
+    /// `<aggregate_type>/<aggregate_id>`
+    pub subject: String,
+    pub time: DateTime<Utc>,
+    pub datacontenttype: String,
+    pub data: Value,
+    pub aggregatetype: String,
+    pub aggregateid: String,
+    pub sequence: i64,
+    pub eventname: String,
+    pub eventversion: String,
+    /// Place in the global order, `<tx>.<gid>`.
+    pub position: Position,
+    /// Position of the event published just before this one: a consumer whose checkpoint
+    /// differs has missed something and repairs from the log.
+    pub prevposition: Position,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requestid: Option<String>,
+}
+
+pub const SOURCE: &str = "annals";
+
+impl Envelope {
+    pub fn from_stored(event: &StoredEvent, prev: Position) -> Self {
+        let fields = match &event.payload {
+            Value::Object(map) if map.len() == 1 => {
+                map.values().next().cloned().unwrap_or(Value::Null)
+            }
+            other => other.clone(),
+        };
+        Envelope {
+            specversion: "1.0".into(),
+            id: format!(
+                "{}/{}/{}",
+                event.aggregate_type, event.aggregate_id, event.sequence
+            ),
+            event_type: format!("annals.{}.{}", event.aggregate_type, event.event_type),
+            source: SOURCE.into(),
+            subject: format!("{}/{}", event.aggregate_type, event.aggregate_id),
+            time: event.recorded_at,
+            datacontenttype: "application/json".into(),
+            data: redact(fields),
+            aggregatetype: event.aggregate_type.clone(),
+            aggregateid: event.aggregate_id.clone(),
+            sequence: event.sequence,
+            eventname: event.event_type.clone(),
+            eventversion: event.event_version.clone(),
+            position: event.position,
+            prevposition: prev,
+            actor: event.metadata.get("actor").cloned(),
+            requestid: event.metadata.get("request_id").cloned(),
+        }
+    }
+
+    /// The event in the cqrs-es tagged form, ready to deserialize into a domain event enum.
+    pub fn tagged_payload(&self) -> Value {
+        let mut map = serde_json::Map::new();
+        map.insert(self.eventname.clone(), self.data.clone());
+        Value::Object(map)
+    }
+
+    /// Deserializes the payload into a domain event type.
+    pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, serde_json::Error> {
+        serde_json::from_value(self.tagged_payload())
+    }
+}
+
+/// Removes secrets: every object key ending in `_hash` (password hashes, key hashes).
+pub fn redact(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| !k.ends_with("_hash"))
+                .map(|(k, v)| (k, redact(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
+        other => other,
+    }
+}
+
+/// Pairs each event with its predecessor's position, starting from `prev`.
+pub fn chain(events: &[StoredEvent], mut prev: Position) -> Vec<Envelope> {
+    events
+        .iter()
+        .map(|e| {
+            let env = Envelope::from_stored(e, prev);
+            prev = e.position;
+            env
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stored() -> StoredEvent {
+        StoredEvent {
+            position: Position::new(10, 3),
+            aggregate_type: "user".into(),
+            aggregate_id: "u1".into(),
+            sequence: 1,
+            event_type: "UserRegistered".into(),
+            event_version: "1.0".into(),
+            payload: json!({"UserRegistered": {"email": "a@b.c", "password_hash": "secret", "nested": {"key_hash": "x", "ok": 1}}}),
+            metadata: HashMap::from([("actor".to_string(), "u1".to_string())]),
+            recorded_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn secrets_never_reach_the_envelope() {
+        let env = Envelope::from_stored(&stored(), Position::ZERO);
+        assert_eq!(env.data, json!({"email": "a@b.c", "nested": {"ok": 1}}));
+        assert!(!serde_json::to_string(&env).unwrap().contains("secret"));
+    }
+
+    #[test]
+    fn envelope_names_the_event_and_its_place() {
+        let env = Envelope::from_stored(&stored(), Position::new(9, 1));
+        assert_eq!(env.id, "user/u1/1");
+        assert_eq!(env.event_type, "annals.user.UserRegistered");
+        assert_eq!(env.subject, "user/u1");
+        assert_eq!(env.prevposition, Position::new(9, 1));
+        assert_eq!(env.actor.as_deref(), Some("u1"));
+        let json = serde_json::to_value(&env).unwrap();
+        assert_eq!(json["position"], "10.3");
+        assert_eq!(json["specversion"], "1.0");
+        let back: Envelope = serde_json::from_value(json).unwrap();
+        assert_eq!(back, env);
+    }
+
+    #[test]
+    fn chain_links_each_event_to_the_one_before() {
+        let mut second = stored();
+        second.position = Position::new(11, 4);
+        let envs = chain(&[stored(), second], Position::new(1, 1));
+        assert_eq!(envs[0].prevposition, Position::new(1, 1));
+        assert_eq!(envs[1].prevposition, Position::new(10, 3));
+    }
+}

@@ -1,0 +1,20 @@
+//! What a projection is: a pure function from an event to changes of its read model.
+use crate::{Envelope, ViewOp};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{projection} cannot read {event}: {reason}")]
+pub struct ProjectionError {
+    pub projection: &'static str,
+    pub event: String,
+    pub reason: String,
+}
+
+pub trait Projection: Send + Sync + 'static {
+    /// Stable name: keys the checkpoint and the durable consumer.
+    fn name(&self) -> &'static str;
+    /// Collections this projection owns (cleared on rebuild).
+    fn collections(&self) -> &'static [&'static str];
+    /// The changes one event makes. Must depend on the event alone, so that live processing
+    /// and a rebuild from the log give the same read model.
+    fn project(&self, event: &Envelope) -> Result<Vec<ViewOp>, ProjectionError>;
+}

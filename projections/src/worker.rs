@@ -1,0 +1,240 @@
+//! The projection worker: consumes the bus, applies each batch of events together with the
+//! checkpoint in one store transaction, acks after commit, and repairs gaps from the log.
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    BusError, CommitError, Envelope, EventBus, EventReader, LogError, Position, ProgressBoard,
+    Projection, StoreError, ViewOp, ViewStore, chain,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Largest batch read from the bus or the log at once.
+pub const BATCH: usize = 500;
+/// How long the bus may stay silent before the worker checks the log for missed events.
+pub const IDLE: Duration = Duration::from_millis(500);
+
+pub struct Worker {
+    projection: Arc<dyn Projection>,
+    store: Arc<dyn ViewStore>,
+    log: Arc<dyn EventReader>,
+    progress: Arc<ProgressBoard>,
+    checkpoint: Position,
+}
+
+/// Name of the durable bus consumer shared by all workers of a projection.
+pub fn consumer_name(projection: &str) -> String {
+    format!("projection-{projection}")
+}
+
+impl Worker {
+    pub fn new(
+        projection: Arc<dyn Projection>,
+        store: Arc<dyn ViewStore>,
+        log: Arc<dyn EventReader>,
+        progress: Arc<ProgressBoard>,
+    ) -> Self {
+        Self {
+            projection,
+            store,
+            log,
+            progress,
+            checkpoint: Position::ZERO,
+        }
+    }
+
+    pub fn checkpoint(&self) -> Position {
+        self.checkpoint
+    }
+
+    /// Runs until cancelled. Returns an error only if a dependency stays unavailable; the
+    /// caller restarts the worker (it resumes from the stored checkpoint).
+    pub async fn run(
+        mut self,
+        bus: Arc<dyn EventBus>,
+        cancel: CancellationToken,
+    ) -> Result<(), WorkerError> {
+        let name = self.projection.name();
+        let mut subscription = bus.subscribe(&consumer_name(name)).await?;
+        self.load_checkpoint().await?;
+        // Events committed while no worker ran may predate what the bus still holds.
+        self.catch_up_from_log().await?;
+        tracing::info!(projection = name, checkpoint = %self.checkpoint, "projection worker started");
+        loop {
+            let batch = tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                batch = subscription.next_batch(BATCH, IDLE) => batch?,
+            };
+            if batch.is_empty() {
+                self.catch_up_from_log().await?;
+                continue;
+            }
+            let mut envelopes = Vec::with_capacity(batch.len());
+            let mut acks = Vec::with_capacity(batch.len());
+            for delivery in batch {
+                match delivery.envelope {
+                    Ok(envelope) => envelopes.push(envelope),
+                    // The chain check below notices the hole and repairs from the log.
+                    Err(reason) => tracing::warn!(projection = name, %reason, "unreadable message"),
+                }
+                acks.push(delivery.ack);
+            }
+            self.apply_delivered(envelopes).await?;
+            for ack in acks {
+                ack().await;
+            }
+        }
+    }
+
+    pub async fn load_checkpoint(&mut self) -> Result<Position, StoreError> {
+        self.checkpoint = self.store.checkpoint(self.projection.name()).await?;
+        self.progress
+            .publish(self.projection.name(), self.checkpoint);
+        Ok(self.checkpoint)
+    }
+
+    /// Applies delivered events. Already-applied ones are skipped; if the rest does not continue
+    /// the chain from the checkpoint (a message went missing), the log supplies the events.
+    pub async fn apply_delivered(&mut self, envelopes: Vec<Envelope>) -> Result<(), WorkerError> {
+        loop {
+            let fresh: Vec<Envelope> = envelopes
+                .iter()
+                .filter(|e| e.position > self.checkpoint)
+                .cloned()
+                .collect();
+            let Some(last) = fresh.last().map(|e| e.position) else {
+                return Ok(());
+            };
+            if is_chained(&fresh, self.checkpoint) {
+                if self.commit(&fresh).await? {
+                    return Ok(());
+                }
+                // Someone else moved the checkpoint: filter again against theirs.
+            } else {
+                let name = self.projection.name();
+                metrics::counter!("annals_projection_gaps_repaired_total", "projection" => name)
+                    .increment(1);
+                tracing::warn!(projection = name, checkpoint = %self.checkpoint, until = %last, "gap in the bus, repairing from the log");
+                return self.repair_until(last).await;
+            }
+        }
+    }
+
+    /// Reads the log from the checkpoint up to and including `until`.
+    async fn repair_until(&mut self, until: Position) -> Result<(), WorkerError> {
+        while self.checkpoint < until {
+            let events: Vec<_> = self
+                .log
+                .read_after(self.checkpoint, BATCH as i64)
+                .await?
+                .into_iter()
+                .take_while(|e| e.position <= until)
+                .collect();
+            if events.is_empty() {
+                break;
+            }
+            let envelopes = chain(&events, self.checkpoint);
+            self.commit(&envelopes).await?;
+        }
+        Ok(())
+    }
+
+    /// Applies everything the log holds beyond the checkpoint. Returns how many events.
+    pub async fn catch_up_from_log(&mut self) -> Result<u64, WorkerError> {
+        let mut applied = 0;
+        loop {
+            let events = self.log.read_after(self.checkpoint, BATCH as i64).await?;
+            if events.is_empty() {
+                return Ok(applied);
+            }
+            let envelopes = chain(&events, self.checkpoint);
+            self.commit(&envelopes).await?;
+            applied += events.len() as u64;
+        }
+    }
+
+    /// One transaction: the batch's view changes and the new checkpoint. If someone else moved
+    /// the checkpoint meanwhile, adopt theirs and return `false`; callers re-read from there.
+    async fn commit(&mut self, envelopes: &[Envelope]) -> Result<bool, WorkerError> {
+        let Some(last) = envelopes.last() else {
+            return Ok(true);
+        };
+        let name = self.projection.name();
+        let mut ops: Vec<ViewOp> = Vec::new();
+        for envelope in envelopes {
+            match self.projection.project(envelope) {
+                Ok(mut more) => ops.append(&mut more),
+                // Deterministic: a rebuild skips the same event, so live and rebuilt views agree.
+                Err(e) => {
+                    metrics::counter!("annals_projection_errors_total", "projection" => name)
+                        .increment(1);
+                    tracing::error!(projection = name, error = %e, "event skipped");
+                }
+            }
+        }
+        let applied = match self
+            .store
+            .commit(name, self.checkpoint, last.position, &ops)
+            .await
+        {
+            Ok(()) => {
+                self.checkpoint = last.position;
+                let now = chrono::Utc::now();
+                for envelope in envelopes {
+                    let lag = (now - envelope.time).num_microseconds().unwrap_or(0) as f64 / 1e6;
+                    metrics::histogram!("annals_projection_lag_seconds", "projection" => name)
+                        .record(lag.max(0.0));
+                }
+                metrics::counter!("annals_projection_events_total", "projection" => name)
+                    .increment(envelopes.len() as u64);
+                true
+            }
+            Err(CommitError::CheckpointMoved(actual)) => {
+                tracing::debug!(projection = name, %actual, "checkpoint moved by another worker");
+                self.checkpoint = actual;
+                false
+            }
+            Err(CommitError::Store(e)) => return Err(e.into()),
+        };
+        self.progress.publish(name, self.checkpoint);
+        Ok(applied)
+    }
+}
+
+fn is_chained(envelopes: &[Envelope], from: Position) -> bool {
+    let mut prev = from;
+    for e in envelopes {
+        if e.prevposition != prev {
+            return false;
+        }
+        prev = e.position;
+    }
+    true
+}
+
+/// Rebuilds a projection from the event log alone: clears its documents and checkpoint, then
+/// replays every event in global order. Returns how many events were replayed.
+pub async fn rebuild(
+    projection: Arc<dyn Projection>,
+    store: Arc<dyn ViewStore>,
+    log: Arc<dyn EventReader>,
+    progress: Arc<ProgressBoard>,
+) -> Result<u64, WorkerError> {
+    store
+        .reset(projection.name(), projection.collections())
+        .await?;
+    let mut worker = Worker::new(projection, store, log, progress);
+    worker.load_checkpoint().await?;
+    worker.catch_up_from_log().await
+}

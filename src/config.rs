@@ -1,0 +1,207 @@
+//! Configuration from the environment and the matching command-line flags.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Flags shared by every subcommand; each also reads its environment variable.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Postgres URL of the event log and the read models.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// NATS URL; events are published to JetStream there.
+    #[arg(long, env = "NATS_URL", global = true)]
+    pub nats_url: Option<String>,
+    /// Address the HTTP API listens on.
+    #[arg(long, env = "ANNALS_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: String,
+    /// Base URL clients reach the server at (links in mails, bucket endpoints).
+    /// Default: derived from the bind address.
+    #[arg(long, env = "ANNALS_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Secret for signing JWTs (at least 32 bytes). Default: a random secret kept in the data dir.
+    #[arg(long, env = "ANNALS_JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Directory for local files: the mail outbox, the generated JWT secret.
+    #[arg(long, env = "ANNALS_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+    #[arg(long, env = "ANNALS_LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
+    pub log_format: LogFormat,
+    /// SMTP server URL for outgoing mail (e.g. smtps://user:pass@smtp.example.com).
+    /// Without it, mails are written to <data dir>/outbox/mail.jsonl.
+    #[arg(long, env = "ANNALS_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender address of outgoing mail.
+    #[arg(long, env = "ANNALS_MAIL_FROM", default_value = "annals <no-reply@annals.local>", global = true)]
+    pub mail_from: String,
+    /// JetStream stream holding the published events.
+    #[arg(long, env = "ANNALS_NATS_STREAM", default_value = "ANNALS_EVENTS", global = true)]
+    pub nats_stream: String,
+    /// Subject prefix: events go to `<prefix>.<aggregate_type>.<aggregate_id>`.
+    #[arg(long, env = "ANNALS_NATS_SUBJECT_PREFIX", default_value = "annals.events", global = true)]
+    pub nats_subject_prefix: String,
+    /// Longest time a read waits for the read models to catch up with earlier writes.
+    #[arg(long, env = "ANNALS_READ_WAIT_MS", default_value_t = 2000, global = true)]
+    pub read_wait_ms: u64,
+    /// Size of the Postgres connection pool.
+    #[arg(long, env = "ANNALS_DB_POOL", default_value_t = 16, global = true)]
+    pub db_pool: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("DATABASE_URL is required (set it or pass --database-url), e.g. postgres://postgres@127.0.0.1:5432/annals")]
+    MissingDatabaseUrl,
+    #[error("DATABASE_URL must start with postgres:// or postgresql://")]
+    BadDatabaseUrl,
+    #[error("NATS_URL is required (set it or pass --nats-url), e.g. nats://127.0.0.1:4222")]
+    MissingNatsUrl,
+    #[error("ANNALS_BIND {0:?} is not an address like 127.0.0.1:8080")]
+    BadBind(String),
+    #[error("ANNALS_PUBLIC_URL {0:?} is not an http(s) URL")]
+    BadPublicUrl(String),
+    #[error("ANNALS_JWT_SECRET must be at least 32 bytes long")]
+    ShortJwtSecret,
+    #[error("ANNALS_SMTP_URL is not a valid SMTP URL: {0}")]
+    BadSmtpUrl(String),
+    #[error("ANNALS_NATS_SUBJECT_PREFIX {0:?} must be dot-separated tokens without spaces, '*' or '>'")]
+    BadSubjectPrefix(String),
+    #[error("cannot use the data directory {path}: {reason}")]
+    DataDir { path: PathBuf, reason: String },
+}
+
+/// Settings checked and resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub nats_url: Option<String>,
+    pub bind: SocketAddr,
+    pub public_url: String,
+    pub jwt_secret: Vec<u8>,
+    pub data_dir: PathBuf,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub nats_stream: String,
+    pub nats_subject_prefix: String,
+    pub read_wait: Duration,
+    pub db_pool: u32,
+}
+
+impl Settings {
+    pub fn resolve(&self, needs_nats: bool) -> Result<Config, ConfigError> {
+        let database_url = self
+            .database_url
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or(ConfigError::MissingDatabaseUrl)?;
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError::BadDatabaseUrl);
+        }
+        let nats_url = self.nats_url.clone().filter(|s| !s.is_empty());
+        if needs_nats && nats_url.is_none() {
+            return Err(ConfigError::MissingNatsUrl);
+        }
+        let bind: SocketAddr = self
+            .bind
+            .parse()
+            .map_err(|_| ConfigError::BadBind(self.bind.clone()))?;
+        let public_url = match &self.public_url {
+            Some(url) => {
+                let parsed =
+                    url::Url::parse(url).map_err(|_| ConfigError::BadPublicUrl(url.clone()))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(ConfigError::BadPublicUrl(url.clone()));
+                }
+                url.trim_end_matches('/').to_string()
+            }
+            None => default_public_url(bind),
+        };
+        if let Some(url) = &self.smtp_url {
+            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+                .map_err(|e| ConfigError::BadSmtpUrl(e.to_string()))?;
+        }
+        let prefix = &self.nats_subject_prefix;
+        if prefix.is_empty()
+            || prefix
+                .split('.')
+                .any(|t| t.is_empty() || t.contains(['*', '>', ' ', '\t']))
+        {
+            return Err(ConfigError::BadSubjectPrefix(prefix.clone()));
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| ConfigError::DataDir {
+            path: self.data_dir.clone(),
+            reason: e.to_string(),
+        })?;
+        let jwt_secret = match &self.jwt_secret {
+            Some(secret) if secret.len() < 32 => return Err(ConfigError::ShortJwtSecret),
+            Some(secret) => secret.as_bytes().to_vec(),
+            None => stored_secret(&self.data_dir)?,
+        };
+        Ok(Config {
+            database_url,
+            nats_url,
+            bind,
+            public_url,
+            jwt_secret,
+            data_dir: self.data_dir.clone(),
+            smtp_url: self.smtp_url.clone(),
+            mail_from: self.mail_from.clone(),
+            nats_stream: self.nats_stream.clone(),
+            nats_subject_prefix: prefix.clone(),
+            read_wait: Duration::from_millis(self.read_wait_ms),
+            db_pool: self.db_pool.max(2),
+        })
+    }
+}
+
+fn default_public_url(bind: SocketAddr) -> String {
+    let host = if bind.ip().is_unspecified() {
+        "localhost".to_string()
+    } else {
+        bind.ip().to_string()
+    };
+    format!("http://{host}:{}", bind.port())
+}
+
+/// A random secret created once and kept in the data directory, so tokens survive restarts
+/// of a single node without any configuration.
+fn stored_secret(dir: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
+    let path = dir.join("jwt-secret");
+    let err = |e: std::io::Error| ConfigError::DataDir {
+        path: path.clone(),
+        reason: e.to_string(),
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) if bytes.len() >= 32 => Ok(bytes),
+        _ => {
+            let secret = crate::identity::random_token(48).into_bytes();
+            std::fs::write(&path, &secret).map_err(err)?;
+            Ok(secret)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_defaults_to_the_bind_address() {
+        assert_eq!(
+            default_public_url("0.0.0.0:8080".parse().unwrap()),
+            "http://localhost:8080"
+        );
+        assert_eq!(
+            default_public_url("127.0.0.1:9000".parse().unwrap()),
+            "http://127.0.0.1:9000"
+        );
+    }
+}

@@ -1,0 +1,245 @@
+//! Accounts: register, login, token refresh, email verification, profile.
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use annals_projections::Position;
+use annals_projections::identity::{PROFILES, UserProfiles};
+use annals_projections::Projection;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::http::auth::Caller;
+use crate::http::body::JsonObject;
+use crate::http::consistency::{CONSISTENCY_HEADER, Freshness, POSITION_HEADER};
+use crate::http::errors::DatacubeError;
+use crate::http::request::RequestMeta;
+use crate::identity::Registration;
+
+type Result<T> = std::result::Result<T, DatacubeError>;
+
+/// A write's answer: its body plus the position a later read can wait for.
+fn written(status: StatusCode, position: Position, body: Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&position.to_string()) {
+        response.headers_mut().insert(POSITION_HEADER, v);
+    }
+    response
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // documents the body; handlers read it field by field for precise errors
+pub struct RegisterRequest {
+    #[schema(example = "developer@example.com")]
+    email: String,
+    #[schema(example = "Alex")]
+    first_name: String,
+    #[schema(example = "Dev")]
+    last_name: String,
+    #[schema(example = "a-strong-and-secure-password")]
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageResponse {
+    message: String,
+}
+
+#[utoipa::path(post, path = "/core/register", tag = "document service: accounts",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = MessageResponse, description = "Registered; a verification mail was sent"),
+        (status = 400, description = "A field is missing or invalid (weak password, malformed email)"),
+        (status = 409, description = "The email is already registered"),
+    ))]
+pub async fn register(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    body: JsonObject,
+) -> Result<Response> {
+    let registration = Registration {
+        email: body.required_str("email")?,
+        password: body.required_str("password")?,
+        first_name: body.required_str("firstName")?,
+        last_name: body.required_str("lastName")?,
+    };
+    let (_, position) = state.identity.register(registration, &meta.metadata(None)).await?;
+    Ok(written(
+        StatusCode::CREATED,
+        position,
+        json!({"message": "User registered successfully. Please check your email to verify your account."}),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct LoginRequest {
+    #[schema(example = "developer@example.com")]
+    email: String,
+    #[schema(example = "a-strong-and-secure-password")]
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenPairResponse {
+    refresh: String,
+    access: String,
+}
+
+#[utoipa::path(post, path = "/core/login", tag = "document service: accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenPairResponse),
+        (status = 400, description = "A field is missing"),
+        (status = 401, description = "Unknown email or wrong password (indistinguishable)"),
+        (status = 429, description = "Locked after 5 failures within a minute; Retry-After says when to try again"),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    body: JsonObject,
+) -> Result<Response> {
+    let email = body.required_str("email")?;
+    let password = body.required_str("password")?;
+    let (pair, position) = state
+        .identity
+        .login(&email, password, &meta.metadata(None))
+        .await?;
+    Ok(written(
+        StatusCode::OK,
+        position,
+        json!({"refresh": pair.refresh, "access": pair.access}),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct RefreshRequest {
+    refresh: String,
+}
+
+#[utoipa::path(post, path = "/core/token/refresh", tag = "document service: accounts",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenPairResponse, description = "A new access token (the refresh token is returned unchanged)"),
+        (status = 400, description = "`refresh` is missing"),
+        (status = 401, description = "The refresh token is invalid, expired or not a refresh token"),
+    ))]
+pub async fn refresh(State(state): State<AppState>, body: JsonObject) -> Result<Json<Value>> {
+    let refresh = body.required_str("refresh")?;
+    let access = state.identity.refresh(&refresh)?;
+    Ok(Json(json!({"refresh": refresh, "access": access})))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct VerifyParams {
+    /// The token from the verification mail.
+    token: Option<String>,
+}
+
+#[utoipa::path(get, path = "/core/verify-email", tag = "document service: accounts",
+    params(VerifyParams),
+    responses(
+        (status = 200, body = MessageResponse, description = "The address is verified"),
+        (status = 400, description = "The token is missing, invalid or expired"),
+    ))]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    Query(params): Query<VerifyParams>,
+) -> Result<Response> {
+    let token = params
+        .token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AppError::invalid("token", "is required"))?;
+    let position = state.identity.verify_email(&token, &meta.metadata(None)).await?;
+    Ok(written(
+        StatusCode::OK,
+        position,
+        json!({"success": true, "message": "Email verified."}),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    id: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    role: String,
+    verified: bool,
+    login_count: i64,
+    last_login_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+#[utoipa::path(get, path = "/core/me", tag = "document service: accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Profile, description = "The caller's profile, from the read model, including the caller's earlier writes"),
+        (status = 401, description = "Missing, invalid or expired access token"),
+        (status = 404, description = "No profile for this token's user"),
+    ))]
+pub async fn me(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response> {
+    let freshness = state.gate.wait(&headers, &[UserProfiles.name()]).await?;
+    let profile = state
+        .gate
+        .views
+        .get(PROFILES, &caller.user_id)
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| AppError::NotFound("no profile for this user".into()))?;
+    let mut response = Json(profile).into_response();
+    if freshness == Freshness::Stale {
+        response
+            .headers_mut()
+            .insert(CONSISTENCY_HEADER, HeaderValue::from_static("stale"));
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct UpdateProfileRequest {
+    first_name: Option<String>,
+    last_name: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/core/me", tag = "document service: accounts",
+    security(("bearer" = [])),
+    request_body = UpdateProfileRequest,
+    responses(
+        (status = 200, description = "Updated"),
+        (status = 400, description = "A field has the wrong type or is too long"),
+        (status = 401, description = "Missing, invalid or expired access token"),
+    ))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    caller: Caller,
+    meta: RequestMeta,
+    body: JsonObject,
+) -> Result<Response> {
+    let first_name = body.optional_str("firstName")?;
+    let last_name = body.optional_str("lastName")?;
+    if first_name.is_none() && last_name.is_none() {
+        return Err(AppError::invalid("body", "give firstName and/or lastName").into());
+    }
+    let position = state
+        .identity
+        .update_profile(
+            &caller.user_id,
+            first_name,
+            last_name,
+            &meta.metadata(Some(&caller.user_id)),
+        )
+        .await?;
+    Ok(written(StatusCode::OK, position, json!({"success": true})))
+}

@@ -1,0 +1,97 @@
+//! Read-your-writes: a read waits (bounded) until the projections it reads from have passed
+//! the position the caller asked for, or, without `X-Annals-Position`, the newest event
+//! committed when the read arrived. The latter covers clients that send nothing special and
+//! holds across any number of API processes: whatever a caller wrote before reading is at or
+//! below that head.
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use tokio::time::Instant;
+
+use annals_projections::{Position, ProgressBoard, ViewStore};
+
+use crate::error::AppError;
+use crate::infra::EventLog;
+
+pub const POSITION_HEADER: &str = "x-annals-position";
+/// Set on a read answered before the read models caught up (the wait timed out).
+pub const CONSISTENCY_HEADER: &str = "x-annals-consistency";
+
+const POLL: Duration = Duration::from_millis(3);
+
+#[derive(Clone)]
+pub struct ReadGate {
+    pub log: Arc<dyn EventLog>,
+    pub views: Arc<dyn ViewStore>,
+    pub progress: Arc<ProgressBoard>,
+    pub max_wait: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    Fresh,
+    Stale,
+}
+
+impl ReadGate {
+    pub async fn wait(&self, headers: &HeaderMap, projections: &[&str]) -> Result<Freshness, AppError> {
+        let asked = headers
+            .get(POSITION_HEADER)
+            .map(|v| {
+                v.to_str()
+                    .ok()
+                    .and_then(|s| s.parse::<Position>().ok())
+                    .ok_or_else(|| {
+                        AppError::invalid("X-Annals-Position", "must look like <tx>.<gid>")
+                    })
+            })
+            .transpose()?;
+        let target = match asked {
+            Some(p) => p,
+            None => match self
+                .log
+                .head()
+                .await
+                .map_err(|e| AppError::Unavailable(e.to_string()))?
+            {
+                Some(p) => p,
+                None => return Ok(Freshness::Fresh),
+            },
+        };
+        let deadline = Instant::now() + self.max_wait;
+        for projection in projections {
+            if !self.reached(projection, target, deadline).await? {
+                metrics::counter!("annals_stale_reads_total", "projection" => projection.to_string())
+                    .increment(1);
+                return Ok(Freshness::Stale);
+            }
+        }
+        Ok(Freshness::Fresh)
+    }
+
+    async fn reached(&self, projection: &str, target: Position, deadline: Instant) -> Result<bool, AppError> {
+        // A worker in this process tells us directly; otherwise ask the store.
+        if let Some(mut progress) = self.progress.watch(projection) {
+            loop {
+                if *progress.borrow_and_update() >= target {
+                    return Ok(true);
+                }
+                match tokio::time::timeout_at(deadline, progress.changed()).await {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(_)) | Err(_) => return Ok(false),
+                }
+            }
+        }
+        loop {
+            let checkpoint = self.views.checkpoint(projection).await?;
+            if checkpoint >= target {
+                return Ok(true);
+            }
+            if Instant::now() + POLL > deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}

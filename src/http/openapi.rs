@@ -1,0 +1,47 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+use std::sync::OnceLock;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::datacube::accounts;
+use crate::http::ops;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "annals", description = "Event-sourced backend: workspaces, production tracker and document database APIs over one history of events. Every write answers with `X-Annals-Position`; reads wait for the read models to pass it (or, without the header, the newest committed event)."),
+    paths(
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+        accounts::register, accounts::login, accounts::refresh, accounts::verify_email,
+        accounts::me, accounts::update_me,
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+pub fn document() -> String {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_json()
+            .expect("the OpenAPI document serializes")
+    })
+    .clone()
+}

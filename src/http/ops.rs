@@ -1,0 +1,109 @@
+//! Operations endpoints: liveness, readiness with lag, Prometheus metrics, OpenAPI.
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+
+use crate::app::AppState;
+
+/// Events counted at most when reporting lag (the count stays cheap when far behind).
+const LAG_CAP: i64 = 100_000;
+
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is up")))]
+pub async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Relay and projection lag in events, also written to the lag gauges.
+/// `None` where a position could not be read.
+async fn lag(state: &AppState) -> (Option<Value>, Vec<Value>, bool) {
+    let mut all_read = true;
+    let relay = match &state.relay_state {
+        Some(relay) => match relay.load().await {
+            Ok(cursor) => {
+                let pending = state.log.count_after(cursor, LAG_CAP).await.unwrap_or(-1);
+                metrics::gauge!("annals_relay_lag_events").set(pending as f64);
+                Some(json!({"cursor": cursor, "pending_events": pending}))
+            }
+            Err(_) => {
+                all_read = false;
+                None
+            }
+        },
+        None => None,
+    };
+    let mut projections = Vec::new();
+    for projection in annals_projections::all() {
+        let name = projection.name();
+        match state.gate.views.checkpoint(name).await {
+            Ok(checkpoint) => {
+                let pending = state.log.count_after(checkpoint, LAG_CAP).await.unwrap_or(-1);
+                metrics::gauge!("annals_projection_lag_events", "projection" => name)
+                    .set(pending as f64);
+                projections.push(
+                    json!({"name": name, "checkpoint": checkpoint, "pending_events": pending}),
+                );
+            }
+            Err(_) => all_read = false,
+        }
+    }
+    (relay, projections, all_read)
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Postgres and NATS reachable; relay and projection lag"),
+              (status = 503, description = "A dependency is unreachable")))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let postgres = state.log.ping().await.is_ok();
+    let nats = match &state.stream {
+        Some(stream) => Some(stream.ping().await.is_ok()),
+        None => None,
+    };
+    let mut ready = postgres && nats != Some(false);
+    let mut body = json!({
+        "postgres": if postgres { "ok" } else { "unreachable" },
+        "nats": match nats { None => "disabled", Some(true) => "ok", Some(false) => "unreachable" },
+    });
+    if postgres {
+        body["head"] = json!(state.log.head().await.ok().flatten());
+        let (relay, projections, all_read) = lag(&state).await;
+        ready &= all_read;
+        if let Some(relay) = relay {
+            body["relay"] = relay;
+        }
+        body["projections"] = json!(projections);
+    }
+    body["status"] = json!(if ready { "ready" } else { "unavailable" });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    // Refresh the lag gauges so that every scrape sees current values.
+    lag(&state).await;
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "This OpenAPI 3.1 document")))]
+pub async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::openapi::document(),
+    )
+        .into_response()
+}
+

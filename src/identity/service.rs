@@ -1,0 +1,240 @@
+//! Identity use cases, shared by every surface.
+use std::sync::Arc;
+
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use annals_domain::identity::{
+    EmailClaim, EmailClaimCommand, User, UserCommand, UserError, normalize_email,
+};
+use annals_projections::Position;
+
+use super::tokens::TokenError;
+use super::{PasswordError, Passwords, TokenKind, Tokens};
+use crate::commands::{CommandError, Commands, Metadata};
+use crate::error::AppError;
+use crate::infra::mail::{Mail, Mailer};
+
+pub struct Identity {
+    pub users: Commands<User>,
+    pub claims: Commands<EmailClaim>,
+    pub passwords: Passwords,
+    pub tokens: Tokens,
+    pub mailer: Arc<dyn Mailer>,
+    pub public_url: String,
+}
+
+/// What registration needs; validated here, not in the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub user_id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+/// Email claims are keyed by a digest of the address: stable, and no address in subjects.
+pub fn claim_id(email: &str) -> String {
+    hex::encode(&Sha256::digest(normalize_email(email).as_bytes())[..16])
+}
+
+pub fn validate_email(email: &str) -> Result<String, AppError> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Err(AppError::invalid("email", "is required"));
+    }
+    if email.len() > 254 || !email_address::EmailAddress::is_valid(email) {
+        return Err(AppError::invalid("email", "is not a valid email address"));
+    }
+    Ok(email.to_string())
+}
+
+impl From<PasswordError> for AppError {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::Weak(m) => AppError::invalid("password", m),
+            PasswordError::Internal(m) => AppError::Unavailable(m),
+        }
+    }
+}
+
+impl From<TokenError> for AppError {
+    fn from(e: TokenError) -> Self {
+        AppError::Unauthorized(e.to_string())
+    }
+}
+
+impl Identity {
+    /// Registers a person. The email claim is taken first so that concurrent registrations of
+    /// one address race on a single stream; if the user cannot be recorded, the claim is
+    /// released again.
+    pub async fn register(
+        &self,
+        registration: Registration,
+        metadata: &Metadata,
+    ) -> Result<(String, Position), AppError> {
+        let email = validate_email(&registration.email)?;
+        let inputs = [
+            email.as_str(),
+            registration.first_name.as_str(),
+            registration.last_name.as_str(),
+        ];
+        self.passwords
+            .check_strength(&registration.password, &inputs)?;
+        let user_id = uuid::Uuid::now_v7().to_string();
+        let at = Utc::now();
+        let claim = claim_id(&email);
+        self.claims
+            .execute(
+                &claim,
+                EmailClaimCommand::Claim {
+                    email: normalize_email(&email),
+                    user_id: user_id.clone(),
+                    at,
+                },
+                metadata,
+            )
+            .await?;
+        let registered = async {
+            let password_hash = self.passwords.hash(registration.password).await?;
+            let command = UserCommand::Register {
+                user_id: user_id.clone(),
+                email: email.clone(),
+                first_name: registration.first_name.trim().to_string(),
+                last_name: registration.last_name.trim().to_string(),
+                password_hash,
+                role: "user".into(),
+                at,
+            };
+            Ok::<_, AppError>(self.users.execute(&user_id, command, metadata).await?)
+        }
+        .await;
+        let position = match registered {
+            Ok(p) => p,
+            Err(e) => {
+                let release = EmailClaimCommand::Release {
+                    user_id: user_id.clone(),
+                    at: Utc::now(),
+                };
+                if let Err(release_error) = self.claims.execute(&claim, release, metadata).await {
+                    tracing::error!(error = %release_error, "email claim left held after a failed registration");
+                }
+                return Err(e);
+            }
+        };
+        self.send_verification(&user_id, &email).await;
+        Ok((user_id, position))
+    }
+
+    /// A failed mail does not undo the registration; the failure is logged.
+    async fn send_verification(&self, user_id: &str, email: &str) {
+        let token = self.tokens.issue(TokenKind::VerifyEmail, user_id, Some(email));
+        let link = format!("{}/core/verify-email?token={token}", self.public_url);
+        let mail = Mail {
+            to: email.to_string(),
+            subject: "Verify your email address".into(),
+            body: format!(
+                "Welcome to annals.\n\nConfirm your email address by opening this link:\n{link}\n\nThe link is valid for 7 days."
+            ),
+        };
+        if let Err(e) = self.mailer.send(mail).await {
+            tracing::error!(error = %e, "verification mail not sent");
+        }
+    }
+
+    /// Checks email and password. Unknown emails and wrong passwords take the same time and
+    /// give the same error.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: String,
+        metadata: &Metadata,
+    ) -> Result<(TokenPair, Position), AppError> {
+        let bad = || AppError::Unauthorized("invalid email or password".into());
+        let now = Utc::now();
+        let holder = self.claims.load(&claim_id(email)).await?.holder;
+        let user = match &holder {
+            Some(id) => Some(self.users.load(id).await?).filter(|u| u.registered),
+            None => None,
+        };
+        let Some(user) = user else {
+            self.passwords.verify(password, None).await;
+            return Err(bad());
+        };
+        if let Some(until) = user.locked_until.filter(|_| user.is_locked(now)) {
+            return Err(AppError::Locked { until });
+        }
+        let password_ok = self
+            .passwords
+            .verify(password, Some(user.password_hash.clone()))
+            .await;
+        let attempt = UserCommand::RecordLoginAttempt { password_ok, at: now };
+        let position = match self.users.execute(&user.user_id, attempt, metadata).await {
+            Ok(p) => p,
+            Err(CommandError::Domain(UserError::Locked { until })) => {
+                return Err(AppError::Locked { until });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !password_ok {
+            return Err(bad());
+        }
+        Ok((self.issue_pair(&user.user_id), position))
+    }
+
+    fn issue_pair(&self, user_id: &str) -> TokenPair {
+        TokenPair {
+            user_id: user_id.to_string(),
+            access: self.tokens.issue(TokenKind::Access, user_id, None),
+            refresh: self.tokens.issue(TokenKind::Refresh, user_id, None),
+        }
+    }
+
+    /// A new access token for a valid refresh token.
+    pub fn refresh(&self, refresh_token: &str) -> Result<String, AppError> {
+        let claims = self.tokens.verify(refresh_token, TokenKind::Refresh)?;
+        Ok(self.tokens.issue(TokenKind::Access, &claims.sub, None))
+    }
+
+    pub fn authenticate(&self, access_token: &str) -> Result<String, AppError> {
+        Ok(self.tokens.verify(access_token, TokenKind::Access)?.sub)
+    }
+
+    pub async fn verify_email(&self, token: &str, metadata: &Metadata) -> Result<Position, AppError> {
+        let claims = self
+            .tokens
+            .verify(token, TokenKind::VerifyEmail)
+            .map_err(|e| AppError::invalid("token", e.to_string()))?;
+        let user = self.users.load(&claims.sub).await?;
+        // A link for an address the account no longer has is stale.
+        if !user.registered || Some(user.email.as_str()) != claims.email.as_deref() {
+            return Err(AppError::invalid("token", "does not match an account"));
+        }
+        Ok(self
+            .users
+            .execute(&claims.sub, UserCommand::VerifyEmail { at: Utc::now() }, metadata)
+            .await?)
+    }
+
+    pub async fn update_profile(
+        &self,
+        user_id: &str,
+        first_name: Option<String>,
+        last_name: Option<String>,
+        metadata: &Metadata,
+    ) -> Result<Position, AppError> {
+        let command = UserCommand::UpdateProfile {
+            first_name: first_name.map(|s| s.trim().to_string()),
+            last_name: last_name.map(|s| s.trim().to_string()),
+            at: Utc::now(),
+        };
+        Ok(self.users.execute(user_id, command, metadata).await?)
+    }
+}

@@ -1,0 +1,27 @@
+//! Adapters behind the ports the rest of annals uses: event log, bus, view store, mail.
+//! Handlers, domain and projections only see the traits, so an embedded backend can be added
+//! beside these without touching them.
+pub mod mail;
+pub mod nats;
+pub mod postgres;
+
+use async_trait::async_trait;
+
+use annals_projections::{EventReader, LogError, Position};
+
+/// The write side's view of the log, beyond reading it in order.
+#[async_trait]
+pub trait EventLog: EventReader {
+    /// Position of the newest event of one stream (what a write response reports).
+    async fn stream_position(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Option<Position>, LogError>;
+
+    /// How many committed events lie after `after`, counting at most `cap`.
+    async fn count_after(&self, after: Position, cap: i64) -> Result<i64, LogError>;
+
+    /// Cheap liveness probe.
+    async fn ping(&self) -> Result<(), LogError>;
+}

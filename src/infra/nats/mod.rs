@@ -1,0 +1,8 @@
+//! NATS JetStream adapters: the stream, the relay's publisher, projection subscriptions.
+mod bus;
+mod publisher;
+mod stream;
+
+pub use bus::JetStreamBus;
+pub use publisher::JetStreamPublisher;
+pub use stream::{EventStream, subject_token};

@@ -1,0 +1,28 @@
+//! Postgres adapters: the event log (postgres-es plus the global order), the view store and the
+//! relay's cursor and leadership.
+mod event_log;
+mod relay_state;
+mod view_store;
+
+pub use event_log::PgEventLog;
+pub use relay_state::{PgRelayLeadership, PgRelayState};
+pub use view_store::PgViewStore;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}

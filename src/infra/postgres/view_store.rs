@@ -1,0 +1,243 @@
+//! The view store on Postgres: `views` documents and `projection_checkpoints`.
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::{PgPool, Postgres, Row, Transaction};
+
+use annals_projections::filter::postgres::SqlParam;
+use annals_projections::filter::{self, Query};
+use annals_projections::{CommitError, Page, Position, StoreError, ViewOp, ViewStore};
+
+use super::event_log::parse_xid8;
+
+/// Binds a compiled filter parameter with the Rust type its SQL cast expects.
+macro_rules! bind {
+    ($query:expr, $param:expr) => {
+        match $param {
+            SqlParam::Json(v) => $query.bind(v.clone()),
+            SqlParam::Text(v) => $query.bind(v.clone()),
+            SqlParam::TextArray(v) => $query.bind(v.clone()),
+            SqlParam::Int(v) => $query.bind(*v),
+        }
+    };
+}
+
+#[derive(Clone)]
+pub struct PgViewStore {
+    pool: PgPool,
+}
+
+impl PgViewStore {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+async fn apply(tx: &mut Transaction<'_, Postgres>, op: &ViewOp) -> Result<(), sqlx::Error> {
+    match op {
+        ViewOp::Upsert {
+            collection,
+            id,
+            doc,
+            owner,
+        } => {
+            sqlx::query(
+                "INSERT INTO views (collection, id, doc, owner) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (collection, id) DO UPDATE
+                    SET doc = EXCLUDED.doc, owner = EXCLUDED.owner, updated_at = now()",
+            )
+            .bind(collection)
+            .bind(id)
+            .bind(doc)
+            .bind(owner)
+            .execute(&mut **tx)
+            .await?;
+        }
+        ViewOp::Merge {
+            collection,
+            id,
+            patch,
+        } => {
+            sqlx::query(
+                "UPDATE views SET doc = doc || $3, updated_at = now()
+                  WHERE collection = $1 AND id = $2",
+            )
+            .bind(collection)
+            .bind(id)
+            .bind(patch)
+            .execute(&mut **tx)
+            .await?;
+        }
+        ViewOp::Increment {
+            collection,
+            id,
+            field,
+            by,
+        } => {
+            sqlx::query(
+                "UPDATE views
+                    SET doc = jsonb_set(doc, ARRAY[$3::text],
+                              to_jsonb(COALESCE((doc ->> $3)::bigint, 0) + $4)),
+                        updated_at = now()
+                  WHERE collection = $1 AND id = $2",
+            )
+            .bind(collection)
+            .bind(id)
+            .bind(field)
+            .bind(by)
+            .execute(&mut **tx)
+            .await?;
+        }
+        ViewOp::Delete { collection, id } => {
+            sqlx::query("DELETE FROM views WHERE collection = $1 AND id = $2")
+                .bind(collection)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Locks the projection's checkpoint row for the rest of the transaction.
+async fn lock_checkpoint(
+    tx: &mut Transaction<'_, Postgres>,
+    projection: &str,
+) -> Result<Position, StoreError> {
+    sqlx::query("INSERT INTO projection_checkpoints (projection) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(projection)
+        .execute(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    let row = sqlx::query(
+        "SELECT tx_id::text AS tx, global_id FROM projection_checkpoints
+          WHERE projection = $1 FOR UPDATE",
+    )
+    .bind(projection)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    let tx_text: String = row.get("tx");
+    let tx_id = parse_xid8(&tx_text).map_err(|e| StoreError::Unavailable(e.0))?;
+    Ok(Position::new(tx_id, row.get("global_id")))
+}
+
+#[async_trait]
+impl ViewStore for PgViewStore {
+    async fn checkpoint(&self, projection: &str) -> Result<Position, StoreError> {
+        let row = sqlx::query(
+            "SELECT tx_id::text AS tx, global_id FROM projection_checkpoints WHERE projection = $1",
+        )
+        .bind(projection)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        match row {
+            Some(r) => {
+                let tx: String = r.get("tx");
+                let tx = parse_xid8(&tx).map_err(|e| StoreError::Unavailable(e.0))?;
+                Ok(Position::new(tx, r.get("global_id")))
+            }
+            None => Ok(Position::ZERO),
+        }
+    }
+
+    async fn commit(
+        &self,
+        projection: &str,
+        expected: Position,
+        next: Position,
+        ops: &[ViewOp],
+    ) -> Result<(), CommitError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let current = lock_checkpoint(&mut tx, projection).await?;
+        if current != expected {
+            return Err(CommitError::CheckpointMoved(current));
+        }
+        for op in ops {
+            apply(&mut tx, op).await.map_err(unavailable)?;
+        }
+        sqlx::query(
+            "UPDATE projection_checkpoints
+                SET tx_id = $2::text::xid8, global_id = $3, updated_at = now()
+              WHERE projection = $1",
+        )
+        .bind(projection)
+        .bind(next.tx.to_string())
+        .bind(next.gid)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn reset(&self, projection: &str, collections: &[&'static str]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        lock_checkpoint(&mut tx, projection).await?;
+        let names: Vec<String> = collections.iter().map(|c| c.to_string()).collect();
+        sqlx::query("DELETE FROM views WHERE collection = ANY($1)")
+            .bind(&names)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        sqlx::query(
+            "UPDATE projection_checkpoints SET tx_id = '0', global_id = 0, updated_at = now()
+              WHERE projection = $1",
+        )
+        .bind(projection)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn get(&self, collection: &str, id: &str) -> Result<Option<Value>, StoreError> {
+        sqlx::query_scalar("SELECT doc FROM views WHERE collection = $1 AND id = $2")
+            .bind(collection)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn find(&self, collection: &str, query: &Query) -> Result<Page, StoreError> {
+        let page = filter::postgres::compile(query, 2);
+        let sql = format!(
+            "SELECT id, doc FROM views WHERE collection = $1 AND ({}) ORDER BY {} {}",
+            page.where_sql, page.order_by_sql, page.limit_offset_sql
+        );
+        let mut rows = sqlx::query(&sql).bind(collection);
+        for param in &page.params {
+            rows = bind!(rows, param);
+        }
+        let rows = rows.fetch_all(&self.pool).await.map_err(unavailable)?;
+
+        let count = filter::postgres::compile_filter(&query.filter, 2);
+        let sql = format!(
+            "SELECT count(*) FROM views WHERE collection = $1 AND ({})",
+            count.sql
+        );
+        let mut total = sqlx::query_scalar::<_, i64>(&sql).bind(collection);
+        for param in &count.params {
+            total = bind!(total, param);
+        }
+        let total = total.fetch_one(&self.pool).await.map_err(unavailable)?;
+        Ok(Page {
+            items: rows.iter().map(|r| (r.get("id"), r.get("doc"))).collect(),
+            total: total.max(0) as u64,
+        })
+    }
+
+    async fn dump(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError> {
+        let rows = sqlx::query("SELECT id, doc FROM views WHERE collection = $1 ORDER BY id")
+            .bind(collection)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(rows.iter().map(|r| (r.get("id"), r.get("doc"))).collect())
+    }
+}
