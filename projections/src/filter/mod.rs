@@ -1,1 +1,261 @@
-//! placeholder
+//! The read-model filter language: one small AST that both public query
+//! syntaxes (Kitsu-style query strings, DataCube-style JSON filters) compile
+//! to, and that each SQL dialect compiles from.
+//!
+//! # Semantics (dialect-neutral)
+//!
+//! A filter is evaluated against one read-model document `doc` (a JSON
+//! object). Every filter is two-valued: it either matches a document or it
+//! does not (there is no SQL-style "unknown"), so `Not(f)` matches exactly
+//! the documents `f` does not.
+//!
+//! **Value at a path.** A [`FieldPath`] `a.b.c` walks object members only:
+//! `doc["a"]["b"]["c"]`. If any step meets a non-object (an array, a string,
+//! null...) or a missing member, the value is *missing*. Missing is distinct
+//! from an explicit JSON `null`, except where an operator says otherwise.
+//!
+//! **JSON equality** (`Eq`, `Ne`, `In`, `Contains`): same JSON type and same
+//! value; numbers compare numerically (`1 == 1.0 == 1e0`), strings exactly
+//! (case-sensitive), arrays element-wise in order, objects by the same key set
+//! with equal values. `true` is not `1`, `"1"` is not `1`.
+//!
+//! **Case-insensitive text** (`IEq`, `ILike`): only ASCII letters are folded
+//! (`A`-`Z` == `a`-`z`); other characters compare exactly (`É` != `é`). This
+//! is the folding both Postgres (`lower` under the `"C"` collation) and
+//! SQLite (built-in `lower`) do identically, independent of server locale.
+//! Only string values match; numbers etc. never do.
+//!
+//! **Ordering** (`Range`, [`Sort`]): numbers numerically; strings by Unicode
+//! code point (= UTF-8 byte order, Postgres `COLLATE "C"`, SQLite `BINARY`),
+//! which orders ISO-8601 dates/timestamps chronologically when they share a
+//! format.
+//!
+//! | filter | matches when |
+//! |---|---|
+//! | `All` | always |
+//! | `And(fs)` | every `f` matches (`And([])` matches everything) |
+//! | `Or(fs)` | some `f` matches (`Or([])` matches nothing) |
+//! | `Not(f)` | `f` does not match |
+//! | `Eq(p, v)`, `v` not null | value at `p` is present and JSON-equal to `v` |
+//! | `Eq(p, null)` | value at `p` is explicit `null` **or missing** (like Mongo) |
+//! | `Ne(p, v)` | exactly `Not(Eq(p, v))`: so a missing value is "not equal" to any non-null `v` |
+//! | `In(p, vs)` | `Or` of `Eq(p, v)` for each `v` (so `In(p, [])` matches nothing; a `null` in `vs` matches missing) |
+//! | `IEq(p, s)` | value at `p` is a string equal to `s` under ASCII case folding |
+//! | `ILike(p, s)` | value at `p` is a string containing `s` as a substring under ASCII case folding; `s` is literal text (`%`, `_` are ordinary characters; `""` matches every string) |
+//! | `Range{p, ..}` | every present bound holds; a bound holds only for a value of the bound's own type (number or string, compared as above); a bound of any other type never holds; with no bound at all, matches everything (vacuous, like `And([])`) |
+//! | `Contains(p, v)` | value at `p` is an array with an element JSON-equal to `v` |
+//! | `Exists(p, true)` | value at `p` is present (an explicit `null` counts as present) |
+//! | `Exists(p, false)` | value at `p` is missing |
+//!
+//! Strings in filter values never contain U+0000: Postgres cannot store or
+//! bind it. The JSON parser refuses it; other producers of a [`Filter`] must
+//! too.
+//!
+//! **Sort** ([`Sort`], [`Query`]): keys compare in order; a key orders values
+//! by type rank `number < string < boolean < (array = object) < missing/null`,
+//! then within the type (booleans: `false < true`; arrays and objects tie).
+//! `Desc` reverses everything except that missing/null always sort last.
+//! After all keys, rows are ordered by the row id ascending (byte order), so
+//! pagination with `limit`/`offset` is stable.
+//!
+//! [`Filter::matches`] and [`Query::evaluate`] are the executable reference of
+//! these rules; every SQL compiler must agree with them on [`fixtures`].
+
+mod eval;
+#[doc(hidden)]
+pub mod fixtures;
+mod json;
+pub mod postgres;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use serde_json::Value;
+
+/// Deepest nesting of `$and`/`$or`/`$not` the JSON parser accepts.
+pub const MAX_DEPTH: usize = 16;
+/// Most conditions (each `$in`/`$nin` element counts as one) one JSON filter may hold.
+pub const MAX_CLAUSES: usize = 200;
+/// Most segments in a [`FieldPath`].
+pub const MAX_PATH_SEGMENTS: usize = 16;
+
+/// A dotted path into a document's JSON (`"a.b.c"` -> `["a", "b", "c"]`).
+///
+/// Segments are object member names. Rejected: empty segments, segments
+/// starting with `$` (reserved for operators), segments that look like an
+/// integer (SQL engines would treat them as array indexes, e.g. Postgres
+/// `#>` reads `"1"`, `"+1"`, `" 1"` or `"-1"` as an index), and segments
+/// with `"`, `\` or control characters (not expressible in SQLite JSON paths).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FieldPath(Vec<String>);
+
+/// Why a [`FieldPath`] was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    #[error("empty path")]
+    Empty,
+    #[error("empty segment")]
+    EmptySegment,
+    #[error("segment \"{0}\" starts with '$'")]
+    DollarSegment(String),
+    #[error("segment \"{0}\" looks like an array index")]
+    IndexSegment(String),
+    #[error("segment \"{0}\" contains a forbidden character")]
+    ForbiddenCharacter(String),
+    #[error("more than {max} segments")]
+    TooManySegments { max: usize },
+}
+
+impl FieldPath {
+    /// Parses `"a.b.c"`.
+    pub fn parse(path: &str) -> Result<Self, PathError> {
+        if path.is_empty() {
+            return Err(PathError::Empty);
+        }
+        let segments: Vec<String> = path.split('.').map(str::to_owned).collect();
+        if segments.len() > MAX_PATH_SEGMENTS {
+            return Err(PathError::TooManySegments {
+                max: MAX_PATH_SEGMENTS,
+            });
+        }
+        for s in &segments {
+            check_segment(s)?;
+        }
+        Ok(Self(segments))
+    }
+
+    pub fn segments(&self) -> &[String] {
+        &self.0
+    }
+}
+
+fn check_segment(s: &str) -> Result<(), PathError> {
+    if s.is_empty() {
+        return Err(PathError::EmptySegment);
+    }
+    if s.starts_with('$') {
+        return Err(PathError::DollarSegment(s.to_owned()));
+    }
+    if s.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+        return Err(PathError::ForbiddenCharacter(s.to_owned()));
+    }
+    // Mirrors what strtol accepts fully: leading spaces, a sign, digits.
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(PathError::IndexSegment(s.to_owned()));
+    }
+    Ok(())
+}
+
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("."))
+    }
+}
+
+impl std::str::FromStr for FieldPath {
+    type Err = PathError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+/// A filter over one document; see the module docs for exact semantics.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    All,
+    And(Vec<Filter>),
+    Or(Vec<Filter>),
+    Not(Box<Filter>),
+    Eq(FieldPath, Value),
+    Ne(FieldPath, Value),
+    In(FieldPath, Vec<Value>),
+    IEq(FieldPath, String),
+    ILike(FieldPath, String),
+    Range {
+        path: FieldPath,
+        gt: Option<Value>,
+        gte: Option<Value>,
+        lt: Option<Value>,
+        lte: Option<Value>,
+    },
+    Contains(FieldPath, Value),
+    Exists(FieldPath, bool),
+}
+
+impl Filter {
+    /// Parses a DataCube/Mongo-style JSON filter; error locations start at `filters`.
+    pub fn from_json(value: &Value) -> Result<Filter, FilterError> {
+        json::parse(value, "filters")
+    }
+
+    /// Like [`Filter::from_json`], naming the root of error locations `root`.
+    pub fn from_json_at(value: &Value, root: &str) -> Result<Filter, FilterError> {
+        json::parse(value, root)
+    }
+}
+
+/// A refused JSON filter; `at` names the offending field, e.g. `filters.age`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    #[error("{at}: expected a JSON object")]
+    NotAnObject { at: String },
+    #[error("{at}: unknown operator \"{op}\"")]
+    UnknownOperator { at: String, op: String },
+    #[error("{at}: \"{op}\" expects {expected}")]
+    InvalidOperand {
+        at: String,
+        op: String,
+        expected: &'static str,
+    },
+    #[error("{at}: invalid field path: {source}")]
+    InvalidPath { at: String, source: PathError },
+    #[error("{at}: cannot mix operators and field names in one object")]
+    MixedOperators { at: String },
+    #[error("{at}: literal values cannot contain keys starting with '$' (use a dotted path)")]
+    DollarKeyInLiteral { at: String },
+    #[error("{at}: strings cannot contain the NUL character")]
+    NulCharacter { at: String },
+    #[error("{at}: nested deeper than {max} levels")]
+    TooDeep { at: String, max: usize },
+    #[error("{at}: more than {max} conditions")]
+    TooManyClauses { at: String, max: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortDirection {
+    Asc,
+    Desc,
+}
+
+/// One sort key; see the module docs for the ordering of mixed types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sort {
+    pub path: FieldPath,
+    pub direction: SortDirection,
+}
+
+impl Sort {
+    /// Parses `"created_at"` (ascending) or `"-created_at"` (descending).
+    pub fn parse(spec: &str) -> Result<Self, PathError> {
+        let (direction, path) = match spec.strip_prefix('-') {
+            Some(rest) => (SortDirection::Desc, rest),
+            None => (SortDirection::Asc, spec),
+        };
+        Ok(Self {
+            path: FieldPath::parse(path)?,
+            direction,
+        })
+    }
+}
+
+/// A filtered, sorted page of one collection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub filter: Filter,
+    pub sort: Vec<Sort>,
+    pub limit: u32,
+    pub offset: u64,
+}

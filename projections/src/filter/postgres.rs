@@ -1,0 +1,293 @@
+//! Postgres compiler: [`Filter`]/[`Query`] -> SQL over the `jsonb` column
+//! `doc` of the `views` table (row id column `id`).
+//!
+//! User values and path segments only ever travel as bind parameters; the
+//! SQL text holds nothing but fixed fragments and `$n` placeholders. Every
+//! predicate is two-valued (never SQL `NULL`), so `NOT` is exact, and every
+//! fragment is safe to embed as an operand of `AND`/`OR`/`NOT`.
+//!
+//! Equality and array membership of scalars compile to `doc @> $n::jsonb`
+//! (a nested object built from the path), which the
+//! `gin (doc jsonb_path_ops)` index serves; jsonb containment compares
+//! numbers numerically, so `1` matches a stored `1.0`.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::{FieldPath, Filter, Query, SortDirection};
+
+/// A bind parameter, in placeholder order; the SQL casts each placeholder
+/// (`::jsonb`, `::text`, `::text[]`, `::bigint`), so bind them as
+/// `serde_json::Value`, `String`, `Vec<String>` and `i64`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlParam {
+    Json(Value),
+    Text(String),
+    TextArray(Vec<String>),
+    Int(i64),
+}
+
+/// A compiled filter: a boolean SQL expression and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledFilter {
+    pub sql: String,
+    pub params: Vec<SqlParam>,
+}
+
+/// A compiled query, used as
+/// `SELECT id, doc FROM views WHERE collection = $1 AND {where_sql}
+/// ORDER BY {order_by_sql} {limit_offset_sql}` with `params` bound after the
+/// caller's own, starting at placeholder `first_param`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledQuery {
+    pub where_sql: String,
+    pub order_by_sql: String,
+    /// `LIMIT $n::bigint OFFSET $m::bigint`.
+    pub limit_offset_sql: String,
+    pub params: Vec<SqlParam>,
+}
+
+/// Compiles a filter whose first placeholder is `$first_param`.
+pub fn compile_filter(filter: &Filter, first_param: usize) -> CompiledFilter {
+    let mut b = Builder::new(first_param);
+    let sql = b.filter(filter);
+    CompiledFilter {
+        sql,
+        params: b.params,
+    }
+}
+
+/// Compiles a whole query whose first placeholder is `$first_param`.
+pub fn compile(query: &Query, first_param: usize) -> CompiledQuery {
+    let mut b = Builder::new(first_param);
+    let where_sql = b.filter(&query.filter);
+    let order_by_sql = b.order_by(query);
+    let limit = b.param(SqlParam::Int(i64::from(query.limit)), "bigint");
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let offset = b.param(SqlParam::Int(offset), "bigint");
+    CompiledQuery {
+        where_sql,
+        order_by_sql,
+        limit_offset_sql: format!("LIMIT {limit} OFFSET {offset}"),
+        params: b.params,
+    }
+}
+
+struct Builder {
+    next: usize,
+    params: Vec<SqlParam>,
+    /// A path used twice binds once.
+    paths: HashMap<FieldPath, String>,
+}
+
+/// `{"a": {"b": leaf}}` for path `a.b`: the containment probe for `@>`.
+fn nest(path: &FieldPath, leaf: Value) -> Value {
+    path.segments().iter().rev().fold(leaf, |inner, segment| {
+        Value::Object(Map::from_iter([(segment.clone(), inner)]))
+    })
+}
+
+fn join(parts: Vec<String>, op: &str, empty: &str) -> String {
+    match parts.len() {
+        0 => empty.to_owned(),
+        1 => parts.into_iter().next().expect("one part"),
+        _ => format!("({})", parts.join(op)),
+    }
+}
+
+impl Builder {
+    fn new(first_param: usize) -> Self {
+        Self {
+            next: first_param,
+            params: Vec::new(),
+            paths: HashMap::new(),
+        }
+    }
+
+    fn param(&mut self, p: SqlParam, cast: &str) -> String {
+        let placeholder = format!("${}::{cast}", self.next);
+        self.next += 1;
+        self.params.push(p);
+        placeholder
+    }
+
+    /// `doc #> $p::text[]`: the jsonb value at the path, SQL NULL if missing.
+    fn at(&mut self, path: &FieldPath) -> String {
+        format!("doc #> {}", self.path(path))
+    }
+
+    /// `doc #>> $p::text[]`: the same value as text (strings unquoted).
+    fn text_at(&mut self, path: &FieldPath) -> String {
+        format!("doc #>> {}", self.path(path))
+    }
+
+    fn path(&mut self, path: &FieldPath) -> String {
+        if let Some(p) = self.paths.get(path) {
+            return p.clone();
+        }
+        let p = self.param(SqlParam::TextArray(path.segments().to_vec()), "text[]");
+        self.paths.insert(path.clone(), p.clone());
+        p
+    }
+
+    fn contains_probe(&mut self, path: &FieldPath, leaf: Value) -> String {
+        let probe = self.param(SqlParam::Json(nest(path, leaf)), "jsonb");
+        format!("doc @> {probe}")
+    }
+
+    fn filter(&mut self, f: &Filter) -> String {
+        match f {
+            Filter::All => "TRUE".to_owned(),
+            Filter::And(fs) => {
+                let parts = fs.iter().map(|f| self.filter(f)).collect();
+                join(parts, " AND ", "TRUE")
+            }
+            Filter::Or(fs) => {
+                let parts = fs.iter().map(|f| self.filter(f)).collect();
+                join(parts, " OR ", "FALSE")
+            }
+            Filter::Not(f) => format!("(NOT {})", self.filter(f)),
+            Filter::Eq(p, v) => self.eq(p, v),
+            Filter::Ne(p, v) => format!("(NOT {})", self.eq(p, v)),
+            Filter::In(p, vs) => {
+                let parts = vs.iter().map(|v| self.eq(p, v)).collect();
+                join(parts, " OR ", "FALSE")
+            }
+            Filter::IEq(p, s) => self.text_match(p, s, |x, s| format!("{x} = {s}")),
+            Filter::ILike(p, s) => self.text_match(p, s, |x, s| format!("strpos({x}, {s}) > 0")),
+            Filter::Range {
+                path,
+                gt,
+                gte,
+                lt,
+                lte,
+            } => self.range(path, [(">", gt), (">=", gte), ("<", lt), ("<=", lte)]),
+            Filter::Contains(p, v) => self.contains(p, v),
+            Filter::Exists(p, present) => {
+                let at = self.at(p);
+                let op = if *present { "IS NOT NULL" } else { "IS NULL" };
+                format!("({at} {op})")
+            }
+        }
+    }
+
+    fn eq(&mut self, path: &FieldPath, v: &Value) -> String {
+        match v {
+            // Null also matches a missing value.
+            Value::Null => {
+                let probe = self.contains_probe(path, Value::Null);
+                let at = self.at(path);
+                format!("({probe} OR {at} IS NULL)")
+            }
+            // Containment is not equality for compounds (`[1,2] @> [1]`):
+            // the probe narrows through the index, `=` decides.
+            Value::Array(_) | Value::Object(_) => {
+                let probe = self.contains_probe(path, v.clone());
+                let at = self.at(path);
+                let value = self.param(SqlParam::Json(v.clone()), "jsonb");
+                format!("({probe} AND COALESCE({at} = {value}, FALSE))")
+            }
+            _ => self.contains_probe(path, v.clone()),
+        }
+    }
+
+    /// ASCII-only case folding: `lower` under the "C" collation.
+    fn text_match(
+        &mut self,
+        path: &FieldPath,
+        s: &str,
+        cmp: impl Fn(&str, &str) -> String,
+    ) -> String {
+        let at = self.at(path);
+        let text = self.text_at(path);
+        let arg = self.param(SqlParam::Text(s.to_owned()), "text");
+        let cond = cmp(
+            &format!("lower(({text}) COLLATE \"C\")"),
+            &format!("lower({arg} COLLATE \"C\")"),
+        );
+        format!("COALESCE(jsonb_typeof({at}) = 'string' AND {cond}, FALSE)")
+    }
+
+    fn range(&mut self, path: &FieldPath, bounds: [(&str, &Option<Value>); 4]) -> String {
+        let bounds: Vec<(&str, &Value)> = bounds
+            .into_iter()
+            .filter_map(|(op, b)| b.as_ref().map(|b| (op, b)))
+            .collect();
+        if bounds.is_empty() {
+            return "TRUE".to_owned();
+        }
+        // A value has one type: bounds of different types (or of a type
+        // without an order) can never all hold.
+        let number = bounds.iter().all(|(_, b)| b.is_number());
+        let string = bounds.iter().all(|(_, b)| b.is_string());
+        if !number && !string {
+            return "FALSE".to_owned();
+        }
+        let at = self.at(path);
+        let (json_type, operand) = if number {
+            ("number", at.clone())
+        } else {
+            ("string", format!("({}) COLLATE \"C\"", self.text_at(path)))
+        };
+        let mut conds = vec![format!("jsonb_typeof({at}) = '{json_type}'")];
+        for (op, b) in bounds {
+            let bound = match b {
+                Value::String(s) => self.param(SqlParam::Text(s.clone()), "text"),
+                _ => self.param(SqlParam::Json(b.clone()), "jsonb"),
+            };
+            conds.push(format!("{operand} {op} {bound}"));
+        }
+        format!("COALESCE({}, FALSE)", conds.join(" AND "))
+    }
+
+    fn contains(&mut self, path: &FieldPath, v: &Value) -> String {
+        let probe = self.contains_probe(path, Value::Array(vec![v.clone()]));
+        if !(v.is_array() || v.is_object()) {
+            // For a scalar element, array containment is membership.
+            return probe;
+        }
+        // Compound elements: containment would accept `{"a":1,"b":2}` for
+        // `{"a":1}`, so compare elements exactly. CASE guards
+        // jsonb_array_elements, which fails on non-arrays.
+        let at = self.at(path);
+        let value = self.param(SqlParam::Json(v.clone()), "jsonb");
+        format!(
+            "({probe} AND CASE WHEN jsonb_typeof({at}) = 'array' THEN EXISTS \
+             (SELECT 1 FROM jsonb_array_elements({at}) AS e(v) WHERE e.v = {value}) \
+             ELSE FALSE END)"
+        )
+    }
+
+    /// One key per sort: type rank (missing/null last either way), then the
+    /// value within its type, then the row id.
+    fn order_by(&mut self, query: &Query) -> String {
+        let mut keys = Vec::new();
+        for s in &query.sort {
+            let at = self.at(&s.path);
+            let text = self.text_at(&s.path);
+            let ty = format!("jsonb_typeof({at})");
+            let (dir, [number, string, boolean, compound]) = match s.direction {
+                SortDirection::Asc => ("ASC", [0, 1, 2, 3]),
+                SortDirection::Desc => ("DESC", [3, 2, 1, 0]),
+            };
+            keys.push(format!(
+                "CASE {ty} WHEN 'number' THEN {number} WHEN 'string' THEN {string} \
+                 WHEN 'boolean' THEN {boolean} WHEN 'array' THEN {compound} \
+                 WHEN 'object' THEN {compound} ELSE 4 END ASC"
+            ));
+            keys.push(format!(
+                "CASE WHEN {ty} = 'number' THEN ({at})::numeric END {dir}"
+            ));
+            keys.push(format!(
+                "CASE WHEN {ty} = 'string' THEN ({text}) COLLATE \"C\" END {dir}"
+            ));
+            keys.push(format!(
+                "CASE WHEN {ty} = 'boolean' THEN ({at})::boolean END {dir}"
+            ));
+        }
+        // Byte order like the reference, whatever the database collation.
+        keys.push("id COLLATE \"C\" ASC".to_owned());
+        keys.join(", ")
+    }
+}

@@ -1,0 +1,205 @@
+//! Registration, login, refresh, verification and profile over HTTP.
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, assert_error, spawn_app, unique_email};
+
+#[tokio::test]
+async fn register_answers_with_the_seed_message_and_a_position() {
+    let app = spawn_app().await;
+    let response = app.register(&unique_email()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let position = response.headers()["x-annals-position"].to_str().unwrap().to_string();
+    assert!(position.contains('.'), "{position}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"message": "User registered successfully. Please check your email to verify your account."})
+    );
+}
+
+#[tokio::test]
+async fn registering_an_email_twice_is_a_conflict_whatever_its_case() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    assert_eq!(app.register(&email).await.status(), StatusCode::CREATED);
+    assert_error(app.register(&email).await, StatusCode::CONFLICT, Some("email")).await;
+    assert_error(
+        app.register(&email.to_uppercase()).await,
+        StatusCode::CONFLICT,
+        Some("email"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_registrations_name_the_field() {
+    let app = spawn_app().await;
+    let full = json!({"email": unique_email(), "firstName": "Ada", "lastName": "Lovelace", "password": PASSWORD});
+    for field in ["email", "password", "firstName", "lastName"] {
+        let mut body = full.clone();
+        body.as_object_mut().unwrap().remove(field);
+        let response = app.post("/core/register", &body).await;
+        let error = assert_error(response, StatusCode::BAD_REQUEST, Some(field)).await;
+        assert_eq!(error["error"]["message"], json!(format!("{field}: is required")));
+    }
+    let cases = [
+        (json!({"email": "not-an-email"}), "email"),
+        (json!({"email": "a@"}), "email"),
+        (json!({"password": "short"}), "password"),
+        (json!({"password": "password123"}), "password"),
+        (json!({"email": 42}), "email"),
+        (json!({"firstName": "x".repeat(101)}), "firstName"),
+    ];
+    for (patch, field) in cases {
+        let mut body = full.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let response = app.post("/core/register", &body).await;
+        assert_error(response, StatusCode::BAD_REQUEST, Some(field)).await;
+    }
+    let response = app
+        .client
+        .post(app.url("/core/register"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, StatusCode::BAD_REQUEST, Some("body")).await;
+    // Nothing of the above was recorded: the address is still free.
+    assert_eq!(app.register(full["email"].as_str().unwrap()).await.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn login_returns_refresh_and_access_tokens() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.register(&email).await;
+    let response = app.login(&email, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().contains_key("x-annals-position"));
+    let body: Value = response.json().await.unwrap();
+    let keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, vec!["access".to_string(), "refresh".to_string()]);
+    assert_eq!(body["access"].as_str().unwrap().split('.').count(), 3);
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_are_indistinguishable() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.register(&email).await;
+    let wrong = assert_error(app.login(&email, "not-the-password-at-all").await, StatusCode::UNAUTHORIZED, None).await;
+    let unknown = assert_error(app.login(&unique_email(), PASSWORD).await, StatusCode::UNAUTHORIZED, None).await;
+    assert_eq!(wrong, unknown);
+    let missing = app.post("/core/login", &json!({"email": email})).await;
+    assert_error(missing, StatusCode::BAD_REQUEST, Some("password")).await;
+}
+
+#[tokio::test]
+async fn five_failures_within_a_minute_lock_the_account() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    app.register(&email).await;
+    for _ in 0..5 {
+        let response = app.login(&email, "not-the-password-at-all").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let locked = app.login(&email, PASSWORD).await;
+    assert!(locked.headers().contains_key("retry-after"));
+    let body = assert_error(locked, StatusCode::TOO_MANY_REQUESTS, None).await;
+    assert_eq!(body["error"]["code"], json!("account_locked"));
+}
+
+#[tokio::test]
+async fn refresh_gives_a_new_access_token_for_refresh_tokens_only() {
+    let app = spawn_app().await;
+    let (access, refresh) = app.signed_up(&unique_email()).await;
+    let response = app.post("/core/token/refresh", &json!({"refresh": refresh})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    let new_access = body["access"].as_str().unwrap();
+    assert_eq!(app.me(new_access).await.status(), StatusCode::OK);
+
+    let with_access = app.post("/core/token/refresh", &json!({"refresh": access})).await;
+    assert_error(with_access, StatusCode::UNAUTHORIZED, None).await;
+    let garbage = app.post("/core/token/refresh", &json!({"refresh": "a.b.c"})).await;
+    assert_error(garbage, StatusCode::UNAUTHORIZED, None).await;
+    let missing = app.post("/core/token/refresh", &json!({})).await;
+    assert_error(missing, StatusCode::BAD_REQUEST, Some("refresh")).await;
+}
+
+#[tokio::test]
+async fn me_needs_a_valid_access_token() {
+    let app = spawn_app().await;
+    let (_, refresh) = app.signed_up(&unique_email()).await;
+    let none = app.client.get(app.url("/core/me")).send().await.unwrap();
+    assert_error(none, StatusCode::UNAUTHORIZED, None).await;
+    assert_error(app.me(&refresh).await, StatusCode::UNAUTHORIZED, None).await;
+    assert_error(app.me("not-a-token").await, StatusCode::UNAUTHORIZED, None).await;
+}
+
+#[tokio::test]
+async fn the_profile_comes_from_the_read_model() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    let (access, _) = app.signed_up(&email).await;
+    let profile: Value = app.me(&access).await.json().await.unwrap();
+    assert_eq!(profile["email"], json!(email));
+    assert_eq!(profile["firstName"], json!("Ada"));
+    assert_eq!(profile["verified"], json!(false));
+    assert_eq!(profile["loginCount"], json!(1));
+    assert!(profile.get("password_hash").is_none());
+
+    let response = app
+        .client
+        .patch(app.url("/core/me"))
+        .bearer_auth(&access)
+        .json(&json!({"lastName": "Byron"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let profile: Value = app.me(&access).await.json().await.unwrap();
+    assert_eq!(profile["lastName"], json!("Byron"));
+    assert_eq!(profile["firstName"], json!("Ada"));
+
+    let bad = app
+        .client
+        .patch(app.url("/core/me"))
+        .bearer_auth(&access)
+        .json(&json!({"firstName": 7}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(bad, StatusCode::BAD_REQUEST, Some("firstName")).await;
+}
+
+#[tokio::test]
+async fn following_the_mailed_link_verifies_the_address() {
+    let app = spawn_app().await;
+    let email = unique_email();
+    let (access, _) = app.signed_up(&email).await;
+    let mails = app.mails();
+    let mail = mails.iter().find(|m| m["to"] == json!(email)).expect("verification mail");
+    let body = mail["body"].as_str().unwrap();
+    let link = body
+        .split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .expect("a link in the mail");
+    assert!(link.starts_with(&format!("{}/core/verify-email?token=", app.address)), "{link}");
+
+    let response = app.client.get(link).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let profile: Value = app.me(&access).await.json().await.unwrap();
+    assert_eq!(profile["verified"], json!(true));
+    // Following it again is harmless.
+    assert_eq!(app.client.get(link).send().await.unwrap().status(), StatusCode::OK);
+
+    let forged = app.client.get(app.url("/core/verify-email?token=abc")).send().await.unwrap();
+    assert_error(forged, StatusCode::BAD_REQUEST, Some("token")).await;
+    let missing = app.client.get(app.url("/core/verify-email")).send().await.unwrap();
+    assert_error(missing, StatusCode::BAD_REQUEST, Some("token")).await;
+}

@@ -1,0 +1,246 @@
+//! Spawns annals on port 0 against a fresh Postgres database and a private JetStream stream,
+//! and talks to it like a client.
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use annals::app::{self, AppState, Infra};
+use annals::config::{LogFormat, Settings};
+use annals_projections::{Position, ProgressBoard};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const PASSWORD: &str = "a-strong-and-secure-password";
+
+fn server_url() -> String {
+    std::env::var("ANNALS_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn nats_url() -> String {
+    std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, db: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("database URL");
+    parsed.set_path(&format!("/{db}"));
+    parsed.to_string()
+}
+
+#[derive(Clone, Copy)]
+pub struct Options {
+    pub relay: bool,
+    pub workers: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            relay: true,
+            workers: true,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+    pub infra: Infra,
+    pub state: AppState,
+    pub cancel: CancellationToken,
+    _tasks: Vec<JoinHandle<()>>,
+    database: String,
+    data_dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    annals::telemetry::init_logs(LogFormat::Pretty);
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let database = format!("annals_test_{suffix}");
+    let admin = PgPool::connect(&server_url()).await.expect("Postgres is reachable");
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let settings = Settings {
+        database_url: Some(with_database(&server_url(), &database)),
+        nats_url: Some(nats_url()),
+        bind: "127.0.0.1:0".into(),
+        public_url: None,
+        jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
+        data_dir: data_dir.path().to_path_buf(),
+        log_format: LogFormat::Pretty,
+        smtp_url: None,
+        mail_from: "annals <no-reply@annals.test>".into(),
+        nats_stream: format!("TEST_{suffix}"),
+        nats_subject_prefix: format!("t{suffix}.events"),
+        read_wait_ms: 5000,
+        db_pool: 16,
+    };
+    let config = settings.resolve(true).expect("valid test configuration");
+    let infra = Infra::connect(config).await.expect("infrastructure");
+    let listener = app::bind("127.0.0.1:0".parse().unwrap()).await.expect("bind");
+    let port = listener.local_addr().unwrap().port();
+    let state = infra.state().expect("state");
+    let cancel = CancellationToken::new();
+    let relay = if options.relay {
+        infra.spawn_relay(cancel.clone())
+    } else {
+        None
+    };
+    let workers = if options.workers {
+        infra.spawn_workers(cancel.clone())
+    } else {
+        vec![]
+    };
+    tokio::spawn(app::serve(listener, state.clone(), cancel.clone()));
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::new(),
+        pool: infra.pool.clone(),
+        infra,
+        state,
+        cancel,
+        _tasks: relay.into_iter().chain(workers).collect(),
+        database,
+        data_dir,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+        let database = self.database.clone();
+        let stream = self.infra.config.nats_stream.clone();
+        // Clean up on a thread of its own: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                if let Ok(client) = async_nats::connect(nats_url()).await {
+                    let _ = async_nats::jetstream::new(client).delete_stream(&stream).await;
+                }
+                if let Ok(admin) = PgPool::connect(&server_url()).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                        .execute(&admin)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub fn unique_email() -> String {
+    format!("user-{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn register(&self, email: &str) -> Response {
+        self.post(
+            "/core/register",
+            &json!({"email": email, "firstName": "Ada", "lastName": "Lovelace", "password": PASSWORD}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post("/core/login", &json!({"email": email, "password": password}))
+            .await
+    }
+
+    /// Registers and logs in; returns the access and refresh tokens.
+    pub async fn signed_up(&self, email: &str) -> (String, String) {
+        assert_eq!(self.register(email).await.status(), StatusCode::CREATED);
+        let response = self.login(email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        (
+            body["access"].as_str().unwrap().to_string(),
+            body["refresh"].as_str().unwrap().to_string(),
+        )
+    }
+
+    pub async fn me(&self, access: &str) -> Response {
+        self.client
+            .get(self.url("/core/me"))
+            .bearer_auth(access)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The mails written to the outbox so far.
+    pub fn mails(&self) -> Vec<Value> {
+        let path: PathBuf = self.data_dir.path().join("outbox").join("mail.jsonl");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("mail line is JSON"))
+            .collect()
+    }
+
+    pub fn progress(&self) -> Arc<ProgressBoard> {
+        self.infra.progress.clone()
+    }
+
+    pub async fn head(&self) -> Position {
+        self.infra.log.head().await.unwrap().unwrap_or(Position::ZERO)
+    }
+
+    /// Waits until `projection` has applied everything up to the log's head.
+    pub async fn settle(&self, projection: &str) {
+        let head = self.head().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let checkpoint = self.infra.views.checkpoint(projection).await.unwrap();
+            if checkpoint >= head {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{projection} stuck at {checkpoint}, head {head}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Asserts a document-service error: status, code and named field.
+pub async fn assert_error(response: Response, status: StatusCode, field: Option<&str>) -> Value {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert_eq!(body["success"], json!(false), "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+    if let Some(field) = field {
+        assert_eq!(body["error"]["field"], json!(field), "{body}");
+    }
+    body
+}

@@ -1,0 +1,70 @@
+//! Health, readiness, metrics and the OpenAPI document.
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{spawn_app, unique_email};
+
+#[tokio::test]
+async fn healthz_and_readyz_report_the_dependencies_and_lag() {
+    let app = spawn_app().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    app.signed_up(&unique_email()).await;
+    app.settle("user_profiles").await;
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["postgres"], "ok");
+    assert_eq!(body["nats"], "ok");
+    let projections = body["projections"].as_array().unwrap();
+    assert!(projections.iter().any(|p| p["name"] == "user_profiles" && p["pending_events"] == 0));
+    assert!(body["relay"]["cursor"].is_string());
+}
+
+#[tokio::test]
+async fn metrics_are_exposed_for_prometheus() {
+    let app = spawn_app().await;
+    app.signed_up(&unique_email()).await;
+    app.settle("user_profiles").await;
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    for name in [
+        "annals_http_requests_total",
+        "annals_http_request_duration_seconds",
+        "annals_events_appended_total",
+        "annals_relay_lag_events",
+        "annals_projection_lag_events",
+        "annals_projection_lag_seconds",
+    ] {
+        assert!(text.contains(name), "{name} missing from /metrics");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in ["/core/register", "/core/login", "/core/token/refresh", "/core/me", "/readyz"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert!(response.headers().contains_key("x-request-id"));
+    let missing = app.client.get(app.url("/no/such/thing")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
