@@ -85,7 +85,11 @@ impl Infra {
         tracing::info!(
             event_log = "postgres",
             view_store = "postgres",
-            bus = if stream.is_some() { "nats-jetstream" } else { "none" },
+            bus = if stream.is_some() {
+                "nats-jetstream"
+            } else {
+                "none"
+            },
             "adapters connected"
         );
         Ok(Self {
@@ -114,7 +118,12 @@ impl Infra {
         let repository = move || postgres_es::PostgresEventRepository::new(pool.clone());
         let identity = Identity {
             users: Commands::<User>::new(&repository, (), self.log.clone(), self.wake.clone()),
-            claims: Commands::<EmailClaim>::new(&repository, (), self.log.clone(), self.wake.clone()),
+            claims: Commands::<EmailClaim>::new(
+                &repository,
+                (),
+                self.log.clone(),
+                self.wake.clone(),
+            ),
             passwords: Passwords::new(),
             tokens: Tokens::new(&self.config.jwt_secret),
             mailer,
@@ -155,7 +164,12 @@ impl Infra {
     }
 
     pub fn worker(&self, projection: Arc<dyn Projection>) -> Worker {
-        Worker::new(projection, self.views.clone(), self.reader(), self.progress.clone())
+        Worker::new(
+            projection,
+            self.views.clone(),
+            self.reader(),
+            self.progress.clone(),
+        )
     }
 
     /// One supervised worker per projection: restarted (from its checkpoint) if it fails.
@@ -173,7 +187,14 @@ impl Infra {
                     let views = self.views.clone();
                     let reader = self.reader();
                     let progress = self.progress.clone();
-                    move || Worker::new(projection.clone(), views.clone(), reader.clone(), progress.clone())
+                    move || {
+                        Worker::new(
+                            projection.clone(),
+                            views.clone(),
+                            reader.clone(),
+                            progress.clone(),
+                        )
+                    }
                 };
                 tokio::spawn(async move {
                     while !cancel.is_cancelled() {
@@ -192,11 +213,18 @@ impl Infra {
 }
 
 /// Serves the HTTP API until `cancel` fires.
-pub async fn serve(listener: TcpListener, state: AppState, cancel: CancellationToken) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
     let app = crate::http::router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(cancel.cancelled_owned())
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(cancel.cancelled_owned())
+    .await
 }
 
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {

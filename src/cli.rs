@@ -9,7 +9,11 @@ use crate::app::{self, Infra, StartError};
 use crate::config::Settings;
 
 #[derive(Debug, Parser)]
-#[command(name = "annals", version, about = "Event-sourced CQRS backend: workspaces, production tracker and document database APIs over one history of events")]
+#[command(
+    name = "annals",
+    version,
+    about = "Event-sourced CQRS backend: workspaces, production tracker and document database APIs over one history of events"
+)]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -62,8 +66,9 @@ fn shutdown_signal() -> CancellationToken {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler");
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}
@@ -80,8 +85,21 @@ fn shutdown_signal() -> CancellationToken {
 async fn run(cli: Cli) -> Result<(), StartError> {
     let command = cli.command.unwrap_or(Command::Serve);
     let needs_nats = matches!(command, Command::Serve | Command::Worker | Command::Relay);
-    let config = cli.settings.resolve(needs_nats)?;
-    let bind = config.bind;
+    let mut config = cli.settings.resolve(needs_nats)?;
+    // Bind before anything else so that port 0 resolves to the real port in public links.
+    let listener = match command {
+        Command::Serve => {
+            let listener = app::bind(config.bind).await?;
+            let local = listener
+                .local_addr()
+                .map_err(|e| StartError::Failed(e.to_string()))?;
+            if cli.settings.public_url.is_none() {
+                config.public_url = crate::config::default_public_url(local);
+            }
+            Some(listener)
+        }
+        _ => None,
+    };
     let infra = Infra::connect(config).await?;
     match command {
         Command::Migrate => {
@@ -104,9 +122,9 @@ async fn run(cli: Cli) -> Result<(), StartError> {
             Ok(())
         }
         Command::Serve => {
+            let listener = listener.expect("bound above");
             let cancel = shutdown_signal();
             let state = infra.state()?;
-            let listener = app::bind(bind).await?;
             let relay = infra.spawn_relay(cancel.clone());
             let workers = infra.spawn_workers(cancel.clone());
             tracing::info!(addr = %listener.local_addr().map_err(|e| StartError::Failed(e.to_string()))?, public_url = %infra.config.public_url, "annals listening");
@@ -143,7 +161,12 @@ async fn rebuild(infra: &Infra, only: Option<&str>) -> Result<(), StartError> {
         )
         .await
         .map_err(|e| StartError::Failed(format!("rebuilding {name}: {e}")))?;
-        tracing::info!(projection = name, events, elapsed_ms = started.elapsed().as_millis() as u64, "rebuilt");
+        tracing::info!(
+            projection = name,
+            events,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "rebuilt"
+        );
         println!("{name}: rebuilt from {events} events");
     }
     Ok(())

@@ -21,7 +21,12 @@ pub struct Settings {
     #[arg(long, env = "NATS_URL", global = true)]
     pub nats_url: Option<String>,
     /// Address the HTTP API listens on.
-    #[arg(long, env = "ANNALS_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "ANNALS_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind: String,
     /// Base URL clients reach the server at (links in mails, bucket endpoints).
     /// Default: derived from the bind address.
@@ -33,23 +38,49 @@ pub struct Settings {
     /// Directory for local files: the mail outbox, the generated JWT secret.
     #[arg(long, env = "ANNALS_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
-    #[arg(long, env = "ANNALS_LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
+    #[arg(
+        long,
+        env = "ANNALS_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
     pub log_format: LogFormat,
     /// SMTP server URL for outgoing mail (e.g. smtps://user:pass@smtp.example.com).
     /// Without it, mails are written to <data dir>/outbox/mail.jsonl.
     #[arg(long, env = "ANNALS_SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// Sender address of outgoing mail.
-    #[arg(long, env = "ANNALS_MAIL_FROM", default_value = "annals <no-reply@annals.local>", global = true)]
+    #[arg(
+        long,
+        env = "ANNALS_MAIL_FROM",
+        default_value = "annals <no-reply@annals.local>",
+        global = true
+    )]
     pub mail_from: String,
     /// JetStream stream holding the published events.
-    #[arg(long, env = "ANNALS_NATS_STREAM", default_value = "ANNALS_EVENTS", global = true)]
+    #[arg(
+        long,
+        env = "ANNALS_NATS_STREAM",
+        default_value = "ANNALS_EVENTS",
+        global = true
+    )]
     pub nats_stream: String,
     /// Subject prefix: events go to `<prefix>.<aggregate_type>.<aggregate_id>`.
-    #[arg(long, env = "ANNALS_NATS_SUBJECT_PREFIX", default_value = "annals.events", global = true)]
+    #[arg(
+        long,
+        env = "ANNALS_NATS_SUBJECT_PREFIX",
+        default_value = "annals.events",
+        global = true
+    )]
     pub nats_subject_prefix: String,
     /// Longest time a read waits for the read models to catch up with earlier writes.
-    #[arg(long, env = "ANNALS_READ_WAIT_MS", default_value_t = 2000, global = true)]
+    #[arg(
+        long,
+        env = "ANNALS_READ_WAIT_MS",
+        default_value_t = 2000,
+        global = true
+    )]
     pub read_wait_ms: u64,
     /// Size of the Postgres connection pool.
     #[arg(long, env = "ANNALS_DB_POOL", default_value_t = 16, global = true)]
@@ -58,7 +89,9 @@ pub struct Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("DATABASE_URL is required (set it or pass --database-url), e.g. postgres://postgres@127.0.0.1:5432/annals")]
+    #[error(
+        "DATABASE_URL is required (set it or pass --database-url), e.g. postgres://postgres@127.0.0.1:5432/annals"
+    )]
     MissingDatabaseUrl,
     #[error("DATABASE_URL must start with postgres:// or postgresql://")]
     BadDatabaseUrl,
@@ -72,7 +105,9 @@ pub enum ConfigError {
     ShortJwtSecret,
     #[error("ANNALS_SMTP_URL is not a valid SMTP URL: {0}")]
     BadSmtpUrl(String),
-    #[error("ANNALS_NATS_SUBJECT_PREFIX {0:?} must be dot-separated tokens without spaces, '*' or '>'")]
+    #[error(
+        "ANNALS_NATS_SUBJECT_PREFIX {0:?} must be dot-separated tokens without spaces, '*' or '>'"
+    )]
     BadSubjectPrefix(String),
     #[error("cannot use the data directory {path}: {reason}")]
     DataDir { path: PathBuf, reason: String },
@@ -162,7 +197,7 @@ impl Settings {
     }
 }
 
-fn default_public_url(bind: SocketAddr) -> String {
+pub fn default_public_url(bind: SocketAddr) -> String {
     let host = if bind.ip().is_unspecified() {
         "localhost".to_string()
     } else {

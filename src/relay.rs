@@ -116,7 +116,9 @@ impl Relay {
                 }
                 continue;
             };
-            let lag = (chrono::Utc::now() - events[0].recorded_at).num_microseconds().unwrap_or(0);
+            let lag = (chrono::Utc::now() - events[0].recorded_at)
+                .num_microseconds()
+                .unwrap_or(0);
             metrics::gauge!("annals_relay_lag_seconds").set(lag.max(0) as f64 / 1e6);
             let envelopes = chain(&events, cursor);
             if let Err(e) = self.publisher.publish(&envelopes).await {

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use annals_projections::Position;
-use annals_projections::identity::{PROFILES, UserProfiles};
 use annals_projections::Projection;
+use annals_projections::identity::{PROFILES, UserProfiles};
 
 use crate::app::AppState;
 use crate::error::AppError;
@@ -68,7 +68,10 @@ pub async fn register(
         first_name: body.required_str("firstName")?,
         last_name: body.required_str("lastName")?,
     };
-    let (_, position) = state.identity.register(registration, &meta.metadata(None)).await?;
+    let (_, position) = state
+        .identity
+        .register(registration, &meta.metadata(None))
+        .await?;
     Ok(written(
         StatusCode::CREATED,
         position,
@@ -157,7 +160,10 @@ pub async fn verify_email(
         .token
         .filter(|t| !t.is_empty())
         .ok_or_else(|| AppError::invalid("token", "is required"))?;
-    let position = state.identity.verify_email(&token, &meta.metadata(None)).await?;
+    let position = state
+        .identity
+        .verify_email(&token, &meta.metadata(None))
+        .await?;
     Ok(written(
         StatusCode::OK,
         position,
@@ -187,7 +193,11 @@ pub struct Profile {
         (status = 401, description = "Missing, invalid or expired access token"),
         (status = 404, description = "No profile for this token's user"),
     ))]
-pub async fn me(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response> {
+pub async fn me(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Response> {
     let freshness = state.gate.wait(&headers, &[UserProfiles.name()]).await?;
     let profile = state
         .gate

@@ -24,7 +24,9 @@ impl FromRequestParts<AppState> for Caller {
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| AppError::Unauthorized("expected 'Authorization: Bearer <token>'".into()))?;
+            .ok_or_else(|| {
+                AppError::Unauthorized("expected 'Authorization: Bearer <token>'".into())
+            })?;
         let user_id = state.identity.authenticate(token)?;
         Ok(Caller { user_id })
     }

@@ -21,7 +21,10 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(JsonObject(map)),
             Ok(_) => Err(AppError::invalid("body", "must be a JSON object")),
-            Err(e) => Err(AppError::invalid("body", format!("is not valid JSON ({e})"))),
+            Err(e) => Err(AppError::invalid(
+                "body",
+                format!("is not valid JSON ({e})"),
+            )),
         }
     }
 }

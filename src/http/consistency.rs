@@ -35,7 +35,11 @@ pub enum Freshness {
 }
 
 impl ReadGate {
-    pub async fn wait(&self, headers: &HeaderMap, projections: &[&str]) -> Result<Freshness, AppError> {
+    pub async fn wait(
+        &self,
+        headers: &HeaderMap,
+        projections: &[&str],
+    ) -> Result<Freshness, AppError> {
         let asked = headers
             .get(POSITION_HEADER)
             .map(|v| {
@@ -70,7 +74,12 @@ impl ReadGate {
         Ok(Freshness::Fresh)
     }
 
-    async fn reached(&self, projection: &str, target: Position, deadline: Instant) -> Result<bool, AppError> {
+    async fn reached(
+        &self,
+        projection: &str,
+        target: Position,
+        deadline: Instant,
+    ) -> Result<bool, AppError> {
         // A worker in this process tells us directly; otherwise ask the store.
         if let Some(mut progress) = self.progress.watch(projection) {
             loop {

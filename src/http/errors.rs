@@ -61,7 +61,8 @@ impl IntoResponse for DatacubeError {
         if let AppError::Locked { until } = &e {
             error["retry_after"] = json!(until);
         }
-        let mut response = (e.status(), Json(json!({"success": false, "error": error}))).into_response();
+        let mut response =
+            (e.status(), Json(json!({"success": false, "error": error}))).into_response();
         if let AppError::Locked { until } = &e {
             let secs = (*until - chrono::Utc::now()).num_seconds().max(1);
             if let Ok(v) = secs.to_string().parse() {

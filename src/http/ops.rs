@@ -5,7 +5,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-
 use crate::app::AppState;
 
 /// Events counted at most when reporting lag (the count stays cheap when far behind).
@@ -40,7 +39,11 @@ async fn lag(state: &AppState) -> (Option<Value>, Vec<Value>, bool) {
         let name = projection.name();
         match state.gate.views.checkpoint(name).await {
             Ok(checkpoint) => {
-                let pending = state.log.count_after(checkpoint, LAG_CAP).await.unwrap_or(-1);
+                let pending = state
+                    .log
+                    .count_after(checkpoint, LAG_CAP)
+                    .await
+                    .unwrap_or(-1);
                 metrics::gauge!("annals_projection_lag_events", "projection" => name)
                     .set(pending as f64);
                 projections.push(
@@ -106,4 +109,3 @@ pub async fn openapi() -> Response {
     )
         .into_response()
 }
-

@@ -38,7 +38,11 @@ impl Passwords {
 
     /// Refuses passwords that are too short, too long or easy to guess (zxcvbn score < 2),
     /// taking the person's own details into account.
-    pub fn check_strength(&self, password: &str, user_inputs: &[&str]) -> Result<(), PasswordError> {
+    pub fn check_strength(
+        &self,
+        password: &str,
+        user_inputs: &[&str],
+    ) -> Result<(), PasswordError> {
         let chars = password.chars().count();
         if chars < MIN_LENGTH {
             return Err(PasswordError::Weak(format!(
@@ -56,7 +60,9 @@ impl Passwords {
                 .feedback()
                 .and_then(|f| f.warning().map(|w| w.to_string()))
                 .unwrap_or_else(|| "add more words or characters".into());
-            return Err(PasswordError::Weak(format!("is too easy to guess ({hint})")));
+            return Err(PasswordError::Weak(format!(
+                "is too easy to guess ({hint})"
+            )));
         }
         Ok(())
     }
@@ -105,10 +111,21 @@ mod tests {
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
         let passwords = Passwords::new();
-        let hash = passwords.hash("correct horse battery".into()).await.unwrap();
+        let hash = passwords
+            .hash("correct horse battery".into())
+            .await
+            .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(passwords.verify("correct horse battery".into(), Some(hash.clone())).await);
-        assert!(!passwords.verify("wrong horse battery".into(), Some(hash)).await);
+        assert!(
+            passwords
+                .verify("correct horse battery".into(), Some(hash.clone()))
+                .await
+        );
+        assert!(
+            !passwords
+                .verify("wrong horse battery".into(), Some(hash))
+                .await
+        );
         assert!(!passwords.verify("correct horse battery".into(), None).await);
     }
 
@@ -117,7 +134,18 @@ mod tests {
         let passwords = Passwords::new();
         assert!(passwords.check_strength("short", &[]).is_err());
         assert!(passwords.check_strength("password123", &[]).is_err());
-        assert!(passwords.check_strength("ada.lovelace", &["ada.lovelace@example.com", "Ada", "Lovelace"]).is_err());
-        assert!(passwords.check_strength("a-strong-and-secure-password", &[]).is_ok());
+        assert!(
+            passwords
+                .check_strength(
+                    "ada.lovelace",
+                    &["ada.lovelace@example.com", "Ada", "Lovelace"]
+                )
+                .is_err()
+        );
+        assert!(
+            passwords
+                .check_strength("a-strong-and-secure-password", &[])
+                .is_ok()
+        );
     }
 }

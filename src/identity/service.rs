@@ -135,7 +135,9 @@ impl Identity {
 
     /// A failed mail does not undo the registration; the failure is logged.
     async fn send_verification(&self, user_id: &str, email: &str) {
-        let token = self.tokens.issue(TokenKind::VerifyEmail, user_id, Some(email));
+        let token = self
+            .tokens
+            .issue(TokenKind::VerifyEmail, user_id, Some(email));
         let link = format!("{}/core/verify-email?token={token}", self.public_url);
         let mail = Mail {
             to: email.to_string(),
@@ -175,7 +177,10 @@ impl Identity {
             .passwords
             .verify(password, Some(user.password_hash.clone()))
             .await;
-        let attempt = UserCommand::RecordLoginAttempt { password_ok, at: now };
+        let attempt = UserCommand::RecordLoginAttempt {
+            password_ok,
+            at: now,
+        };
         let position = match self.users.execute(&user.user_id, attempt, metadata).await {
             Ok(p) => p,
             Err(CommandError::Domain(UserError::Locked { until })) => {
@@ -207,7 +212,11 @@ impl Identity {
         Ok(self.tokens.verify(access_token, TokenKind::Access)?.sub)
     }
 
-    pub async fn verify_email(&self, token: &str, metadata: &Metadata) -> Result<Position, AppError> {
+    pub async fn verify_email(
+        &self,
+        token: &str,
+        metadata: &Metadata,
+    ) -> Result<Position, AppError> {
         let claims = self
             .tokens
             .verify(token, TokenKind::VerifyEmail)
@@ -219,7 +228,11 @@ impl Identity {
         }
         Ok(self
             .users
-            .execute(&claims.sub, UserCommand::VerifyEmail { at: Utc::now() }, metadata)
+            .execute(
+                &claims.sub,
+                UserCommand::VerifyEmail { at: Utc::now() },
+                metadata,
+            )
             .await?)
     }
 

@@ -103,17 +103,26 @@ mod tests {
         let t = tokens();
         let access = t.issue(TokenKind::Access, "u1", None);
         assert_eq!(t.verify(&access, TokenKind::Access).unwrap().sub, "u1");
-        assert_eq!(t.verify(&access, TokenKind::Refresh), Err(TokenError::WrongKind));
+        assert_eq!(
+            t.verify(&access, TokenKind::Refresh),
+            Err(TokenError::WrongKind)
+        );
     }
 
     #[test]
     fn forged_and_unsigned_tokens_are_refused() {
         let other = Tokens::new(b"another-secret-another-secret-xx");
         let forged = other.issue(TokenKind::Access, "u1", None);
-        assert_eq!(tokens().verify(&forged, TokenKind::Access), Err(TokenError::Invalid));
+        assert_eq!(
+            tokens().verify(&forged, TokenKind::Access),
+            Err(TokenError::Invalid)
+        );
         // alg: none
         let unsigned = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ1MSIsImV4cCI6OTk5OTk5OTk5OSwiaWF0IjoxLCJqdGkiOiJ4IiwidHlwIjoiYWNjZXNzIn0.";
-        assert_eq!(tokens().verify(unsigned, TokenKind::Access), Err(TokenError::Invalid));
+        assert_eq!(
+            tokens().verify(unsigned, TokenKind::Access),
+            Err(TokenError::Invalid)
+        );
     }
 
     #[test]
@@ -127,8 +136,12 @@ mod tests {
             kind: TokenKind::Access,
             email: None,
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &t.encoding).unwrap();
-        assert_eq!(t.verify(&token, TokenKind::Access), Err(TokenError::Expired));
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &t.encoding).unwrap();
+        assert_eq!(
+            t.verify(&token, TokenKind::Access),
+            Err(TokenError::Expired)
+        );
         assert_eq!(TokenError::Expired.to_string(), "Signature has expired");
     }
 }

@@ -9,7 +9,10 @@ async fn register_answers_with_the_seed_message_and_a_position() {
     let app = spawn_app().await;
     let response = app.register(&unique_email()).await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let position = response.headers()["x-annals-position"].to_str().unwrap().to_string();
+    let position = response.headers()["x-annals-position"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(position.contains('.'), "{position}");
     let body: Value = response.json().await.unwrap();
     assert_eq!(
@@ -23,7 +26,12 @@ async fn registering_an_email_twice_is_a_conflict_whatever_its_case() {
     let app = spawn_app().await;
     let email = unique_email();
     assert_eq!(app.register(&email).await.status(), StatusCode::CREATED);
-    assert_error(app.register(&email).await, StatusCode::CONFLICT, Some("email")).await;
+    assert_error(
+        app.register(&email).await,
+        StatusCode::CONFLICT,
+        Some("email"),
+    )
+    .await;
     assert_error(
         app.register(&email.to_uppercase()).await,
         StatusCode::CONFLICT,
@@ -41,7 +49,10 @@ async fn bad_registrations_name_the_field() {
         body.as_object_mut().unwrap().remove(field);
         let response = app.post("/core/register", &body).await;
         let error = assert_error(response, StatusCode::BAD_REQUEST, Some(field)).await;
-        assert_eq!(error["error"]["message"], json!(format!("{field}: is required")));
+        assert_eq!(
+            error["error"]["message"],
+            json!(format!("{field}: is required"))
+        );
     }
     let cases = [
         (json!({"email": "not-an-email"}), "email"),
@@ -69,7 +80,10 @@ async fn bad_registrations_name_the_field() {
         .unwrap();
     assert_error(response, StatusCode::BAD_REQUEST, Some("body")).await;
     // Nothing of the above was recorded: the address is still free.
-    assert_eq!(app.register(full["email"].as_str().unwrap()).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.register(full["email"].as_str().unwrap()).await.status(),
+        StatusCode::CREATED
+    );
 }
 
 #[tokio::test]
@@ -91,8 +105,18 @@ async fn unknown_email_and_wrong_password_are_indistinguishable() {
     let app = spawn_app().await;
     let email = unique_email();
     app.register(&email).await;
-    let wrong = assert_error(app.login(&email, "not-the-password-at-all").await, StatusCode::UNAUTHORIZED, None).await;
-    let unknown = assert_error(app.login(&unique_email(), PASSWORD).await, StatusCode::UNAUTHORIZED, None).await;
+    let wrong = assert_error(
+        app.login(&email, "not-the-password-at-all").await,
+        StatusCode::UNAUTHORIZED,
+        None,
+    )
+    .await;
+    let unknown = assert_error(
+        app.login(&unique_email(), PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+        None,
+    )
+    .await;
     assert_eq!(wrong, unknown);
     let missing = app.post("/core/login", &json!({"email": email})).await;
     assert_error(missing, StatusCode::BAD_REQUEST, Some("password")).await;
@@ -117,15 +141,21 @@ async fn five_failures_within_a_minute_lock_the_account() {
 async fn refresh_gives_a_new_access_token_for_refresh_tokens_only() {
     let app = spawn_app().await;
     let (access, refresh) = app.signed_up(&unique_email()).await;
-    let response = app.post("/core/token/refresh", &json!({"refresh": refresh})).await;
+    let response = app
+        .post("/core/token/refresh", &json!({"refresh": refresh}))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     let new_access = body["access"].as_str().unwrap();
     assert_eq!(app.me(new_access).await.status(), StatusCode::OK);
 
-    let with_access = app.post("/core/token/refresh", &json!({"refresh": access})).await;
+    let with_access = app
+        .post("/core/token/refresh", &json!({"refresh": access}))
+        .await;
     assert_error(with_access, StatusCode::UNAUTHORIZED, None).await;
-    let garbage = app.post("/core/token/refresh", &json!({"refresh": "a.b.c"})).await;
+    let garbage = app
+        .post("/core/token/refresh", &json!({"refresh": "a.b.c"}))
+        .await;
     assert_error(garbage, StatusCode::UNAUTHORIZED, None).await;
     let missing = app.post("/core/token/refresh", &json!({})).await;
     assert_error(missing, StatusCode::BAD_REQUEST, Some("refresh")).await;
@@ -183,23 +213,42 @@ async fn following_the_mailed_link_verifies_the_address() {
     let email = unique_email();
     let (access, _) = app.signed_up(&email).await;
     let mails = app.mails();
-    let mail = mails.iter().find(|m| m["to"] == json!(email)).expect("verification mail");
+    let mail = mails
+        .iter()
+        .find(|m| m["to"] == json!(email))
+        .expect("verification mail");
     let body = mail["body"].as_str().unwrap();
     let link = body
         .split_whitespace()
         .find(|w| w.starts_with("http"))
         .expect("a link in the mail");
-    assert!(link.starts_with(&format!("{}/core/verify-email?token=", app.address)), "{link}");
+    assert!(
+        link.starts_with(&format!("{}/core/verify-email?token=", app.address)),
+        "{link}"
+    );
 
     let response = app.client.get(link).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let profile: Value = app.me(&access).await.json().await.unwrap();
     assert_eq!(profile["verified"], json!(true));
     // Following it again is harmless.
-    assert_eq!(app.client.get(link).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        app.client.get(link).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 
-    let forged = app.client.get(app.url("/core/verify-email?token=abc")).send().await.unwrap();
+    let forged = app
+        .client
+        .get(app.url("/core/verify-email?token=abc"))
+        .send()
+        .await
+        .unwrap();
     assert_error(forged, StatusCode::BAD_REQUEST, Some("token")).await;
-    let missing = app.client.get(app.url("/core/verify-email")).send().await.unwrap();
+    let missing = app
+        .client
+        .get(app.url("/core/verify-email"))
+        .send()
+        .await
+        .unwrap();
     assert_error(missing, StatusCode::BAD_REQUEST, Some("token")).await;
 }

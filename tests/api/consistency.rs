@@ -15,14 +15,24 @@ async fn one_of_100_concurrent_registrations_of_an_email_wins() {
         .map(|i| {
             let app = app.clone();
             // Vary the case: uniqueness is on the normalised address.
-            let email = if i % 2 == 0 { email.clone() } else { email.to_uppercase() };
+            let email = if i % 2 == 0 {
+                email.clone()
+            } else {
+                email.to_uppercase()
+            };
             async move { app.register(&email).await.status() }
         })
         .buffer_unordered(100)
         .collect()
         .await;
-    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
-    let conflicts = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let conflicts = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
     assert_eq!((created, conflicts), (1, 99), "{statuses:?}");
     // And the winner can log in.
     assert_eq!(app.login(&email, PASSWORD).await.status(), StatusCode::OK);
@@ -52,7 +62,12 @@ async fn a_thousand_register_login_read_sequences_never_read_stale() {
         .filter_map(|stale| async move { stale })
         .collect()
         .await;
-    assert!(stale.is_empty(), "{} stale reads, e.g. {:?}", stale.len(), stale.first());
+    assert!(
+        stale.is_empty(),
+        "{} stale reads, e.g. {:?}",
+        stale.len(),
+        stale.first()
+    );
 }
 
 #[tokio::test]

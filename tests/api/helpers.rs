@@ -67,18 +67,24 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     annals::telemetry::init_logs(LogFormat::Pretty);
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let database = format!("annals_test_{suffix}");
-    let admin = PgPool::connect(&server_url()).await.expect("Postgres is reachable");
+    let admin = PgPool::connect(&server_url())
+        .await
+        .expect("Postgres is reachable");
     sqlx::query(&format!("CREATE DATABASE {database}"))
         .execute(&admin)
         .await
         .expect("create test database");
     admin.close().await;
     let data_dir = tempfile::tempdir().expect("temp dir");
+    let listener = app::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("bind");
+    let port = listener.local_addr().unwrap().port();
     let settings = Settings {
         database_url: Some(with_database(&server_url(), &database)),
         nats_url: Some(nats_url()),
         bind: "127.0.0.1:0".into(),
-        public_url: None,
+        public_url: Some(format!("http://127.0.0.1:{port}")),
         jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
         data_dir: data_dir.path().to_path_buf(),
         log_format: LogFormat::Pretty,
@@ -91,8 +97,6 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     };
     let config = settings.resolve(true).expect("valid test configuration");
     let infra = Infra::connect(config).await.expect("infrastructure");
-    let listener = app::bind("127.0.0.1:0".parse().unwrap()).await.expect("bind");
-    let port = listener.local_addr().unwrap().port();
     let state = infra.state().expect("state");
     let cancel = CancellationToken::new();
     let relay = if options.relay {
@@ -132,12 +136,15 @@ impl Drop for TestApp {
                 .unwrap();
             rt.block_on(async move {
                 if let Ok(client) = async_nats::connect(nats_url()).await {
-                    let _ = async_nats::jetstream::new(client).delete_stream(&stream).await;
+                    let _ = async_nats::jetstream::new(client)
+                        .delete_stream(&stream)
+                        .await;
                 }
                 if let Ok(admin) = PgPool::connect(&server_url()).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-                        .execute(&admin)
-                        .await;
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                            .execute(&admin)
+                            .await;
                 }
             });
         })
@@ -172,8 +179,11 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.post("/core/login", &json!({"email": email, "password": password}))
-            .await
+        self.post(
+            "/core/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     /// Registers and logs in; returns the access and refresh tokens.
@@ -212,7 +222,12 @@ impl TestApp {
     }
 
     pub async fn head(&self) -> Position {
-        self.infra.log.head().await.unwrap().unwrap_or(Position::ZERO)
+        self.infra
+            .log
+            .head()
+            .await
+            .unwrap()
+            .unwrap_or(Position::ZERO)
     }
 
     /// Waits until `projection` has applied everything up to the log's head.

@@ -18,7 +18,11 @@ async fn healthz_and_readyz_report_the_dependencies_and_lag() {
     assert_eq!(body["postgres"], "ok");
     assert_eq!(body["nats"], "ok");
     let projections = body["projections"].as_array().unwrap();
-    assert!(projections.iter().any(|p| p["name"] == "user_profiles" && p["pending_events"] == 0));
+    assert!(
+        projections
+            .iter()
+            .any(|p| p["name"] == "user_profiles" && p["pending_events"] == 0)
+    );
     assert!(body["relay"]["cursor"].is_string());
 }
 
@@ -55,7 +59,13 @@ async fn the_openapi_document_describes_the_api() {
         .await
         .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/core/register", "/core/login", "/core/token/refresh", "/core/me", "/readyz"] {
+    for path in [
+        "/core/register",
+        "/core/login",
+        "/core/token/refresh",
+        "/core/me",
+        "/readyz",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
 }
@@ -65,6 +75,11 @@ async fn every_response_carries_a_request_id() {
     let app = spawn_app().await;
     let response = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert!(response.headers().contains_key("x-request-id"));
-    let missing = app.client.get(app.url("/no/such/thing")).send().await.unwrap();
+    let missing = app
+        .client
+        .get(app.url("/no/such/thing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }

@@ -7,7 +7,7 @@ use annals::commands::Metadata;
 use annals::infra::nats::JetStreamBus;
 use annals_domain::identity::UserCommand;
 use annals_projections::identity::{PROFILES, UserProfiles};
-use annals_projections::{Envelope, EventBus, EventReader, Position, Projection, chain};
+use annals_projections::{Envelope, EventBus, Position, Projection, chain};
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use futures::StreamExt;
 use sqlx::{PgPool, Row};
@@ -93,7 +93,11 @@ fn assert_exactly_once_in_order(envelopes: &[Envelope], log: &[String]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_slow_transaction_holding_a_lower_id_is_not_skipped() {
-    let app = spawn_app_with(Options { relay: true, workers: false }).await;
+    let app = spawn_app_with(Options {
+        relay: true,
+        workers: false,
+    })
+    .await;
     let pool = app.pool.clone();
     // The slow writer takes a low global_id first and commits last.
     let (started_tx, started) = tokio::sync::oneshot::channel();
@@ -129,12 +133,19 @@ async fn a_slow_transaction_holding_a_lower_id_is_not_skipped() {
     }
     slow.await.unwrap();
 
-    let slow_gid: i64 = sqlx::query_scalar("SELECT global_id FROM events WHERE aggregate_id = 'slow'")
+    let slow_gid: i64 =
+        sqlx::query_scalar("SELECT global_id FROM events WHERE aggregate_id = 'slow'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let max_gid: i64 = sqlx::query_scalar("SELECT max(global_id) FROM events")
         .fetch_one(&pool)
         .await
         .unwrap();
-    let max_gid: i64 = sqlx::query_scalar("SELECT max(global_id) FROM events").fetch_one(&pool).await.unwrap();
-    assert!(slow_gid < max_gid, "the slow transaction must hold a lower id than later commits");
+    assert!(
+        slow_gid < max_gid,
+        "the slow transaction must hold a lower id than later commits"
+    );
 
     let envelopes = stream_envelopes(&app, 2001).await;
     assert_exactly_once_in_order(&envelopes, &log_order(&pool).await);
@@ -143,7 +154,11 @@ async fn a_slow_transaction_holding_a_lower_id_is_not_skipped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn relays_crashing_mid_stream_lose_nothing_and_duplicate_nothing() {
-    let app = spawn_app_with(Options { relay: false, workers: false }).await;
+    let app = spawn_app_with(Options {
+        relay: false,
+        workers: false,
+    })
+    .await;
     let pool = app.pool.clone();
     let writer = tokio::spawn({
         let pool = pool.clone();
@@ -207,7 +222,10 @@ async fn user_activity(app: &TestApp, users: usize, rounds: usize) {
                 identity.users.execute(&id, register, &meta).await.unwrap();
                 for round in 0..rounds {
                     let at = chrono::Utc::now();
-                    let login = UserCommand::RecordLoginAttempt { password_ok: true, at };
+                    let login = UserCommand::RecordLoginAttempt {
+                        password_ok: true,
+                        at,
+                    };
                     identity.users.execute(&id, login, &meta).await.unwrap();
                     let update = UserCommand::UpdateProfile {
                         first_name: Some(format!("Ada{round}")),
@@ -226,7 +244,13 @@ async fn user_activity(app: &TestApp, users: usize, rounds: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_projection_killed_mid_stream_ends_equal_to_a_rebuild() {
-    let app = Arc::new(spawn_app_with(Options { relay: true, workers: false }).await);
+    let app = Arc::new(
+        spawn_app_with(Options {
+            relay: true,
+            workers: false,
+        })
+        .await,
+    );
     let bus: Arc<dyn EventBus> = Arc::new(JetStreamBus::new(app.infra.stream.clone().unwrap()));
     let activity = tokio::spawn({
         let app = app.clone();
@@ -241,14 +265,21 @@ async fn a_projection_killed_mid_stream_ends_equal_to_a_rebuild() {
     }
     activity.await.unwrap();
     let cancel = CancellationToken::new();
-    let worker = tokio::spawn(app.infra.worker(Arc::new(UserProfiles)).run(bus.clone(), cancel.clone()));
+    let worker = tokio::spawn(
+        app.infra
+            .worker(Arc::new(UserProfiles))
+            .run(bus.clone(), cancel.clone()),
+    );
     app.settle(UserProfiles.name()).await;
     cancel.cancel();
     worker.await.unwrap().unwrap();
 
     let live = app.infra.views.dump(PROFILES).await.unwrap();
     assert_eq!(live.len(), 60);
-    assert!(live.iter().all(|(_, doc)| doc["loginCount"] == 5 && doc["firstName"] == "Ada4"));
+    assert!(
+        live.iter()
+            .all(|(_, doc)| doc["loginCount"] == 5 && doc["firstName"] == "Ada4")
+    );
 
     let replayed = annals_projections::rebuild(
         Arc::new(UserProfiles),
@@ -272,7 +303,12 @@ async fn a_message_delivered_twice_changes_nothing_the_second_time() {
     app.settle(UserProfiles.name()).await;
     let before: serde_json::Value = app.me(&access).await.json().await.unwrap();
     assert_eq!(before["loginCount"], 2);
-    let checkpoint = app.infra.views.checkpoint(UserProfiles.name()).await.unwrap();
+    let checkpoint = app
+        .infra
+        .views
+        .checkpoint(UserProfiles.name())
+        .await
+        .unwrap();
 
     // Redeliver every message of the stream under new message ids, as a relay restarted after
     // the duplicate window would.
@@ -300,15 +336,30 @@ async fn a_message_delivered_twice_changes_nothing_the_second_time() {
         if info.ack_floor.stream_sequence >= 2 * last && info.num_ack_pending == 0 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "redeliveries not consumed: {info:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "redeliveries not consumed: {info:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let after: serde_json::Value = app.me(&access).await.json().await.unwrap();
     assert_eq!(after, before);
-    assert_eq!(app.infra.views.checkpoint(UserProfiles.name()).await.unwrap(), checkpoint);
+    assert_eq!(
+        app.infra
+            .views
+            .checkpoint(UserProfiles.name())
+            .await
+            .unwrap(),
+        checkpoint
+    );
 
     // The same holds one level down, for a worker handed one batch twice.
-    let events = app.infra.reader().read_after(Position::ZERO, 1000).await.unwrap();
+    let events = app
+        .infra
+        .reader()
+        .read_after(Position::ZERO, 1000)
+        .await
+        .unwrap();
     let envelopes = chain(&events, Position::ZERO);
     let mut worker = app.infra.worker(Arc::new(UserProfiles));
     worker.load_checkpoint().await.unwrap();

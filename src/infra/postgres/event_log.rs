@@ -35,7 +35,10 @@ fn row_to_event(row: &sqlx::postgres::PgRow) -> Result<StoredEvent, LogError> {
     let metadata: Value = row.try_get("metadata").map_err(log_error)?;
     let metadata: HashMap<String, String> = serde_json::from_value(metadata).unwrap_or_default();
     Ok(StoredEvent {
-        position: Position::new(parse_xid8(&tx)?, row.try_get("global_id").map_err(log_error)?),
+        position: Position::new(
+            parse_xid8(&tx)?,
+            row.try_get("global_id").map_err(log_error)?,
+        ),
         aggregate_type: row.try_get("aggregate_type").map_err(log_error)?,
         aggregate_id: row.try_get("aggregate_id").map_err(log_error)?,
         sequence: row.try_get("sequence").map_err(log_error)?,
@@ -43,7 +46,9 @@ fn row_to_event(row: &sqlx::postgres::PgRow) -> Result<StoredEvent, LogError> {
         event_version: row.try_get("event_version").map_err(log_error)?,
         payload: row.try_get("payload").map_err(log_error)?,
         metadata,
-        recorded_at: row.try_get::<DateTime<Utc>, _>("recorded_at").map_err(log_error)?,
+        recorded_at: row
+            .try_get::<DateTime<Utc>, _>("recorded_at")
+            .map_err(log_error)?,
     })
 }
 

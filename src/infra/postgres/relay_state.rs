@@ -23,11 +23,12 @@ impl PgRelayState {
     }
 
     pub async fn load(&self) -> Result<Position, LogError> {
-        let row = sqlx::query("SELECT tx_id::text AS tx, global_id FROM relay_cursor WHERE name = $1")
-            .bind(&self.name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| LogError(e.to_string()))?;
+        let row =
+            sqlx::query("SELECT tx_id::text AS tx, global_id FROM relay_cursor WHERE name = $1")
+                .bind(&self.name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| LogError(e.to_string()))?;
         match row {
             Some(r) => {
                 let tx: String = r.get("tx");

@@ -107,11 +107,13 @@ async fn lock_checkpoint(
     tx: &mut Transaction<'_, Postgres>,
     projection: &str,
 ) -> Result<Position, StoreError> {
-    sqlx::query("INSERT INTO projection_checkpoints (projection) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind(projection)
-        .execute(&mut **tx)
-        .await
-        .map_err(unavailable)?;
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (projection) VALUES ($1) ON CONFLICT DO NOTHING",
+    )
+    .bind(projection)
+    .execute(&mut **tx)
+    .await
+    .map_err(unavailable)?;
     let row = sqlx::query(
         "SELECT tx_id::text AS tx, global_id FROM projection_checkpoints
           WHERE projection = $1 FOR UPDATE",
@@ -175,7 +177,11 @@ impl ViewStore for PgViewStore {
         Ok(())
     }
 
-    async fn reset(&self, projection: &str, collections: &[&'static str]) -> Result<(), StoreError> {
+    async fn reset(
+        &self,
+        projection: &str,
+        collections: &[&'static str],
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         lock_checkpoint(&mut tx, projection).await?;
         let names: Vec<String> = collections.iter().map(|c| c.to_string()).collect();

@@ -114,7 +114,8 @@ impl Aggregate for User {
                     .await;
                     if recent_failures >= LOCKOUT_THRESHOLD {
                         let until = at + Duration::seconds(LOCKOUT_DURATION_SECS);
-                        sink.write(UserEvent::AccountLocked { at, until }, self).await;
+                        sink.write(UserEvent::AccountLocked { at, until }, self)
+                            .await;
                     }
                 }
             }
