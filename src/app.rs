@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use sqlx::PgPool;
+use sqlx::{PgPool, SqlitePool};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -14,14 +14,15 @@ use annals_domain::identity::{EmailClaim, User};
 use annals_projections::{EventBus, EventReader, ProgressBoard, Projection, ViewStore, Worker};
 
 use crate::commands::Commands;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Storage};
 use crate::http::consistency::ReadGate;
 use crate::identity::{Identity, Passwords, Tokens};
-use crate::infra::EventLog;
 use crate::infra::mail::{Mailer, OutboxMailer, SmtpMailer};
 use crate::infra::nats::{EventStream, JetStreamBus, JetStreamPublisher};
 use crate::infra::postgres::{self, PgEventLog, PgRelayState, PgViewStore};
-use crate::relay::Relay;
+use crate::infra::sqlite::{self, SqliteEventLog, SqliteViewStore};
+use crate::infra::{EventLog, LocalBus, LogRepository, Publisher};
+use crate::relay::{Relay, RelayMode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -53,27 +54,50 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
 }
 
+/// The connected storage of one process.
+#[derive(Clone)]
+pub enum Backend {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
 /// The connected adapters of one process.
 pub struct Infra {
     pub config: Config,
-    pub pool: PgPool,
+    pub backend: Backend,
     pub log: Arc<dyn EventLog>,
     pub views: Arc<dyn ViewStore>,
     pub progress: Arc<ProgressBoard>,
     /// Poked after each local command so the relay publishes without waiting for its poll.
     pub wake: Arc<Notify>,
+    /// JetStream, when configured; otherwise events travel on `local_bus`.
     pub stream: Option<EventStream>,
+    pub local_bus: LocalBus,
 }
 
 impl Infra {
-    /// Connects to Postgres (migrating it) and, if configured, NATS.
+    /// Connects the configured storage (migrating it) and, if configured, NATS.
     pub async fn connect(config: Config) -> Result<Self, StartError> {
-        let pool = postgres::connect(&config.database_url, config.db_pool)
-            .await
-            .map_err(|e| StartError::Database(e.to_string()))?;
-        postgres::migrate(&pool)
-            .await
-            .map_err(|e| StartError::Migrate(e.to_string()))?;
+        let backend = match &config.storage {
+            Storage::Postgres { url } => {
+                let pool = postgres::connect(url, config.db_pool)
+                    .await
+                    .map_err(|e| StartError::Database(e.to_string()))?;
+                postgres::migrate(&pool)
+                    .await
+                    .map_err(|e| StartError::Migrate(e.to_string()))?;
+                Backend::Postgres(pool)
+            }
+            Storage::Sqlite { url } => {
+                let pool = sqlite::connect(url)
+                    .await
+                    .map_err(|e| StartError::Database(format!("{url}: {e}")))?;
+                sqlite::migrate(&pool)
+                    .await
+                    .map_err(|e| StartError::Migrate(e.to_string()))?;
+                Backend::Sqlite(pool)
+            }
+        };
         let stream = match &config.nats_url {
             Some(url) => Some(
                 EventStream::connect(url, &config.nats_stream, &config.nats_subject_prefix)
@@ -82,29 +106,67 @@ impl Infra {
             ),
             None => None,
         };
+        let (log, views): (Arc<dyn EventLog>, Arc<dyn ViewStore>) = match &backend {
+            Backend::Postgres(pool) => (
+                Arc::new(PgEventLog::new(pool.clone())),
+                Arc::new(PgViewStore::new(pool.clone())),
+            ),
+            Backend::Sqlite(pool) => (
+                Arc::new(SqliteEventLog::new(pool.clone())),
+                Arc::new(SqliteViewStore::new(pool.clone())),
+            ),
+        };
         tracing::info!(
-            event_log = "postgres",
-            view_store = "postgres",
-            bus = if stream.is_some() {
-                "nats-jetstream"
-            } else {
-                "none"
-            },
+            event_log = match backend { Backend::Postgres(_) => "postgres", Backend::Sqlite(_) => "sqlite" },
+            view_store = match backend { Backend::Postgres(_) => "postgres", Backend::Sqlite(_) => "sqlite" },
+            bus = if stream.is_some() { "nats-jetstream" } else { "in-process" },
+            database = %redact_url(match &config.storage { Storage::Postgres { url } | Storage::Sqlite { url } => url }),
             "adapters connected"
         );
         Ok(Self {
-            log: Arc::new(PgEventLog::new(pool.clone())),
-            views: Arc::new(PgViewStore::new(pool.clone())),
+            log,
+            views,
             progress: Arc::new(ProgressBoard::default()),
             wake: Arc::new(Notify::new()),
-            pool,
+            backend,
             stream,
+            local_bus: LocalBus::default(),
             config,
         })
     }
 
+    /// The Postgres pool, when Postgres is the storage.
+    pub fn pg_pool(&self) -> Option<&PgPool> {
+        match &self.backend {
+            Backend::Postgres(pool) => Some(pool),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
     pub fn reader(&self) -> Arc<dyn EventReader> {
-        Arc::new(PgEventLog::new(self.pool.clone()))
+        match &self.backend {
+            Backend::Postgres(pool) => Arc::new(PgEventLog::new(pool.clone())),
+            Backend::Sqlite(pool) => Arc::new(SqliteEventLog::new(pool.clone())),
+        }
+    }
+
+    fn repository(&self) -> impl Fn() -> LogRepository + use<> {
+        let backend = self.backend.clone();
+        move || match &backend {
+            Backend::Postgres(pool) => {
+                LogRepository::Postgres(postgres_es::PostgresEventRepository::new(pool.clone()))
+            }
+            Backend::Sqlite(pool) => {
+                LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(pool.clone()))
+            }
+        }
+    }
+
+    fn relay_state(&self) -> Option<PgRelayState> {
+        match (&self.backend, &self.stream) {
+            (Backend::Postgres(pool), Some(_)) => Some(PgRelayState::new(pool.clone(), "nats")),
+            _ => None,
+        }
     }
 
     pub fn state(&self) -> Result<AppState, StartError> {
@@ -114,16 +176,10 @@ impl Infra {
             ),
             None => Arc::new(OutboxMailer::new(&self.config.data_dir)),
         };
-        let pool = self.pool.clone();
-        let repository = move || postgres_es::PostgresEventRepository::new(pool.clone());
+        let repository = self.repository();
         let identity = Identity {
             users: Commands::<User>::new(&repository, (), self.log.clone(), self.wake.clone()),
-            claims: Commands::<EmailClaim>::new(
-                &repository,
-                (),
-                self.log.clone(),
-                self.wake.clone(),
-            ),
+            claims: Commands::<EmailClaim>::new(&repository, (), self.log.clone(), self.wake.clone()),
             passwords: Passwords::new(),
             tokens: Tokens::new(&self.config.jwt_secret),
             mailer,
@@ -138,46 +194,50 @@ impl Infra {
                 progress: self.progress.clone(),
                 max_wait: self.config.read_wait,
             },
-            relay_state: self
-                .stream
-                .as_ref()
-                .map(|_| PgRelayState::new(self.pool.clone(), "nats")),
+            relay_state: self.relay_state(),
             stream: self.stream.clone(),
             metrics: crate::telemetry::metrics(),
         })
     }
 
-    pub fn relay(&self) -> Option<Relay> {
-        let stream = self.stream.clone()?;
-        Some(Relay {
+    pub fn relay(&self) -> Relay {
+        let (publisher, mode): (Arc<dyn Publisher>, RelayMode) =
+            match (self.relay_state(), &self.stream, &self.config.storage) {
+                (Some(state), Some(stream), Storage::Postgres { url }) => (
+                    Arc::new(JetStreamPublisher::new(stream.clone())),
+                    RelayMode::Durable {
+                        state,
+                        database_url: url.clone(),
+                    },
+                ),
+                _ => (Arc::new(self.local_bus.clone()), RelayMode::Local),
+            };
+        Relay {
             log: self.reader(),
-            state: PgRelayState::new(self.pool.clone(), "nats"),
-            publisher: JetStreamPublisher::new(stream),
-            database_url: self.config.database_url.clone(),
+            publisher,
+            mode,
             wake: self.wake.clone(),
-        })
+        }
     }
 
-    pub fn spawn_relay(&self, cancel: CancellationToken) -> Option<JoinHandle<()>> {
-        let relay = self.relay()?;
-        Some(tokio::spawn(relay.run(cancel)))
+    pub fn spawn_relay(&self, cancel: CancellationToken) -> JoinHandle<()> {
+        tokio::spawn(self.relay().run(cancel))
+    }
+
+    pub fn bus(&self) -> Arc<dyn EventBus> {
+        match &self.stream {
+            Some(stream) => Arc::new(JetStreamBus::new(stream.clone())),
+            None => Arc::new(self.local_bus.clone()),
+        }
     }
 
     pub fn worker(&self, projection: Arc<dyn Projection>) -> Worker {
-        Worker::new(
-            projection,
-            self.views.clone(),
-            self.reader(),
-            self.progress.clone(),
-        )
+        Worker::new(projection, self.views.clone(), self.reader(), self.progress.clone())
     }
 
     /// One supervised worker per projection: restarted (from its checkpoint) if it fails.
     pub fn spawn_workers(&self, cancel: CancellationToken) -> Vec<JoinHandle<()>> {
-        let Some(stream) = self.stream.clone() else {
-            return vec![];
-        };
-        let bus: Arc<dyn EventBus> = Arc::new(JetStreamBus::new(stream));
+        let bus = self.bus();
         annals_projections::all()
             .into_iter()
             .map(|projection| {
@@ -187,14 +247,7 @@ impl Infra {
                     let views = self.views.clone();
                     let reader = self.reader();
                     let progress = self.progress.clone();
-                    move || {
-                        Worker::new(
-                            projection.clone(),
-                            views.clone(),
-                            reader.clone(),
-                            progress.clone(),
-                        )
-                    }
+                    move || Worker::new(projection.clone(), views.clone(), reader.clone(), progress.clone())
                 };
                 tokio::spawn(async move {
                     while !cancel.is_cancelled() {
@@ -209,6 +262,17 @@ impl Infra {
                 })
             })
             .collect()
+    }
+}
+
+/// A database URL without its password, for logs.
+fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
     }
 }
 

@@ -84,8 +84,8 @@ fn shutdown_signal() -> CancellationToken {
 
 async fn run(cli: Cli) -> Result<(), StartError> {
     let command = cli.command.unwrap_or(Command::Serve);
-    let needs_nats = matches!(command, Command::Serve | Command::Worker | Command::Relay);
-    let mut config = cli.settings.resolve(needs_nats)?;
+    let distributed = matches!(command, Command::Worker | Command::Relay);
+    let mut config = cli.settings.resolve(distributed)?;
     // Bind before anything else so that port 0 resolves to the real port in public links.
     let listener = match command {
         Command::Serve => {
@@ -109,9 +109,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
         Command::Rebuild { projection } => rebuild(&infra, projection.as_deref()).await,
         Command::Relay => {
             let cancel = shutdown_signal();
-            if let Some(relay) = infra.spawn_relay(cancel) {
-                let _ = relay.await;
-            }
+            let _ = infra.spawn_relay(cancel).await;
             Ok(())
         }
         Command::Worker => {
@@ -132,7 +130,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
                 .await
                 .map_err(|e| StartError::Failed(e.to_string()))?;
             cancel.cancel();
-            for task in relay.into_iter().chain(workers) {
+            for task in std::iter::once(relay).chain(workers) {
                 let _ = task.await;
             }
             Ok(())

@@ -7,7 +7,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventEnvelope, EventStore, Query};
-use postgres_es::PostgresEventRepository;
 use tokio::sync::Notify;
 
 use annals_projections::Position;
@@ -63,7 +62,7 @@ impl<A: Aggregate> Query<A> for AppendCounter {
     }
 }
 
-pub type EventRepository = PostgresEventRepository;
+pub type EventRepository = crate::infra::LogRepository;
 
 pub struct Commands<A: Aggregate> {
     cqrs: CqrsFramework<A, PersistedEventStore<EventRepository, A>>,

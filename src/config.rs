@@ -14,10 +14,11 @@ pub enum LogFormat {
 /// Flags shared by every subcommand; each also reads its environment variable.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// Postgres URL of the event log and the read models.
+    /// Where the event log and read models live: `postgres://...` for production, or
+    /// `sqlite://<file>`. Default: the embedded SQLite file `<data dir>/annals.db`.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
-    /// NATS URL; events are published to JetStream there.
+    /// NATS URL; events are published to JetStream there. Without it, an in-process bus.
     #[arg(long, env = "NATS_URL", global = true)]
     pub nats_url: Option<String>,
     /// Address the HTTP API listens on.
@@ -35,7 +36,7 @@ pub struct Settings {
     /// Secret for signing JWTs (at least 32 bytes). Default: a random secret kept in the data dir.
     #[arg(long, env = "ANNALS_JWT_SECRET", global = true, hide_env_values = true)]
     pub jwt_secret: Option<String>,
-    /// Directory for local files: the mail outbox, the generated JWT secret.
+    /// Directory for local files: the embedded database, the mail outbox, the generated JWT secret.
     #[arg(long, env = "ANNALS_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
     #[arg(
@@ -89,14 +90,16 @@ pub struct Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(
-        "DATABASE_URL is required (set it or pass --database-url), e.g. postgres://postgres@127.0.0.1:5432/annals"
-    )]
-    MissingDatabaseUrl,
-    #[error("DATABASE_URL must start with postgres:// or postgresql://")]
+    #[error("DATABASE_URL must start with postgres://, postgresql:// or sqlite:")]
     BadDatabaseUrl,
-    #[error("NATS_URL is required (set it or pass --nats-url), e.g. nats://127.0.0.1:4222")]
-    MissingNatsUrl,
+    #[error(
+        "this command needs Postgres and NATS: set DATABASE_URL=postgres://... and NATS_URL=nats://..."
+    )]
+    NeedsPostgresAndNats,
+    #[error(
+        "NATS_URL needs a Postgres DATABASE_URL: the embedded SQLite store serves one process, which uses its in-process bus"
+    )]
+    NatsNeedsPostgres,
     #[error("ANNALS_BIND {0:?} is not an address like 127.0.0.1:8080")]
     BadBind(String),
     #[error("ANNALS_PUBLIC_URL {0:?} is not an http(s) URL")]
@@ -113,10 +116,18 @@ pub enum ConfigError {
     DataDir { path: PathBuf, reason: String },
 }
 
+/// Where events and read models are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    Postgres { url: String },
+    /// The embedded store (`sqlite://<path>`).
+    Sqlite { url: String },
+}
+
 /// Settings checked and resolved.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_url: String,
+    pub storage: Storage,
     pub nats_url: Option<String>,
     pub bind: SocketAddr,
     pub public_url: String,
@@ -131,18 +142,29 @@ pub struct Config {
 }
 
 impl Settings {
-    pub fn resolve(&self, needs_nats: bool) -> Result<Config, ConfigError> {
-        let database_url = self
-            .database_url
-            .clone()
-            .filter(|s| !s.is_empty())
-            .ok_or(ConfigError::MissingDatabaseUrl)?;
-        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(ConfigError::BadDatabaseUrl);
-        }
+    /// `distributed`: the command only makes sense with Postgres + NATS (worker, relay).
+    pub fn resolve(&self, distributed: bool) -> Result<Config, ConfigError> {
+        let storage = match self.database_url.as_deref().filter(|s| !s.is_empty()) {
+            None => Storage::Sqlite {
+                url: crate::infra::sqlite::url_for(&self.data_dir.join("annals.db")),
+            },
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Storage::Postgres {
+                    url: url.to_string(),
+                }
+            }
+            Some(url) if url.starts_with("sqlite:") => Storage::Sqlite {
+                url: url.to_string(),
+            },
+            Some(_) => return Err(ConfigError::BadDatabaseUrl),
+        };
         let nats_url = self.nats_url.clone().filter(|s| !s.is_empty());
-        if needs_nats && nats_url.is_none() {
-            return Err(ConfigError::MissingNatsUrl);
+        let postgres = matches!(storage, Storage::Postgres { .. });
+        if distributed && !(postgres && nats_url.is_some()) {
+            return Err(ConfigError::NeedsPostgresAndNats);
+        }
+        if nats_url.is_some() && !postgres {
+            return Err(ConfigError::NatsNeedsPostgres);
         }
         let bind: SocketAddr = self
             .bind
@@ -181,7 +203,7 @@ impl Settings {
             None => stored_secret(&self.data_dir)?,
         };
         Ok(Config {
-            database_url,
+            storage,
             nats_url,
             bind,
             public_url,

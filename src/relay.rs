@@ -1,6 +1,9 @@
-//! The relay: tails the event log in its global order and publishes every event to JetStream.
-//! One leader at a time (a Postgres advisory lock); its cursor advances only after JetStream
-//! acknowledged, so a crash republishes at most one batch, which `Nats-Msg-Id` deduplicates.
+//! The relay: tails the event log in its global order and publishes every event to the bus.
+//!
+//! With JetStream, one relay leads at a time (a Postgres advisory lock) and its cursor advances
+//! only after JetStream acknowledged, so a crash republishes at most one batch, which
+//! `Nats-Msg-Id` deduplicates. With the in-process bus there is one process and nothing to
+//! remember: it starts at the log's head, and workers read older events from the log.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use annals_projections::{EventReader, Position, chain};
 
-use crate::infra::nats::JetStreamPublisher;
+use crate::infra::Publisher;
 use crate::infra::postgres::{PgRelayLeadership, PgRelayState};
 
 const BATCH: i64 = 500;
@@ -18,11 +21,20 @@ const POLL: Duration = Duration::from_millis(10);
 const RETRY: Duration = Duration::from_millis(250);
 const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
 
+pub enum RelayMode {
+    /// JetStream: leadership lock and a cursor in Postgres.
+    Durable {
+        state: PgRelayState,
+        database_url: String,
+    },
+    /// The in-process bus.
+    Local,
+}
+
 pub struct Relay {
     pub log: Arc<dyn EventReader>,
-    pub state: PgRelayState,
-    pub publisher: JetStreamPublisher,
-    pub database_url: String,
+    pub publisher: Arc<dyn Publisher>,
+    pub mode: RelayMode,
     /// Poked by local writers so that their events go out without waiting for the poll.
     pub wake: Arc<Notify>,
 }
@@ -30,8 +42,14 @@ pub struct Relay {
 impl Relay {
     pub async fn run(self, cancel: CancellationToken) {
         loop {
-            let Some(leadership) = self.lead(&cancel).await else {
-                return;
+            let leadership = match &self.mode {
+                RelayMode::Durable { database_url, .. } => {
+                    match lead(database_url, &cancel).await {
+                        Some(l) => Some(l),
+                        None => return,
+                    }
+                }
+                RelayMode::Local => None,
             };
             metrics::gauge!("annals_relay_leader").set(1.0);
             self.publish_while_leader(leadership, &cancel).await;
@@ -42,25 +60,20 @@ impl Relay {
         }
     }
 
-    /// Waits until this relay holds the leadership lock (or is cancelled).
-    async fn lead(&self, cancel: &CancellationToken) -> Option<PgRelayLeadership> {
-        loop {
-            match PgRelayLeadership::try_acquire(&self.database_url).await {
-                Ok(Some(l)) => return Some(l),
-                Ok(None) => tracing::debug!("another relay leads; standing by"),
-                Err(e) => tracing::warn!(error = %e, "cannot reach Postgres for relay leadership"),
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => return None,
-                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            }
-        }
-    }
-
     /// Where to resume: the stored cursor, or further if the stream already has later events
     /// (a previous leader crashed between the ack and saving its cursor).
     async fn resume_point(&self) -> Result<Position, String> {
-        let stored = self.state.load().await.map_err(|e| e.to_string())?;
+        let stored = match &self.mode {
+            RelayMode::Durable { state, .. } => state.load().await.map_err(|e| e.to_string())?,
+            RelayMode::Local => {
+                return Ok(self
+                    .log
+                    .head()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or(Position::ZERO));
+            }
+        };
         let published = self
             .publisher
             .last_published()
@@ -71,7 +84,7 @@ impl Relay {
 
     async fn publish_while_leader(
         &self,
-        mut leadership: PgRelayLeadership,
+        mut leadership: Option<PgRelayLeadership>,
         cancel: &CancellationToken,
     ) {
         let mut cursor = loop {
@@ -92,7 +105,7 @@ impl Relay {
             if cancel.is_cancelled() {
                 return;
             }
-            if checked.elapsed() > LEADERSHIP_CHECK {
+            if let Some(leadership) = leadership.as_mut().filter(|_| checked.elapsed() > LEADERSHIP_CHECK) {
                 if !leadership.still_held().await {
                     tracing::warn!("relay lost its leadership connection");
                     return;
@@ -127,12 +140,29 @@ impl Relay {
                 continue;
             }
             let next = last.position;
-            // If saving fails the next leader resumes from the stream's last message anyway.
-            if let Err(e) = self.state.save(next).await {
-                tracing::warn!(error = %e, "relay cursor not saved");
+            if let RelayMode::Durable { state, .. } = &self.mode {
+                // If saving fails the next leader resumes from the stream's last message anyway.
+                if let Err(e) = state.save(next).await {
+                    tracing::warn!(error = %e, "relay cursor not saved");
+                }
             }
             cursor = next;
             metrics::counter!("annals_relay_published_total").increment(events.len() as u64);
+        }
+    }
+}
+
+/// Waits until this relay holds the leadership lock (or is cancelled).
+async fn lead(database_url: &str, cancel: &CancellationToken) -> Option<PgRelayLeadership> {
+    loop {
+        match PgRelayLeadership::try_acquire(database_url).await {
+            Ok(Some(l)) => return Some(l),
+            Ok(None) => tracing::debug!("another relay leads; standing by"),
+            Err(e) => tracing::warn!(error = %e, "cannot reach Postgres for relay leadership"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return None,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
 }

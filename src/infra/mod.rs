@@ -1,13 +1,28 @@
 //! Adapters behind the ports the rest of annals uses: event log, bus, view store, mail.
 //! Handlers, domain and projections only see the traits, so an embedded backend can be added
 //! beside these without touching them.
+mod local_bus;
 pub mod mail;
 pub mod nats;
 pub mod postgres;
+mod repository;
+pub mod sqlite;
+
+pub use local_bus::LocalBus;
+pub use repository::LogRepository;
 
 use async_trait::async_trait;
 
-use annals_projections::{EventReader, LogError, Position};
+use annals_projections::{BusError, Envelope, EventReader, LogError, Position};
+
+/// Where the relay publishes: JetStream, or the in-process bus.
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    /// Returns once every envelope is acknowledged, in order.
+    async fn publish(&self, envelopes: &[Envelope]) -> Result<(), BusError>;
+    /// The newest position already on the bus, if the bus remembers.
+    async fn last_published(&self) -> Result<Option<Position>, BusError>;
+}
 
 /// The write side's view of the log, beyond reading it in order.
 #[async_trait]

@@ -1,12 +1,13 @@
 //! Registration, login, refresh, verification and profile over HTTP.
 use reqwest::StatusCode;
+use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, assert_error, spawn_app, unique_email};
+use crate::helpers::{Backend, backends, PASSWORD, assert_error, spawn_app, unique_email};
 
-#[tokio::test]
-async fn register_answers_with_the_seed_message_and_a_position() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn register_answers_with_the_seed_message_and_a_position(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app.register(&unique_email()).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let position = response.headers()["x-annals-position"]
@@ -21,9 +22,9 @@ async fn register_answers_with_the_seed_message_and_a_position() {
     );
 }
 
-#[tokio::test]
-async fn registering_an_email_twice_is_a_conflict_whatever_its_case() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn registering_an_email_twice_is_a_conflict_whatever_its_case(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let email = unique_email();
     assert_eq!(app.register(&email).await.status(), StatusCode::CREATED);
     assert_error(
@@ -40,9 +41,9 @@ async fn registering_an_email_twice_is_a_conflict_whatever_its_case() {
     .await;
 }
 
-#[tokio::test]
-async fn bad_registrations_name_the_field() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn bad_registrations_name_the_field(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let full = json!({"email": unique_email(), "firstName": "Ada", "lastName": "Lovelace", "password": PASSWORD});
     for field in ["email", "password", "firstName", "lastName"] {
         let mut body = full.clone();
@@ -86,9 +87,9 @@ async fn bad_registrations_name_the_field() {
     );
 }
 
-#[tokio::test]
-async fn login_returns_refresh_and_access_tokens() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn login_returns_refresh_and_access_tokens(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let email = unique_email();
     app.register(&email).await;
     let response = app.login(&email, PASSWORD).await;
@@ -100,9 +101,9 @@ async fn login_returns_refresh_and_access_tokens() {
     assert_eq!(body["access"].as_str().unwrap().split('.').count(), 3);
 }
 
-#[tokio::test]
-async fn unknown_email_and_wrong_password_are_indistinguishable() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn unknown_email_and_wrong_password_are_indistinguishable(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let email = unique_email();
     app.register(&email).await;
     let wrong = assert_error(
@@ -122,9 +123,9 @@ async fn unknown_email_and_wrong_password_are_indistinguishable() {
     assert_error(missing, StatusCode::BAD_REQUEST, Some("password")).await;
 }
 
-#[tokio::test]
-async fn five_failures_within_a_minute_lock_the_account() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn five_failures_within_a_minute_lock_the_account(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let email = unique_email();
     app.register(&email).await;
     for _ in 0..5 {
@@ -137,9 +138,9 @@ async fn five_failures_within_a_minute_lock_the_account() {
     assert_eq!(body["error"]["code"], json!("account_locked"));
 }
 
-#[tokio::test]
-async fn refresh_gives_a_new_access_token_for_refresh_tokens_only() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn refresh_gives_a_new_access_token_for_refresh_tokens_only(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let (access, refresh) = app.signed_up(&unique_email()).await;
     let response = app
         .post("/core/token/refresh", &json!({"refresh": refresh}))
@@ -161,9 +162,9 @@ async fn refresh_gives_a_new_access_token_for_refresh_tokens_only() {
     assert_error(missing, StatusCode::BAD_REQUEST, Some("refresh")).await;
 }
 
-#[tokio::test]
-async fn me_needs_a_valid_access_token() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn me_needs_a_valid_access_token(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let (_, refresh) = app.signed_up(&unique_email()).await;
     let none = app.client.get(app.url("/core/me")).send().await.unwrap();
     assert_error(none, StatusCode::UNAUTHORIZED, None).await;
@@ -171,9 +172,9 @@ async fn me_needs_a_valid_access_token() {
     assert_error(app.me("not-a-token").await, StatusCode::UNAUTHORIZED, None).await;
 }
 
-#[tokio::test]
-async fn the_profile_comes_from_the_read_model() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn the_profile_comes_from_the_read_model(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let email = unique_email();
     let (access, _) = app.signed_up(&email).await;
     let profile: Value = app.me(&access).await.json().await.unwrap();
@@ -207,9 +208,9 @@ async fn the_profile_comes_from_the_read_model() {
     assert_error(bad, StatusCode::BAD_REQUEST, Some("firstName")).await;
 }
 
-#[tokio::test]
-async fn following_the_mailed_link_verifies_the_address() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn following_the_mailed_link_verifies_the_address(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let email = unique_email();
     let (access, _) = app.signed_up(&email).await;
     let mails = app.mails();
@@ -251,4 +252,26 @@ async fn following_the_mailed_link_verifies_the_address() {
         .await
         .unwrap();
     assert_error(missing, StatusCode::BAD_REQUEST, Some("token")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_store_keeps_everything_across_a_restart() {
+    let app = spawn_app(Backend::Embedded).await;
+    let email = unique_email();
+    let (access, refresh) = app.signed_up(&email).await;
+    let before: Value = app.me(&access).await.json().await.unwrap();
+    let checkpoint = app.infra.views.checkpoint("user_profiles").await.unwrap();
+
+    let app = app.restart().await;
+    // Read models and checkpoints survived: the same profile, no replay needed.
+    assert_eq!(app.infra.views.checkpoint("user_profiles").await.unwrap(), checkpoint);
+    let after: Value = app.me(&access).await.json().await.unwrap();
+    assert_eq!(after, before);
+    // The events survived: the address is still taken, and the password still works.
+    assert_error(app.register(&email).await, StatusCode::CONFLICT, Some("email")).await;
+    assert_eq!(app.login(&email, PASSWORD).await.status(), StatusCode::OK);
+    let refreshed = app.post("/core/token/refresh", &json!({"refresh": refresh})).await;
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    let profile: Value = app.me(&access).await.json().await.unwrap();
+    assert_eq!(profile["loginCount"], json!(2));
 }

@@ -3,13 +3,14 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use reqwest::StatusCode;
+use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, assert_error, spawn_app, unique_email};
+use crate::helpers::{Backend, backends, PASSWORD, assert_error, spawn_app, unique_email};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn one_of_100_concurrent_registrations_of_an_email_wins() {
-    let app = Arc::new(spawn_app().await);
+#[apply(backends)]
+async fn one_of_100_concurrent_registrations_of_an_email_wins(#[case] backend: Backend) {
+    let app = Arc::new(spawn_app(backend).await);
     let email = unique_email();
     let statuses: Vec<StatusCode> = futures::stream::iter(0..100)
         .map(|i| {
@@ -38,9 +39,9 @@ async fn one_of_100_concurrent_registrations_of_an_email_wins() {
     assert_eq!(app.login(&email, PASSWORD).await.status(), StatusCode::OK);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_thousand_register_login_read_sequences_never_read_stale() {
-    let app = Arc::new(spawn_app().await);
+#[apply(backends)]
+async fn a_thousand_register_login_read_sequences_never_read_stale(#[case] backend: Backend) {
+    let app = Arc::new(spawn_app(backend).await);
     let stale: Vec<String> = futures::stream::iter(0..1000)
         .map(|_| {
             let app = app.clone();
@@ -70,9 +71,9 @@ async fn a_thousand_register_login_read_sequences_never_read_stale() {
     );
 }
 
-#[tokio::test]
-async fn a_write_then_read_sees_the_write_every_time() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn a_write_then_read_sees_the_write_every_time(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let (access, _) = app.signed_up(&unique_email()).await;
     for i in 0..50 {
         let name = format!("Name{i}");
@@ -102,9 +103,9 @@ async fn a_write_then_read_sees_the_write_every_time() {
     }
 }
 
-#[tokio::test]
-async fn a_malformed_position_header_is_a_bad_request() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn a_malformed_position_header_is_a_bad_request(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let (access, _) = app.signed_up(&unique_email()).await;
     let response = app
         .client

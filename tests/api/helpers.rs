@@ -32,15 +32,32 @@ fn with_database(url: &str, db: &str) -> String {
     parsed.to_string()
 }
 
+/// The two ways annals runs: Postgres + NATS JetStream, or embedded (SQLite + in-process bus).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Embedded,
+}
+
+/// Runs a test once per backend: `#[apply(backends)] async fn name(#[case] backend: Backend)`.
+#[rstest_reuse::template]
+#[rstest::rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::embedded(Backend::Embedded)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub fn backends(#[case] backend: Backend) {}
+
 #[derive(Clone, Copy)]
 pub struct Options {
+    pub backend: Backend,
     pub relay: bool,
     pub workers: bool,
 }
 
-impl Default for Options {
-    fn default() -> Self {
+impl Options {
+    pub fn of(backend: Backend) -> Self {
         Options {
+            backend,
             relay: true,
             workers: true,
         }
@@ -50,39 +67,50 @@ impl Default for Options {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    pub pool: PgPool,
     pub infra: Infra,
     pub state: AppState,
     pub cancel: CancellationToken,
     _tasks: Vec<JoinHandle<()>>,
-    database: String,
-    data_dir: tempfile::TempDir,
+    /// The Postgres database to drop afterwards.
+    database: Option<String>,
+    data_dir: Option<tempfile::TempDir>,
+    options: Options,
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Options::default()).await
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(Options::of(backend)).await
 }
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
+    spawn_in(options, tempfile::tempdir().expect("temp dir")).await
+}
+
+async fn spawn_in(options: Options, data_dir: tempfile::TempDir) -> TestApp {
     annals::telemetry::init_logs(LogFormat::Pretty);
     let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let database = format!("annals_test_{suffix}");
-    let admin = PgPool::connect(&server_url())
-        .await
-        .expect("Postgres is reachable");
-    sqlx::query(&format!("CREATE DATABASE {database}"))
-        .execute(&admin)
-        .await
-        .expect("create test database");
-    admin.close().await;
-    let data_dir = tempfile::tempdir().expect("temp dir");
+    let database = match options.backend {
+        Backend::Postgres => {
+            let database = format!("annals_test_{suffix}");
+            let admin = PgPool::connect(&server_url())
+                .await
+                .expect("Postgres is reachable");
+            sqlx::query(&format!("CREATE DATABASE {database}"))
+                .execute(&admin)
+                .await
+                .expect("create test database");
+            admin.close().await;
+            Some(database)
+        }
+        Backend::Embedded => None,
+    };
     let listener = app::bind("127.0.0.1:0".parse().unwrap())
         .await
         .expect("bind");
     let port = listener.local_addr().unwrap().port();
     let settings = Settings {
-        database_url: Some(with_database(&server_url(), &database)),
-        nats_url: Some(nats_url()),
+        // Embedded: no DATABASE_URL and no NATS_URL, exactly like a fresh install.
+        database_url: database.as_ref().map(|db| with_database(&server_url(), db)),
+        nats_url: database.as_ref().map(|_| nats_url()),
         bind: "127.0.0.1:0".into(),
         public_url: Some(format!("http://127.0.0.1:{port}")),
         jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),
@@ -95,15 +123,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         read_wait_ms: 5000,
         db_pool: 16,
     };
-    let config = settings.resolve(true).expect("valid test configuration");
+    let config = settings.resolve(false).expect("valid test configuration");
     let infra = Infra::connect(config).await.expect("infrastructure");
     let state = infra.state().expect("state");
     let cancel = CancellationToken::new();
-    let relay = if options.relay {
-        infra.spawn_relay(cancel.clone())
-    } else {
-        None
-    };
+    let relay = options.relay.then(|| infra.spawn_relay(cancel.clone()));
     let workers = if options.workers {
         infra.spawn_workers(cancel.clone())
     } else {
@@ -113,20 +137,22 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::new(),
-        pool: infra.pool.clone(),
         infra,
         state,
         cancel,
         _tasks: relay.into_iter().chain(workers).collect(),
         database,
-        data_dir,
+        data_dir: Some(data_dir),
+        options,
     }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.cancel.cancel();
-        let database = self.database.clone();
+        let Some(database) = self.database.clone() else {
+            return; // the embedded store lives in the temporary data dir
+        };
         let stream = self.infra.config.nats_stream.clone();
         // Clean up on a thread of its own: Drop cannot await.
         let _ = std::thread::spawn(move || {
@@ -157,6 +183,25 @@ pub fn unique_email() -> String {
 }
 
 impl TestApp {
+    /// Stops this embedded app and starts a new one on the same data directory, as a process
+    /// restart would.
+    pub async fn restart(mut self) -> TestApp {
+        assert_eq!(self.options.backend, Backend::Embedded, "restart is for the embedded store");
+        self.cancel.cancel();
+        for task in std::mem::take(&mut self._tasks) {
+            let _ = task.await;
+        }
+        let data_dir = self.data_dir.take().expect("data dir");
+        let options = self.options;
+        drop(self);
+        spawn_in(options, data_dir).await
+    }
+
+    /// The Postgres pool (Postgres-backed apps only).
+    pub fn pg(&self) -> PgPool {
+        self.infra.pg_pool().expect("a Postgres-backed app").clone()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -209,7 +254,8 @@ impl TestApp {
 
     /// The mails written to the outbox so far.
     pub fn mails(&self) -> Vec<Value> {
-        let path: PathBuf = self.data_dir.path().join("outbox").join("mail.jsonl");
+        let dir = self.data_dir.as_ref().expect("data dir").path();
+        let path: PathBuf = dir.join("outbox").join("mail.jsonl");
         std::fs::read_to_string(path)
             .unwrap_or_default()
             .lines()

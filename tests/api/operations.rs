@@ -1,12 +1,13 @@
 //! Health, readiness, metrics and the OpenAPI document.
 use reqwest::StatusCode;
+use rstest_reuse::apply;
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, unique_email};
+use crate::helpers::{Backend, backends, spawn_app, unique_email};
 
-#[tokio::test]
-async fn healthz_and_readyz_report_the_dependencies_and_lag() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn healthz_and_readyz_report_the_dependencies_and_lag(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     app.signed_up(&unique_email()).await;
@@ -26,9 +27,9 @@ async fn healthz_and_readyz_report_the_dependencies_and_lag() {
     assert!(body["relay"]["cursor"].is_string());
 }
 
-#[tokio::test]
-async fn metrics_are_exposed_for_prometheus() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn metrics_are_exposed_for_prometheus(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     app.signed_up(&unique_email()).await;
     app.settle("user_profiles").await;
     let response = app.client.get(app.url("/metrics")).send().await.unwrap();
@@ -38,7 +39,6 @@ async fn metrics_are_exposed_for_prometheus() {
         "annals_http_requests_total",
         "annals_http_request_duration_seconds",
         "annals_events_appended_total",
-        "annals_relay_lag_events",
         "annals_projection_lag_events",
         "annals_projection_lag_seconds",
     ] {
@@ -46,9 +46,9 @@ async fn metrics_are_exposed_for_prometheus() {
     }
 }
 
-#[tokio::test]
-async fn the_openapi_document_describes_the_api() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn the_openapi_document_describes_the_api(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let doc: Value = app
         .client
         .get(app.url("/openapi.json"))
@@ -70,9 +70,9 @@ async fn the_openapi_document_describes_the_api() {
     }
 }
 
-#[tokio::test]
-async fn every_response_carries_a_request_id() {
-    let app = spawn_app().await;
+#[apply(backends)]
+async fn every_response_carries_a_request_id(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
     let response = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert!(response.headers().contains_key("x-request-id"));
     let missing = app

@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use annals::commands::Metadata;
-use annals::infra::nats::JetStreamBus;
 use annals_domain::identity::UserCommand;
 use annals_projections::identity::{PROFILES, UserProfiles};
 use annals_projections::{Envelope, EventBus, Position, Projection, chain};
@@ -13,7 +12,8 @@ use futures::StreamExt;
 use sqlx::{PgPool, Row};
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Options, TestApp, spawn_app, spawn_app_with, unique_email};
+use crate::helpers::{Backend, Options, TestApp, backends, spawn_app, spawn_app_with, unique_email};
+use rstest_reuse::apply;
 
 async fn append_probe(pool: &PgPool, stream: &str, sequence: i64) {
     sqlx::query(
@@ -96,9 +96,10 @@ async fn a_slow_transaction_holding_a_lower_id_is_not_skipped() {
     let app = spawn_app_with(Options {
         relay: true,
         workers: false,
+        ..Options::of(Backend::Postgres)
     })
     .await;
-    let pool = app.pool.clone();
+    let pool = app.pg();
     // The slow writer takes a low global_id first and commits last.
     let (started_tx, started) = tokio::sync::oneshot::channel();
     let slow = tokio::spawn({
@@ -157,9 +158,10 @@ async fn relays_crashing_mid_stream_lose_nothing_and_duplicate_nothing() {
     let app = spawn_app_with(Options {
         relay: false,
         workers: false,
+        ..Options::of(Backend::Postgres)
     })
     .await;
-    let pool = app.pool.clone();
+    let pool = app.pg();
     let writer = tokio::spawn({
         let pool = pool.clone();
         async move {
@@ -183,7 +185,7 @@ async fn relays_crashing_mid_stream_lose_nothing_and_duplicate_nothing() {
     });
     // Crash a relay (abort: no cleanup at all) every few hundred milliseconds.
     for round in 0..6u64 {
-        let handle = app.infra.spawn_relay(CancellationToken::new()).unwrap();
+        let handle = app.infra.spawn_relay(CancellationToken::new());
         tokio::time::sleep(Duration::from_millis(150 + 60 * round)).await;
         handle.abort();
         let _ = handle.await;
@@ -191,8 +193,8 @@ async fn relays_crashing_mid_stream_lose_nothing_and_duplicate_nothing() {
     writer.await.unwrap();
     // Finally two relays at once: only the leader publishes.
     let cancel = CancellationToken::new();
-    let a = app.infra.spawn_relay(cancel.clone()).unwrap();
-    let b = app.infra.spawn_relay(cancel.clone()).unwrap();
+    let a = app.infra.spawn_relay(cancel.clone());
+    let b = app.infra.spawn_relay(cancel.clone());
     let envelopes = stream_envelopes(&app, 3000).await;
     assert_exactly_once_in_order(&envelopes, &log_order(&pool).await);
     cancel.cancel();
@@ -242,16 +244,17 @@ async fn user_activity(app: &TestApp, users: usize, rounds: usize) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_projection_killed_mid_stream_ends_equal_to_a_rebuild() {
+#[apply(backends)]
+async fn a_projection_killed_mid_stream_ends_equal_to_a_rebuild(#[case] backend: Backend) {
     let app = Arc::new(
         spawn_app_with(Options {
             relay: true,
             workers: false,
+            ..Options::of(backend)
         })
         .await,
     );
-    let bus: Arc<dyn EventBus> = Arc::new(JetStreamBus::new(app.infra.stream.clone().unwrap()));
+    let bus: Arc<dyn EventBus> = app.infra.bus();
     let activity = tokio::spawn({
         let app = app.clone();
         async move { user_activity(&app, 60, 5).await }
@@ -296,7 +299,7 @@ async fn a_projection_killed_mid_stream_ends_equal_to_a_rebuild() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_message_delivered_twice_changes_nothing_the_second_time() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Postgres).await;
     let email = unique_email();
     let (access, _) = app.signed_up(&email).await;
     app.login(&email, crate::helpers::PASSWORD).await;

@@ -1,10 +1,12 @@
 //! Publishing envelopes to JetStream for the relay.
 use async_nats::jetstream::message::PublishMessage;
+use async_trait::async_trait;
 use bytes::Bytes;
 
 use annals_projections::{BusError, Envelope, Position};
 
 use super::EventStream;
+use crate::infra::Publisher;
 
 #[derive(Clone)]
 pub struct JetStreamPublisher {
@@ -15,11 +17,15 @@ impl JetStreamPublisher {
     pub fn new(stream: EventStream) -> Self {
         Self { stream }
     }
+}
+
+#[async_trait]
+impl Publisher for JetStreamPublisher {
 
     /// Publishes in order and returns once JetStream acknowledged every message. Sends are
     /// pipelined on one connection, so the stream keeps their order. A retried batch is
     /// deduplicated by `Nats-Msg-Id`.
-    pub async fn publish(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
+    async fn publish(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
         let mut pending = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {
             let body = serde_json::to_vec(envelope).map_err(|e| BusError(e.to_string()))?;
@@ -46,7 +52,7 @@ impl JetStreamPublisher {
 
     /// Position of the newest event on the stream, so a new leader never republishes what a
     /// previous one already got acknowledged (even beyond the duplicate window).
-    pub async fn last_published(&self) -> Result<Option<Position>, BusError> {
+    async fn last_published(&self) -> Result<Option<Position>, BusError> {
         let mut stream = self.stream.ensure().await?;
         let last = stream
             .info()
