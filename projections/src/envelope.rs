@@ -101,18 +101,23 @@ impl Envelope {
     }
 }
 
-/// Removes secrets: every object key ending in `_hash` (password hashes, key hashes).
+/// Removes secrets: every object key ending in `_hash`, `_hashes` or `_secret` (password and
+/// key hashes, recovery code hashes, one-time-password secrets).
 pub fn redact(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
-                .filter(|(k, _)| !k.ends_with("_hash"))
+                .filter(|(k, _)| !is_secret(k))
                 .map(|(k, v)| (k, redact(v)))
                 .collect(),
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
         other => other,
     }
+}
+
+fn is_secret(key: &str) -> bool {
+    key.ends_with("_hash") || key.ends_with("_hashes") || key.ends_with("_secret")
 }
 
 /// Pairs each event with its predecessor's position, starting from `prev`.
@@ -140,7 +145,7 @@ mod tests {
             sequence: 1,
             event_type: "UserRegistered".into(),
             event_version: "1.0".into(),
-            payload: json!({"UserRegistered": {"email": "a@b.c", "password_hash": "secret", "nested": {"key_hash": "x", "ok": 1}}}),
+            payload: json!({"UserRegistered": {"email": "a@b.c", "password_hash": "secret", "nested": {"key_hash": "x", "otp_secret": "y", "code_hashes": ["z"], "ok": 1}}}),
             metadata: HashMap::from([("actor".to_string(), "u1".to_string())]),
             recorded_at: Utc::now(),
         }

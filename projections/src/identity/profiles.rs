@@ -1,4 +1,5 @@
 //! `users`: one profile document per user, served by `GET /core/me` and friends.
+use annals_domain::identity::user::SecondFactor;
 use annals_domain::identity::{User, UserEvent};
 use cqrs_es::Aggregate;
 use serde_json::json;
@@ -8,6 +9,13 @@ use crate::{Envelope, Projection, ProjectionError, ViewOp};
 pub const PROFILES: &str = "users";
 
 pub struct UserProfiles;
+
+fn factor_field(method: SecondFactor) -> &'static str {
+    match method {
+        SecondFactor::Totp => "totpEnabled",
+        SecondFactor::EmailOtp => "emailOtpEnabled",
+    }
+}
 
 impl Projection for UserProfiles {
     fn name(&self) -> &'static str {
@@ -53,6 +61,9 @@ impl Projection for UserProfiles {
                     "lastName": last_name,
                     "role": role,
                     "verified": false,
+                    "active": true,
+                    "totpEnabled": false,
+                    "emailOtpEnabled": false,
                     "loginCount": 0,
                     "lastLoginAt": null,
                     "createdAt": at,
@@ -76,6 +87,30 @@ impl Projection for UserProfiles {
                     json!({"verified": true, "verifiedAt": at, "updatedAt": at}),
                 )]
             }
+            UserEvent::RoleChanged { role, at } => {
+                vec![merge(json!({"role": role, "updatedAt": at}))]
+            }
+            UserEvent::UserDeactivated { at } => {
+                vec![merge(json!({"active": false, "updatedAt": at}))]
+            }
+            UserEvent::UserReactivated { at } => {
+                vec![merge(json!({"active": true, "updatedAt": at}))]
+            }
+            UserEvent::SecondFactorEnabled { method, at } => {
+                vec![merge(json!({factor_field(method): true, "updatedAt": at}))]
+            }
+            UserEvent::SecondFactorDisabled { method, at } => {
+                vec![merge(json!({factor_field(method): false, "updatedAt": at}))]
+            }
+            // Credentials and one-time codes are not part of the profile.
+            UserEvent::PasswordChanged { .. }
+            | UserEvent::PasswordResetRequested { .. }
+            | UserEvent::PasswordReset { .. }
+            | UserEvent::SecondFactorSetupStarted { .. }
+            | UserEvent::EmailOtpSent { .. }
+            | UserEvent::EmailOtpConsumed { .. }
+            | UserEvent::RecoveryCodesGenerated { .. }
+            | UserEvent::RecoveryCodeUsed { .. } => vec![],
             UserEvent::ProfileUpdated {
                 first_name,
                 last_name,

@@ -3,7 +3,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use super::{UserCommand, UserError, UserEvent};
+use super::{SecondFactor, UserCommand, UserError, UserEvent};
 
 /// Failed logins inside [`LOCKOUT_WINDOW_SECS`] that lock the account.
 pub const LOCKOUT_THRESHOLD: u32 = 5;
@@ -25,9 +25,53 @@ pub struct User {
     /// Times of the failed logins still inside the lockout window.
     pub recent_failures: Vec<DateTime<Utc>>,
     pub locked_until: Option<DateTime<Utc>>,
+    /// Inactive accounts cannot log in (Kitsu's "unactive").
+    pub active: bool,
+    pub pending_reset: Option<PendingReset>,
+    pub totp: SecondFactorState,
+    pub email_otp: SecondFactorState,
+    /// The mailed email code: HOTP counter and expiry; cleared once used.
+    pub email_otp_sent: Option<(u64, DateTime<Utc>)>,
+    pub email_otp_counter: u64,
+    pub recovery_code_hashes: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingReset {
+    pub token_hash: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One second factor: a secret being set up, then enabled.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondFactorState {
+    pub secret: Option<String>,
+    pub enabled: bool,
 }
 
 impl User {
+    pub fn factor(&self, method: SecondFactor) -> &SecondFactorState {
+        match method {
+            SecondFactor::Totp => &self.totp,
+            SecondFactor::EmailOtp => &self.email_otp,
+        }
+    }
+
+    fn factor_mut(&mut self, method: SecondFactor) -> &mut SecondFactorState {
+        match method {
+            SecondFactor::Totp => &mut self.totp,
+            SecondFactor::EmailOtp => &mut self.email_otp,
+        }
+    }
+
+    /// The enabled second factors, in the order Kitsu lists them.
+    pub fn enabled_factors(&self) -> Vec<SecondFactor> {
+        [SecondFactor::Totp, SecondFactor::EmailOtp]
+            .into_iter()
+            .filter(|m| self.factor(*m).enabled)
+            .collect()
+    }
+
     pub fn is_locked(&self, at: DateTime<Utc>) -> bool {
         self.locked_until.is_some_and(|until| at < until)
     }
@@ -150,6 +194,14 @@ impl Aggregate for User {
                 )
                 .await;
             }
+            other => {
+                if !self.registered {
+                    return Err(UserError::NotRegistered);
+                }
+                for event in super::security::decide(self, other)? {
+                    sink.write(event, self).await;
+                }
+            }
         }
         Ok(())
     }
@@ -172,6 +224,7 @@ impl Aggregate for User {
                 self.last_name = last_name;
                 self.password_hash = password_hash;
                 self.role = role;
+                self.active = true;
             }
             UserEvent::UserLoggedIn { .. } => {
                 self.recent_failures.clear();
@@ -194,6 +247,55 @@ impl Aggregate for User {
             } => {
                 self.first_name = first_name;
                 self.last_name = last_name;
+            }
+            UserEvent::PasswordChanged { password_hash, .. }
+            | UserEvent::PasswordReset { password_hash, .. } => {
+                self.password_hash = password_hash;
+                self.pending_reset = None;
+                self.recent_failures.clear();
+                self.locked_until = None;
+            }
+            UserEvent::PasswordResetRequested {
+                token_hash,
+                expires_at,
+                ..
+            } => {
+                self.pending_reset = Some(PendingReset {
+                    token_hash,
+                    expires_at,
+                })
+            }
+            UserEvent::RoleChanged { role, .. } => self.role = role,
+            UserEvent::UserDeactivated { .. } => self.active = false,
+            UserEvent::UserReactivated { .. } => self.active = true,
+            UserEvent::SecondFactorSetupStarted {
+                method, otp_secret, ..
+            } => {
+                let factor = self.factor_mut(method);
+                factor.secret = Some(otp_secret);
+                factor.enabled = false;
+            }
+            UserEvent::SecondFactorEnabled { method, .. } => self.factor_mut(method).enabled = true,
+            UserEvent::SecondFactorDisabled { method, .. } => {
+                *self.factor_mut(method) = SecondFactorState::default();
+                if method == SecondFactor::EmailOtp {
+                    self.email_otp_sent = None;
+                }
+            }
+            UserEvent::EmailOtpSent {
+                counter,
+                expires_at,
+                ..
+            } => {
+                self.email_otp_counter = counter;
+                self.email_otp_sent = Some((counter, expires_at));
+            }
+            UserEvent::EmailOtpConsumed { .. } => self.email_otp_sent = None,
+            UserEvent::RecoveryCodesGenerated { code_hashes, .. } => {
+                self.recovery_code_hashes = code_hashes;
+            }
+            UserEvent::RecoveryCodeUsed { code_hash, .. } => {
+                self.recovery_code_hashes.retain(|h| *h != code_hash);
             }
         }
     }

@@ -26,4 +26,68 @@ pub enum UserCommand {
         last_name: Option<String>,
         at: DateTime<Utc>,
     },
+    ChangePassword {
+        password_hash: String,
+        at: DateTime<Utc>,
+    },
+    /// A reset token was mailed; only its hash is kept.
+    RequestPasswordReset {
+        token_hash: String,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    CompletePasswordReset {
+        token_hash: String,
+        password_hash: String,
+        at: DateTime<Utc>,
+    },
+    ChangeRole {
+        role: String,
+        at: DateTime<Utc>,
+    },
+    SetActive {
+        active: bool,
+        at: DateTime<Utc>,
+    },
+    /// Second factors. Codes are checked outside the domain (they need the clock and crypto);
+    /// the domain keeps the state and the rules of what may follow what.
+    StartSecondFactorSetup {
+        method: SecondFactor,
+        secret: String,
+        at: DateTime<Utc>,
+    },
+    EnableSecondFactor {
+        method: SecondFactor,
+        at: DateTime<Utc>,
+    },
+    DisableSecondFactor {
+        method: SecondFactor,
+        at: DateTime<Utc>,
+    },
+    /// An email one-time code (HOTP with this counter) was mailed.
+    SendEmailOtp {
+        counter: u64,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    /// The mailed code was used: it cannot be used again.
+    ConsumeEmailOtp {
+        at: DateTime<Utc>,
+    },
+    GenerateRecoveryCodes {
+        code_hashes: Vec<String>,
+        at: DateTime<Utc>,
+    },
+    UseRecoveryCode {
+        code_hash: String,
+        at: DateTime<Utc>,
+    },
+}
+
+/// The second factors a user can enable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactor {
+    Totp,
+    EmailOtp,
 }

@@ -10,6 +10,20 @@ pub enum UserError {
     Locked { until: DateTime<Utc> },
     #[error("wrong credentials")]
     WrongCredentials,
+    #[error("the account is inactive")]
+    Inactive,
+    #[error("wrong or expired token")]
+    BadResetToken,
+    #[error("no second factor setup was started")]
+    NoSetupStarted,
+    #[error("this second factor is already enabled")]
+    AlreadyEnabled,
+    #[error("this second factor is not enabled")]
+    NotEnabled,
+    #[error("no valid one-time code was sent")]
+    NoCodeSent,
+    #[error("unknown or already used recovery code")]
+    BadRecoveryCode,
     #[error("{field}: {message}")]
     Invalid {
         field: &'static str,

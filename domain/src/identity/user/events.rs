@@ -2,9 +2,12 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
+use super::SecondFactor;
+
 /// Events of the user stream. Variant names are persisted: renaming one needs an upcaster.
 ///
-/// Fields ending in `_hash` are secrets: the relay strips them from what it publishes.
+/// Fields ending in `_hash`, `_hashes` or `_secret` are secrets: the relay strips them from
+/// what it publishes (so they carry `#[serde(default)]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum UserEvent {
     UserRegistered {
@@ -38,6 +41,65 @@ pub enum UserEvent {
         last_name: String,
         at: DateTime<Utc>,
     },
+
+    PasswordChanged {
+        #[serde(default)]
+        password_hash: String,
+        at: DateTime<Utc>,
+    },
+    PasswordResetRequested {
+        #[serde(default)]
+        token_hash: String,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    PasswordReset {
+        #[serde(default)]
+        password_hash: String,
+        at: DateTime<Utc>,
+    },
+    RoleChanged {
+        role: String,
+        at: DateTime<Utc>,
+    },
+    UserDeactivated {
+        at: DateTime<Utc>,
+    },
+    UserReactivated {
+        at: DateTime<Utc>,
+    },
+    SecondFactorSetupStarted {
+        method: SecondFactor,
+        #[serde(default)]
+        otp_secret: String,
+        at: DateTime<Utc>,
+    },
+    SecondFactorEnabled {
+        method: SecondFactor,
+        at: DateTime<Utc>,
+    },
+    SecondFactorDisabled {
+        method: SecondFactor,
+        at: DateTime<Utc>,
+    },
+    EmailOtpSent {
+        counter: u64,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
+    EmailOtpConsumed {
+        at: DateTime<Utc>,
+    },
+    RecoveryCodesGenerated {
+        #[serde(default)]
+        code_hashes: Vec<String>,
+        at: DateTime<Utc>,
+    },
+    RecoveryCodeUsed {
+        #[serde(default)]
+        code_hash: String,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for UserEvent {
@@ -49,6 +111,19 @@ impl DomainEvent for UserEvent {
             UserEvent::AccountLocked { .. } => "AccountLocked",
             UserEvent::EmailVerified { .. } => "EmailVerified",
             UserEvent::ProfileUpdated { .. } => "ProfileUpdated",
+            UserEvent::PasswordChanged { .. } => "PasswordChanged",
+            UserEvent::PasswordResetRequested { .. } => "PasswordResetRequested",
+            UserEvent::PasswordReset { .. } => "PasswordReset",
+            UserEvent::RoleChanged { .. } => "RoleChanged",
+            UserEvent::UserDeactivated { .. } => "UserDeactivated",
+            UserEvent::UserReactivated { .. } => "UserReactivated",
+            UserEvent::SecondFactorSetupStarted { .. } => "SecondFactorSetupStarted",
+            UserEvent::SecondFactorEnabled { .. } => "SecondFactorEnabled",
+            UserEvent::SecondFactorDisabled { .. } => "SecondFactorDisabled",
+            UserEvent::EmailOtpSent { .. } => "EmailOtpSent",
+            UserEvent::EmailOtpConsumed { .. } => "EmailOtpConsumed",
+            UserEvent::RecoveryCodesGenerated { .. } => "RecoveryCodesGenerated",
+            UserEvent::RecoveryCodeUsed { .. } => "RecoveryCodeUsed",
         }
         .to_string()
     }

@@ -3,10 +3,15 @@ mod aggregate;
 mod commands;
 mod errors;
 mod events;
+mod security;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{LOCKOUT_DURATION_SECS, LOCKOUT_THRESHOLD, LOCKOUT_WINDOW_SECS, User};
-pub use commands::UserCommand;
+pub use aggregate::{
+    LOCKOUT_DURATION_SECS, LOCKOUT_THRESHOLD, LOCKOUT_WINDOW_SECS, PendingReset, SecondFactorState,
+    User,
+};
+pub use commands::{SecondFactor, UserCommand};
 pub use errors::UserError;
 pub use events::UserEvent;
+pub use security::ROLES;

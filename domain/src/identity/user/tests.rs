@@ -236,3 +236,195 @@ fn updating_the_profile_keeps_omitted_names() {
             at: t0(),
         }]);
 }
+
+// ---- credentials and second factors ----
+
+fn later(secs: i64) -> DateTime<Utc> {
+    t0() + Duration::seconds(secs)
+}
+
+#[test]
+fn a_reset_token_works_once_and_only_before_it_expires() {
+    let requested = UserEvent::PasswordResetRequested {
+        token_hash: "t".into(),
+        expires_at: later(7200),
+        at: t0(),
+    };
+    let complete = |token: &str, at| UserCommand::CompletePasswordReset {
+        token_hash: token.into(),
+        password_hash: "new".into(),
+        at,
+    };
+    UserTest::with(())
+        .given(vec![registered(), requested.clone()])
+        .when(complete("t", later(60)))
+        .then_expect_events(vec![UserEvent::PasswordReset {
+            password_hash: "new".into(),
+            at: later(60),
+        }]);
+    UserTest::with(())
+        .given(vec![registered(), requested.clone()])
+        .when(complete("x", later(60)))
+        .then_expect_error(UserError::BadResetToken);
+    UserTest::with(())
+        .given(vec![registered(), requested.clone()])
+        .when(complete("t", later(7200)))
+        .then_expect_error(UserError::BadResetToken);
+    UserTest::with(())
+        .given(vec![
+            registered(),
+            requested,
+            UserEvent::PasswordReset {
+                password_hash: "new".into(),
+                at: later(60),
+            },
+        ])
+        .when(complete("t", later(120)))
+        .then_expect_error(UserError::BadResetToken);
+}
+
+#[test]
+fn a_second_factor_is_enabled_only_after_its_setup() {
+    UserTest::with(())
+        .given(vec![registered()])
+        .when(UserCommand::EnableSecondFactor {
+            method: SecondFactor::Totp,
+            at: t0(),
+        })
+        .then_expect_error(UserError::NoSetupStarted);
+    let started = UserEvent::SecondFactorSetupStarted {
+        method: SecondFactor::Totp,
+        otp_secret: "S".into(),
+        at: t0(),
+    };
+    UserTest::with(())
+        .given(vec![registered(), started.clone()])
+        .when(UserCommand::EnableSecondFactor {
+            method: SecondFactor::Totp,
+            at: t0(),
+        })
+        .then_expect_events(vec![UserEvent::SecondFactorEnabled {
+            method: SecondFactor::Totp,
+            at: t0(),
+        }]);
+    let enabled = UserEvent::SecondFactorEnabled {
+        method: SecondFactor::Totp,
+        at: t0(),
+    };
+    UserTest::with(())
+        .given(vec![registered(), started, enabled])
+        .when(UserCommand::StartSecondFactorSetup {
+            method: SecondFactor::Totp,
+            secret: "T".into(),
+            at: t0(),
+        })
+        .then_expect_error(UserError::AlreadyEnabled);
+}
+
+#[test]
+fn recovery_codes_need_a_second_factor_and_each_works_once() {
+    UserTest::with(())
+        .given(vec![registered()])
+        .when(UserCommand::GenerateRecoveryCodes {
+            code_hashes: vec!["a".into()],
+            at: t0(),
+        })
+        .then_expect_error(UserError::NotEnabled);
+    let with_codes = vec![
+        registered(),
+        UserEvent::SecondFactorSetupStarted {
+            method: SecondFactor::EmailOtp,
+            otp_secret: "S".into(),
+            at: t0(),
+        },
+        UserEvent::SecondFactorEnabled {
+            method: SecondFactor::EmailOtp,
+            at: t0(),
+        },
+        UserEvent::RecoveryCodesGenerated {
+            code_hashes: vec!["a".into(), "b".into()],
+            at: t0(),
+        },
+    ];
+    let used = UserEvent::RecoveryCodeUsed {
+        code_hash: "a".into(),
+        at: t0(),
+    };
+    UserTest::with(())
+        .given(with_codes.clone())
+        .when(UserCommand::UseRecoveryCode {
+            code_hash: "a".into(),
+            at: t0(),
+        })
+        .then_expect_events(vec![used.clone()]);
+    let mut after_use = with_codes;
+    after_use.push(used);
+    UserTest::with(())
+        .given(after_use)
+        .when(UserCommand::UseRecoveryCode {
+            code_hash: "a".into(),
+            at: t0(),
+        })
+        .then_expect_error(UserError::BadRecoveryCode);
+}
+
+#[test]
+fn a_mailed_code_is_consumed_once_and_expires() {
+    let setup = vec![
+        registered(),
+        UserEvent::SecondFactorSetupStarted {
+            method: SecondFactor::EmailOtp,
+            otp_secret: "S".into(),
+            at: t0(),
+        },
+        UserEvent::EmailOtpSent {
+            counter: 1,
+            expires_at: later(300),
+            at: t0(),
+        },
+    ];
+    UserTest::with(())
+        .given(setup.clone())
+        .when(UserCommand::ConsumeEmailOtp { at: later(10) })
+        .then_expect_events(vec![UserEvent::EmailOtpConsumed { at: later(10) }]);
+    UserTest::with(())
+        .given(setup.clone())
+        .when(UserCommand::ConsumeEmailOtp { at: later(300) })
+        .then_expect_error(UserError::NoCodeSent);
+    let mut consumed = setup;
+    consumed.push(UserEvent::EmailOtpConsumed { at: later(10) });
+    UserTest::with(())
+        .given(consumed)
+        .when(UserCommand::ConsumeEmailOtp { at: later(20) })
+        .then_expect_error(UserError::NoCodeSent);
+}
+
+#[test]
+fn roles_are_kitsus_and_deactivation_is_recorded() {
+    UserTest::with(())
+        .given(vec![registered()])
+        .when(UserCommand::ChangeRole {
+            role: "admin".into(),
+            at: t0(),
+        })
+        .then_expect_events(vec![UserEvent::RoleChanged {
+            role: "admin".into(),
+            at: t0(),
+        }]);
+    UserTest::with(())
+        .given(vec![registered()])
+        .when(UserCommand::ChangeRole {
+            role: "emperor".into(),
+            at: t0(),
+        })
+        .then_expect_error_message(
+            "role: must be one of admin, manager, supervisor, user, client, vendor",
+        );
+    UserTest::with(())
+        .given(vec![registered()])
+        .when(UserCommand::SetActive {
+            active: false,
+            at: t0(),
+        })
+        .then_expect_events(vec![UserEvent::UserDeactivated { at: t0() }]);
+}
