@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use annals_domain::identity::{EmailClaim, User};
+use annals_domain::identity::{ApiKey, EmailClaim, Session, User};
 use annals_projections::{EventBus, EventReader, ProgressBoard, Projection, ViewStore, Worker};
 
 use crate::commands::Commands;
@@ -179,7 +179,19 @@ impl Infra {
         let repository = self.repository();
         let identity = Identity {
             users: Commands::<User>::new(&repository, (), self.log.clone(), self.wake.clone()),
-            claims: Commands::<EmailClaim>::new(&repository, (), self.log.clone(), self.wake.clone()),
+            claims: Commands::<EmailClaim>::new(
+                &repository,
+                (),
+                self.log.clone(),
+                self.wake.clone(),
+            ),
+            sessions: Commands::<Session>::new(&repository, (), self.log.clone(), self.wake.clone()),
+            api_keys: Arc::new(Commands::<ApiKey>::new(
+                &repository,
+                (),
+                self.log.clone(),
+                self.wake.clone(),
+            )),
             passwords: Passwords::new(),
             tokens: Tokens::new(&self.config.jwt_secret),
             mailer,
@@ -232,7 +244,12 @@ impl Infra {
     }
 
     pub fn worker(&self, projection: Arc<dyn Projection>) -> Worker {
-        Worker::new(projection, self.views.clone(), self.reader(), self.progress.clone())
+        Worker::new(
+            projection,
+            self.views.clone(),
+            self.reader(),
+            self.progress.clone(),
+        )
     }
 
     /// One supervised worker per projection: restarted (from its checkpoint) if it fails.
@@ -247,7 +264,14 @@ impl Infra {
                     let views = self.views.clone();
                     let reader = self.reader();
                     let progress = self.progress.clone();
-                    move || Worker::new(projection.clone(), views.clone(), reader.clone(), progress.clone())
+                    move || {
+                        Worker::new(
+                            projection.clone(),
+                            views.clone(),
+                            reader.clone(),
+                            progress.clone(),
+                        )
+                    }
                 };
                 tokio::spawn(async move {
                     while !cancel.is_cancelled() {

@@ -36,6 +36,13 @@ pub struct Metadata {
 }
 
 impl Metadata {
+    /// The same request, attributed to `user_id` unless someone is already named.
+    pub fn acting_as(&self, user_id: &str) -> Metadata {
+        let mut m = self.clone();
+        m.actor.get_or_insert_with(|| user_id.to_string());
+        m
+    }
+
     fn to_map(&self) -> HashMap<String, String> {
         let mut map = HashMap::new();
         if let Some(v) = &self.actor {

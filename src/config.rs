@@ -119,9 +119,13 @@ pub enum ConfigError {
 /// Where events and read models are stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Storage {
-    Postgres { url: String },
+    Postgres {
+        url: String,
+    },
     /// The embedded store (`sqlite://<path>`).
-    Sqlite { url: String },
+    Sqlite {
+        url: String,
+    },
 }
 
 /// Settings checked and resolved.

@@ -9,6 +9,11 @@ pub enum AppError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     Unauthorized(String),
+    /// A bearer token problem; surfaces differ in how they answer each kind.
+    #[error("{0}")]
+    Token(crate::identity::TokenError),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     /// A uniqueness rule, naming the field (e.g. an email already registered).
@@ -58,6 +63,17 @@ impl From<annals_domain::identity::UserError> for AppError {
             UserError::Locked { until } => AppError::Locked { until },
             UserError::WrongCredentials => AppError::Unauthorized("invalid credentials".into()),
             UserError::Invalid { field, message } => AppError::invalid(field, message),
+            UserError::Inactive => AppError::Forbidden("the account is inactive".into()),
+            UserError::BadResetToken => AppError::invalid("token", "Wrong or expired token."),
+            UserError::NoSetupStarted => AppError::invalid("otp", "start the setup first"),
+            UserError::AlreadyEnabled => AppError::invalid("otp", "is already enabled"),
+            UserError::NotEnabled => {
+                AppError::invalid("otp", "No two factor authentication enabled.")
+            }
+            UserError::NoCodeSent => AppError::invalid("email_otp", "no valid code was sent"),
+            UserError::BadRecoveryCode => {
+                AppError::invalid("recovery_code", "unknown or already used")
+            }
         }
     }
 }

@@ -8,5 +8,7 @@ pub mod error;
 pub mod http;
 pub mod identity;
 pub mod infra;
+pub mod kitsu;
 pub mod relay;
 pub mod telemetry;
+pub mod workspaces;

@@ -105,7 +105,10 @@ impl Relay {
             if cancel.is_cancelled() {
                 return;
             }
-            if let Some(leadership) = leadership.as_mut().filter(|_| checked.elapsed() > LEADERSHIP_CHECK) {
+            if let Some(leadership) = leadership
+                .as_mut()
+                .filter(|_| checked.elapsed() > LEADERSHIP_CHECK)
+            {
                 if !leadership.still_held().await {
                     tracing::warn!("relay lost its leadership connection");
                     return;

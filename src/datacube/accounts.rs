@@ -18,7 +18,7 @@ use crate::http::body::JsonObject;
 use crate::http::consistency::{CONSISTENCY_HEADER, Freshness, POSITION_HEADER};
 use crate::http::errors::DatacubeError;
 use crate::http::request::RequestMeta;
-use crate::identity::Registration;
+use crate::identity::{self, LoginFailure, Proof, Registration};
 
 type Result<T> = std::result::Result<T, DatacubeError>;
 
@@ -67,6 +67,7 @@ pub async fn register(
         password: body.required_str("password")?,
         first_name: body.required_str("firstName")?,
         last_name: body.required_str("lastName")?,
+        role: "user".into(),
     };
     let (_, position) = state
         .identity
@@ -107,17 +108,40 @@ pub async fn login(
     meta: RequestMeta,
     body: JsonObject,
 ) -> Result<Response> {
-    let email = body.required_str("email")?;
-    let password = body.required_str("password")?;
-    let (pair, position) = state
+    let request = identity::LoginRequest {
+        email: body.required_str("email")?,
+        password: body.required_str("password")?,
+        second_factor: Proof {
+            totp: body.optional_str("totp")?,
+            email_otp: body.optional_str("email_otp")?,
+            recovery_code: body.optional_str("recovery_code")?,
+        },
+    };
+    let bad = || AppError::Unauthorized("invalid email or password".into());
+    match state
         .identity
-        .login(&email, password, &meta.metadata(None))
-        .await?;
-    Ok(written(
-        StatusCode::OK,
-        position,
-        json!({"refresh": pair.refresh, "access": pair.access}),
-    ))
+        .login(request, "datacube", &meta.metadata(None))
+        .await
+    {
+        Ok(ok) => Ok(written(
+            StatusCode::OK,
+            ok.position,
+            json!({"refresh": ok.tokens.refresh, "access": ok.tokens.access}),
+        )),
+        Err(LoginFailure::BadCredentials) | Err(LoginFailure::SecondFactorWrong) => {
+            Err(bad().into())
+        }
+        Err(LoginFailure::Locked { until }) => Err(AppError::Locked { until }.into()),
+        Err(LoginFailure::Inactive) => {
+            Err(AppError::Forbidden("the account is inactive".into()).into())
+        }
+        Err(LoginFailure::SecondFactorMissing { .. }) => Err(AppError::invalid(
+            "totp",
+            "a second factor is required: give totp, email_otp or recovery_code",
+        )
+        .into()),
+        Err(LoginFailure::Failed(e)) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -135,8 +159,8 @@ pub struct RefreshRequest {
     ))]
 pub async fn refresh(State(state): State<AppState>, body: JsonObject) -> Result<Json<Value>> {
     let refresh = body.required_str("refresh")?;
-    let access = state.identity.refresh(&refresh)?;
-    Ok(Json(json!({"refresh": refresh, "access": access})))
+    let pair = state.identity.refresh(&refresh).await?;
+    Ok(Json(json!({"refresh": pair.refresh, "access": pair.access})))
 }
 
 #[derive(Deserialize, IntoParams)]

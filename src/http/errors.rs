@@ -10,7 +10,8 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized(_) | AppError::Token(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Duplicate { .. } | AppError::Conflict => StatusCode::CONFLICT,
             AppError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -21,7 +22,8 @@ impl AppError {
     fn code(&self) -> &'static str {
         match self {
             AppError::Invalid { .. } => "invalid_input",
-            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Unauthorized(_) | AppError::Token(_) => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Duplicate { .. } => "duplicate",
             AppError::Conflict => "conflict",

@@ -30,6 +30,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .merge(crate::datacube::routes())
+        .merge(crate::kitsu::routes())
+        .merge(crate::workspaces::routes())
         .fallback(not_found)
         .with_state(state)
         .layer(middleware::from_fn(record_metrics))

@@ -1,11 +1,21 @@
 //! Identity for all surfaces: registration, login, tokens, email verification.
+mod api_keys;
+mod credentials;
+mod login;
+pub mod otp;
 mod passwords;
+mod second_factor;
 mod service;
+mod sessions;
 mod tokens;
 
+pub use api_keys::NewApiKey;
+pub use login::{LoginFailure, LoginRequest, LoginSuccess, Proof};
 pub use passwords::{PasswordError, Passwords};
-pub use service::{Identity, Registration, TokenPair};
-pub use tokens::{Claims, TokenKind, Tokens};
+pub use second_factor::TotpSetup;
+pub use service::{Identity, Registration, TokenPair, claim_id, validate_email};
+pub use sessions::Authenticated;
+pub use tokens::{Claims, TokenError, TokenKind, Tokens};
 
 use rand::RngExt;
 

@@ -5,19 +5,22 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use annals_domain::identity::{
-    EmailClaim, EmailClaimCommand, User, UserCommand, UserError, normalize_email,
+    ApiKey, EmailClaim, EmailClaimCommand, Session, User, UserCommand, normalize_email,
 };
 use annals_projections::Position;
 
 use super::tokens::TokenError;
 use super::{PasswordError, Passwords, TokenKind, Tokens};
-use crate::commands::{CommandError, Commands, Metadata};
+use crate::commands::{Commands, Metadata};
 use crate::error::AppError;
 use crate::infra::mail::{Mail, Mailer};
 
 pub struct Identity {
     pub users: Commands<User>,
     pub claims: Commands<EmailClaim>,
+    pub sessions: Commands<Session>,
+    /// Shared with background "last used" recording.
+    pub api_keys: std::sync::Arc<Commands<ApiKey>>,
     pub passwords: Passwords,
     pub tokens: Tokens,
     pub mailer: Arc<dyn Mailer>,
@@ -31,11 +34,14 @@ pub struct Registration {
     pub password: String,
     pub first_name: String,
     pub last_name: String,
+    /// Kitsu person role; `user` for self-registration.
+    pub role: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct TokenPair {
     pub user_id: String,
+    pub session_id: String,
     pub access: String,
     pub refresh: String,
 }
@@ -67,7 +73,7 @@ impl From<PasswordError> for AppError {
 
 impl From<TokenError> for AppError {
     fn from(e: TokenError) -> Self {
-        AppError::Unauthorized(e.to_string())
+        AppError::Token(e)
     }
 }
 
@@ -110,7 +116,7 @@ impl Identity {
                 first_name: registration.first_name.trim().to_string(),
                 last_name: registration.last_name.trim().to_string(),
                 password_hash,
-                role: "user".into(),
+                role: registration.role.clone(),
                 at,
             };
             Ok::<_, AppError>(self.users.execute(&user_id, command, metadata).await?)
@@ -133,11 +139,28 @@ impl Identity {
         Ok((user_id, position))
     }
 
+    /// The user holding `email`, from the log (consistent with every earlier write).
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, AppError> {
+        let Some(holder) = self.claims.load(&claim_id(email)).await?.holder else {
+            return Ok(None);
+        };
+        let user = self.users.load(&holder).await?;
+        Ok(user.registered.then_some(user))
+    }
+
+    pub async fn user(&self, user_id: &str) -> Result<User, AppError> {
+        let user = self.users.load(user_id).await?;
+        if !user.registered {
+            return Err(AppError::NotFound("user not found".into()));
+        }
+        Ok(user)
+    }
+
     /// A failed mail does not undo the registration; the failure is logged.
     async fn send_verification(&self, user_id: &str, email: &str) {
         let token = self
             .tokens
-            .issue(TokenKind::VerifyEmail, user_id, Some(email));
+            .issue(TokenKind::VerifyEmail, user_id, None, Some(email));
         let link = format!("{}/core/verify-email?token={token}", self.public_url);
         let mail = Mail {
             to: email.to_string(),
@@ -149,67 +172,6 @@ impl Identity {
         if let Err(e) = self.mailer.send(mail).await {
             tracing::error!(error = %e, "verification mail not sent");
         }
-    }
-
-    /// Checks email and password. Unknown emails and wrong passwords take the same time and
-    /// give the same error.
-    pub async fn login(
-        &self,
-        email: &str,
-        password: String,
-        metadata: &Metadata,
-    ) -> Result<(TokenPair, Position), AppError> {
-        let bad = || AppError::Unauthorized("invalid email or password".into());
-        let now = Utc::now();
-        let holder = self.claims.load(&claim_id(email)).await?.holder;
-        let user = match &holder {
-            Some(id) => Some(self.users.load(id).await?).filter(|u| u.registered),
-            None => None,
-        };
-        let Some(user) = user else {
-            self.passwords.verify(password, None).await;
-            return Err(bad());
-        };
-        if let Some(until) = user.locked_until.filter(|_| user.is_locked(now)) {
-            return Err(AppError::Locked { until });
-        }
-        let password_ok = self
-            .passwords
-            .verify(password, Some(user.password_hash.clone()))
-            .await;
-        let attempt = UserCommand::RecordLoginAttempt {
-            password_ok,
-            at: now,
-        };
-        let position = match self.users.execute(&user.user_id, attempt, metadata).await {
-            Ok(p) => p,
-            Err(CommandError::Domain(UserError::Locked { until })) => {
-                return Err(AppError::Locked { until });
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if !password_ok {
-            return Err(bad());
-        }
-        Ok((self.issue_pair(&user.user_id), position))
-    }
-
-    fn issue_pair(&self, user_id: &str) -> TokenPair {
-        TokenPair {
-            user_id: user_id.to_string(),
-            access: self.tokens.issue(TokenKind::Access, user_id, None),
-            refresh: self.tokens.issue(TokenKind::Refresh, user_id, None),
-        }
-    }
-
-    /// A new access token for a valid refresh token.
-    pub fn refresh(&self, refresh_token: &str) -> Result<String, AppError> {
-        let claims = self.tokens.verify(refresh_token, TokenKind::Refresh)?;
-        Ok(self.tokens.issue(TokenKind::Access, &claims.sub, None))
-    }
-
-    pub fn authenticate(&self, access_token: &str) -> Result<String, AppError> {
-        Ok(self.tokens.verify(access_token, TokenKind::Access)?.sub)
     }
 
     pub async fn verify_email(

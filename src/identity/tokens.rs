@@ -12,7 +12,7 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
-    fn lifetime(self) -> Duration {
+    pub fn lifetime(self) -> Duration {
         match self {
             TokenKind::Access => Duration::minutes(15),
             TokenKind::Refresh => Duration::days(30),
@@ -30,18 +30,29 @@ pub struct Claims {
     pub jti: String,
     #[serde(rename = "typ")]
     pub kind: TokenKind,
+    /// The login session the token belongs to (the refresh token's `jti`); revoking the
+    /// session refuses every token of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
+    #[error("Missing Authorization Header")]
+    Missing,
     #[error("Signature has expired")]
     Expired,
-    #[error("token is not valid")]
-    Invalid,
+    /// Not a JWT at all (wrong number of segments, bad encoding, unsupported algorithm).
+    #[error("Not enough segments")]
+    Malformed,
+    #[error("Signature verification failed")]
+    BadSignature,
     #[error("wrong token type")]
     WrongKind,
+    #[error("Token has been revoked")]
+    Revoked,
 }
 
 #[derive(Clone)]
@@ -58,14 +69,20 @@ impl Tokens {
         }
     }
 
-    pub fn issue(&self, kind: TokenKind, user_id: &str, email: Option<&str>) -> String {
+    /// Issues a token. A refresh token's `jti` is its session id.
+    pub fn issue(&self, kind: TokenKind, user_id: &str, sid: Option<&str>, email: Option<&str>) -> String {
         let now = Utc::now();
+        let jti = match (kind, sid) {
+            (TokenKind::Refresh, Some(sid)) => sid.to_string(),
+            _ => uuid::Uuid::new_v4().to_string(),
+        };
         let claims = Claims {
             sub: user_id.to_string(),
             iat: now.timestamp(),
             exp: (now + kind.lifetime()).timestamp(),
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti,
             kind,
+            sid: sid.map(str::to_string),
             email: email.map(str::to_string),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -80,7 +97,8 @@ impl Tokens {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map_err(
             |e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                _ => TokenError::Malformed,
             },
         )?;
         if data.claims.kind != kind {
@@ -101,8 +119,11 @@ mod tests {
     #[test]
     fn an_issued_token_verifies_as_its_kind_only() {
         let t = tokens();
-        let access = t.issue(TokenKind::Access, "u1", None);
-        assert_eq!(t.verify(&access, TokenKind::Access).unwrap().sub, "u1");
+        let access = t.issue(TokenKind::Access, "u1", Some("s1"), None);
+        let claims = t.verify(&access, TokenKind::Access).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.sid.as_deref()), ("u1", Some("s1")));
+        let refresh = t.issue(TokenKind::Refresh, "u1", Some("s1"), None);
+        assert_eq!(t.verify(&refresh, TokenKind::Refresh).unwrap().jti, "s1");
         assert_eq!(
             t.verify(&access, TokenKind::Refresh),
             Err(TokenError::WrongKind)
@@ -134,6 +155,7 @@ mod tests {
             exp: 2,
             jti: "j".into(),
             kind: TokenKind::Access,
+            sid: None,
             email: None,
         };
         let token =

@@ -3,7 +3,7 @@ use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, backends, PASSWORD, assert_error, spawn_app, unique_email};
+use crate::helpers::{Backend, PASSWORD, assert_error, backends, spawn_app, unique_email};
 
 #[apply(backends)]
 async fn register_answers_with_the_seed_message_and_a_position(#[case] backend: Backend) {
@@ -264,13 +264,23 @@ async fn the_embedded_store_keeps_everything_across_a_restart() {
 
     let app = app.restart().await;
     // Read models and checkpoints survived: the same profile, no replay needed.
-    assert_eq!(app.infra.views.checkpoint("user_profiles").await.unwrap(), checkpoint);
+    assert_eq!(
+        app.infra.views.checkpoint("user_profiles").await.unwrap(),
+        checkpoint
+    );
     let after: Value = app.me(&access).await.json().await.unwrap();
     assert_eq!(after, before);
     // The events survived: the address is still taken, and the password still works.
-    assert_error(app.register(&email).await, StatusCode::CONFLICT, Some("email")).await;
+    assert_error(
+        app.register(&email).await,
+        StatusCode::CONFLICT,
+        Some("email"),
+    )
+    .await;
     assert_eq!(app.login(&email, PASSWORD).await.status(), StatusCode::OK);
-    let refreshed = app.post("/core/token/refresh", &json!({"refresh": refresh})).await;
+    let refreshed = app
+        .post("/core/token/refresh", &json!({"refresh": refresh}))
+        .await;
     assert_eq!(refreshed.status(), StatusCode::OK);
     let profile: Value = app.me(&access).await.json().await.unwrap();
     assert_eq!(profile["loginCount"], json!(2));

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, backends, PASSWORD, assert_error, spawn_app, unique_email};
+use crate::helpers::{Backend, PASSWORD, assert_error, backends, spawn_app, unique_email};
 
 #[apply(backends)]
 async fn one_of_100_concurrent_registrations_of_an_email_wins(#[case] backend: Backend) {

@@ -186,7 +186,11 @@ impl TestApp {
     /// Stops this embedded app and starts a new one on the same data directory, as a process
     /// restart would.
     pub async fn restart(mut self) -> TestApp {
-        assert_eq!(self.options.backend, Backend::Embedded, "restart is for the embedded store");
+        assert_eq!(
+            self.options.backend,
+            Backend::Embedded,
+            "restart is for the embedded store"
+        );
         self.cancel.cancel();
         for task in std::mem::take(&mut self._tasks) {
             let _ = task.await;

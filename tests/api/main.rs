@@ -2,6 +2,10 @@
 mod helpers;
 
 mod accounts;
+mod api_keys;
+mod clients;
 mod consistency;
+mod kitsu;
 mod operations;
 mod spine;
+mod workspaces;

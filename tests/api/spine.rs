@@ -12,7 +12,9 @@ use futures::StreamExt;
 use sqlx::{PgPool, Row};
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{Backend, Options, TestApp, backends, spawn_app, spawn_app_with, unique_email};
+use crate::helpers::{
+    Backend, Options, TestApp, backends, spawn_app, spawn_app_with, unique_email,
+};
 use rstest_reuse::apply;
 
 async fn append_probe(pool: &PgPool, stream: &str, sequence: i64) {

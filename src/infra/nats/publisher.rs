@@ -21,7 +21,6 @@ impl JetStreamPublisher {
 
 #[async_trait]
 impl Publisher for JetStreamPublisher {
-
     /// Publishes in order and returns once JetStream acknowledged every message. Sends are
     /// pipelined on one connection, so the stream keeps their order. A retried batch is
     /// deduplicated by `Nats-Msg-Id`.

@@ -1,0 +1,8 @@
+//! The kitsu surface.
+use axum::Router;
+
+use crate::app::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
