@@ -23,7 +23,7 @@ use crate::identity::{self, LoginFailure, Proof, Registration};
 type Result<T> = std::result::Result<T, DatacubeError>;
 
 /// A write's answer: its body plus the position a later read can wait for.
-fn written(status: StatusCode, position: Position, body: Value) -> Response {
+pub(super) fn written(status: StatusCode, position: Position, body: Value) -> Response {
     let mut response = (status, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&position.to_string()) {
         response.headers_mut().insert(POSITION_HEADER, v);

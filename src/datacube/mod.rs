@@ -1,8 +1,9 @@
 //! The document-database surface (DataCube style), under `/core` and `/api`.
 pub mod accounts;
+pub mod api_keys;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::app::AppState;
 
@@ -13,4 +14,6 @@ pub fn routes() -> Router<AppState> {
         .route("/core/token/refresh", post(accounts::refresh))
         .route("/core/verify-email", get(accounts::verify_email))
         .route("/core/me", get(accounts::me).patch(accounts::update_me))
+        .route("/api/api_keys", get(api_keys::list).post(api_keys::create))
+        .route("/api/api_keys/{id}", delete(api_keys::revoke))
 }

@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::datacube::accounts;
+use crate::datacube::{accounts, api_keys};
 use crate::http::ops;
 
 struct BearerAuth;
@@ -31,6 +31,7 @@ impl Modify for BearerAuth {
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         accounts::register, accounts::login, accounts::refresh, accounts::verify_email,
         accounts::me, accounts::update_me,
+        api_keys::create, api_keys::list, api_keys::revoke,
     ),
     modifiers(&BearerAuth)
 )]

@@ -86,7 +86,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 }
 
 async fn spawn_in(options: Options, data_dir: tempfile::TempDir) -> TestApp {
-    annals::telemetry::init_logs(LogFormat::Pretty);
+    // Quiet unless asked: `RUST_LOG=info cargo test` shows the app's logs.
+    if std::env::var_os("RUST_LOG").is_some() {
+        annals::telemetry::init_logs(LogFormat::Pretty);
+    }
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let database = match options.backend {
         Backend::Postgres => {

@@ -1,0 +1,62 @@
+//! `api_keys`: the keys a user may list (never their secrets); revoked keys disappear.
+use annals_domain::identity::{ApiKey, ApiKeyEvent};
+use cqrs_es::Aggregate;
+use serde_json::json;
+
+use crate::{Envelope, Projection, ProjectionError, ViewOp};
+
+pub const API_KEYS: &str = "api_keys";
+
+pub struct ApiKeys;
+
+impl Projection for ApiKeys {
+    fn name(&self) -> &'static str {
+        "api_keys"
+    }
+
+    fn collections(&self) -> &'static [&'static str] {
+        &[API_KEYS]
+    }
+
+    fn project(&self, event: &Envelope) -> Result<Vec<ViewOp>, ProjectionError> {
+        if event.aggregatetype != ApiKey::TYPE {
+            return Ok(vec![]);
+        }
+        let decoded: ApiKeyEvent = event.decode().map_err(|e| ProjectionError {
+            projection: "api_keys",
+            event: event.id.clone(),
+            reason: e.to_string(),
+        })?;
+        let id = event.aggregateid.clone();
+        Ok(match decoded {
+            ApiKeyEvent::ApiKeyCreated {
+                key_id,
+                owner,
+                name,
+                at,
+                ..
+            } => vec![ViewOp::Upsert {
+                collection: API_KEYS,
+                id,
+                owner: Some(owner.clone()),
+                doc: json!({
+                    "id": key_id,
+                    "owner": owner,
+                    "name": name,
+                    "prefix": format!("dc_{key_id}"),
+                    "created_at": at,
+                    "last_used_at": null,
+                }),
+            }],
+            ApiKeyEvent::ApiKeyUsed { at } => vec![ViewOp::Merge {
+                collection: API_KEYS,
+                id,
+                patch: json!({"last_used_at": at}),
+            }],
+            ApiKeyEvent::ApiKeyRevoked { .. } => vec![ViewOp::Delete {
+                collection: API_KEYS,
+                id,
+            }],
+        })
+    }
+}
