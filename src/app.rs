@@ -16,6 +16,7 @@ use annals_projections::{EventBus, EventReader, ProgressBoard, Projection, ViewS
 use crate::commands::Commands;
 use crate::config::{Config, ConfigError, Storage};
 use crate::http::consistency::ReadGate;
+use crate::http::rate_limit::LoginLimiter;
 use crate::identity::{Identity, Passwords, Tokens};
 use crate::infra::mail::{Mailer, OutboxMailer, SmtpMailer};
 use crate::infra::nats::{EventStream, JetStreamBus, JetStreamPublisher};
@@ -52,6 +53,9 @@ pub struct AppState {
     pub stream: Option<EventStream>,
     pub relay_state: Option<PgRelayState>,
     pub metrics: PrometheusHandle,
+    pub login_limiter: LoginLimiter,
+    /// `postgres` or `sqlite`, for /readyz.
+    pub storage: &'static str,
 }
 
 /// The connected storage of one process.
@@ -209,6 +213,11 @@ impl Infra {
             relay_state: self.relay_state(),
             stream: self.stream.clone(),
             metrics: crate::telemetry::metrics(),
+            login_limiter: LoginLimiter::new(self.config.login_rate_per_minute),
+            storage: match self.backend {
+                Backend::Postgres(_) => "postgres",
+                Backend::Sqlite(_) => "sqlite",
+            },
         })
     }
 

@@ -6,6 +6,12 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Pretty,
     Json,
@@ -83,6 +89,12 @@ pub struct Settings {
         global = true
     )]
     pub read_wait_ms: u64,
+    /// Login attempts allowed per client address and minute (bursts of a tenth of it).
+    #[arg(long, env = "ANNALS_LOGIN_RATE_PER_MINUTE", default_value_t = 120, global = true)]
+    pub login_rate_per_minute: u32,
+    /// `production` refuses to start without an explicit, strong ANNALS_JWT_SECRET.
+    #[arg(long = "env", env = "ANNALS_ENV", value_enum, default_value = "development", global = true)]
+    pub environment: Environment,
     /// Size of the Postgres connection pool.
     #[arg(long, env = "ANNALS_DB_POOL", default_value_t = 16, global = true)]
     pub db_pool: u32,
@@ -106,6 +118,8 @@ pub enum ConfigError {
     BadPublicUrl(String),
     #[error("ANNALS_JWT_SECRET must be at least 32 bytes long")]
     ShortJwtSecret,
+    #[error("ANNALS_ENV=production needs ANNALS_JWT_SECRET: a random secret of 32+ bytes, not a placeholder")]
+    WeakProductionSecret,
     #[error("ANNALS_SMTP_URL is not a valid SMTP URL: {0}")]
     BadSmtpUrl(String),
     #[error(
@@ -143,6 +157,7 @@ pub struct Config {
     pub nats_subject_prefix: String,
     pub read_wait: Duration,
     pub db_pool: u32,
+    pub login_rate_per_minute: u32,
 }
 
 impl Settings {
@@ -201,6 +216,18 @@ impl Settings {
             path: self.data_dir.clone(),
             reason: e.to_string(),
         })?;
+        if self.environment == Environment::Production {
+            let placeholder = |s: &str| {
+                let lower = s.to_lowercase();
+                ["change-me", "changeme", "secret-secret", "default", "example"]
+                    .iter()
+                    .any(|p| lower.contains(p))
+            };
+            match &self.jwt_secret {
+                Some(s) if s.len() >= 32 && !placeholder(s) => {}
+                _ => return Err(ConfigError::WeakProductionSecret),
+            }
+        }
         let jwt_secret = match &self.jwt_secret {
             Some(secret) if secret.len() < 32 => return Err(ConfigError::ShortJwtSecret),
             Some(secret) => secret.as_bytes().to_vec(),
@@ -219,6 +246,7 @@ impl Settings {
             nats_subject_prefix: prefix.clone(),
             read_wait: Duration::from_millis(self.read_wait_ms),
             db_pool: self.db_pool.max(2),
+            login_rate_per_minute: self.login_rate_per_minute,
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod consistency;
 pub mod errors;
 pub mod openapi;
 pub mod ops;
+pub mod rate_limit;
 pub mod request;
 
 use std::time::{Duration, Instant};
@@ -24,6 +25,7 @@ use crate::app::AppState;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
+    let limiter = state.login_limiter.clone();
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -34,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::workspaces::routes())
         .fallback(not_found)
         .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            limiter,
+            rate_limit::limit_logins,
+        ))
         .layer(middleware::from_fn(record_metrics))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

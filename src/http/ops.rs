@@ -57,20 +57,22 @@ async fn lag(state: &AppState) -> (Option<Value>, Vec<Value>, bool) {
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "Postgres and NATS reachable; relay and projection lag"),
+    responses((status = 200, description = "Database (and NATS, if configured) reachable; relay and projection lag"),
               (status = 503, description = "A dependency is unreachable")))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let postgres = state.log.ping().await.is_ok();
+    let database = state.log.ping().await.is_ok();
     let nats = match &state.stream {
         Some(stream) => Some(stream.ping().await.is_ok()),
         None => None,
     };
-    let mut ready = postgres && nats != Some(false);
+    let mut ready = database && nats != Some(false);
     let mut body = json!({
-        "postgres": if postgres { "ok" } else { "unreachable" },
+        "storage": state.storage,
+        "database": if database { "ok" } else { "unreachable" },
+        "bus": if nats.is_some() { "nats-jetstream" } else { "in-process" },
         "nats": match nats { None => "disabled", Some(true) => "ok", Some(false) => "unreachable" },
     });
-    if postgres {
+    if database {
         body["head"] = json!(state.log.head().await.ok().flatten());
         let (relay, projections, all_read) = lag(&state).await;
         ready &= all_read;

@@ -52,6 +52,7 @@ pub struct Options {
     pub backend: Backend,
     pub relay: bool,
     pub workers: bool,
+    pub login_rate_per_minute: u32,
 }
 
 impl Options {
@@ -60,6 +61,7 @@ impl Options {
             backend,
             relay: true,
             workers: true,
+            login_rate_per_minute: 1_000_000,
         }
     }
 }
@@ -124,6 +126,9 @@ async fn spawn_in(options: Options, data_dir: tempfile::TempDir) -> TestApp {
         nats_stream: format!("TEST_{suffix}"),
         nats_subject_prefix: format!("t{suffix}.events"),
         read_wait_ms: 5000,
+        // High enough for the load tests; the rate-limit test sets its own.
+        login_rate_per_minute: options.login_rate_per_minute,
+        environment: annals::config::Environment::Development,
         db_pool: 16,
     };
     let config = settings.resolve(false).expect("valid test configuration");

@@ -1,7 +1,7 @@
 //! Health, readiness, metrics and the OpenAPI document.
 use reqwest::StatusCode;
 use rstest_reuse::apply;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, backends, spawn_app, unique_email};
 
@@ -16,15 +16,23 @@ async fn healthz_and_readyz_report_the_dependencies_and_lag(#[case] backend: Bac
     assert_eq!(ready.status(), StatusCode::OK);
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["status"], "ready");
-    assert_eq!(body["postgres"], "ok");
-    assert_eq!(body["nats"], "ok");
+    assert_eq!(body["database"], "ok");
+    match backend {
+        Backend::Postgres => {
+            assert_eq!((&body["storage"], &body["nats"]), (&json!("postgres"), &json!("ok")));
+            assert!(body["relay"]["cursor"].is_string());
+        }
+        Backend::Embedded => {
+            assert_eq!((&body["storage"], &body["bus"]), (&json!("sqlite"), &json!("in-process")));
+            assert_eq!(body["nats"], "disabled");
+        }
+    }
     let projections = body["projections"].as_array().unwrap();
     assert!(
         projections
             .iter()
             .any(|p| p["name"] == "user_profiles" && p["pending_events"] == 0)
     );
-    assert!(body["relay"]["cursor"].is_string());
 }
 
 #[apply(backends)]
@@ -43,6 +51,9 @@ async fn metrics_are_exposed_for_prometheus(#[case] backend: Backend) {
         "annals_projection_lag_seconds",
     ] {
         assert!(text.contains(name), "{name} missing from /metrics");
+    }
+    if backend == Backend::Postgres {
+        assert!(text.contains("annals_relay_lag_events"));
     }
 }
 

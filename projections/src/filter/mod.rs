@@ -66,6 +66,7 @@ mod eval;
 pub mod fixtures;
 mod json;
 pub mod postgres;
+pub mod sqlite;
 #[cfg(test)]
 mod tests;
 

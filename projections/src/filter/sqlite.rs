@@ -1,0 +1,379 @@
+//! SQLite compiler: [`Filter`]/[`Query`] -> SQL over the JSON text column
+//! `doc` of the `views` table (row id column `id`), using the JSON1
+//! functions of the SQLite bundled with sqlx (3.38+ for `->`).
+//!
+//! User values and JSON paths only ever travel as bind parameters; the SQL
+//! text holds nothing but fixed fragments and numbered `?NNN` placeholders
+//! (so a path used several times binds once). Every predicate is two-valued
+//! (never SQL `NULL`), so `NOT` is exact, and every fragment is safe to
+//! embed as an operand of `AND`/`OR`/`NOT`.
+//!
+//! How the module-doc semantics map onto SQLite:
+//! - a [`FieldPath`] becomes the JSON path `$."a"."b"` (every segment quoted;
+//!   [`FieldPath`] refuses `"`, `\` and control characters, so quoting is
+//!   total). SQLite paths walk object members only through `."key"` steps,
+//!   so anything that is not an object on the way is *missing*, as required;
+//! - `json_type(doc, path)` tells the value's JSON type apart (`'null'`,
+//!   `'true'`, `'false'`, `'integer'`, `'real'`, `'text'`, `'array'`,
+//!   `'object'`, SQL `NULL` when missing), and `json_extract(doc, path)`
+//!   gives its SQL value (where booleans are 0/1 and JSON null is `NULL`), so
+//!   every comparison first checks the type;
+//! - SQLite compares INTEGER and REAL numerically and exactly, and TEXT with
+//!   the `BINARY` collation (byte order = code point order for UTF-8);
+//! - SQLite's built-in `lower` folds ASCII letters only, matching `IEq` and
+//!   `ILike`; `ILike` is a literal substring test with `instr`;
+//! - arrays and objects are equal when their `json_tree`s match node for
+//!   node (same relative `fullkey`s, same type with integer = real, equal
+//!   atoms), which is JSON equality with numbers compared numerically.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::{FieldPath, Filter, Query, SortDirection};
+
+/// A bind parameter. Placeholder `?N` is `params[N - first_param]`; bind
+/// them in order as `String`, `i64` and `f64`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlParam {
+    Text(String),
+    Int(i64),
+    Real(f64),
+}
+
+/// A compiled filter: a boolean SQL expression and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledFilter {
+    pub sql: String,
+    pub params: Vec<SqlParam>,
+}
+
+/// A compiled query, used as
+/// `SELECT id, doc FROM views WHERE collection = ?1 AND ({where_sql})
+/// ORDER BY {order_by_sql} {limit_offset_sql}` with `params` bound after the
+/// caller's own, the first of them being placeholder `?{first_param}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledQuery {
+    pub where_sql: String,
+    pub order_by_sql: String,
+    /// `LIMIT ?n OFFSET ?m`.
+    pub limit_offset_sql: String,
+    pub params: Vec<SqlParam>,
+}
+
+/// Compiles a filter whose first placeholder is `?{first_param}` (`first_param >= 1`).
+pub fn compile_filter(filter: &Filter, first_param: usize) -> CompiledFilter {
+    let mut b = Builder::new(first_param);
+    let sql = b.filter(filter);
+    CompiledFilter {
+        sql,
+        params: b.params,
+    }
+}
+
+/// Compiles a whole query whose first placeholder is `?{first_param}` (`first_param >= 1`).
+pub fn compile(query: &Query, first_param: usize) -> CompiledQuery {
+    let mut b = Builder::new(first_param);
+    let where_sql = b.filter(&query.filter);
+    let order_by_sql = b.order_by(query);
+    let limit = b.param(SqlParam::Int(i64::from(query.limit)));
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let offset = b.param(SqlParam::Int(offset));
+    CompiledQuery {
+        where_sql,
+        order_by_sql,
+        limit_offset_sql: format!("LIMIT {limit} OFFSET {offset}"),
+        params: b.params,
+    }
+}
+
+/// The SQLite JSON path of a field: `a.b` -> `$."a"."b"`.
+pub fn json_path(path: &FieldPath) -> String {
+    let mut p = String::from("$");
+    for segment in path.segments() {
+        p.push_str(".\"");
+        p.push_str(segment);
+        p.push('"');
+    }
+    p
+}
+
+/// SQL condition: the JSON type `ty` (a `json_type` result) is a number.
+fn is_number(ty: &str) -> String {
+    format!("{ty} IN ('integer', 'real')")
+}
+
+/// A JSON type name with `integer` and `real` merged into `number`.
+fn type_class(ty: &str) -> String {
+    format!("CASE WHEN {ty} IN ('integer', 'real') THEN 'number' ELSE {ty} END")
+}
+
+/// Nodes `json_tree` yields for `v`: itself plus all its descendants.
+fn tree_size(v: &Value) -> i64 {
+    1 + match v {
+        Value::Array(items) => items.iter().map(tree_size).sum(),
+        Value::Object(members) => members.values().map(tree_size).sum(),
+        _ => 0,
+    }
+}
+
+fn join(parts: Vec<String>, op: &str, empty: &str) -> String {
+    match parts.len() {
+        0 => empty.to_owned(),
+        1 => parts.into_iter().next().expect("one part"),
+        _ => format!("({})", parts.join(op)),
+    }
+}
+
+/// A value seen from SQL: its JSON type, its SQL value and its JSON text.
+struct Operand {
+    /// `json_type` style name, SQL `NULL` when missing.
+    ty: String,
+    /// The SQL value (text unescaped, numbers, booleans as 0/1).
+    atom: String,
+    /// JSON text, or `NULL`; only evaluated when `ty` is an array or object.
+    json: String,
+}
+
+struct Builder {
+    next: usize,
+    params: Vec<SqlParam>,
+    /// A path used twice binds once.
+    paths: HashMap<FieldPath, String>,
+    /// Counter for unique table aliases in subqueries.
+    aliases: usize,
+}
+
+impl Builder {
+    fn new(first_param: usize) -> Self {
+        Self {
+            next: first_param.max(1),
+            params: Vec::new(),
+            paths: HashMap::new(),
+            aliases: 0,
+        }
+    }
+
+    fn param(&mut self, p: SqlParam) -> String {
+        let placeholder = format!("?{}", self.next);
+        self.next += 1;
+        self.params.push(p);
+        placeholder
+    }
+
+    fn number(&mut self, n: &serde_json::Number) -> String {
+        let p = match n.as_i64() {
+            Some(i) => SqlParam::Int(i),
+            // u64 above i64::MAX and floats: SQLite reads those as REAL too.
+            None => SqlParam::Real(n.as_f64().unwrap_or(f64::NAN)),
+        };
+        self.param(p)
+    }
+
+    fn alias(&mut self, prefix: &str) -> String {
+        self.aliases += 1;
+        format!("{prefix}{}", self.aliases)
+    }
+
+    fn path(&mut self, path: &FieldPath) -> String {
+        if let Some(p) = self.paths.get(path) {
+            return p.clone();
+        }
+        let p = self.param(SqlParam::Text(json_path(path)));
+        self.paths.insert(path.clone(), p.clone());
+        p
+    }
+
+    /// The value at `path` in the row's `doc`.
+    fn at(&mut self, path: &FieldPath) -> Operand {
+        let p = self.path(path);
+        Operand {
+            ty: format!("json_type(doc, {p})"),
+            atom: format!("json_extract(doc, {p})"),
+            json: format!("(doc -> {p})"),
+        }
+    }
+
+    fn filter(&mut self, f: &Filter) -> String {
+        match f {
+            Filter::All => "TRUE".to_owned(),
+            Filter::And(fs) => {
+                let parts = fs.iter().map(|f| self.filter(f)).collect();
+                join(parts, " AND ", "TRUE")
+            }
+            Filter::Or(fs) => {
+                let parts = fs.iter().map(|f| self.filter(f)).collect();
+                join(parts, " OR ", "FALSE")
+            }
+            Filter::Not(f) => format!("(NOT {})", self.filter(f)),
+            Filter::Eq(p, v) => self.eq(p, v),
+            Filter::Ne(p, v) => format!("(NOT {})", self.eq(p, v)),
+            Filter::In(p, vs) => {
+                let parts = vs.iter().map(|v| self.eq(p, v)).collect();
+                join(parts, " OR ", "FALSE")
+            }
+            Filter::IEq(p, s) => self.text_match(p, s, |x, s| format!("lower({x}) = {s}")),
+            Filter::ILike(p, s) => {
+                self.text_match(p, s, |x, s| format!("instr(lower({x}), {s}) > 0"))
+            }
+            Filter::Range {
+                path,
+                gt,
+                gte,
+                lt,
+                lte,
+            } => self.range(path, [(">", gt), (">=", gte), ("<", lt), ("<=", lte)]),
+            Filter::Contains(p, v) => self.contains(p, v),
+            Filter::Exists(p, present) => {
+                let at = self.at(p);
+                let op = if *present { "IS NOT NULL" } else { "IS NULL" };
+                format!("({} {op})", at.ty)
+            }
+        }
+    }
+
+    fn eq(&mut self, path: &FieldPath, v: &Value) -> String {
+        let at = self.at(path);
+        if v.is_null() {
+            // Null also matches a missing value.
+            return format!("(IFNULL({}, 'null') = 'null')", at.ty);
+        }
+        let cond = self.value_eq(&at, v);
+        format!("COALESCE({cond}, FALSE)")
+    }
+
+    /// `x` is JSON-equal to `v`; may be SQL `NULL` when `x` is missing.
+    fn value_eq(&mut self, x: &Operand, v: &Value) -> String {
+        let ty = &x.ty;
+        match v {
+            Value::Null => format!("{ty} = 'null'"),
+            Value::Bool(true) => format!("{ty} = 'true'"),
+            Value::Bool(false) => format!("{ty} = 'false'"),
+            Value::Number(n) => {
+                let n = self.number(n);
+                format!("({} AND {} = {n})", is_number(ty), x.atom)
+            }
+            Value::String(s) => {
+                let s = self.param(SqlParam::Text(s.clone()));
+                format!("({ty} = 'text' AND {} = {s})", x.atom)
+            }
+            Value::Array(_) | Value::Object(_) => {
+                let kind = if v.is_array() { "array" } else { "object" };
+                let tree = self.tree_eq(&x.json, v);
+                format!("({ty} = '{kind}' AND {tree})")
+            }
+        }
+    }
+
+    /// The JSON text `json` has the same tree as `v`: as many nodes, and each
+    /// of its nodes has a node of `v` at the same place with the same type
+    /// (integer = real) and an equal atom. `fullkey`s are unique in a tree,
+    /// so this is a one-to-one match, i.e. JSON equality.
+    fn tree_eq(&mut self, json: &str, v: &Value) -> String {
+        let size = self.param(SqlParam::Int(tree_size(v)));
+        let value = self.param(SqlParam::Text(v.to_string()));
+        let a = self.alias("t");
+        let b = self.alias("t");
+        format!(
+            "((SELECT count(*) FROM json_tree({json})) = {size} AND NOT EXISTS \
+             (SELECT 1 FROM json_tree({json}) AS {a} WHERE NOT EXISTS \
+             (SELECT 1 FROM json_tree({value}) AS {b} WHERE {b}.fullkey = {a}.fullkey \
+             AND {} = {} AND {a}.atom IS {b}.atom)))",
+            type_class(&format!("{a}.type")),
+            type_class(&format!("{b}.type")),
+        )
+    }
+
+    /// A string value compared under ASCII case folding: `lower` is
+    /// ASCII-only in SQLite, and the operand is folded the same way here.
+    fn text_match(
+        &mut self,
+        path: &FieldPath,
+        s: &str,
+        cmp: impl Fn(&str, &str) -> String,
+    ) -> String {
+        let at = self.at(path);
+        let arg = self.param(SqlParam::Text(s.to_ascii_lowercase()));
+        let cond = cmp(&at.atom, &arg);
+        format!("COALESCE({} = 'text' AND {cond}, FALSE)", at.ty)
+    }
+
+    fn range(&mut self, path: &FieldPath, bounds: [(&str, &Option<Value>); 4]) -> String {
+        let bounds: Vec<(&str, &Value)> = bounds
+            .into_iter()
+            .filter_map(|(op, b)| b.as_ref().map(|b| (op, b)))
+            .collect();
+        if bounds.is_empty() {
+            return "TRUE".to_owned();
+        }
+        // A value has one type: bounds of different types (or of a type
+        // without an order) can never all hold.
+        let number = bounds.iter().all(|(_, b)| b.is_number());
+        let string = bounds.iter().all(|(_, b)| b.is_string());
+        if !number && !string {
+            return "FALSE".to_owned();
+        }
+        let at = self.at(path);
+        let mut conds = vec![if number {
+            is_number(&at.ty)
+        } else {
+            format!("{} = 'text'", at.ty)
+        }];
+        for (op, b) in bounds {
+            let bound = match b {
+                Value::Number(n) => self.number(n),
+                Value::String(s) => self.param(SqlParam::Text(s.clone())),
+                _ => unreachable!("bounds are all numbers or all strings"),
+            };
+            conds.push(format!("{} {op} {bound}", at.atom));
+        }
+        format!("COALESCE({}, FALSE)", conds.join(" AND "))
+    }
+
+    fn contains(&mut self, path: &FieldPath, v: &Value) -> String {
+        let p = self.path(path);
+        let e = self.alias("e");
+        let element = Operand {
+            ty: format!("{e}.type"),
+            atom: format!("{e}.atom"),
+            // `value` is JSON text for arrays and objects only.
+            json: format!("(CASE WHEN {e}.type IN ('array', 'object') THEN {e}.value END)"),
+        };
+        let cond = self.value_eq(&element, v);
+        // json_each would also walk an object's members: check the type.
+        format!(
+            "COALESCE(json_type(doc, {p}) = 'array' AND EXISTS \
+             (SELECT 1 FROM json_each(doc, {p}) AS {e} WHERE {cond}), FALSE)"
+        )
+    }
+
+    /// Two keys per sort: type rank (missing/null last either way), then the
+    /// value within its type (numbers numerically, text bytewise, `false` 0
+    /// before `true` 1; arrays and objects tie), then the row id.
+    fn order_by(&mut self, query: &Query) -> String {
+        let mut keys = Vec::new();
+        for s in &query.sort {
+            let at = self.at(&s.path);
+            let (dir, [number, string, boolean, compound]) = match s.direction {
+                SortDirection::Asc => ("ASC", [0, 1, 2, 3]),
+                SortDirection::Desc => ("DESC", [3, 2, 1, 0]),
+            };
+            let ty = &at.ty;
+            keys.push(format!(
+                "CASE {ty} WHEN 'integer' THEN {number} WHEN 'real' THEN {number} \
+                 WHEN 'text' THEN {string} WHEN 'true' THEN {boolean} \
+                 WHEN 'false' THEN {boolean} WHEN 'array' THEN {compound} \
+                 WHEN 'object' THEN {compound} ELSE 4 END ASC"
+            ));
+            // Within one rank the values share a type, so one key serves all.
+            keys.push(format!(
+                "(CASE WHEN {ty} IN ('array', 'object') THEN NULL ELSE {} END) \
+                 COLLATE BINARY {dir}",
+                at.atom
+            ));
+        }
+        // Byte order like the reference.
+        keys.push("id COLLATE BINARY ASC".to_owned());
+        keys.join(", ")
+    }
+}
