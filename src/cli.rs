@@ -37,6 +37,27 @@ enum Command {
         #[arg(long)]
         projection: Option<String>,
     },
+    /// Administration tasks.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Creates a user (e.g. the first admin of a fresh install); an existing one gets the role.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long, env = "ANNALS_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// One of admin, manager, supervisor, user, client, vendor.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[arg(long, default_value = "Admin")]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        last_name: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -107,6 +128,27 @@ async fn run(cli: Cli) -> Result<(), StartError> {
             Ok(())
         }
         Command::Rebuild { projection } => rebuild(&infra, projection.as_deref()).await,
+        Command::Admin(AdminCommand::CreateUser {
+            email,
+            password,
+            role,
+            first_name,
+            last_name,
+        }) => {
+            let state = infra.state()?;
+            let account = crate::admin::Account {
+                email,
+                password,
+                role,
+                first_name,
+                last_name,
+            };
+            let outcome = crate::admin::ensure_user(&state, account)
+                .await
+                .map_err(|e| StartError::Failed(e.to_string()))?;
+            println!("{outcome}");
+            Ok(())
+        }
         Command::Relay => {
             let cancel = shutdown_signal();
             let _ = infra.spawn_relay(cancel).await;
@@ -123,6 +165,12 @@ async fn run(cli: Cli) -> Result<(), StartError> {
             let listener = listener.expect("bound above");
             let cancel = shutdown_signal();
             let state = infra.state()?;
+            if let Some(account) = crate::admin::from_env() {
+                let outcome = crate::admin::ensure_user(&state, account)
+                    .await
+                    .map_err(|e| StartError::Failed(format!("ANNALS_ADMIN_EMAIL: {e}")))?;
+                tracing::info!(%outcome, "admin bootstrap");
+            }
             let relay = infra.spawn_relay(cancel.clone());
             let workers = infra.spawn_workers(cancel.clone());
             tracing::info!(addr = %listener.local_addr().map_err(|e| StartError::Failed(e.to_string()))?, public_url = %infra.config.public_url, "annals listening");

@@ -1,4 +1,5 @@
 //! annals: one event-sourced backend, three public API families, one history of events.
+pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod commands;

@@ -285,3 +285,24 @@ async fn the_embedded_store_keeps_everything_across_a_restart() {
     let profile: Value = app.me(&access).await.json().await.unwrap();
     assert_eq!(profile["loginCount"], json!(2));
 }
+
+#[apply(backends)]
+async fn logins_from_one_address_are_rate_limited_and_recover(#[case] backend: Backend) {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        login_rate_per_minute: 60, // one a second, bursts of 6
+        ..crate::helpers::Options::of(backend)
+    })
+    .await;
+    let email = unique_email();
+    app.register(&email).await;
+    for _ in 0..6 {
+        assert_eq!(app.login(&email, PASSWORD).await.status(), StatusCode::OK);
+    }
+    let limited = app.login(&email, PASSWORD).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
+    // Other endpoints are not limited.
+    assert_eq!(app.register(&unique_email()).await.status(), StatusCode::CREATED);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(app.login(&email, PASSWORD).await.status(), StatusCode::OK);
+}
