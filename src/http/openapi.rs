@@ -6,6 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::datacube::{accounts, api_keys};
 use crate::http::ops;
+use crate::workspaces::{buckets as ws_buckets, oauth, users as ws_users};
 
 struct BearerAuth;
 
@@ -32,6 +33,7 @@ impl Modify for BearerAuth {
         accounts::register, accounts::login, accounts::refresh, accounts::verify_email,
         accounts::me, accounts::update_me,
         api_keys::create, api_keys::list, api_keys::revoke,
+        oauth::token, oauth::revoke, ws_users::is_logged, ws_buckets::list,
     ),
     modifiers(&BearerAuth)
 )]

@@ -72,11 +72,9 @@ pub async fn limit_logins(State(limiter): State<LoginLimiter>, req: Request, nex
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        if let Some(ip) = peer {
-            if let Err(wait) = limiter.check(ip) {
-                metrics::counter!("annals_login_rate_limited_total").increment(1);
-                return rejection(req.uri().path(), wait);
-            }
+        if let Some(Err(wait)) = peer.map(|ip| limiter.check(ip)) {
+            metrics::counter!("annals_login_rate_limited_total").increment(1);
+            return rejection(req.uri().path(), wait);
         }
     }
     next.run(req).await

@@ -134,10 +134,11 @@ impl Identity {
         metadata: &Metadata,
     ) -> Result<bool, AppError> {
         let now = Utc::now();
-        if let (Some(code), Some(secret)) = (&proof.totp, &user.totp.secret) {
-            if user.totp.enabled && otp::verify_totp(secret, code, now.timestamp().max(0) as u64) {
-                return Ok(true);
-            }
+        if let (Some(code), Some(secret)) = (&proof.totp, &user.totp.secret)
+            && user.totp.enabled
+            && otp::verify_totp(secret, code, now.timestamp().max(0) as u64)
+        {
+            return Ok(true);
         }
         if let (Some(code), Some(secret), Some((counter, expires_at))) =
             (&proof.email_otp, &user.email_otp.secret, user.email_otp_sent)

@@ -33,7 +33,8 @@ fn help_lists_the_subcommands() {
 #[test]
 fn bad_configuration_is_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
         (&["serve"], &[("DATABASE_URL", "mysql://db")], "DATABASE_URL must start with"),
         (&["relay"], &[], "needs Postgres and NATS"),
         (&["serve"], &[("ANNALS_JWT_SECRET", "short")], "at least 32 bytes"),

@@ -95,7 +95,7 @@ pub async fn python(script: &str, args: &[&str]) -> ScriptOutput {
     run(command, "python script").await
 }
 
-/// Runs a Node script with `@pm2/js-api` requirable; `args` are `process.argv.slice(2)`.
+/// Runs a Node script with `@pm2/js-api` requirable; `args` follow `--` in `process.argv` (take them from the end).
 pub async fn node(script: &str, args: &[&str]) -> ScriptOutput {
     let dir = tokio::task::spawn_blocking(pm2_js_api).await.unwrap();
     let mut command = tokio::process::Command::new("node");

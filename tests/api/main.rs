@@ -6,6 +6,7 @@ mod api_keys;
 mod cli;
 mod clients;
 mod consistency;
+mod identity;
 mod kitsu;
 mod operations;
 mod spine;
