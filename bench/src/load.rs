@@ -1,0 +1,250 @@
+//! The two load shapes: a closed loop (throughput) and an open loop at a constant arrival rate
+//! (latency and read-your-writes lag, measured from the scheduled send time as wrk2 does).
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+
+use crate::http::{Api, User};
+use crate::stats::Latencies;
+
+/// Requests of one open-loop series in flight at most; later sends wait (and their latency,
+/// measured from the schedule, shows it).
+const MAX_IN_FLIGHT: u32 = 1024;
+/// Sends still waiting this long after the end of the schedule are given up (counted as
+/// not sent), so that an overloaded server does not stretch the run without bound.
+const GRACE: Duration = Duration::from_secs(5);
+
+pub struct ClosedResult {
+    pub clients: usize,
+    pub commands: u64,
+    pub errors: u64,
+    pub elapsed: Duration,
+    pub latencies: Latencies,
+    pub first_error: Option<String>,
+}
+
+impl ClosedResult {
+    pub fn per_second(&self) -> f64 {
+        self.commands as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// `clients` loops, each sending `PATCH /core/me` for its own users back to back; requests
+/// sent during `warmup` are not counted.
+pub async fn closed_loop(
+    api: &Api,
+    users: &[User],
+    clients: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> ClosedResult {
+    let measure_from = Instant::now() + warmup;
+    let end = measure_from + duration;
+    let mut tasks = Vec::with_capacity(clients);
+    for c in 0..clients {
+        let mine: Vec<User> = users
+            .iter()
+            .skip(c % users.len())
+            .step_by(clients)
+            .cloned()
+            .collect();
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move {
+            let (mut latencies, mut errors, mut first_error) = (Latencies::default(), 0u64, None);
+            for k in 0u64.. {
+                let sent = Instant::now();
+                if sent >= end {
+                    break;
+                }
+                let user = &mine[k as usize % mine.len()];
+                let result = api.patch_me(user, (c as u64) << 32 | k).await;
+                if sent < measure_from {
+                    continue;
+                }
+                match result {
+                    Ok(w) if w.status.is_success() => latencies.record(sent.elapsed()),
+                    Ok(w) => {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| w.status.to_string());
+                    }
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| e.to_string());
+                    }
+                }
+            }
+            (latencies, errors, first_error)
+        }));
+    }
+    let mut result = ClosedResult {
+        clients,
+        commands: 0,
+        errors: 0,
+        elapsed: duration,
+        latencies: Latencies::default(),
+        first_error: None,
+    };
+    for task in tasks {
+        let (latencies, errors, first_error) = task.await.expect("client task");
+        result.latencies.add(&latencies);
+        result.errors += errors;
+        result.first_error = result.first_error.or(first_error);
+    }
+    result.commands = result.latencies.len();
+    result
+}
+
+#[derive(Default)]
+pub struct OpenResult {
+    pub rate: f64,
+    pub scheduled: u64,
+    /// Sends given up: still waiting for a free slot `GRACE` after the schedule ended.
+    pub not_sent: u64,
+    /// Commands answered 2xx with a position.
+    pub commands: u64,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    /// Command latency from its scheduled send time.
+    pub command: Latencies,
+    /// PATCH answered → GET with its position answered.
+    pub lag: Latencies,
+    /// GETs with the position answered `x-annals-consistency: stale`, or not 2xx.
+    pub stale: u64,
+    pub read_errors: u64,
+    pub baseline_rate: f64,
+    /// `GET /core/me` with `X-Annals-Position: 0.0`: a read that never waits.
+    pub no_wait: Latencies,
+    /// `GET /core/me` without the header: waits for the head of the log at arrival.
+    pub default_read: Latencies,
+    pub baseline_stale: u64,
+    /// From the first scheduled send to the last command answer.
+    pub span: Duration,
+}
+
+impl OpenResult {
+    pub fn achieved(&self) -> f64 {
+        self.commands as f64 / self.span.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Sends `PATCH /core/me` at `rate` per second for `duration`, each followed at once by
+/// `GET /core/me` carrying the returned position; meanwhile two baseline read series run at
+/// `baseline_rate` each.
+pub async fn open_loop(
+    api: &Api,
+    users: &[User],
+    rate: f64,
+    duration: Duration,
+    baseline_rate: f64,
+) -> OpenResult {
+    let out = Arc::new(Mutex::new(OpenResult {
+        rate,
+        baseline_rate,
+        ..Default::default()
+    }));
+    let users: Arc<[User]> = users.into();
+    let start = Instant::now();
+
+    let writes = paced(rate, duration, {
+        let (api, users, out) = (api.clone(), users.clone(), out.clone());
+        move |i, scheduled| {
+            let (api, users, out) = (api.clone(), users.clone(), out.clone());
+            async move {
+                let user = &users[i as usize % users.len()];
+                let written = api.patch_me(user, (1 << 62) | i).await;
+                let answered = Instant::now();
+                let position = match written {
+                    Ok(w) if w.status.is_success() && w.position.is_some() => w.position.unwrap(),
+                    other => {
+                        let mut out = out.lock().unwrap();
+                        out.errors += 1;
+                        let why = match other {
+                            Ok(w) => format!("{} (position {:?})", w.status, w.position),
+                            Err(e) => e.to_string(),
+                        };
+                        out.first_error.get_or_insert(why);
+                        return;
+                    }
+                };
+                let read = api.get_me(user, Some(&position)).await;
+                let visible = Instant::now();
+                let mut out = out.lock().unwrap();
+                out.commands += 1;
+                out.command.record(answered - scheduled);
+                out.span = out.span.max(answered - start);
+                match read {
+                    Ok(r) if r.status.is_success() => {
+                        out.lag.record(visible - answered);
+                        out.stale += u64::from(r.stale);
+                    }
+                    _ => out.read_errors += 1,
+                }
+            }
+        }
+    });
+    let baseline = |position: Option<&'static str>| {
+        let (api, users, out) = (api.clone(), users.clone(), out.clone());
+        paced(baseline_rate, duration, move |i, scheduled| {
+            let (api, users, out) = (api.clone(), users.clone(), out.clone());
+            async move {
+                let user = &users[(i as usize * 7) % users.len()];
+                let read = api.get_me(user, position).await;
+                let latency = scheduled.elapsed();
+                let mut out = out.lock().unwrap();
+                let series = if position.is_some() {
+                    &mut out.no_wait
+                } else {
+                    &mut out.default_read
+                };
+                match read {
+                    Ok(r) if r.status.is_success() => {
+                        series.record(latency);
+                        out.baseline_stale += u64::from(r.stale);
+                    }
+                    _ => out.read_errors += 1,
+                }
+            }
+        })
+    };
+    let ((scheduled, not_sent), _, _) = tokio::join!(writes, baseline(Some("0.0")), baseline(None));
+    let mut out = Arc::into_inner(out)
+        .expect("all tasks done")
+        .into_inner()
+        .unwrap();
+    (out.scheduled, out.not_sent) = (scheduled, not_sent);
+    out
+}
+
+/// Starts `job(i, scheduled_at)` at `rate` per second for `duration` (without waiting for
+/// earlier jobs, up to `MAX_IN_FLIGHT`), then waits for all of them; returns how many were
+/// scheduled and how many of those were given up unsent.
+async fn paced<F, Fut>(rate: f64, duration: Duration, mut job: F) -> (u64, u64)
+where
+    F: FnMut(u64, Instant) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let gate = Arc::new(Semaphore::new(MAX_IN_FLIGHT as usize));
+    let start = Instant::now();
+    let total = (duration.as_secs_f64() * rate).ceil().max(0.0) as u64;
+    let give_up = start + duration + GRACE;
+    let mut sent = 0u64;
+    while sent < total {
+        let scheduled = start + Duration::from_secs_f64(sent as f64 / rate);
+        tokio::time::sleep_until(scheduled.into()).await;
+        let slot = tokio::time::timeout_at(give_up.into(), gate.clone().acquire_owned()).await;
+        let Ok(permit) = slot else { break };
+        let work = job(sent, scheduled);
+        tokio::spawn(async move {
+            work.await;
+            drop(permit.expect("never closed"));
+        });
+        sent += 1;
+    }
+    let _all = gate
+        .acquire_many(MAX_IN_FLIGHT)
+        .await
+        .expect("never closed");
+    (total, total - sent)
+}

@@ -1,0 +1,152 @@
+//! annals-bench: measures a running `annals serve` against a raw Postgres append reference
+//! taken in the same run, on the same box. See bench/README.md.
+mod cpu;
+mod http;
+mod load;
+mod metrics;
+mod raw;
+mod report;
+mod stats;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::metrics::{Backlog, ServerSide};
+use crate::report::{Environment, Report};
+
+#[derive(Debug, Clone, Parser)]
+#[command(version, about)]
+pub struct Args {
+    /// Base URL of the running server.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub base_url: String,
+    /// The server's database (the raw reference creates `bench_events` there).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// NATS URL, only read to report the server version.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+    /// Users registered in setup; the load cycles over them.
+    #[arg(long, default_value_t = 64)]
+    pub users: usize,
+    /// Concurrent clients (closed loop) and raw-append connections.
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    /// Duration of the raw append reference and of the closed-loop command phase, seconds.
+    #[arg(long, default_value_t = 15.0)]
+    pub duration: f64,
+    /// Warm-up before the closed-loop phase, seconds (not measured).
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Open-loop command rate of the lag phase, commands per second.
+    #[arg(long, default_value_t = 1000.0)]
+    pub rate: f64,
+    /// Duration of the lag phase, seconds.
+    #[arg(long, default_value_t = 30.0)]
+    pub lag_duration: f64,
+    /// Rate of each baseline GET series during the lag phase, requests per second.
+    #[arg(long, default_value_t = 20.0)]
+    pub baseline_rate: f64,
+    /// Short run (~40 s in all): shorter phases.
+    #[arg(long)]
+    pub quick: bool,
+    /// Free text identifying what was measured (e.g. the git commit).
+    #[arg(long, default_value = "")]
+    pub label: String,
+    /// Where to write the Markdown report (also printed to stdout).
+    #[arg(long, default_value = "bench/results/latest.md")]
+    pub out: PathBuf,
+}
+
+impl Args {
+    fn secs(s: f64) -> Duration {
+        Duration::from_secs_f64(s.max(0.0))
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), http::Error> {
+    let mut args = Args::parse();
+    if args.quick {
+        args.duration = args.duration.min(5.0);
+        args.warmup = args.warmup.min(1.0);
+        args.lag_duration = args.lag_duration.min(10.0);
+    }
+    let env = Environment::gather(&args).await;
+    let api = http::Api::new(&args.base_url)?;
+
+    eprintln!("setup: registering and logging in {} users", args.users);
+    let setup = http::setup_users(&api, args.users).await?;
+    eprintln!("setup: done in {:.1} s", setup.elapsed.as_secs_f64());
+
+    let duration = Args::secs(args.duration);
+    eprintln!(
+        "raw: {} connections, single-event transactions, {duration:?}",
+        args.clients
+    );
+    let raw = raw::run(&args.database_url, args.clients, duration).await?;
+
+    eprintln!(
+        "commands: closed loop, {} clients, {duration:?}",
+        args.clients
+    );
+    let (scrape, cpu) = (metrics::scrape(&api).await, cpu::snapshot());
+    let closed = load::closed_loop(
+        &api,
+        &setup.users,
+        args.clients,
+        Args::secs(args.warmup),
+        duration,
+    )
+    .await;
+    let (closed_cpu, closed_backlog) = (cpu.until(&cpu::snapshot()), Backlog::read(&api).await);
+    // The lag phase starts from an empty backlog; the closed loop's lag is complete after it.
+    let closed_drain = metrics::drain(&api, Duration::from_secs(60)).await;
+    let scrape_closed = metrics::scrape(&api).await;
+    let mut server_closed = ServerSide::between(&scrape, &scrape_closed);
+    (
+        server_closed.cpu,
+        server_closed.backlog,
+        server_closed.drain,
+    ) = (closed_cpu, closed_backlog, closed_drain);
+
+    eprintln!(
+        "lag: open loop at {}/s for {:.0} s",
+        args.rate, args.lag_duration
+    );
+    let cpu = cpu::snapshot();
+    let lag = load::open_loop(
+        &api,
+        &setup.users,
+        args.rate,
+        Args::secs(args.lag_duration),
+        args.baseline_rate,
+    )
+    .await;
+    let (lag_cpu, lag_backlog) = (cpu.until(&cpu::snapshot()), Backlog::read(&api).await);
+    let lag_drain = metrics::drain(&api, Duration::from_secs(20)).await;
+    let mut server_lag = ServerSide::between(&scrape_closed, &metrics::scrape(&api).await);
+    (server_lag.cpu, server_lag.backlog, server_lag.drain) = (lag_cpu, lag_backlog, lag_drain);
+
+    let report = Report {
+        args: &args,
+        env,
+        setup,
+        raw,
+        closed,
+        lag,
+        server_closed,
+        server_lag,
+        streams: raw::stream_lengths(&args.database_url).await.ok(),
+    };
+    let markdown = report.render();
+    println!("{markdown}");
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.out, &markdown)?;
+    eprintln!("written to {}", args.out.display());
+    Ok(())
+}

@@ -1,0 +1,390 @@
+//! Where the run happened, and the Markdown table of its results.
+use std::fmt::Write;
+use std::time::Duration;
+
+use sqlx::{Connection, PgConnection};
+use tokio::io::AsyncReadExt;
+
+use crate::Args;
+use crate::cpu::GROUPS;
+use crate::http::Setup;
+use crate::load::{ClosedResult, OpenResult};
+use crate::metrics::{Hist, ServerSide};
+use crate::raw::RawResult;
+use crate::stats::{Latencies, Ms, thousands};
+
+/// Targets from shared/reference/anchors.md (G1, G3) and the brief.
+const RATIO_TARGET: f64 = 0.30;
+const LAG_P99_TARGET_MS: f64 = 100.0;
+/// Cores used by one program outside the benchmark above which the report warns.
+const OTHER_WARNING: f64 = 0.15;
+
+pub struct Environment {
+    pub date: String,
+    pub nproc: String,
+    pub cpu: String,
+    pub memory: String,
+    pub postgres: String,
+    pub nats: String,
+}
+
+impl Environment {
+    pub async fn gather(args: &Args) -> Self {
+        let nproc = std::process::Command::new("nproc")
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_else(|| "?".into());
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = field(&cpuinfo, "model name").unwrap_or_else(|| "?".into());
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let memory = field(&meminfo, "MemTotal")
+            .and_then(|kb| kb.trim_end_matches(" kB").trim().parse::<f64>().ok())
+            .map(|kb| format!("{:.0} GB RAM", kb / 1024.0 / 1024.0))
+            .unwrap_or_else(|| "? RAM".into());
+        Self {
+            date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            nproc,
+            cpu,
+            memory,
+            postgres: postgres_version(&args.database_url).await,
+            nats: nats_version(&args.nats_url).await,
+        }
+    }
+}
+
+fn field(text: &str, name: &str) -> Option<String> {
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+}
+
+async fn postgres_version(url: &str) -> String {
+    let Ok(mut conn) = PgConnection::connect(url).await else {
+        return "? (unreachable)".into();
+    };
+    let mut out = Vec::new();
+    for setting in [
+        "server_version",
+        "fsync",
+        "synchronous_commit",
+        "shared_buffers",
+    ] {
+        let value: Result<String, _> = sqlx::query_scalar(&format!("SHOW {setting}"))
+            .fetch_one(&mut conn)
+            .await;
+        out.push(value.unwrap_or_else(|_| "?".into()));
+    }
+    format!(
+        "{} (fsync={}, synchronous_commit={}, shared_buffers={})",
+        out[0].split_whitespace().next().unwrap_or("?"),
+        out[1],
+        out[2],
+        out[3]
+    )
+}
+
+/// The version from the INFO line a NATS server sends on connect.
+async fn nats_version(url: &str) -> String {
+    let address = url
+        .trim_start_matches("nats://")
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let read = async {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.ok()?;
+        let mut buffer = vec![0u8; 4096];
+        let n = stream.read(&mut buffer).await.ok()?;
+        let info = String::from_utf8_lossy(&buffer[..n]).to_string();
+        let json: serde_json::Value =
+            serde_json::from_str(info.strip_prefix("INFO ")?.trim()).ok()?;
+        Some(format!(
+            "{}{}",
+            json["version"].as_str()?,
+            if json["jetstream"] == true {
+                " (JetStream)"
+            } else {
+                ""
+            }
+        ))
+    };
+    tokio::time::timeout(Duration::from_secs(2), read)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "?".into())
+}
+
+pub struct Report<'a> {
+    pub args: &'a Args,
+    pub env: Environment,
+    pub setup: Setup,
+    pub raw: RawResult,
+    pub closed: ClosedResult,
+    pub lag: OpenResult,
+    pub server_closed: ServerSide,
+    pub server_lag: ServerSide,
+    /// (events in the log, longest stream) at the end.
+    pub streams: Option<(i64, i64)>,
+}
+
+fn row(out: &mut String, what: &str, result: &str, l: Option<&Latencies>, notes: &str) {
+    let q = |q: f64| Ms(l.and_then(|l| l.ms(q))).to_string();
+    let max = Ms(l.and_then(Latencies::max_ms));
+    let _ = writeln!(
+        out,
+        "| {what} | {result} | {} | {} | {} | {max} | {notes} |",
+        q(0.5),
+        q(0.99),
+        q(0.999)
+    );
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**missed**" }
+}
+
+impl Report<'_> {
+    pub fn render(&self) -> String {
+        let (a, env, raw, closed, lag) = (self.args, &self.env, &self.raw, &self.closed, &self.lag);
+        let mut s = String::new();
+        let _ = writeln!(s, "# annals benchmark, {}\n", env.date);
+        let _ = writeln!(
+            s,
+            "- Machine: nproc {} · {} · {} · Postgres {} · NATS {} · load generator, server, Postgres and NATS on the same cores",
+            env.nproc, env.cpu, env.memory, env.postgres, env.nats
+        );
+        if !a.label.is_empty() {
+            let _ = writeln!(s, "- Measured: {}", a.label);
+        }
+        let _ = writeln!(
+            s,
+            "- Run: {} users (setup {:.1} s), {} clients/connections, throughput phases {:.0} s (+{:.0} s warm-up), lag phase {:.0} s at {}/s{}",
+            a.users,
+            self.setup.elapsed.as_secs_f64(),
+            a.clients,
+            a.duration,
+            a.warmup,
+            a.lag_duration,
+            thousands(a.rate),
+            if a.quick { " (--quick)" } else { "" }
+        );
+        let _ = writeln!(s, "- Latencies in ms.\n");
+
+        let _ = writeln!(s, "## Write throughput (closed loop)\n");
+        let _ = writeln!(s, "| Measure | Result | p50 | p99 | p99.9 | max | Notes |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+        let t = &raw.template;
+        row(
+            &mut s,
+            &format!(
+                "Raw Postgres append (reference): {} connections, 1 event per transaction",
+                raw.connections
+            ),
+            &format!("{} events/s", thousands(raw.per_second())),
+            Some(&raw.latencies),
+            &format!(
+                "payload {} B + metadata {} B{}; {} errors",
+                t.payload_bytes(),
+                t.metadata_bytes(),
+                if t.copied {
+                    " (a real ProfileUpdated row)"
+                } else {
+                    " (synthetic)"
+                },
+                raw.errors
+            ),
+        );
+        row(
+            &mut s,
+            &format!("`PATCH /core/me`, {} clients", closed.clients),
+            &format!("{} cmd/s", thousands(closed.per_second())),
+            Some(&closed.latencies),
+            &format!(
+                "{} non-2xx/failed{}",
+                closed.errors,
+                closed
+                    .first_error
+                    .as_deref()
+                    .map(|e| format!(" (first: {e})"))
+                    .unwrap_or_default()
+            ),
+        );
+        let ratio = closed.per_second() / raw.per_second();
+        let _ = writeln!(
+            s,
+            "| **Ratio** commands/s ÷ raw append/s | **{ratio:.2}** | | | | | target ≥ {RATIO_TARGET:.2}: {} |",
+            verdict(ratio >= RATIO_TARGET)
+        );
+        server_rows(&mut s, &self.server_closed);
+
+        let _ = writeln!(
+            s,
+            "\n## Read-your-writes lag (open loop at {}/s, latency from the scheduled send)\n",
+            thousands(lag.rate)
+        );
+        if lag.not_sent > 0 || lag.achieved() < 0.95 * lag.rate {
+            let _ = writeln!(
+                s,
+                "**The server did not sustain {}/s** (achieved {}/s): the numbers below measure a growing queue more than the projection. Try a lower `--rate`.\n",
+                thousands(lag.rate),
+                thousands(lag.achieved())
+            );
+        }
+        let _ = writeln!(s, "| Measure | Result | p50 | p99 | p99.9 | max | Notes |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+        row(
+            &mut s,
+            "`PATCH /core/me` from its scheduled time",
+            &format!("{} cmd/s achieved", thousands(lag.achieved())),
+            Some(&lag.command),
+            &format!(
+                "{} scheduled, {} answered 2xx, {} failed, {} not sent (server too far behind){}",
+                lag.scheduled,
+                lag.commands,
+                lag.errors,
+                lag.not_sent,
+                lag.first_error
+                    .as_deref()
+                    .map(|e| format!(" (first: {e})"))
+                    .unwrap_or_default()
+            ),
+        );
+        let lag_p99 = lag.lag.ms(0.99);
+        row(
+            &mut s,
+            "**Lag**: PATCH answered → `GET /core/me` with its `X-Annals-Position` answered",
+            &format!("{} samples", thousands(lag.lag.len() as f64)),
+            Some(&lag.lag),
+            &format!(
+                "{} stale, {} failed reads; target p99 < {LAG_P99_TARGET_MS:.0} ms: {}",
+                lag.stale,
+                lag.read_errors,
+                verdict(lag_p99.is_some_and(|p| p < LAG_P99_TARGET_MS))
+            ),
+        );
+        row(
+            &mut s,
+            "Baseline: `GET /core/me` with `X-Annals-Position: 0.0` (never waits)",
+            &format!("{}/s", lag.baseline_rate),
+            Some(&lag.no_wait),
+            "same phase; the cost of the read itself under this load",
+        );
+        let base = lag.no_wait.ms(0.5);
+        let minus = |q: f64| Ms(lag.lag.ms(q).zip(base).map(|(l, b)| l - b)).to_string();
+        let _ = writeln!(
+            s,
+            "| Lag − baseline p50 | | {} | {} | {} | | the wait for the projection alone |",
+            minus(0.5),
+            minus(0.99),
+            minus(0.999)
+        );
+        row(
+            &mut s,
+            "`GET /core/me` without header (server waits for the log head at arrival)",
+            &format!("{}/s", lag.baseline_rate),
+            Some(&lag.default_read),
+            &format!(
+                "what a plain client sees; {} baseline reads stale",
+                lag.baseline_stale
+            ),
+        );
+        server_rows(&mut s, &self.server_lag);
+
+        let _ = writeln!(s, "\n## CPU (cores busy; the box has {})\n", env.nproc);
+        let _ = writeln!(s, "| Phase | {} | other | total |", GROUPS.join(" | "));
+        let _ = writeln!(s, "|---|{}---|---|", "---|".repeat(GROUPS.len()));
+        let phases = [
+            ("raw append", &raw.cpu),
+            ("closed loop", &self.server_closed.cpu),
+            ("lag (open loop)", &self.server_lag.cpu),
+        ];
+        let mut busiest_other: Option<(&str, f64)> = None;
+        for (phase, usage) in phases {
+            let groups: Vec<String> = GROUPS
+                .iter()
+                .map(|g| format!("{:.2}", usage.get(g)))
+                .collect();
+            let _ = writeln!(
+                s,
+                "| {phase} | {} | {:.2} | {:.2} |",
+                groups.join(" | "),
+                usage.get("other"),
+                usage.total()
+            );
+            if let Some(top) = usage.top_other() {
+                busiest_other = busiest_other.filter(|b| b.1 >= top.1).or(Some(top));
+            }
+        }
+        match busiest_other {
+            Some((name, cores)) if cores >= OTHER_WARNING => {
+                let _ = writeln!(
+                    s,
+                    "\n**Warning**: other work kept up to {cores:.2} cores busy during a phase (mostly `{name}`); the numbers above are not from a quiet box."
+                );
+            }
+            _ => {}
+        }
+        s.push('\n');
+        if let Some((events, longest)) = self.streams {
+            let _ = writeln!(
+                s,
+                "At the end the log held {} events; the longest stream had {} events (a command loads its whole stream).",
+                thousands(events as f64),
+                thousands(longest as f64)
+            );
+        }
+        s
+    }
+}
+
+/// The server's own numbers for a phase, from `GET /metrics`.
+fn server_rows(s: &mut String, server: &ServerSide) {
+    if !server.available {
+        let _ = writeln!(s, "| (`GET /metrics` could not be scraped) | | | | | | |");
+        return;
+    }
+    server_row(s, "Server: `PATCH /core/me` duration", &server.patch, "");
+    server_row(
+        s,
+        "Server: projection lag, commit → applied (`annals_projection_lag_seconds`, user_profiles)",
+        &server.projection_lag,
+        &format!(
+            "; {} optimistic-concurrency retries",
+            thousands(server.conflicts)
+        ),
+    );
+    let count = |n: Option<i64>| n.map(|n| thousands(n as f64)).unwrap_or_else(|| "?".into());
+    let (took, done) = server.drain;
+    let _ = writeln!(
+        s,
+        "| Backlog when the phase ended | relay {} · user_profiles {} events behind | | | | | {} {:.1} s |",
+        count(server.backlog.relay),
+        count(server.backlog.profiles),
+        if done {
+            "caught up in"
+        } else {
+            "**still behind** after"
+        },
+        took.as_secs_f64()
+    );
+}
+
+/// A server histogram: quantiles are bucket upper bounds ("≤"); the notes give the mean.
+fn server_row(s: &mut String, what: &str, h: &Hist, notes: &str) {
+    let b = |q: f64| match h.quantile_bound_ms(q) {
+        Some(v) if v.is_infinite() => "> 5000".to_string(),
+        v => format!("≤ {}", Ms(v)),
+    };
+    let _ = writeln!(
+        s,
+        "| {what} | {} samples | {} | {} | {} | | mean {} ms (Prometheus buckets){notes} |",
+        thousands(h.count),
+        b(0.5),
+        b(0.99),
+        b(0.999),
+        Ms(h.mean_ms())
+    );
+}
