@@ -62,7 +62,8 @@ pub struct AppState {
 #[derive(Clone)]
 pub enum Backend {
     Postgres(PgPool),
-    Sqlite(SqlitePool),
+    /// The event log's pool (every commit fsynced) and the read models' pool.
+    Sqlite(SqlitePool, SqlitePool),
 }
 
 /// The connected adapters of one process.
@@ -99,7 +100,10 @@ impl Infra {
                 sqlite::migrate(&pool)
                     .await
                     .map_err(|e| StartError::Migrate(e.to_string()))?;
-                Backend::Sqlite(pool)
+                let views = sqlite::connect_views(url)
+                    .await
+                    .map_err(|e| StartError::Database(format!("{url}: {e}")))?;
+                Backend::Sqlite(pool, views)
             }
         };
         let stream = match &config.nats_url {
@@ -115,14 +119,14 @@ impl Infra {
                 Arc::new(PgEventLog::new(pool.clone())),
                 Arc::new(PgViewStore::new(pool.clone())),
             ),
-            Backend::Sqlite(pool) => (
+            Backend::Sqlite(pool, views) => (
                 Arc::new(SqliteEventLog::new(pool.clone())),
-                Arc::new(SqliteViewStore::new(pool.clone())),
+                Arc::new(SqliteViewStore::new(views.clone())),
             ),
         };
         tracing::info!(
-            event_log = match backend { Backend::Postgres(_) => "postgres", Backend::Sqlite(_) => "sqlite" },
-            view_store = match backend { Backend::Postgres(_) => "postgres", Backend::Sqlite(_) => "sqlite" },
+            event_log = match backend { Backend::Postgres(_) => "postgres", Backend::Sqlite(..) => "sqlite" },
+            view_store = match backend { Backend::Postgres(_) => "postgres", Backend::Sqlite(..) => "sqlite" },
             bus = if stream.is_some() { "nats-jetstream" } else { "in-process" },
             database = %redact_url(match &config.storage { Storage::Postgres { url } | Storage::Sqlite { url } => url }),
             "adapters connected"
@@ -143,14 +147,14 @@ impl Infra {
     pub fn pg_pool(&self) -> Option<&PgPool> {
         match &self.backend {
             Backend::Postgres(pool) => Some(pool),
-            Backend::Sqlite(_) => None,
+            Backend::Sqlite(..) => None,
         }
     }
 
     pub fn reader(&self) -> Arc<dyn EventReader> {
         match &self.backend {
             Backend::Postgres(pool) => Arc::new(PgEventLog::new(pool.clone())),
-            Backend::Sqlite(pool) => Arc::new(SqliteEventLog::new(pool.clone())),
+            Backend::Sqlite(pool, _) => Arc::new(SqliteEventLog::new(pool.clone())),
         }
     }
 
@@ -160,7 +164,7 @@ impl Infra {
             Backend::Postgres(pool) => {
                 LogRepository::Postgres(postgres_es::PostgresEventRepository::new(pool.clone()))
             }
-            Backend::Sqlite(pool) => {
+            Backend::Sqlite(pool, _) => {
                 LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(pool.clone()))
             }
         }
@@ -189,7 +193,12 @@ impl Infra {
                 self.log.clone(),
                 self.wake.clone(),
             ),
-            sessions: Commands::<Session>::new(&repository, (), self.log.clone(), self.wake.clone()),
+            sessions: Commands::<Session>::new(
+                &repository,
+                (),
+                self.log.clone(),
+                self.wake.clone(),
+            ),
             api_keys: Arc::new(Commands::<ApiKey>::new(
                 &repository,
                 (),
@@ -216,7 +225,7 @@ impl Infra {
             login_limiter: LoginLimiter::new(self.config.login_rate_per_minute),
             storage: match self.backend {
                 Backend::Postgres(_) => "postgres",
-                Backend::Sqlite(_) => "sqlite",
+                Backend::Sqlite(..) => "sqlite",
             },
         })
     }

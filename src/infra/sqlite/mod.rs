@@ -18,10 +18,21 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqli
 /// Opens (creating if needed) the database file. WAL lets reads run beside the single writer;
 /// `synchronous = FULL` makes every acknowledged commit durable, as on Postgres.
 pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
+    open(url, SqliteSynchronous::Full).await
+}
+
+/// Connections for the read models. They are derived from the log, so their commits need not
+/// wait for an fsync (`NORMAL` in WAL mode stays consistent; a power cut may only lose the
+/// last projection commits, views and checkpoint together, which the workers re-apply).
+pub async fn connect_views(url: &str) -> Result<SqlitePool, sqlx::Error> {
+    open(url, SqliteSynchronous::Normal).await
+}
+
+async fn open(url: &str, synchronous: SqliteSynchronous) -> Result<SqlitePool, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
+        .synchronous(synchronous)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
     SqlitePoolOptions::new()
