@@ -31,15 +31,21 @@ impl fmt::Display for Outcome {
         match self {
             Outcome::Created { user_id, role } => write!(f, "created user {user_id} ({role})"),
             Outcome::RoleSet { user_id, role } => write!(f, "user {user_id} now has role {role}"),
-            Outcome::Unchanged { user_id } => write!(f, "user {user_id} already exists with that role"),
+            Outcome::Unchanged { user_id } => {
+                write!(f, "user {user_id} already exists with that role")
+            }
         }
     }
 }
 
 /// The bootstrap admin from the environment, if both variables are set.
 pub fn from_env() -> Option<Account> {
-    let email = std::env::var("ANNALS_ADMIN_EMAIL").ok().filter(|s| !s.is_empty())?;
-    let password = std::env::var("ANNALS_ADMIN_PASSWORD").ok().filter(|s| !s.is_empty())?;
+    let email = std::env::var("ANNALS_ADMIN_EMAIL")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let password = std::env::var("ANNALS_ADMIN_PASSWORD")
+        .ok()
+        .filter(|s| !s.is_empty())?;
     Some(Account {
         email,
         password,
@@ -52,7 +58,10 @@ pub fn from_env() -> Option<Account> {
 /// Creates the account, or gives an existing one the role (its password is left alone).
 pub async fn ensure_user(state: &AppState, account: Account) -> Result<Outcome, AppError> {
     if !ROLES.contains(&account.role.as_str()) {
-        return Err(AppError::invalid("role", format!("must be one of {}", ROLES.join(", "))));
+        return Err(AppError::invalid(
+            "role",
+            format!("must be one of {}", ROLES.join(", ")),
+        ));
     }
     let metadata = Metadata {
         actor: Some("admin-cli".into()),
@@ -69,7 +78,10 @@ pub async fn ensure_user(state: &AppState, account: Account) -> Result<Outcome, 
             role: account.role.clone(),
             at: Utc::now(),
         };
-        identity.users.execute(&user.user_id, change, &metadata).await?;
+        identity
+            .users
+            .execute(&user.user_id, change, &metadata)
+            .await?;
         return Ok(Outcome::RoleSet {
             user_id: user.user_id,
             role: account.role,

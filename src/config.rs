@@ -90,10 +90,21 @@ pub struct Settings {
     )]
     pub read_wait_ms: u64,
     /// Login attempts allowed per client address and minute (bursts of a tenth of it).
-    #[arg(long, env = "ANNALS_LOGIN_RATE_PER_MINUTE", default_value_t = 120, global = true)]
+    #[arg(
+        long,
+        env = "ANNALS_LOGIN_RATE_PER_MINUTE",
+        default_value_t = 120,
+        global = true
+    )]
     pub login_rate_per_minute: u32,
     /// `production` refuses to start without an explicit, strong ANNALS_JWT_SECRET.
-    #[arg(long = "env", env = "ANNALS_ENV", value_enum, default_value = "development", global = true)]
+    #[arg(
+        long = "env",
+        env = "ANNALS_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
     pub environment: Environment,
     /// Size of the Postgres connection pool.
     #[arg(long, env = "ANNALS_DB_POOL", default_value_t = 16, global = true)]
@@ -118,7 +129,9 @@ pub enum ConfigError {
     BadPublicUrl(String),
     #[error("ANNALS_JWT_SECRET must be at least 32 bytes long")]
     ShortJwtSecret,
-    #[error("ANNALS_ENV=production needs ANNALS_JWT_SECRET: a random secret of 32+ bytes, not a placeholder")]
+    #[error(
+        "ANNALS_ENV=production needs ANNALS_JWT_SECRET: a random secret of 32+ bytes, not a placeholder"
+    )]
     WeakProductionSecret,
     #[error("ANNALS_SMTP_URL is not a valid SMTP URL: {0}")]
     BadSmtpUrl(String),
@@ -219,9 +232,15 @@ impl Settings {
         if self.environment == Environment::Production {
             let placeholder = |s: &str| {
                 let lower = s.to_lowercase();
-                ["change-me", "changeme", "secret-secret", "default", "example"]
-                    .iter()
-                    .any(|p| lower.contains(p))
+                [
+                    "change-me",
+                    "changeme",
+                    "secret-secret",
+                    "default",
+                    "example",
+                ]
+                .iter()
+                .any(|p| lower.contains(p))
             };
             match &self.jwt_secret {
                 Some(s) if s.len() >= 32 && !placeholder(s) => {}

@@ -26,5 +26,8 @@ pub use worker::{BATCH, IDLE, Worker, WorkerError, consumer_name, rebuild};
 
 /// Every projection annals runs.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(identity::UserProfiles), Arc::new(identity::ApiKeys)]
+    vec![
+        Arc::new(identity::UserProfiles),
+        Arc::new(identity::ApiKeys),
+    ]
 }

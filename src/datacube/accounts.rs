@@ -160,7 +160,9 @@ pub struct RefreshRequest {
 pub async fn refresh(State(state): State<AppState>, body: JsonObject) -> Result<Json<Value>> {
     let refresh = body.required_str("refresh")?;
     let pair = state.identity.refresh(&refresh).await?;
-    Ok(Json(json!({"refresh": pair.refresh, "access": pair.access})))
+    Ok(Json(
+        json!({"refresh": pair.refresh, "access": pair.access}),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

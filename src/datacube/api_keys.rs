@@ -59,7 +59,11 @@ pub async fn create(
     let name = body.required_str("name")?;
     let (key, position) = state
         .identity
-        .create_api_key(&caller.user_id, &name, &meta.metadata(Some(&caller.user_id)))
+        .create_api_key(
+            &caller.user_id,
+            &name,
+            &meta.metadata(Some(&caller.user_id)),
+        )
         .await?;
     let created = CreatedKey {
         id: key.key_id,

@@ -84,7 +84,10 @@ mod tests {
     #[test]
     fn tokens_come_from_the_header_or_the_cookie() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, "a=1; access_token_cookie=tok; b=2".parse().unwrap());
+        headers.insert(
+            header::COOKIE,
+            "a=1; access_token_cookie=tok; b=2".parse().unwrap(),
+        );
         assert_eq!(bearer(&headers, "access_token_cookie"), Some("tok"));
         headers.insert(header::AUTHORIZATION, "Bearer hdr".parse().unwrap());
         assert_eq!(bearer(&headers, "access_token_cookie"), Some("hdr"));

@@ -6,6 +6,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::datacube::{accounts, api_keys};
 use crate::http::ops;
+use crate::kitsu;
 use crate::workspaces::{buckets as ws_buckets, oauth, users as ws_users};
 
 struct BearerAuth;
@@ -34,6 +35,14 @@ impl Modify for BearerAuth {
         accounts::me, accounts::update_me,
         api_keys::create, api_keys::list, api_keys::revoke,
         oauth::token, oauth::revoke, ws_users::is_logged, ws_buckets::list,
+        kitsu::index::index,
+        kitsu::auth::login, kitsu::auth::logout, kitsu::auth::refresh_token, kitsu::auth::authenticated,
+        kitsu::passwords::change_password, kitsu::passwords::request_reset, kitsu::passwords::reset,
+        kitsu::second_factor::pre_enable_totp, kitsu::second_factor::enable_totp, kitsu::second_factor::disable_totp,
+        kitsu::second_factor::send_email_otp, kitsu::second_factor::pre_enable_email_otp,
+        kitsu::second_factor::enable_email_otp, kitsu::second_factor::disable_email_otp,
+        kitsu::second_factor::recovery_codes, kitsu::second_factor::fido, kitsu::second_factor::saml,
+        kitsu::second_factor::oidc,
     ),
     modifiers(&BearerAuth)
 )]

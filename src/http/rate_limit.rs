@@ -25,7 +25,9 @@ impl LoginLimiter {
         let rate = NonZeroU32::new(per_minute.max(1)).expect("non-zero");
         let burst = NonZeroU32::new((per_minute / 10).max(5)).expect("non-zero");
         Self {
-            limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst))),
+            limiter: Arc::new(RateLimiter::keyed(
+                Quota::per_minute(rate).allow_burst(burst),
+            )),
         }
     }
 
@@ -66,7 +68,11 @@ fn rejection(path: &str, wait: u64) -> Response {
     response
 }
 
-pub async fn limit_logins(State(limiter): State<LoginLimiter>, req: Request, next: Next) -> Response {
+pub async fn limit_logins(
+    State(limiter): State<LoginLimiter>,
+    req: Request,
+    next: Next,
+) -> Response {
     if is_login(req.method(), req.uri().path()) {
         let peer = req
             .extensions()

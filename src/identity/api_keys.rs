@@ -72,7 +72,12 @@ impl Identity {
         ))
     }
 
-    pub async fn revoke_api_key(&self, owner: &str, key_id: &str, metadata: &Metadata) -> Result<Position, AppError> {
+    pub async fn revoke_api_key(
+        &self,
+        owner: &str,
+        key_id: &str,
+        metadata: &Metadata,
+    ) -> Result<Position, AppError> {
         let revoke = ApiKeyCommand::Revoke {
             by: owner.to_string(),
             at: Utc::now(),

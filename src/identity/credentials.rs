@@ -28,8 +28,10 @@ impl Identity {
         {
             return Err(AppError::invalid("old_password", "is wrong"));
         }
-        self.passwords
-            .check_strength(&new_password, &[&user.email, &user.first_name, &user.last_name])?;
+        self.passwords.check_strength(
+            &new_password,
+            &[&user.email, &user.first_name, &user.last_name],
+        )?;
         let password_hash = self.passwords.hash(new_password).await?;
         let change = UserCommand::ChangePassword {
             password_hash,
@@ -40,7 +42,11 @@ impl Identity {
     }
 
     /// Mails a reset link if the account exists and is active; says nothing either way.
-    pub async fn request_password_reset(&self, email: &str, metadata: &Metadata) -> Result<(), AppError> {
+    pub async fn request_password_reset(
+        &self,
+        email: &str,
+        metadata: &Metadata,
+    ) -> Result<(), AppError> {
         let Some(user) = self.user_by_email(email).await? else {
             return Ok(());
         };
@@ -83,8 +89,10 @@ impl Identity {
     ) -> Result<(), AppError> {
         let bad_token = || AppError::invalid("token", "Wrong or expired token.");
         let user = self.user_by_email(email).await?.ok_or_else(bad_token)?;
-        self.passwords
-            .check_strength(&new_password, &[&user.email, &user.first_name, &user.last_name])?;
+        self.passwords.check_strength(
+            &new_password,
+            &[&user.email, &user.first_name, &user.last_name],
+        )?;
         let password_hash = self.passwords.hash(new_password).await?;
         let complete = UserCommand::CompletePasswordReset {
             token_hash: otp::digest(&user.user_id, token),

@@ -42,7 +42,9 @@ pub struct LoginSuccess {
 pub enum LoginFailure {
     /// Unknown account or wrong password: deliberately indistinguishable.
     BadCredentials,
-    Locked { until: chrono::DateTime<Utc> },
+    Locked {
+        until: chrono::DateTime<Utc>,
+    },
     Inactive,
     SecondFactorMissing {
         preferred: SecondFactor,
@@ -90,7 +92,10 @@ impl Identity {
             if request.second_factor.is_empty() {
                 return Err(LoginFailure::SecondFactorMissing { preferred, enabled });
             }
-            if !self.check_proof(&user, &request.second_factor, metadata).await? {
+            if !self
+                .check_proof(&user, &request.second_factor, metadata)
+                .await?
+            {
                 self.record_attempt(&user, false, metadata).await?;
                 return Err(LoginFailure::SecondFactorWrong);
             }
@@ -140,11 +145,14 @@ impl Identity {
         {
             return Ok(true);
         }
-        if let (Some(code), Some(secret), Some((counter, expires_at))) =
-            (&proof.email_otp, &user.email_otp.secret, user.email_otp_sent)
-        {
+        if let (Some(code), Some(secret), Some((counter, expires_at))) = (
+            &proof.email_otp,
+            &user.email_otp.secret,
+            user.email_otp_sent,
+        ) {
             let expected = otp::hotp(secret, counter).unwrap_or_default();
-            if user.email_otp.enabled && now < expires_at && otp::same_code(&expected, code.trim()) {
+            if user.email_otp.enabled && now < expires_at && otp::same_code(&expected, code.trim())
+            {
                 let consume = UserCommand::ConsumeEmailOtp { at: now };
                 return match self.users.execute(&user.user_id, consume, metadata).await {
                     Ok(_) => Ok(true),

@@ -33,12 +33,20 @@ pub fn verify_totp(secret: &str, code: &str, unix_time: u64) -> bool {
 }
 
 pub fn totp_now(secret: &str, unix_time: u64) -> Option<String> {
-    Some(generator(secret, 30, 1, "annals")?.generate(unix_time).to_string())
+    Some(
+        generator(secret, 30, 1, "annals")?
+            .generate(unix_time)
+            .to_string(),
+    )
 }
 
 /// HOTP: a TOTP whose "time" is the counter and whose step is one.
 pub fn hotp(secret: &str, counter: u64) -> Option<String> {
-    Some(generator(secret, 1, 0, "annals")?.generate(counter).to_string())
+    Some(
+        generator(secret, 1, 0, "annals")?
+            .generate(counter)
+            .to_string(),
+    )
 }
 
 /// Constant-time equality of two codes.
@@ -82,7 +90,11 @@ mod tests {
         assert!(verify_totp(&secret, &code, now));
         assert!(verify_totp(&secret, &code, now + 30));
         assert!(!verify_totp(&secret, &code, now + 90));
-        assert!(provisioning_uri(&secret, "ada@example.com").unwrap().starts_with("otpauth://totp/"));
+        assert!(
+            provisioning_uri(&secret, "ada@example.com")
+                .unwrap()
+                .starts_with("otpauth://totp/")
+        );
     }
 
     #[test]

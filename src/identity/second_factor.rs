@@ -22,7 +22,11 @@ pub struct TotpSetup {
 }
 
 impl Identity {
-    pub async fn begin_totp(&self, user_id: &str, metadata: &Metadata) -> Result<TotpSetup, AppError> {
+    pub async fn begin_totp(
+        &self,
+        user_id: &str,
+        metadata: &Metadata,
+    ) -> Result<TotpSetup, AppError> {
         let user = self.user(user_id).await?;
         let secret = otp::new_secret();
         let start = UserCommand::StartSecondFactorSetup {
@@ -68,7 +72,11 @@ impl Identity {
     }
 
     /// Starts email OTP and mails the first code.
-    pub async fn begin_email_otp(&self, user_id: &str, metadata: &Metadata) -> Result<(), AppError> {
+    pub async fn begin_email_otp(
+        &self,
+        user_id: &str,
+        metadata: &Metadata,
+    ) -> Result<(), AppError> {
         let user = self.user(user_id).await?;
         let start = UserCommand::StartSecondFactorSetup {
             method: SecondFactor::EmailOtp,
@@ -130,7 +138,10 @@ impl Identity {
             return Err(AppError::invalid(field_of(method), "is not enabled"));
         }
         if !self.check_proof(&user, proof, metadata).await? {
-            return Err(AppError::invalid("otp", "wrong or missing second-factor proof"));
+            return Err(AppError::invalid(
+                "otp",
+                "wrong or missing second-factor proof",
+            ));
         }
         let disable = UserCommand::DisableSecondFactor {
             method,
@@ -149,15 +160,25 @@ impl Identity {
     ) -> Result<Vec<String>, AppError> {
         let user = self.user(user_id).await?;
         if user.enabled_factors().is_empty() {
-            return Err(AppError::invalid("otp", "No two factor authentication enabled."));
+            return Err(AppError::invalid(
+                "otp",
+                "No two factor authentication enabled.",
+            ));
         }
         if !self.check_proof(&user, proof, metadata).await? {
-            return Err(AppError::invalid("otp", "wrong or missing second-factor proof"));
+            return Err(AppError::invalid(
+                "otp",
+                "wrong or missing second-factor proof",
+            ));
         }
         self.store_recovery_codes(user_id, metadata).await
     }
 
-    async fn store_recovery_codes(&self, user_id: &str, metadata: &Metadata) -> Result<Vec<String>, AppError> {
+    async fn store_recovery_codes(
+        &self,
+        user_id: &str,
+        metadata: &Metadata,
+    ) -> Result<Vec<String>, AppError> {
         let codes: Vec<String> = (0..RECOVERY_CODES)
             .map(|_| otp::random_code(RECOVERY_CODE_LENGTH))
             .collect();

@@ -56,7 +56,11 @@ impl Identity {
         Ok((pair, position))
     }
 
-    async fn check_session(&self, user_id: &str, session_id: Option<&str>) -> Result<String, AppError> {
+    async fn check_session(
+        &self,
+        user_id: &str,
+        session_id: Option<&str>,
+    ) -> Result<String, AppError> {
         let session_id = session_id.ok_or(AppError::Token(TokenError::Revoked))?;
         let session = self.sessions.load(session_id).await?;
         if !session.is_active_for(user_id) {
@@ -68,7 +72,9 @@ impl Identity {
     /// Checks an access token: signature, expiry, kind, and that its session is still open.
     pub async fn authenticate(&self, access_token: &str) -> Result<Authenticated, AppError> {
         let claims = self.tokens.verify(access_token, TokenKind::Access)?;
-        let session_id = self.check_session(&claims.sub, claims.sid.as_deref()).await?;
+        let session_id = self
+            .check_session(&claims.sub, claims.sid.as_deref())
+            .await?;
         Ok(Authenticated {
             user_id: claims.sub,
             session_id,
@@ -118,7 +124,8 @@ impl Identity {
         if let Ok((user_id, Some(session_id))) = session {
             let owned = self.sessions.load(&session_id).await?;
             if owned.is_active_for(&user_id) {
-                self.revoke_session(&session_id, "revoked", metadata).await?;
+                self.revoke_session(&session_id, "revoked", metadata)
+                    .await?;
             }
         }
         Ok(())

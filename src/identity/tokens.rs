@@ -70,7 +70,13 @@ impl Tokens {
     }
 
     /// Issues a token. A refresh token's `jti` is its session id.
-    pub fn issue(&self, kind: TokenKind, user_id: &str, sid: Option<&str>, email: Option<&str>) -> String {
+    pub fn issue(
+        &self,
+        kind: TokenKind,
+        user_id: &str,
+        sid: Option<&str>,
+        email: Option<&str>,
+    ) -> String {
         let now = Utc::now();
         let jti = match (kind, sid) {
             (TokenKind::Refresh, Some(sid)) => sid.to_string(),
@@ -121,7 +127,10 @@ mod tests {
         let t = tokens();
         let access = t.issue(TokenKind::Access, "u1", Some("s1"), None);
         let claims = t.verify(&access, TokenKind::Access).unwrap();
-        assert_eq!((claims.sub.as_str(), claims.sid.as_deref()), ("u1", Some("s1")));
+        assert_eq!(
+            (claims.sub.as_str(), claims.sid.as_deref()),
+            ("u1", Some("s1"))
+        );
         let refresh = t.issue(TokenKind::Refresh, "u1", Some("s1"), None);
         assert_eq!(t.verify(&refresh, TokenKind::Refresh).unwrap().jti, "s1");
         assert_eq!(

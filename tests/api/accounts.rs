@@ -302,7 +302,10 @@ async fn logins_from_one_address_are_rate_limited_and_recover(#[case] backend: B
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(limited.headers().contains_key("retry-after"));
     // Other endpoints are not limited.
-    assert_eq!(app.register(&unique_email()).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.register(&unique_email()).await.status(),
+        StatusCode::CREATED
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(app.login(&email, PASSWORD).await.status(), StatusCode::OK);
 }

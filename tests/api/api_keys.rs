@@ -16,7 +16,12 @@ async fn create_key(app: &TestApp, access: &str, name: &str) -> reqwest::Respons
         .unwrap()
 }
 
-async fn with_key(app: &TestApp, method: reqwest::Method, path: &str, key: &str) -> reqwest::Response {
+async fn with_key(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+) -> reqwest::Response {
     app.client
         .request(method, app.url(path))
         .header("Authorization", format!("Api-Key {key}"))
@@ -55,8 +60,17 @@ async fn a_key_is_shown_once_listed_without_secret_and_authenticates(#[case] bac
 
     // Only its hash was stored: the secret is nowhere in the event log.
     let secret = key.rsplit('_').next().unwrap();
-    let events = app.infra.reader().read_after(Position::ZERO, 10_000).await.unwrap();
-    assert!(events.iter().all(|e| !e.payload.to_string().contains(secret)));
+    let events = app
+        .infra
+        .reader()
+        .read_after(Position::ZERO, 10_000)
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .all(|e| !e.payload.to_string().contains(secret))
+    );
 
     // A key cannot mint keys.
     let minted = app
@@ -74,10 +88,19 @@ async fn a_key_is_shown_once_listed_without_secret_and_authenticates(#[case] bac
 async fn a_revoked_key_is_refused_at_once(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let (access, _) = app.signed_up(&unique_email()).await;
-    let body: Value = create_key(&app, &access, "deploy").await.json().await.unwrap();
+    let body: Value = create_key(&app, &access, "deploy")
+        .await
+        .json()
+        .await
+        .unwrap();
     let key = body["api_key"]["key"].as_str().unwrap().to_string();
     let id = body["api_key"]["id"].as_str().unwrap().to_string();
-    assert_eq!(with_key(&app, reqwest::Method::GET, "/core/me", &key).await.status(), StatusCode::OK);
+    assert_eq!(
+        with_key(&app, reqwest::Method::GET, "/core/me", &key)
+            .await
+            .status(),
+        StatusCode::OK
+    );
 
     let revoked = app
         .client
@@ -134,7 +157,12 @@ async fn keys_are_private_to_their_owner(#[case] backend: Backend) {
 async fn bad_keys_and_bad_input_are_refused(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let (access, _) = app.signed_up(&unique_email()).await;
-    assert_error(create_key(&app, &access, "  ").await, StatusCode::BAD_REQUEST, Some("name")).await;
+    assert_error(
+        create_key(&app, &access, "  ").await,
+        StatusCode::BAD_REQUEST,
+        Some("name"),
+    )
+    .await;
     let missing = app
         .client
         .post(app.url("/api/api_keys"))
@@ -148,7 +176,11 @@ async fn bad_keys_and_bad_input_are_refused(#[case] backend: Backend) {
         let refused = with_key(&app, reqwest::Method::GET, "/core/me", key).await;
         assert_error(refused, StatusCode::UNAUTHORIZED, None).await;
     }
-    let body: Value = create_key(&app, &access, "real").await.json().await.unwrap();
+    let body: Value = create_key(&app, &access, "real")
+        .await
+        .json()
+        .await
+        .unwrap();
     let key = body["api_key"]["key"].as_str().unwrap();
     let tampered = format!("{}x", &key[..key.len() - 1]);
     let refused = with_key(&app, reqwest::Method::GET, "/core/me", &tampered).await;

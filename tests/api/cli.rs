@@ -35,10 +35,22 @@ fn bad_configuration_is_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
     let cases: [Case; 4] = [
-        (&["serve"], &[("DATABASE_URL", "mysql://db")], "DATABASE_URL must start with"),
+        (
+            &["serve"],
+            &[("DATABASE_URL", "mysql://db")],
+            "DATABASE_URL must start with",
+        ),
         (&["relay"], &[], "needs Postgres and NATS"),
-        (&["serve"], &[("ANNALS_JWT_SECRET", "short")], "at least 32 bytes"),
-        (&["serve"], &[("ANNALS_ENV", "production")], "ANNALS_ENV=production needs ANNALS_JWT_SECRET"),
+        (
+            &["serve"],
+            &[("ANNALS_JWT_SECRET", "short")],
+            "at least 32 bytes",
+        ),
+        (
+            &["serve"],
+            &[("ANNALS_ENV", "production")],
+            "ANNALS_ENV=production needs ANNALS_JWT_SECRET",
+        ),
     ];
     for (args, env, expected) in cases {
         let out = annals(args, env, dir.path());
@@ -46,7 +58,10 @@ fn bad_configuration_is_one_clear_line() {
         let stderr = text(&out.stderr);
         let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
         assert_eq!(lines.len(), 1, "{stderr}");
-        assert!(lines[0].starts_with("annals: ") && lines[0].contains(expected), "{stderr}");
+        assert!(
+            lines[0].starts_with("annals: ") && lines[0].contains(expected),
+            "{stderr}"
+        );
     }
 }
 
@@ -65,16 +80,28 @@ fn admin_create_user_bootstraps_an_embedded_install() {
     ];
     let out = annals(&args, &[], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("created user"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("created user"),
+        "{}",
+        text(&out.stdout)
+    );
     assert!(dir.path().join("annals.db").exists());
 
     let again = annals(&args, &[], dir.path());
-    assert!(text(&again.stdout).contains("already exists"), "{}", text(&again.stdout));
+    assert!(
+        text(&again.stdout).contains("already exists"),
+        "{}",
+        text(&again.stdout)
+    );
 
     let mut demote = args.to_vec();
     demote[7] = "manager";
     let changed = annals(&demote, &[], dir.path());
-    assert!(text(&changed.stdout).contains("now has role manager"), "{}", text(&changed.stdout));
+    assert!(
+        text(&changed.stdout).contains("now has role manager"),
+        "{}",
+        text(&changed.stdout)
+    );
 
     let mut bad = args.to_vec();
     bad[7] = "emperor";

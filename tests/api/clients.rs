@@ -27,7 +27,10 @@ fn install(name: &str, marker: &str, run: impl FnOnce(&PathBuf) -> Command) -> P
     std::fs::create_dir_all(&staging).expect("staging dir");
     let status = run(&staging).status().expect("installer runs");
     assert!(status.success(), "installing {name} failed");
-    assert!(staging.join(marker).exists(), "{name} installed without {marker}");
+    assert!(
+        staging.join(marker).exists(),
+        "{name} installed without {marker}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::rename(&staging, &dir).expect("move the client into place");
     dir
@@ -39,9 +42,16 @@ pub fn gazu() -> PathBuf {
     DIR.get_or_init(|| {
         install(&format!("gazu-{GAZU_VERSION}"), "gazu", |dir| {
             let mut c = Command::new("python3");
-            c.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
-                .arg(dir)
-                .arg(format!("gazu=={GAZU_VERSION}"));
+            c.args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+            ])
+            .arg(dir)
+            .arg(format!("gazu=={GAZU_VERSION}"));
             c
         })
     })
@@ -82,8 +92,9 @@ async fn run(mut command: tokio::process::Command, what: &str) -> ScriptOutput {
         output.status
     );
     let last = stdout.lines().last().unwrap_or_default();
-    let json = serde_json::from_str(last)
-        .unwrap_or_else(|e| panic!("{what} did not end with a JSON line ({e}):\n{stdout}\n{stderr}"));
+    let json = serde_json::from_str(last).unwrap_or_else(|e| {
+        panic!("{what} did not end with a JSON line ({e}):\n{stdout}\n{stderr}")
+    });
     ScriptOutput { json }
 }
 
@@ -91,7 +102,11 @@ async fn run(mut command: tokio::process::Command, what: &str) -> ScriptOutput {
 pub async fn python(script: &str, args: &[&str]) -> ScriptOutput {
     let dir = tokio::task::spawn_blocking(gazu).await.unwrap();
     let mut command = tokio::process::Command::new("python3");
-    command.arg("-c").arg(script).args(args).env("PYTHONPATH", dir);
+    command
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .env("PYTHONPATH", dir);
     run(command, "python script").await
 }
 
@@ -99,6 +114,11 @@ pub async fn python(script: &str, args: &[&str]) -> ScriptOutput {
 pub async fn node(script: &str, args: &[&str]) -> ScriptOutput {
     let dir = tokio::task::spawn_blocking(pm2_js_api).await.unwrap();
     let mut command = tokio::process::Command::new("node");
-    command.arg("-e").arg(script).arg("--").args(args).current_dir(dir);
+    command
+        .arg("-e")
+        .arg(script)
+        .arg("--")
+        .args(args)
+        .current_dir(dir);
     run(command, "node script").await
 }

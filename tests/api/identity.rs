@@ -10,7 +10,10 @@ use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app, unique_ema
 async fn logins(app: &TestApp, email: &str) -> Vec<(&'static str, String, String)> {
     let datacube: Value = app.login(email, PASSWORD).await.json().await.unwrap();
     let kitsu: Value = app
-        .post("/api/auth/login", &json!({"email": email, "password": PASSWORD}))
+        .post(
+            "/api/auth/login",
+            &json!({"email": email, "password": PASSWORD}),
+        )
         .await
         .json()
         .await
@@ -24,11 +27,27 @@ async fn logins(app: &TestApp, email: &str) -> Vec<(&'static str, String, String
         .json()
         .await
         .unwrap();
-    let field = |v: &Value, k: &str| v[k].as_str().unwrap_or_else(|| panic!("{k} in {v}")).to_string();
+    let field = |v: &Value, k: &str| {
+        v[k].as_str()
+            .unwrap_or_else(|| panic!("{k} in {v}"))
+            .to_string()
+    };
     vec![
-        ("datacube", field(&datacube, "access"), field(&datacube, "refresh")),
-        ("kitsu", field(&kitsu, "access_token"), field(&kitsu, "refresh_token")),
-        ("workspaces", field(&workspaces, "access_token"), field(&workspaces, "refresh_token")),
+        (
+            "datacube",
+            field(&datacube, "access"),
+            field(&datacube, "refresh"),
+        ),
+        (
+            "kitsu",
+            field(&kitsu, "access_token"),
+            field(&kitsu, "refresh_token"),
+        ),
+        (
+            "workspaces",
+            field(&workspaces, "access_token"),
+            field(&workspaces, "refresh_token"),
+        ),
     ]
 }
 
@@ -45,10 +64,17 @@ async fn whoami(app: &TestApp, access: &str) -> [Result<String, StatusCode>; 3] 
             Ok(response.json::<Value>().await.unwrap())
         }
     };
-    let email = |v: Value, pointer: &str| v.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_string();
+    let email = |v: Value, pointer: &str| {
+        v.pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     [
         get("/core/me").await.map(|v| email(v, "/email")),
-        get("/api/auth/authenticated").await.map(|v| email(v, "/user/email")),
+        get("/api/auth/authenticated")
+            .await
+            .map(|v| email(v, "/user/email")),
         get("/api/users/isLogged").await.map(|v| email(v, "/email")),
     ]
 }
@@ -96,7 +122,9 @@ async fn a_logout_on_one_surface_ends_that_session_everywhere(#[case] backend: B
     }
     // Revoking through the OAuth endpoint ends the workspaces session everywhere too.
     let (_, ws_access, ws_refresh) = &sessions[2];
-    let revoked = app.post("/api/oauth/revoke", &json!({"token": ws_refresh})).await;
+    let revoked = app
+        .post("/api/oauth/revoke", &json!({"token": ws_refresh}))
+        .await;
     assert_eq!(revoked.status(), StatusCode::OK);
     for answer in whoami(&app, ws_access).await {
         assert_eq!(answer, Err(StatusCode::UNAUTHORIZED));
@@ -117,7 +145,12 @@ async fn every_identity_change_is_an_event_on_the_log(#[case] backend: Backend) 
         .send()
         .await
         .unwrap();
-    let events = app.infra.reader().read_after(Position::ZERO, 10_000).await.unwrap();
+    let events = app
+        .infra
+        .reader()
+        .read_after(Position::ZERO, 10_000)
+        .await
+        .unwrap();
     let names: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
     for expected in [
         "EmailClaimed",

@@ -19,11 +19,17 @@ async fn healthz_and_readyz_report_the_dependencies_and_lag(#[case] backend: Bac
     assert_eq!(body["database"], "ok");
     match backend {
         Backend::Postgres => {
-            assert_eq!((&body["storage"], &body["nats"]), (&json!("postgres"), &json!("ok")));
+            assert_eq!(
+                (&body["storage"], &body["nats"]),
+                (&json!("postgres"), &json!("ok"))
+            );
             assert!(body["relay"]["cursor"].is_string());
         }
         Backend::Embedded => {
-            assert_eq!((&body["storage"], &body["bus"]), (&json!("sqlite"), &json!("in-process")));
+            assert_eq!(
+                (&body["storage"], &body["bus"]),
+                (&json!("sqlite"), &json!("in-process"))
+            );
             assert_eq!(body["nats"], "disabled");
         }
     }
