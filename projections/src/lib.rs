@@ -3,6 +3,7 @@
 //! This crate knows the interfaces of the event log ([`EventReader`]), the bus ([`EventBus`])
 //! and the view store ([`ViewStore`]), never their implementations, and nothing about HTTP.
 mod bus;
+mod coalesce;
 mod envelope;
 pub mod filter;
 pub mod identity;
@@ -16,6 +17,7 @@ mod worker;
 use std::sync::Arc;
 
 pub use bus::{BusError, Delivery, EventBus, Subscription};
+pub use coalesce::coalesce;
 pub use envelope::{Envelope, SOURCE, StoredEvent, chain, redact};
 pub use log::{EventReader, LogError};
 pub use position::{Position, PositionParseError};

@@ -183,6 +183,7 @@ impl Worker {
                 }
             }
         }
+        let ops = crate::coalesce(&ops);
         let applied = match self
             .store
             .commit(name, self.checkpoint, last.position, &ops)

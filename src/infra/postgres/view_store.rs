@@ -102,6 +102,95 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, op: &ViewOp) -> Result<(), sq
     Ok(())
 }
 
+/// Applies a batch: documents touched by a single upsert, delete or merge go in one statement
+/// per kind; documents with several ops (in order) one op at a time. Documents are
+/// independent, so the grouping keeps the result of applying the ops in order.
+async fn apply_batch(tx: &mut Transaction<'_, Postgres>, ops: &[ViewOp]) -> Result<(), sqlx::Error> {
+    let key = |op: &ViewOp| match op {
+        ViewOp::Upsert { collection, id, .. }
+        | ViewOp::Merge { collection, id, .. }
+        | ViewOp::Increment { collection, id, .. }
+        | ViewOp::Delete { collection, id } => (*collection, id.clone()),
+    };
+    let mut per_key: std::collections::HashMap<(&str, String), usize> = Default::default();
+    for op in ops {
+        *per_key.entry(key(op)).or_default() += 1;
+    }
+    let mut upserts: (Vec<&str>, Vec<&str>, Vec<Value>, Vec<Option<String>>) = Default::default();
+    let mut merges: (Vec<&str>, Vec<&str>, Vec<Value>) = Default::default();
+    let mut deletes: (Vec<&str>, Vec<&str>) = Default::default();
+    for op in ops {
+        if per_key[&key(op)] > 1 {
+            apply(tx, op).await?;
+            continue;
+        }
+        match op {
+            ViewOp::Upsert {
+                collection,
+                id,
+                doc,
+                owner,
+            } => {
+                upserts.0.push(collection);
+                upserts.1.push(id);
+                upserts.2.push(doc.clone());
+                upserts.3.push(owner.clone());
+            }
+            ViewOp::Merge {
+                collection,
+                id,
+                patch,
+            } => {
+                merges.0.push(collection);
+                merges.1.push(id);
+                merges.2.push(patch.clone());
+            }
+            ViewOp::Delete { collection, id } => {
+                deletes.0.push(collection);
+                deletes.1.push(id);
+            }
+            ViewOp::Increment { .. } => apply(tx, op).await?,
+        }
+    }
+    if !upserts.0.is_empty() {
+        sqlx::query(
+            "INSERT INTO views (collection, id, doc, owner)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[])
+             ON CONFLICT (collection, id) DO UPDATE
+                SET doc = EXCLUDED.doc, owner = EXCLUDED.owner, updated_at = now()",
+        )
+        .bind(&upserts.0)
+        .bind(&upserts.1)
+        .bind(&upserts.2)
+        .bind(&upserts.3)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !merges.0.is_empty() {
+        sqlx::query(
+            "UPDATE views v SET doc = v.doc || m.patch, updated_at = now()
+               FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS m(collection, id, patch)
+              WHERE v.collection = m.collection AND v.id = m.id",
+        )
+        .bind(&merges.0)
+        .bind(&merges.1)
+        .bind(&merges.2)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !deletes.0.is_empty() {
+        sqlx::query(
+            "DELETE FROM views v USING unnest($1::text[], $2::text[]) AS d(collection, id)
+              WHERE v.collection = d.collection AND v.id = d.id",
+        )
+        .bind(&deletes.0)
+        .bind(&deletes.1)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Locks the projection's checkpoint row for the rest of the transaction.
 async fn lock_checkpoint(
     tx: &mut Transaction<'_, Postgres>,
@@ -161,9 +250,7 @@ impl ViewStore for PgViewStore {
         if current != expected {
             return Err(CommitError::CheckpointMoved(current));
         }
-        for op in ops {
-            apply(&mut tx, op).await.map_err(unavailable)?;
-        }
+        apply_batch(&mut tx, ops).await.map_err(unavailable)?;
         sqlx::query(
             "UPDATE projection_checkpoints
                 SET tx_id = $2::text::xid8, global_id = $3, updated_at = now()
