@@ -12,7 +12,10 @@ enum Base {
     /// Not touched by a replacing op yet: pending ops apply to whatever is stored.
     Stored,
     /// Replaced by an upsert in this batch.
-    Known { doc: Value, owner: Option<String> },
+    Known {
+        doc: Value,
+        owner: Option<String>,
+    },
     Deleted,
 }
 
@@ -172,18 +175,32 @@ mod tests {
     fn apply_all(store: &mut BTreeMap<(String, String), Value>, ops: &[ViewOp]) {
         for op in ops {
             match op {
-                ViewOp::Upsert { collection, id, doc, .. } => {
+                ViewOp::Upsert {
+                    collection,
+                    id,
+                    doc,
+                    ..
+                } => {
                     store.insert((collection.to_string(), id.clone()), doc.clone());
                 }
                 ViewOp::Delete { collection, id } => {
                     store.remove(&(collection.to_string(), id.clone()));
                 }
-                ViewOp::Merge { collection, id, patch } => {
+                ViewOp::Merge {
+                    collection,
+                    id,
+                    patch,
+                } => {
                     if let Some(doc) = store.get_mut(&(collection.to_string(), id.clone())) {
                         assert!(merge_into(doc, patch));
                     }
                 }
-                ViewOp::Increment { collection, id, field, by } => {
+                ViewOp::Increment {
+                    collection,
+                    id,
+                    field,
+                    by,
+                } => {
                     if let Some(doc) = store.get_mut(&(collection.to_string(), id.clone())) {
                         assert!(increment_in(doc, field, *by));
                     }
@@ -193,30 +210,71 @@ mod tests {
     }
 
     fn upsert(id: &str, doc: Value) -> ViewOp {
-        ViewOp::Upsert { collection: "c", id: id.into(), doc, owner: None }
+        ViewOp::Upsert {
+            collection: "c",
+            id: id.into(),
+            doc,
+            owner: None,
+        }
     }
     fn merge(id: &str, patch: Value) -> ViewOp {
-        ViewOp::Merge { collection: "c", id: id.into(), patch }
+        ViewOp::Merge {
+            collection: "c",
+            id: id.into(),
+            patch,
+        }
     }
     fn inc(id: &str, by: i64) -> ViewOp {
-        ViewOp::Increment { collection: "c", id: id.into(), field: "n", by }
+        ViewOp::Increment {
+            collection: "c",
+            id: id.into(),
+            field: "n",
+            by,
+        }
     }
     fn delete(id: &str) -> ViewOp {
-        ViewOp::Delete { collection: "c", id: id.into() }
+        ViewOp::Delete {
+            collection: "c",
+            id: id.into(),
+        }
     }
 
     #[test]
     fn folded_ops_give_the_same_documents() {
         let stored = BTreeMap::from([
-            (("c".to_string(), "a".to_string()), json!({"n": 1, "x": "old"})),
+            (
+                ("c".to_string(), "a".to_string()),
+                json!({"n": 1, "x": "old"}),
+            ),
             (("c".to_string(), "b".to_string()), json!({"n": 5})),
         ]);
         let batches = vec![
-            vec![merge("a", json!({"x": "new"})), inc("a", 1), inc("a", 2), merge("a", json!({"y": 1}))],
-            vec![upsert("z", json!({"n": 0})), inc("z", 1), merge("z", json!({"k": true})), inc("z", 1)],
-            vec![merge("b", json!({"k": 1})), delete("b"), merge("b", json!({"k": 2})), inc("b", 1)],
+            vec![
+                merge("a", json!({"x": "new"})),
+                inc("a", 1),
+                inc("a", 2),
+                merge("a", json!({"y": 1})),
+            ],
+            vec![
+                upsert("z", json!({"n": 0})),
+                inc("z", 1),
+                merge("z", json!({"k": true})),
+                inc("z", 1),
+            ],
+            vec![
+                merge("b", json!({"k": 1})),
+                delete("b"),
+                merge("b", json!({"k": 2})),
+                inc("b", 1),
+            ],
             vec![delete("a"), upsert("a", json!({"fresh": 1})), inc("a", 3)],
-            vec![inc("a", 1), merge("b", json!({"q": null})), inc("a", 1), merge("a", json!({"r": 1})), merge("a", json!({"s": 2}))],
+            vec![
+                inc("a", 1),
+                merge("b", json!({"q": null})),
+                inc("a", 1),
+                merge("a", json!({"r": 1})),
+                merge("a", json!({"s": 2})),
+            ],
             vec![upsert("m", json!({})), delete("m")],
             vec![merge("ghost", json!({"a": 1})), inc("ghost", 1)],
         ];
@@ -233,13 +291,20 @@ mod tests {
 
     #[test]
     fn a_registration_and_its_changes_become_one_upsert() {
-        let ops = vec![upsert("u", json!({"n": 0})), merge("u", json!({"at": 1})), inc("u", 1)];
+        let ops = vec![
+            upsert("u", json!({"n": 0})),
+            merge("u", json!({"at": 1})),
+            inc("u", 1),
+        ];
         assert_eq!(coalesce(&ops), vec![upsert("u", json!({"n": 1, "at": 1}))]);
     }
 
     #[test]
     fn merges_of_a_stored_document_become_one() {
-        let ops = vec![merge("u", json!({"a": 1})), merge("u", json!({"b": 2, "a": 3}))];
+        let ops = vec![
+            merge("u", json!({"a": 1})),
+            merge("u", json!({"b": 2, "a": 3})),
+        ];
         assert_eq!(coalesce(&ops), vec![merge("u", json!({"a": 3, "b": 2}))]);
     }
 }

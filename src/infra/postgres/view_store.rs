@@ -105,7 +105,10 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, op: &ViewOp) -> Result<(), sq
 /// Applies a batch: documents touched by a single upsert, delete or merge go in one statement
 /// per kind; documents with several ops (in order) one op at a time. Documents are
 /// independent, so the grouping keeps the result of applying the ops in order.
-async fn apply_batch(tx: &mut Transaction<'_, Postgres>, ops: &[ViewOp]) -> Result<(), sqlx::Error> {
+async fn apply_batch(
+    tx: &mut Transaction<'_, Postgres>,
+    ops: &[ViewOp],
+) -> Result<(), sqlx::Error> {
     let key = |op: &ViewOp| match op {
         ViewOp::Upsert { collection, id, .. }
         | ViewOp::Merge { collection, id, .. }
