@@ -119,9 +119,17 @@ async fn apply_batch(
     for op in ops {
         *per_key.entry(key(op)).or_default() += 1;
     }
-    let mut upserts: (Vec<&str>, Vec<&str>, Vec<Value>, Vec<Option<String>>) = Default::default();
-    let mut merges: (Vec<&str>, Vec<&str>, Vec<Value>) = Default::default();
-    let mut deletes: (Vec<&str>, Vec<&str>) = Default::default();
+    /// Column arrays for `unnest`: collection, id, document or patch, owner.
+    #[derive(Default)]
+    struct Columns<'a> {
+        collections: Vec<&'a str>,
+        ids: Vec<&'a str>,
+        docs: Vec<Value>,
+        owners: Vec<Option<String>>,
+    }
+    let mut upserts = Columns::default();
+    let mut merges = Columns::default();
+    let mut deletes = Columns::default();
     for op in ops {
         if per_key[&key(op)] > 1 {
             apply(tx, op).await?;
@@ -134,60 +142,60 @@ async fn apply_batch(
                 doc,
                 owner,
             } => {
-                upserts.0.push(collection);
-                upserts.1.push(id);
-                upserts.2.push(doc.clone());
-                upserts.3.push(owner.clone());
+                upserts.collections.push(collection);
+                upserts.ids.push(id);
+                upserts.docs.push(doc.clone());
+                upserts.owners.push(owner.clone());
             }
             ViewOp::Merge {
                 collection,
                 id,
                 patch,
             } => {
-                merges.0.push(collection);
-                merges.1.push(id);
-                merges.2.push(patch.clone());
+                merges.collections.push(collection);
+                merges.ids.push(id);
+                merges.docs.push(patch.clone());
             }
             ViewOp::Delete { collection, id } => {
-                deletes.0.push(collection);
-                deletes.1.push(id);
+                deletes.collections.push(collection);
+                deletes.ids.push(id);
             }
             ViewOp::Increment { .. } => apply(tx, op).await?,
         }
     }
-    if !upserts.0.is_empty() {
+    if !upserts.ids.is_empty() {
         sqlx::query(
             "INSERT INTO views (collection, id, doc, owner)
              SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[])
              ON CONFLICT (collection, id) DO UPDATE
                 SET doc = EXCLUDED.doc, owner = EXCLUDED.owner, updated_at = now()",
         )
-        .bind(&upserts.0)
-        .bind(&upserts.1)
-        .bind(&upserts.2)
-        .bind(&upserts.3)
+        .bind(&upserts.collections)
+        .bind(&upserts.ids)
+        .bind(&upserts.docs)
+        .bind(&upserts.owners)
         .execute(&mut **tx)
         .await?;
     }
-    if !merges.0.is_empty() {
+    if !merges.ids.is_empty() {
         sqlx::query(
             "UPDATE views v SET doc = v.doc || m.patch, updated_at = now()
                FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS m(collection, id, patch)
               WHERE v.collection = m.collection AND v.id = m.id",
         )
-        .bind(&merges.0)
-        .bind(&merges.1)
-        .bind(&merges.2)
+        .bind(&merges.collections)
+        .bind(&merges.ids)
+        .bind(&merges.docs)
         .execute(&mut **tx)
         .await?;
     }
-    if !deletes.0.is_empty() {
+    if !deletes.ids.is_empty() {
         sqlx::query(
             "DELETE FROM views v USING unnest($1::text[], $2::text[]) AS d(collection, id)
               WHERE v.collection = d.collection AND v.id = d.id",
         )
-        .bind(&deletes.0)
-        .bind(&deletes.1)
+        .bind(&deletes.collections)
+        .bind(&deletes.ids)
         .execute(&mut **tx)
         .await?;
     }
