@@ -56,6 +56,8 @@ pub struct AppState {
     pub login_limiter: LoginLimiter,
     /// `postgres` or `sqlite`, for /readyz.
     pub storage: &'static str,
+    /// Buckets: commands, plans, payments (the workspaces surface).
+    pub workspaces: Arc<crate::workspaces::Workspaces>,
 }
 
 /// The connected storage of one process.
@@ -158,7 +160,7 @@ impl Infra {
         }
     }
 
-    fn repository(&self) -> impl Fn() -> LogRepository + use<> {
+    pub(crate) fn repository(&self) -> impl Fn() -> LogRepository + use<> {
         let backend = self.backend.clone();
         move || match &backend {
             Backend::Postgres(pool) => {
@@ -210,7 +212,14 @@ impl Infra {
             mailer,
             public_url: self.config.public_url.clone(),
         };
+        let workspaces = crate::workspaces::Workspaces {
+            buckets: Commands::new(&repository, (), self.log.clone(), self.wake.clone()),
+            accounts: Commands::new(&repository, (), self.log.clone(), self.wake.clone()),
+            config: self.config.workspaces.clone(),
+            payments: Arc::new(crate::workspaces::payments::LocalPayments),
+        };
         Ok(AppState {
+            workspaces: Arc::new(workspaces),
             identity: Arc::new(identity),
             log: self.log.clone(),
             gate: ReadGate {
@@ -271,9 +280,11 @@ impl Infra {
     }
 
     /// One supervised worker per projection: restarted (from its checkpoint) if it fails.
+    /// The workspaces invitation reactor runs beside them.
     pub fn spawn_workers(&self, cancel: CancellationToken) -> Vec<JoinHandle<()>> {
         let bus = self.bus();
-        annals_projections::all()
+        let reactor = crate::workspaces::invitations::spawn(self, cancel.clone());
+        let mut handles: Vec<JoinHandle<()>> = annals_projections::all()
             .into_iter()
             .map(|projection| {
                 let bus = bus.clone();
@@ -303,7 +314,9 @@ impl Infra {
                     }
                 })
             })
-            .collect()
+            .collect();
+        handles.push(reactor);
+        handles
     }
 }
 

@@ -141,6 +141,8 @@ pub enum ConfigError {
     BadSubjectPrefix(String),
     #[error("cannot use the data directory {path}: {reason}")]
     DataDir { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Workspaces(#[from] crate::workspaces::config::WorkspacesConfigError),
 }
 
 /// Where events and read models are stored.
@@ -171,6 +173,9 @@ pub struct Config {
     pub read_wait: Duration,
     pub db_pool: u32,
     pub login_rate_per_minute: u32,
+    /// Plans and per-account limits of the workspaces surface (from `ANNALS_PLANS`,
+    /// `ANNALS_MAX_OWNED_BUCKETS`, ...: see `workspaces::config`).
+    pub workspaces: crate::workspaces::config::WorkspacesConfig,
 }
 
 impl Settings {
@@ -266,6 +271,7 @@ impl Settings {
             read_wait: Duration::from_millis(self.read_wait_ms),
             db_pool: self.db_pool.max(2),
             login_rate_per_minute: self.login_rate_per_minute,
+            workspaces: crate::workspaces::config::WorkspacesConfig::from_env()?,
         })
     }
 }

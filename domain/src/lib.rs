@@ -3,3 +3,4 @@
 //! Nothing here does IO. Time comes in through commands (`at` fields) so that every rule
 //! can be tested given/when/then without a clock.
 pub mod identity;
+pub mod workspaces;

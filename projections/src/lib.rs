@@ -13,6 +13,7 @@ mod progress;
 mod projection;
 mod store;
 mod worker;
+pub mod workspaces;
 
 use std::sync::Arc;
 
@@ -31,5 +32,6 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(identity::UserProfiles),
         Arc::new(identity::ApiKeys),
+        Arc::new(workspaces::BucketViews),
     ]
 }

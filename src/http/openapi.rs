@@ -7,7 +7,10 @@ use utoipa::{Modify, OpenApi};
 use crate::datacube::{accounts, api_keys};
 use crate::http::ops;
 use crate::kitsu;
-use crate::workspaces::{buckets as ws_buckets, oauth, users as ws_users};
+use crate::workspaces::{
+    billing as ws_billing, buckets as ws_buckets, members as ws_members, oauth,
+    servers as ws_servers, users as ws_users,
+};
 
 struct BearerAuth;
 
@@ -35,6 +38,14 @@ impl Modify for BearerAuth {
         accounts::me, accounts::update_me,
         api_keys::create, api_keys::list, api_keys::revoke,
         oauth::token, oauth::revoke, ws_users::is_logged, ws_buckets::list,
+        ws_buckets::create, ws_buckets::retrieve, ws_buckets::update, ws_buckets::destroy,
+        ws_buckets::current_role, ws_members::users_authorized, ws_members::add_user,
+        ws_members::remove_invitation, ws_members::remove_user, ws_members::promote_user,
+        ws_members::manage_notif, ws_members::transfer_ownership, ws_members::user_options,
+        ws_members::feedback, ws_servers::meta_servers, ws_servers::delete_server,
+        ws_servers::verify_pm2, ws_billing::plans, ws_billing::subscription, ws_billing::upgrade,
+        ws_billing::start_trial, ws_billing::charges, ws_billing::attach_card,
+        ws_billing::list_cards, ws_billing::delete_card,
         kitsu::index::index,
         kitsu::auth::login, kitsu::auth::logout, kitsu::auth::refresh_token, kitsu::auth::authenticated,
         kitsu::passwords::change_password, kitsu::passwords::request_reset, kitsu::passwords::reset,

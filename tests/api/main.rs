@@ -3,6 +3,9 @@ mod helpers;
 
 mod accounts;
 mod api_keys;
+mod buckets;
+mod buckets_client;
+mod buckets_concurrency;
 mod cli;
 mod clients;
 mod consistency;

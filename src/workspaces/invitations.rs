@@ -1,0 +1,237 @@
+//! Accepting invitations when the invited address registers, on any surface.
+//!
+//! Identity knows nothing of buckets, so registration cannot call in here. Instead this
+//! reactor follows the event log: for every `UserRegistered` it looks up the pending
+//! invitations of that email (the `bucket_invitations` read model) and sends each bucket an
+//! `AcceptInvitation` command, which turns the invitation into a membership.
+//!
+//! - **Restart-safe.** The reactor keeps a checkpoint in the view store (like a projection,
+//!   with no documents of its own) and moves it only after the commands of a batch succeeded;
+//!   after a crash it re-reads from there. `AcceptInvitation` is idempotent, so re-running a
+//!   batch, or two processes running the reactor, changes nothing twice.
+//! - **No missed invitation.** Before reacting to a registration it waits until the bucket
+//!   read model has applied the whole log as it stands (not only up to the registration), so
+//!   every invitation committed before the registration is visible. An invitation committed
+//!   after it is handled by the inviting request itself, which looks the address up again
+//!   once its invitation is recorded (`Workspaces::invite`).
+//! - **Read-your-writes.** Bucket reads wait for this reactor before they wait for the bucket
+//!   views (`views::fresh`), so a read after a registration sees its accepted invitations.
+//!
+//! It runs next to the projection workers (`annals serve` and `annals worker`).
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::json;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use annals_domain::identity::{User, UserEvent, normalize_email};
+use annals_domain::workspaces::{Bucket, BucketCommand, BucketError, Person};
+use annals_projections::filter::{FieldPath, Filter, Query, Sort};
+use annals_projections::workspaces::{BucketViews, INVITATIONS};
+use annals_projections::{
+    BATCH, CommitError, Envelope, EventBus, EventReader, IDLE, Position, ProgressBoard, Projection,
+    StoredEvent, ViewStore,
+};
+use cqrs_es::Aggregate;
+
+use crate::app::Infra;
+use crate::commands::{CommandError, Commands, Metadata};
+
+/// The reactor's name: its checkpoint, its bus consumer and what reads wait for.
+pub const REACTOR: &str = "workspace_invitations";
+
+/// Longest wait for the bucket views before a batch is retried.
+const VIEWS_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+#[error("invitation reactor: {0}")]
+pub struct ReactorError(String);
+
+fn err(e: impl std::fmt::Display) -> ReactorError {
+    ReactorError(e.to_string())
+}
+
+pub struct InvitationReactor {
+    pub buckets: Commands<Bucket>,
+    pub views: Arc<dyn ViewStore>,
+    pub log: Arc<dyn EventReader>,
+    pub progress: Arc<ProgressBoard>,
+}
+
+/// Starts the reactor, restarted from its checkpoint whenever it fails.
+pub fn spawn(infra: &Infra, cancel: CancellationToken) -> JoinHandle<()> {
+    let reactor = Arc::new(InvitationReactor {
+        buckets: Commands::<Bucket>::new(
+            &infra.repository(),
+            (),
+            infra.log.clone(),
+            infra.wake.clone(),
+        ),
+        views: infra.views.clone(),
+        log: infra.reader(),
+        progress: infra.progress.clone(),
+    });
+    let bus = infra.bus();
+    tokio::spawn(async move {
+        while !cancel.is_cancelled() {
+            if let Err(e) = reactor.run(bus.clone(), cancel.clone()).await {
+                tracing::warn!(error = %e, "invitation reactor stopped; restarting");
+                tokio::select! {
+                    _ = cancel.cancelled() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+            }
+        }
+    })
+}
+
+/// The account a `UserRegistered` event created.
+fn registration(event: &StoredEvent) -> Option<Person> {
+    if event.aggregate_type != User::TYPE || event.event_type != "UserRegistered" {
+        return None;
+    }
+    match Envelope::from_stored(event, Position::ZERO).decode::<UserEvent>() {
+        Ok(UserEvent::UserRegistered { user_id, email, .. }) => Some(Person {
+            user_id,
+            email: normalize_email(&email),
+        }),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::error!(error = %e, event = %event.aggregate_id, "unreadable registration");
+            None
+        }
+    }
+}
+
+impl InvitationReactor {
+    pub async fn run(
+        &self,
+        bus: Arc<dyn EventBus>,
+        cancel: CancellationToken,
+    ) -> Result<(), ReactorError> {
+        // The bus only says "something happened"; what happened is read from the log.
+        let mut wake = bus
+            .subscribe(&format!("reactor-{REACTOR}"))
+            .await
+            .map_err(err)?;
+        let mut checkpoint = self.views.checkpoint(REACTOR).await.map_err(err)?;
+        self.progress.publish(REACTOR, checkpoint);
+        tracing::info!(reactor = REACTOR, %checkpoint, "invitation reactor started");
+        loop {
+            checkpoint = self.catch_up(checkpoint, &cancel).await?;
+            let batch = tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                batch = wake.next_batch(BATCH, IDLE) => batch.map_err(err)?,
+            };
+            for delivery in batch {
+                (delivery.ack)().await;
+            }
+        }
+    }
+
+    /// Handles everything the log holds after `checkpoint`; returns the new checkpoint.
+    async fn catch_up(
+        &self,
+        mut checkpoint: Position,
+        cancel: &CancellationToken,
+    ) -> Result<Position, ReactorError> {
+        loop {
+            let events = self
+                .log
+                .read_after(checkpoint, BATCH as i64)
+                .await
+                .map_err(err)?;
+            let Some(last) = events.last().map(|e| e.position) else {
+                return Ok(checkpoint);
+            };
+            let registered: Vec<Person> = events.iter().filter_map(registration).collect();
+            if !registered.is_empty() {
+                self.wait_for_views(cancel).await?;
+                for person in registered {
+                    self.accept(person).await?;
+                }
+            }
+            checkpoint = match self.views.commit(REACTOR, checkpoint, last, &[]).await {
+                Ok(()) => last,
+                // Another process handled this batch too: continue from where it got.
+                Err(CommitError::CheckpointMoved(actual)) => actual,
+                Err(CommitError::Store(e)) => return Err(err(e)),
+            };
+            self.progress.publish(REACTOR, checkpoint);
+        }
+    }
+
+    /// Waits until the bucket views have applied the log up to its current head.
+    async fn wait_for_views(&self, cancel: &CancellationToken) -> Result<(), ReactorError> {
+        let Some(head) = self.log.head().await.map_err(err)? else {
+            return Ok(());
+        };
+        let name = BucketViews.name();
+        let deadline = tokio::time::Instant::now() + VIEWS_WAIT;
+        loop {
+            let reached = match self.progress.watch(name) {
+                Some(progress) => *progress.borrow(),
+                None => self.views.checkpoint(name).await.map_err(err)?,
+            };
+            if reached >= head {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(ReactorError(format!(
+                    "{name} did not reach {head} in time (at {reached})"
+                )));
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return Err(ReactorError("cancelled".into())),
+                _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+            }
+        }
+    }
+
+    /// Turns every pending invitation of `person`'s email into a membership.
+    async fn accept(&self, person: Person) -> Result<(), ReactorError> {
+        let query = Query {
+            filter: Filter::Eq(
+                FieldPath::parse("email").expect("a valid field path"),
+                json!(person.email),
+            ),
+            sort: vec![Sort::parse("created_at").expect("a valid sort key")],
+            limit: 1000,
+            offset: 0,
+        };
+        let invitations = self
+            .views
+            .find(INVITATIONS, &query)
+            .await
+            .map_err(err)?
+            .items;
+        let metadata = Metadata {
+            actor: Some(person.user_id.clone()),
+            request_id: None,
+            origin: Some(REACTOR.into()),
+        };
+        for (_, invitation) in invitations {
+            let Some(bucket_id) = invitation["bucket_id"].as_str() else {
+                continue;
+            };
+            let command = BucketCommand::AcceptInvitation {
+                person: person.clone(),
+                at: Utc::now(),
+            };
+            match self.buckets.execute(bucket_id, command, &metadata).await {
+                Ok(_) => {
+                    tracing::info!(bucket_id, user_id = %person.user_id, "invitation accepted")
+                }
+                // Deleted since: nothing to join.
+                Err(CommandError::Domain(BucketError::NotFound)) => {}
+                Err(CommandError::Domain(e)) => {
+                    tracing::warn!(error = %e, bucket_id, "invitation not accepted");
+                }
+                Err(e) => return Err(err(e)),
+            }
+        }
+        Ok(())
+    }
+}
