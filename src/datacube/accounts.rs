@@ -1,7 +1,7 @@
 //! Accounts: register, login, token refresh, email verification, profile.
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::auth::Caller;
 use crate::http::body::JsonObject;
-use crate::http::consistency::{CONSISTENCY_HEADER, Freshness, POSITION_HEADER};
+use crate::http::consistency::{with_freshness, with_position};
 use crate::http::errors::DatacubeError;
 use crate::http::request::RequestMeta;
 use crate::identity::{self, LoginFailure, Proof, Registration};
@@ -24,11 +24,7 @@ type Result<T> = std::result::Result<T, DatacubeError>;
 
 /// A write's answer: its body plus the position a later read can wait for.
 pub(super) fn written(status: StatusCode, position: Position, body: Value) -> Response {
-    let mut response = (status, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&position.to_string()) {
-        response.headers_mut().insert(POSITION_HEADER, v);
-    }
-    response
+    with_position((status, Json(body)).into_response(), position)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -232,13 +228,7 @@ pub async fn me(
         .await
         .map_err(AppError::from)?
         .ok_or_else(|| AppError::NotFound("no profile for this user".into()))?;
-    let mut response = Json(profile).into_response();
-    if freshness == Freshness::Stale {
-        response
-            .headers_mut()
-            .insert(CONSISTENCY_HEADER, HeaderValue::from_static("stale"));
-    }
-    Ok(response)
+    Ok(with_freshness(Json(profile).into_response(), freshness))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::Response;
 use tokio::time::Instant;
 
 use annals_projections::{Position, ProgressBoard, ViewStore};
@@ -103,4 +104,22 @@ impl ReadGate {
             tokio::time::sleep(POLL).await;
         }
     }
+}
+
+/// A write's answer, with the position a later read can wait for (`X-Annals-Position`).
+pub fn with_position(mut response: Response, position: Position) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&position.to_string()) {
+        response.headers_mut().insert(POSITION_HEADER, v);
+    }
+    response
+}
+
+/// A read's answer, marked `X-Annals-Consistency: stale` if the wait for the read models timed out.
+pub fn with_freshness(mut response: Response, freshness: Freshness) -> Response {
+    if freshness == Freshness::Stale {
+        response
+            .headers_mut()
+            .insert(CONSISTENCY_HEADER, HeaderValue::from_static("stale"));
+    }
+    response
 }

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use annals_domain::identity::User;
-use annals_projections::Position;
 
 use super::body::KitsuArgs;
 use super::errors::{KitsuError, KitsuResult, UNAUTHORIZED_MESSAGE};
@@ -17,7 +16,6 @@ use super::persons::{self, factor_name};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::http::auth::bearer;
-use crate::http::consistency::POSITION_HEADER;
 use crate::http::request::RequestMeta;
 use crate::identity::{LoginFailure, LoginRequest, Proof, TokenError, TokenKind};
 
@@ -177,13 +175,7 @@ fn add_header(response: &mut Response, name: header::HeaderName, value: HeaderVa
     response.headers_mut().append(name, value);
 }
 
-/// Adds the read-your-writes position of a write.
-pub fn with_position(mut response: Response, position: Position) -> Response {
-    if let Ok(v) = HeaderValue::from_str(&position.to_string()) {
-        response.headers_mut().insert(POSITION_HEADER, v);
-    }
-    response
-}
+pub use crate::http::consistency::with_position;
 
 /// `{"error": true, "login": false, "missing_OTP": true, ...}`: the methods the person can
 /// prove themselves with.

@@ -22,7 +22,7 @@ use super::auth::bearer_token;
 use super::errors::{OAuthError, OAuthErrorBody};
 use crate::app::AppState;
 use crate::http::body::JsonObject;
-use crate::http::consistency::POSITION_HEADER;
+use crate::http::consistency::with_position;
 use crate::http::request::RequestMeta;
 use crate::identity::{self, LoginFailure, Proof, TokenKind, TokenPair};
 
@@ -146,10 +146,10 @@ fn issued(state: &AppState, pair: TokenPair, position: Option<Position>) -> Resp
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    if let Some(v) = position.and_then(|p| HeaderValue::from_str(&p.to_string()).ok()) {
-        headers.insert(POSITION_HEADER, v);
+    match position {
+        Some(position) => with_position(response, position),
+        None => response,
     }
-    response
 }
 
 #[utoipa::path(post, path = "/api/oauth/token", tag = "workspaces: oauth",

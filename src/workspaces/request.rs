@@ -11,7 +11,7 @@ use super::errors::WorkspacesError;
 use super::service::is_object_id;
 use crate::error::AppError;
 use crate::http::body::JsonObject;
-use crate::http::consistency::{CONSISTENCY_HEADER, Freshness, POSITION_HEADER};
+use crate::http::consistency::{Freshness, with_freshness, with_position};
 
 /// A JSON object body (`{}` when empty, as on GET and DELETE), refused as `{msg, fields}`.
 pub struct Body(pub Map<String, Value>);
@@ -67,22 +67,12 @@ pub fn bucket_id(id: &str) -> Result<&str, AppError> {
 
 /// A write's answer: its body plus the position a later read can wait for.
 pub fn written(position: Position, body: Value) -> Response {
-    let mut response = (StatusCode::OK, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&position.to_string()) {
-        response.headers_mut().insert(POSITION_HEADER, v);
-    }
-    response
+    with_position((StatusCode::OK, Json(body)).into_response(), position)
 }
 
 /// A read's answer, marked when the read models had not caught up in time.
 pub fn read(freshness: Freshness, body: impl IntoResponse) -> Response {
-    let mut response = body.into_response();
-    if freshness == Freshness::Stale {
-        response
-            .headers_mut()
-            .insert(CONSISTENCY_HEADER, HeaderValue::from_static("stale"));
-    }
-    response
+    with_freshness(body.into_response(), freshness)
 }
 
 static DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
