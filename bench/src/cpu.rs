@@ -5,11 +5,15 @@ use std::time::{Duration, Instant};
 
 /// The programs shown in their own column; everything else is "other".
 pub const GROUPS: [&str; 4] = ["annals", "postgres", "nats-server", "annals-bench"];
+/// The same in embedded mode: the server and SQLite are one process (SQLite is a library, so
+/// the raw SQLite reference runs inside annals-bench).
+pub const EMBEDDED_GROUPS: [&str; 2] = ["annals", "annals-bench"];
 
 pub struct Snapshot {
     at: Instant,
-    /// CPU seconds so far per (pid, program name).
-    seconds: BTreeMap<(u32, String), f64>,
+    /// Program name and CPU seconds so far, per pid (names change on exec, and kernel workers
+    /// rename themselves, so the pid is the key).
+    seconds: BTreeMap<u32, (String, f64)>,
 }
 
 /// Cores kept busy per program over a phase (1.0 = one core all the time). Processes that
@@ -20,23 +24,25 @@ pub struct Usage {
 }
 
 impl Usage {
-    /// One of `GROUPS`, or "other".
+    /// Cores used by the processes named `group`.
     pub fn get(&self, group: &str) -> f64 {
-        match group {
-            "other" => self.total() - GROUPS.iter().map(|g| self.get(g)).sum::<f64>(),
-            _ => self.cores.get(group).copied().unwrap_or(0.0),
-        }
+        self.cores.get(group).copied().unwrap_or(0.0)
+    }
+
+    /// Cores used by everything outside `groups`.
+    pub fn other(&self, groups: &[&str]) -> f64 {
+        self.total() - groups.iter().map(|g| self.get(g)).sum::<f64>()
     }
 
     pub fn total(&self) -> f64 {
         self.cores.values().sum()
     }
 
-    /// The busiest program outside `GROUPS`.
-    pub fn top_other(&self) -> Option<(&str, f64)> {
+    /// The busiest program outside `groups`.
+    pub fn top_other(&self, groups: &[&str]) -> Option<(&str, f64)> {
         self.cores
             .iter()
-            .filter(|(name, _)| !GROUPS.contains(&name.as_str()))
+            .filter(|(name, _)| !groups.contains(&name.as_str()))
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(name, cores)| (name.as_str(), *cores))
     }
@@ -71,7 +77,7 @@ pub fn snapshot() -> Snapshot {
             .iter()
             .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
             .sum();
-        seconds.insert((pid, stat[open + 1..close].to_string()), ticks / hz);
+        seconds.insert(pid, (stat[open + 1..close].to_string(), ticks / hz));
     }
     Snapshot {
         at: Instant::now(),
@@ -87,9 +93,9 @@ impl Snapshot {
             .max(Duration::from_millis(1))
             .as_secs_f64();
         let mut cores = BTreeMap::<String, f64>::new();
-        for (key, after) in &later.seconds {
-            let before = self.seconds.get(key).copied().unwrap_or(0.0);
-            *cores.entry(key.1.clone()).or_default() += (after - before).max(0.0) / wall;
+        for (pid, (name, after)) in &later.seconds {
+            let before = self.seconds.get(pid).map_or(0.0, |(_, s)| *s);
+            *cores.entry(name.clone()).or_default() += (after - before).max(0.0) / wall;
         }
         Usage { cores }
     }

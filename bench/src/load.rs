@@ -4,14 +4,11 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::http::{Api, User};
 use crate::stats::Latencies;
 
-/// Requests of one open-loop series in flight at most; later sends wait (and their latency,
-/// measured from the schedule, shows it).
-const MAX_IN_FLIGHT: u32 = 1024;
 /// Sends still waiting this long after the end of the schedule are given up (counted as
 /// not sent), so that an overloaded server does not stretch the run without bound.
 const GRACE: Duration = Duration::from_secs(5);
@@ -102,6 +99,8 @@ pub struct OpenResult {
     pub scheduled: u64,
     /// Sends given up: still waiting for a free slot `GRACE` after the schedule ended.
     pub not_sent: u64,
+    /// Commands in flight at most (wrk2's connections).
+    pub max_in_flight: usize,
     /// Commands answered 2xx with a position.
     pub commands: u64,
     pub errors: u64,
@@ -129,84 +128,89 @@ impl OpenResult {
     }
 }
 
-/// Sends `PATCH /core/me` at `rate` per second for `duration`, each followed at once by
-/// `GET /core/me` carrying the returned position; meanwhile two baseline read series run at
+/// Sends `PATCH /core/me` at `rate` per second for `duration`, at most `max_in_flight` at a
+/// time, each followed at once by `GET /core/me` carrying the returned position (the GETs do
+/// not count against `max_in_flight`); meanwhile two baseline read series run at
 /// `baseline_rate` each.
 pub async fn open_loop(
     api: &Api,
     users: &[User],
     rate: f64,
     duration: Duration,
+    max_in_flight: usize,
     baseline_rate: f64,
 ) -> OpenResult {
     let out = Arc::new(Mutex::new(OpenResult {
         rate,
+        max_in_flight,
         baseline_rate,
         ..Default::default()
     }));
     let users: Arc<[User]> = users.into();
     let start = Instant::now();
 
-    let writes = paced(rate, duration, {
+    let writes = paced(rate, duration, max_in_flight, |i, scheduled, slot| {
         let (api, users, out) = (api.clone(), users.clone(), out.clone());
-        move |i, scheduled| {
-            let (api, users, out) = (api.clone(), users.clone(), out.clone());
-            async move {
-                let user = &users[i as usize % users.len()];
-                let written = api.patch_me(user, (1 << 62) | i).await;
-                let answered = Instant::now();
-                let position = match written {
-                    Ok(w) if w.status.is_success() && w.position.is_some() => w.position.unwrap(),
-                    other => {
-                        let mut out = out.lock().unwrap();
-                        out.errors += 1;
-                        let why = match other {
-                            Ok(w) => format!("{} (position {:?})", w.status, w.position),
-                            Err(e) => e.to_string(),
-                        };
-                        out.first_error.get_or_insert(why);
-                        return;
-                    }
-                };
-                let read = api.get_me(user, Some(&position)).await;
-                let visible = Instant::now();
-                let mut out = out.lock().unwrap();
-                out.commands += 1;
-                out.command.record(answered - scheduled);
-                out.span = out.span.max(answered - start);
-                match read {
-                    Ok(r) if r.status.is_success() => {
-                        out.lag.record(visible - answered);
-                        out.stale += u64::from(r.stale);
-                    }
-                    _ => out.read_errors += 1,
+        async move {
+            let user = &users[i as usize % users.len()];
+            let written = api.patch_me(user, (1 << 62) | i).await;
+            let answered = Instant::now();
+            drop(slot);
+            let position = match written {
+                Ok(w) if w.status.is_success() && w.position.is_some() => w.position.unwrap(),
+                other => {
+                    let mut out = out.lock().unwrap();
+                    out.errors += 1;
+                    let why = match other {
+                        Ok(w) => format!("{} (position {:?})", w.status, w.position),
+                        Err(e) => e.to_string(),
+                    };
+                    out.first_error.get_or_insert(why);
+                    return;
                 }
+            };
+            let read = api.get_me(user, Some(&position)).await;
+            let visible = Instant::now();
+            let mut out = out.lock().unwrap();
+            out.commands += 1;
+            out.command.record(answered - scheduled);
+            out.span = out.span.max(answered - start);
+            match read {
+                Ok(r) if r.status.is_success() => {
+                    out.lag.record(visible - answered);
+                    out.stale += u64::from(r.stale);
+                }
+                _ => out.read_errors += 1,
             }
         }
     });
     let baseline = |position: Option<&'static str>| {
-        let (api, users, out) = (api.clone(), users.clone(), out.clone());
-        paced(baseline_rate, duration, move |i, scheduled| {
-            let (api, users, out) = (api.clone(), users.clone(), out.clone());
-            async move {
-                let user = &users[(i as usize * 7) % users.len()];
-                let read = api.get_me(user, position).await;
-                let latency = scheduled.elapsed();
-                let mut out = out.lock().unwrap();
-                let series = if position.is_some() {
-                    &mut out.no_wait
-                } else {
-                    &mut out.default_read
-                };
-                match read {
-                    Ok(r) if r.status.is_success() => {
-                        series.record(latency);
-                        out.baseline_stale += u64::from(r.stale);
+        let (users, out) = (&users, &out);
+        paced(
+            baseline_rate,
+            duration,
+            max_in_flight,
+            move |i, scheduled, _slot| {
+                let (api, users, out) = (api.clone(), users.clone(), out.clone());
+                async move {
+                    let user = &users[(i as usize * 7) % users.len()];
+                    let read = api.get_me(user, position).await;
+                    let latency = scheduled.elapsed();
+                    let mut out = out.lock().unwrap();
+                    let series = match position {
+                        Some(_) => &mut out.no_wait,
+                        None => &mut out.default_read,
+                    };
+                    match read {
+                        Ok(r) if r.status.is_success() => {
+                            series.record(latency);
+                            out.baseline_stale += u64::from(r.stale);
+                        }
+                        _ => out.read_errors += 1,
                     }
-                    _ => out.read_errors += 1,
                 }
-            }
-        })
+            },
+        )
     };
     let ((scheduled, not_sent), _, _) = tokio::join!(writes, baseline(Some("0.0")), baseline(None));
     let mut out = Arc::into_inner(out)
@@ -217,34 +221,36 @@ pub async fn open_loop(
     out
 }
 
-/// Starts `job(i, scheduled_at)` at `rate` per second for `duration` (without waiting for
-/// earlier jobs, up to `MAX_IN_FLIGHT`), then waits for all of them; returns how many were
-/// scheduled and how many of those were given up unsent.
-async fn paced<F, Fut>(rate: f64, duration: Duration, mut job: F) -> (u64, u64)
+/// Starts `job(i, scheduled_at, slot)` at `rate` per second for `duration` without waiting for
+/// earlier jobs, as long as one of `max_in_flight` slots is free (a job frees its slot by
+/// dropping it). Then waits for all jobs; returns how many were scheduled and how many of
+/// those were given up unsent.
+async fn paced<F, Fut>(
+    rate: f64,
+    duration: Duration,
+    max_in_flight: usize,
+    mut job: F,
+) -> (u64, u64)
 where
-    F: FnMut(u64, Instant) -> Fut,
+    F: FnMut(u64, Instant, OwnedSemaphorePermit) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let gate = Arc::new(Semaphore::new(MAX_IN_FLIGHT as usize));
+    let slots = Arc::new(Semaphore::new(max_in_flight.max(1)));
     let start = Instant::now();
     let total = (duration.as_secs_f64() * rate).ceil().max(0.0) as u64;
     let give_up = start + duration + GRACE;
-    let mut sent = 0u64;
-    while sent < total {
-        let scheduled = start + Duration::from_secs_f64(sent as f64 / rate);
+    let mut jobs = Vec::with_capacity(total as usize);
+    while (jobs.len() as u64) < total {
+        let i = jobs.len() as u64;
+        let scheduled = start + Duration::from_secs_f64(i as f64 / rate);
         tokio::time::sleep_until(scheduled.into()).await;
-        let slot = tokio::time::timeout_at(give_up.into(), gate.clone().acquire_owned()).await;
-        let Ok(permit) = slot else { break };
-        let work = job(sent, scheduled);
-        tokio::spawn(async move {
-            work.await;
-            drop(permit.expect("never closed"));
-        });
-        sent += 1;
+        let slot = tokio::time::timeout_at(give_up.into(), slots.clone().acquire_owned()).await;
+        let Ok(Ok(slot)) = slot else { break };
+        jobs.push(tokio::spawn(job(i, scheduled, slot)));
     }
-    let _all = gate
-        .acquire_many(MAX_IN_FLIGHT)
-        .await
-        .expect("never closed");
+    let sent = jobs.len() as u64;
+    for done in jobs {
+        done.await.expect("job panicked");
+    }
     (total, total - sent)
 }

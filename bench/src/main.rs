@@ -1,35 +1,67 @@
-//! annals-bench: measures a running `annals serve` against a raw Postgres append reference
-//! taken in the same run, on the same box. See bench/README.md.
+//! annals-bench: measures a running `annals serve` against a raw append reference taken in
+//! the same run, on the same box: Postgres, or SQLite for the embedded mode. `annals-bench
+//! startup` times server starts. See bench/README.md.
 mod cpu;
 mod http;
 mod load;
 mod metrics;
+mod nats;
 mod raw;
 mod report;
+mod startup;
 mod stats;
+mod store;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use crate::metrics::{Backlog, ServerSide};
 use crate::report::{Environment, Report};
+use crate::store::Store;
 
-#[derive(Debug, Clone, Parser)]
-#[command(version, about)]
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: Args,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Time `annals serve` from spawn to a 200 from `/readyz`: cold (empty store) and warm
+    /// (restart on a finished benchmark's data).
+    Startup(startup::StartupArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Base URL of the running server.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub base_url: String,
-    /// The server's database (the raw reference creates `bench_events` there).
+    /// The server's database. `postgres://…`: the raw reference creates `bench_events` there.
+    /// `sqlite://<data dir>/annals.db`: the embedded mode; the file is only read, and the raw
+    /// reference writes to `--raw-database-url`. Required (except for `startup`).
     #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
+    pub database_url: Option<String>,
+    /// Embedded mode: the scratch SQLite file of the raw reference (created; default
+    /// `annals-bench-raw.db` next to the server's file). Put it on the same filesystem.
+    #[arg(long)]
+    pub raw_database_url: Option<String>,
     /// NATS URL, only read to report the server version.
     #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
-    /// Users registered in setup; the load cycles over them.
-    #[arg(long, default_value_t = 64)]
+    /// Users registered in setup; the load cycles over them. Fewer users means longer streams,
+    /// and a command loads its whole stream.
+    #[arg(long, default_value_t = 256)]
     pub users: usize,
     /// Concurrent clients (closed loop) and raw-append connections.
     #[arg(long, default_value_t = 32)]
@@ -46,6 +78,10 @@ pub struct Args {
     /// Duration of the lag phase, seconds.
     #[arg(long, default_value_t = 30.0)]
     pub lag_duration: f64,
+    /// Commands in flight at most in the lag phase (like wrk2's connections); later sends wait
+    /// in the generator, and the wait counts in their latency.
+    #[arg(long, default_value_t = 64)]
+    pub max_in_flight: usize,
     /// Rate of each baseline GET series during the lag phase, requests per second.
     #[arg(long, default_value_t = 20.0)]
     pub baseline_rate: f64,
@@ -68,13 +104,24 @@ impl Args {
 
 #[tokio::main]
 async fn main() -> Result<(), http::Error> {
-    let mut args = Args::parse();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Startup(startup)) => startup::run(startup).await,
+        None => run(cli.run).await,
+    }
+}
+
+async fn run(mut args: Args) -> Result<(), http::Error> {
     if args.quick {
         args.duration = args.duration.min(5.0);
         args.warmup = args.warmup.min(1.0);
         args.lag_duration = args.lag_duration.min(10.0);
     }
-    let env = Environment::gather(&args).await;
+    let Some(database_url) = &args.database_url else {
+        return Err("--database-url (or DATABASE_URL) is required".into());
+    };
+    let store = Store::new(database_url, args.raw_database_url.as_deref());
+    let env = Environment::gather(&args, &store).await;
     let api = http::Api::new(&args.base_url)?;
 
     eprintln!("setup: registering and logging in {} users", args.users);
@@ -86,13 +133,21 @@ async fn main() -> Result<(), http::Error> {
         "raw: {} connections, single-event transactions, {duration:?}",
         args.clients
     );
-    let raw = raw::run(&args.database_url, args.clients, duration).await?;
+    let raw = raw::run(&store, args.clients, duration).await?;
+    // SQLite has one writer: one connection shows the append itself, without lock handoff.
+    let raw_single = if store.embedded() && args.clients > 1 {
+        eprintln!("raw: 1 connection, single-event transactions, {duration:?}");
+        Some(raw::run(&store, 1, duration).await?)
+    } else {
+        None
+    };
 
     eprintln!(
         "commands: closed loop, {} clients, {duration:?}",
         args.clients
     );
     let (scrape, cpu) = (metrics::scrape(&api).await, cpu::snapshot());
+    let streams_closed = store.stream_lengths().await.ok();
     let closed = load::closed_loop(
         &api,
         &setup.users,
@@ -116,12 +171,14 @@ async fn main() -> Result<(), http::Error> {
         "lag: open loop at {}/s for {:.0} s",
         args.rate, args.lag_duration
     );
+    let streams_lag = store.stream_lengths().await.ok();
     let cpu = cpu::snapshot();
     let lag = load::open_loop(
         &api,
         &setup.users,
         args.rate,
         Args::secs(args.lag_duration),
+        args.max_in_flight,
         args.baseline_rate,
     )
     .await;
@@ -135,11 +192,16 @@ async fn main() -> Result<(), http::Error> {
         env,
         setup,
         raw,
+        raw_single,
         closed,
         lag,
         server_closed,
         server_lag,
-        streams: raw::stream_lengths(&args.database_url).await.ok(),
+        streams: [
+            streams_closed,
+            streams_lag,
+            store.stream_lengths().await.ok(),
+        ],
     };
     let markdown = report.render();
     println!("{markdown}");

@@ -1,17 +1,16 @@
 //! Where the run happened, and the Markdown table of its results.
 use std::fmt::Write;
-use std::time::Duration;
 
 use sqlx::{Connection, PgConnection};
-use tokio::io::AsyncReadExt;
 
 use crate::Args;
-use crate::cpu::GROUPS;
+use crate::cpu::{EMBEDDED_GROUPS, GROUPS};
 use crate::http::Setup;
 use crate::load::{ClosedResult, OpenResult};
 use crate::metrics::{Hist, ServerSide};
 use crate::raw::RawResult;
 use crate::stats::{Latencies, Ms, thousands};
+use crate::store::{self, Store};
 
 /// Targets from shared/reference/anchors.md (G1, G3) and the brief.
 const RATIO_TARGET: f64 = 0.30;
@@ -24,12 +23,14 @@ pub struct Environment {
     pub nproc: String,
     pub cpu: String,
     pub memory: String,
-    pub postgres: String,
-    pub nats: String,
+    /// Postgres mode: Postgres and NATS versions and settings. Embedded: SQLite and where its
+    /// files are.
+    pub storage: String,
+    pub embedded: bool,
 }
 
 impl Environment {
-    pub async fn gather(args: &Args) -> Self {
+    pub async fn gather(args: &Args, store: &Store) -> Self {
         let nproc = std::process::Command::new("nproc")
             .output()
             .ok()
@@ -47,10 +48,53 @@ impl Environment {
             nproc,
             cpu,
             memory,
-            postgres: postgres_version(&args.database_url).await,
-            nats: nats_version(&args.nats_url).await,
+            storage: match store {
+                Store::Postgres { url } => format!(
+                    "Postgres {} · NATS {} · load generator, server, Postgres and NATS on the same cores",
+                    postgres_version(url).await,
+                    crate::nats::version(&args.nats_url).await
+                ),
+                Store::Sqlite { server, scratch } => format!(
+                    "{} · in-process bus · load generator and server on the same cores",
+                    sqlite_version(server, scratch).await
+                ),
+            },
+            embedded: store.embedded(),
         }
     }
+}
+
+/// SQLite's version and journal mode, and the filesystems of the server's and the raw
+/// reference's files.
+async fn sqlite_version(server: &str, scratch: &str) -> String {
+    let (version, journal) = match store::open_server_sqlite(server).await {
+        Ok(mut conn) => {
+            let version: Result<String, _> = sqlx::query_scalar("SELECT sqlite_version()")
+                .fetch_one(&mut conn)
+                .await;
+            let journal: Result<String, _> = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut conn)
+                .await;
+            (
+                version.unwrap_or_else(|_| "?".into()),
+                journal.unwrap_or_else(|_| "?".into()),
+            )
+        }
+        Err(_) => ("? (unreadable)".into(), "?".into()),
+    };
+    let server_file = store::sqlite_file(server);
+    let fs = |p: &std::path::Path| {
+        store::filesystem(p.parent().unwrap_or(p)).unwrap_or_else(|| "?".into())
+    };
+    let (server_fs, scratch_fs) = (fs(&server_file), fs(&store::sqlite_file(scratch)));
+    format!(
+        "SQLite {version} (bundled; journal_mode={journal}; event log synchronous=FULL, read models NORMAL) · data dir on {server_fs}{}",
+        if scratch_fs == server_fs {
+            String::new()
+        } else {
+            format!(", raw reference file on {scratch_fs}")
+        }
+    )
 }
 
 fn field(text: &str, name: &str) -> Option<String> {
@@ -85,49 +129,20 @@ async fn postgres_version(url: &str) -> String {
     )
 }
 
-/// The version from the INFO line a NATS server sends on connect.
-async fn nats_version(url: &str) -> String {
-    let address = url
-        .trim_start_matches("nats://")
-        .split('/')
-        .next()
-        .unwrap_or("")
-        .to_string();
-    let read = async {
-        let mut stream = tokio::net::TcpStream::connect(&address).await.ok()?;
-        let mut buffer = vec![0u8; 4096];
-        let n = stream.read(&mut buffer).await.ok()?;
-        let info = String::from_utf8_lossy(&buffer[..n]).to_string();
-        let json: serde_json::Value =
-            serde_json::from_str(info.strip_prefix("INFO ")?.trim()).ok()?;
-        Some(format!(
-            "{}{}",
-            json["version"].as_str()?,
-            if json["jetstream"] == true {
-                " (JetStream)"
-            } else {
-                ""
-            }
-        ))
-    };
-    tokio::time::timeout(Duration::from_secs(2), read)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "?".into())
-}
-
 pub struct Report<'a> {
     pub args: &'a Args,
     pub env: Environment,
     pub setup: Setup,
     pub raw: RawResult,
+    /// Embedded mode: the same with one connection (no lock handoff).
+    pub raw_single: Option<RawResult>,
     pub closed: ClosedResult,
     pub lag: OpenResult,
     pub server_closed: ServerSide,
     pub server_lag: ServerSide,
-    /// (events in the log, longest stream) at the end.
-    pub streams: Option<(i64, i64)>,
+    /// (events in the log, longest stream) before the closed loop, before the lag phase, at
+    /// the end.
+    pub streams: [Option<(i64, i64)>; 3],
 }
 
 fn row(out: &mut String, what: &str, result: &str, l: Option<&Latencies>, notes: &str) {
@@ -150,11 +165,16 @@ impl Report<'_> {
     pub fn render(&self) -> String {
         let (a, env, raw, closed, lag) = (self.args, &self.env, &self.raw, &self.closed, &self.lag);
         let mut s = String::new();
-        let _ = writeln!(s, "# annals benchmark, {}\n", env.date);
+        let (mode, database) = if env.embedded {
+            ("embedded: SQLite file + in-process bus", "SQLite")
+        } else {
+            ("Postgres + NATS JetStream", "Postgres")
+        };
+        let _ = writeln!(s, "# annals benchmark ({mode}), {}\n", env.date);
         let _ = writeln!(
             s,
-            "- Machine: nproc {} · {} · {} · Postgres {} · NATS {} · load generator, server, Postgres and NATS on the same cores",
-            env.nproc, env.cpu, env.memory, env.postgres, env.nats
+            "- Machine: nproc {} · {} · {} · {}",
+            env.nproc, env.cpu, env.memory, env.storage
         );
         if !a.label.is_empty() {
             let _ = writeln!(s, "- Measured: {}", a.label);
@@ -177,16 +197,26 @@ impl Report<'_> {
         let _ = writeln!(s, "| Measure | Result | p50 | p99 | p99.9 | max | Notes |");
         let _ = writeln!(s, "|---|---|---|---|---|---|---|");
         let t = &raw.template;
+        let errors = |raw: &RawResult| {
+            format!(
+                "{} errors{}",
+                raw.errors,
+                raw.first_error
+                    .as_deref()
+                    .map(|e| format!(" (first: {e})"))
+                    .unwrap_or_default()
+            )
+        };
         row(
             &mut s,
             &format!(
-                "Raw Postgres append (reference): {} connections, 1 event per transaction",
+                "Raw {database} append (reference): {} connections, 1 event per transaction",
                 raw.connections
             ),
             &format!("{} events/s", thousands(raw.per_second())),
             Some(&raw.latencies),
             &format!(
-                "payload {} B + metadata {} B{}; {} errors",
+                "payload {} B + metadata {} B{}; {}{}",
                 t.payload_bytes(),
                 t.metadata_bytes(),
                 if t.copied {
@@ -194,9 +224,23 @@ impl Report<'_> {
                 } else {
                     " (synthetic)"
                 },
-                raw.errors
+                errors(raw),
+                if env.embedded {
+                    "; scratch file with the log's table, index and numbering trigger, WAL, synchronous=FULL, busy_timeout 10 s. One writer at a time: the connections mostly measure lock handoff"
+                } else {
+                    ""
+                }
             ),
         );
+        if let Some(single) = &self.raw_single {
+            row(
+                &mut s,
+                &format!("Raw {database} append, 1 connection (for comparison, not the reference)"),
+                &format!("{} events/s", thousands(single.per_second())),
+                Some(&single.latencies),
+                &format!("same file and row; {}", errors(single)),
+            );
+        }
         row(
             &mut s,
             &format!("`PATCH /core/me`, {} clients", closed.clients),
@@ -215,15 +259,21 @@ impl Report<'_> {
         let ratio = closed.per_second() / raw.per_second();
         let _ = writeln!(
             s,
-            "| **Ratio** commands/s ÷ raw append/s | **{ratio:.2}** | | | | | target ≥ {RATIO_TARGET:.2}: {} |",
+            "| **Ratio** commands/s ÷ raw append/s | **{ratio:.2}** | | | | | target ≥ {RATIO_TARGET:.2}{}: {} |",
+            if env.embedded {
+                " (G1's estimate, made for Postgres)"
+            } else {
+                ""
+            },
             verdict(ratio >= RATIO_TARGET)
         );
         server_rows(&mut s, &self.server_closed);
 
         let _ = writeln!(
             s,
-            "\n## Read-your-writes lag (open loop at {}/s, latency from the scheduled send)\n",
-            thousands(lag.rate)
+            "\n## Read-your-writes lag (open loop at {}/s, at most {} commands in flight, latency from the scheduled send)\n",
+            thousands(lag.rate),
+            lag.max_in_flight
         );
         if lag.not_sent > 0 || lag.achieved() < 0.95 * lag.rate {
             let _ = writeln!(
@@ -294,16 +344,23 @@ impl Report<'_> {
         server_rows(&mut s, &self.server_lag);
 
         let _ = writeln!(s, "\n## CPU (cores busy; the box has {})\n", env.nproc);
-        let _ = writeln!(s, "| Phase | {} | other | total |", GROUPS.join(" | "));
-        let _ = writeln!(s, "|---|{}---|---|", "---|".repeat(GROUPS.len()));
-        let phases = [
-            ("raw append", &raw.cpu),
-            ("closed loop", &self.server_closed.cpu),
-            ("lag (open loop)", &self.server_lag.cpu),
-        ];
+        let columns: &[&str] = if env.embedded {
+            &EMBEDDED_GROUPS
+        } else {
+            &GROUPS
+        };
+        let _ = writeln!(s, "| Phase | {} | other | total |", columns.join(" | "));
+        let _ = writeln!(s, "|---|{}---|---|", "---|".repeat(columns.len()));
+        let raw_phase = format!("raw append, {} connections", raw.connections);
+        let mut phases = vec![(raw_phase.as_str(), &raw.cpu)];
+        if let Some(single) = &self.raw_single {
+            phases.push(("raw append, 1 connection", &single.cpu));
+        }
+        phases.push(("closed loop", &self.server_closed.cpu));
+        phases.push(("lag (open loop)", &self.server_lag.cpu));
         let mut busiest_other: Option<(&str, f64)> = None;
         for (phase, usage) in phases {
-            let groups: Vec<String> = GROUPS
+            let groups: Vec<String> = columns
                 .iter()
                 .map(|g| format!("{:.2}", usage.get(g)))
                 .collect();
@@ -311,10 +368,10 @@ impl Report<'_> {
                 s,
                 "| {phase} | {} | {:.2} | {:.2} |",
                 groups.join(" | "),
-                usage.get("other"),
+                usage.other(columns),
                 usage.total()
             );
-            if let Some(top) = usage.top_other() {
+            if let Some(top) = usage.top_other(columns) {
                 busiest_other = busiest_other.filter(|b| b.1 >= top.1).or(Some(top));
             }
         }
@@ -327,15 +384,27 @@ impl Report<'_> {
             }
             _ => {}
         }
-        s.push('\n');
-        if let Some((events, longest)) = self.streams {
+        if env.embedded {
             let _ = writeln!(
                 s,
-                "At the end the log held {} events; the longest stream had {} events (a command loads its whole stream).",
-                thousands(events as f64),
-                thousands(longest as f64)
+                "\nSQLite is a library: the raw reference runs inside annals-bench, the server's database work inside annals."
             );
         }
+        s.push('\n');
+        let longest = |i: usize| {
+            let n: Option<i64> = self.streams[i].map(|(_, longest)| longest);
+            n.map(|n| thousands(n as f64)).unwrap_or_else(|| "?".into())
+        };
+        let _ = writeln!(
+            s,
+            "Longest stream (a command loads its whole stream): {} events before the closed loop, {} before the lag phase, {} at the end, when the log held {} events.",
+            longest(0),
+            longest(1),
+            longest(2),
+            self.streams[2]
+                .map(|(events, _)| thousands(events as f64))
+                .unwrap_or_else(|| "?".into())
+        );
         s
     }
 }
@@ -358,10 +427,15 @@ fn server_rows(s: &mut String, server: &ServerSide) {
     );
     let count = |n: Option<i64>| n.map(|n| thousands(n as f64)).unwrap_or_else(|| "?".into());
     let (took, done) = server.drain;
+    // Embedded mode keeps no relay cursor (the relay feeds the in-process bus), so /readyz
+    // reports no relay backlog.
+    let relay = match server.backlog.relay {
+        Some(n) => format!("relay {} · ", thousands(n as f64)),
+        None => String::new(),
+    };
     let _ = writeln!(
         s,
-        "| Backlog when the phase ended | relay {} · user_profiles {} events behind | | | | | {} {:.1} s |",
-        count(server.backlog.relay),
+        "| Backlog when the phase ended | {relay}user_profiles {} events behind | | | | | {} {:.1} s |",
         count(server.backlog.profiles),
         if done {
             "caught up in"
