@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 
 use annals_projections::Position;
 
+use crate::cached_store::CachedEventStore;
 use crate::infra::EventLog;
 
 /// Attempts before a conflict is reported (409). High enough for dozens of writers racing on
@@ -71,8 +72,8 @@ impl<A: Aggregate> Query<A> for AppendCounter {
 
 pub type EventRepository = crate::infra::LogRepository;
 
-pub struct Commands<A: Aggregate> {
-    cqrs: CqrsFramework<A, PersistedEventStore<EventRepository, A>>,
+pub struct Commands<A: Aggregate + Clone> {
+    cqrs: CqrsFramework<A, CachedEventStore<A>>,
     /// A second handle on the same log for reads (the framework keeps its store private).
     store: PersistedEventStore<EventRepository, A>,
     log: Arc<dyn EventLog>,
@@ -81,7 +82,7 @@ pub struct Commands<A: Aggregate> {
 
 impl<A> Commands<A>
 where
-    A: Aggregate + 'static,
+    A: Aggregate + Clone + 'static,
     A::Command: Clone,
 {
     pub fn new(
@@ -90,7 +91,7 @@ where
         log: Arc<dyn EventLog>,
         wake: Arc<Notify>,
     ) -> Self {
-        let store = PersistedEventStore::new_event_store(repository());
+        let store = CachedEventStore::new(repository);
         let cqrs = CqrsFramework::new(store, vec![Box::new(AppendCounter)], services);
         let store = PersistedEventStore::new_event_store(repository());
         Self {
@@ -155,4 +156,65 @@ where
 fn backoff(attempt: u32) -> Duration {
     let cap = (1u64 << attempt.min(6)).min(50);
     Duration::from_millis(rand::random_range(0..=cap))
+}
+
+#[cfg(test)]
+mod tests {
+    use annals_domain::identity::{User, UserCommand};
+    use chrono::Utc;
+
+    use super::*;
+    use crate::infra::sqlite::{self, SqliteEventLog};
+
+    /// Two processes, each with its own cache, writing to one stream: each sees the other's
+    /// events, and neither loses a write.
+    #[tokio::test]
+    async fn writers_with_their_own_caches_see_each_others_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite::url_for(&dir.path().join("log.db"));
+        let pool = sqlite::connect(&url).await.unwrap();
+        sqlite::migrate(&pool).await.unwrap();
+        let writer = || {
+            let for_repository = pool.clone();
+            let repository = move || {
+                crate::infra::LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(
+                    for_repository.clone(),
+                ))
+            };
+            Commands::<User>::new(
+                &repository,
+                (),
+                Arc::new(SqliteEventLog::new(pool.clone())),
+                Arc::new(Notify::new()),
+            )
+        };
+        let (a, b) = (writer(), writer());
+        let meta = Metadata::default();
+        let register = UserCommand::Register {
+            user_id: "u1".into(),
+            email: "ada@example.com".into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            password_hash: "h".into(),
+            role: "user".into(),
+            at: Utc::now(),
+        };
+        a.execute("u1", register, &meta).await.unwrap();
+        let rename = |first: &str| UserCommand::UpdateProfile {
+            first_name: Some(first.into()),
+            last_name: None,
+            at: Utc::now(),
+        };
+        a.execute("u1", rename("A1"), &meta).await.unwrap();
+        b.execute("u1", rename("B1"), &meta).await.unwrap();
+        // `a` remembers the state after A1; it must still read B1 before deciding.
+        let verify = UserCommand::VerifyEmail { at: Utc::now() };
+        a.execute("u1", verify, &meta).await.unwrap();
+        let from_log = a.load("u1").await.unwrap();
+        assert_eq!(from_log.first_name, "B1");
+        assert!(from_log.verified);
+        let events = a.store.load_events("u1").await.unwrap();
+        let sequences: Vec<usize> = events.iter().map(|e| e.sequence).collect();
+        assert_eq!(sequences, vec![1, 2, 3, 4]);
+    }
 }

@@ -1,6 +1,7 @@
 //! annals: one event-sourced backend, three public API families, one history of events.
 pub mod admin;
 pub mod app;
+mod cached_store;
 pub mod cli;
 pub mod commands;
 pub mod config;
