@@ -59,8 +59,8 @@ pub struct Args {
     /// NATS URL, only read to report the server version.
     #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
-    /// Users registered in setup; the load cycles over them. Fewer users means longer streams,
-    /// and a command loads its whole stream.
+    /// Users registered in setup; the load cycles over them. Fewer users means longer streams
+    /// and more concurrent commands on one stream (optimistic-concurrency retries).
     #[arg(long, default_value_t = 256)]
     pub users: usize,
     /// Concurrent clients (closed loop) and raw-append connections.

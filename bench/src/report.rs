@@ -397,7 +397,7 @@ impl Report<'_> {
         };
         let _ = writeln!(
             s,
-            "Longest stream (a command loads its whole stream): {} events before the closed loop, {} before the lag phase, {} at the end, when the log held {} events.",
+            "Longest stream (a process loads a stream once, then only its new events): {} events before the closed loop, {} before the lag phase, {} at the end, when the log held {} events.",
             longest(0),
             longest(1),
             longest(2),

@@ -309,3 +309,22 @@ async fn logins_from_one_address_are_rate_limited_and_recover(#[case] backend: B
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(app.login(&email, PASSWORD).await.status(), StatusCode::OK);
 }
+
+/// The lock lasts a minute; then the right password works again (and the count restarts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_account_recovers_after_a_minute() {
+    let app = spawn_app(Backend::Postgres).await;
+    let email = unique_email();
+    app.register(&email).await;
+    for _ in 0..5 {
+        app.login(&email, "not-the-password-at-all").await;
+    }
+    assert_eq!(
+        app.login(&email, PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(61)).await;
+    assert_eq!(app.login(&email, PASSWORD).await.status(), StatusCode::OK);
+    let wrong = app.login(&email, "not-the-password-at-all").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+}
