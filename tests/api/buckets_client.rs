@@ -11,34 +11,6 @@ use crate::buckets::{Account, account, expect, get};
 use crate::clients;
 use crate::helpers::{Backend, TestApp, backends, spawn_app, unique_email};
 
-/// Runs a Node script with `@pm2/js-api` as `PM2IO`, bounded by a watchdog of `limit`: the
-/// client hangs on some server answers, and a hang must fail the test rather than block it.
-/// The script defines `main()`; it gets its arguments from the end of `process.argv`.
-/// `login(base, refresh_token)` and `failure(e)` (a rejected call's `{status, data}`) are
-/// predefined.
-async fn pm2(script: &str, args: &[&str], limit: Duration) -> Value {
-    tokio::task::spawn_blocking(clients::pm2_js_api)
-        .await
-        .unwrap();
-    let watchdog_ms = limit.as_millis();
-    let script = format!(
-        "const PM2IO = require('@pm2/js-api');\n\
-         const watchdog = setTimeout(() => {{ console.log(JSON.stringify({{hung: true}})); process.exit(3); }}, {watchdog_ms});\n\
-         const failure = (e) => ({{status: e && e.status, data: e && e.data, message: e && e.message}});\n\
-         const login = (base, refresh_token) => new PM2IO({{ services: {{ API: base, OAUTH: base }} }}).use('standalone', {{ refresh_token }});\n\
-         {script}\n\
-         main().then((out) => {{ clearTimeout(watchdog); console.log(JSON.stringify(out)); process.exit(0); }},\n\
-                     (e) => {{ console.error(e); console.log(JSON.stringify({{unexpected: failure(e)}})); process.exit(1); }});"
-    );
-    let output = tokio::time::timeout(
-        limit + Duration::from_secs(30),
-        clients::node(&script, args),
-    )
-    .await
-    .expect("the pm2 client script finished in time");
-    output.json
-}
-
 fn members_by_email(members: &Value) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = members
         .as_array()
@@ -131,7 +103,7 @@ async fn the_keymetrics_user_session_end_to_end(#[case] backend: Backend) {
     let carol = unique_email();
     let dave = unique_email();
     let limit = Duration::from_secs(60);
-    let out = pm2(
+    let out = clients::pm2(
         SESSION_START,
         &[
             &app.address,
@@ -223,7 +195,7 @@ async fn the_keymetrics_user_session_end_to_end(#[case] backend: Backend) {
 
     // Dave registers (on another surface) between the two halves.
     let (_, dave_refresh) = app.signed_up(&dave).await;
-    let out = pm2(
+    let out = clients::pm2(
         SESSION_END,
         &[
             &app.address,
@@ -291,7 +263,7 @@ async function main() {
 }"#;
 
 async fn read_your_writes(app: &TestApp, alice: &Account, bob: &Account) {
-    let out = pm2(
+    let out = clients::pm2(
         READ_YOUR_WRITES,
         &[&app.address, &alice.refresh, &bob.email, "200"],
         Duration::from_secs(240),

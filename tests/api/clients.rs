@@ -122,3 +122,30 @@ pub async fn node(script: &str, args: &[&str]) -> ScriptOutput {
         .current_dir(dir);
     run(command, "node script").await
 }
+
+/// Runs a Node script with `@pm2/js-api` as `PM2IO`, bounded by a watchdog of `limit`: the
+/// client hangs on some server answers, and a hang must fail the test rather than block it.
+/// The script defines `main()`; it gets its arguments from the end of `process.argv`.
+/// `login(base, refresh_token)` and `failure(e)` (a rejected call's `{status, data}`) are
+/// predefined. Returns what `main()` resolved to.
+pub async fn pm2(script: &str, args: &[&str], limit: std::time::Duration) -> serde_json::Value {
+    // Install first (once per build directory), so the bound covers the script only.
+    tokio::task::spawn_blocking(pm2_js_api).await.unwrap();
+    let watchdog_ms = limit.as_millis();
+    let script = format!(
+        "const PM2IO = require('@pm2/js-api');\n\
+         const watchdog = setTimeout(() => {{ console.log(JSON.stringify({{hung: true}})); process.exit(3); }}, {watchdog_ms});\n\
+         const failure = (e) => ({{status: e && e.status, data: e && e.data, message: e && e.message}});\n\
+         const login = (base, refresh_token) => new PM2IO({{ services: {{ API: base, OAUTH: base }} }}).use('standalone', {{ refresh_token }});\n\
+         {script}\n\
+         main().then((out) => {{ clearTimeout(watchdog); console.log(JSON.stringify(out)); process.exit(0); }},\n\
+                     (e) => {{ console.error(e); console.log(JSON.stringify({{unexpected: failure(e)}})); process.exit(1); }});"
+    );
+    let output = tokio::time::timeout(
+        limit + std::time::Duration::from_secs(30),
+        node(&script, args),
+    )
+    .await
+    .expect("the pm2 client script finished in time");
+    output.json
+}

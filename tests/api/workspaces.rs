@@ -9,6 +9,9 @@ use serde_json::{Value, json};
 use crate::clients;
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app, unique_email};
 
+/// How long a client script may run before its watchdog fails it.
+const PM2_LIMIT: Duration = Duration::from_secs(45);
+
 /// What `@pm2/js-api` sends to the token endpoint before it has a token.
 const BEARER_NULL: &str = "Bearer null";
 
@@ -449,28 +452,6 @@ async fn tokens_work_across_surfaces(#[case] backend: Backend) {
     assert_eq!(me.json::<Value>().await.unwrap()["email"], json!(email));
 }
 
-/// Runs a Node script with `@pm2/js-api`, bounded in time: the client hangs on some server
-/// answers, and a hang must fail the test rather than block it. The script gets the server's
-/// base URL and `args` as its last command-line arguments.
-async fn pm2_client(script: &str, args: &[&str]) -> Value {
-    // Install first (once per build directory), so the bound covers the script only.
-    tokio::task::spawn_blocking(clients::pm2_js_api)
-        .await
-        .unwrap();
-    let script = format!(
-        "const PM2IO = require('@pm2/js-api');\n\
-         const watchdog = setTimeout(() => {{ console.log(JSON.stringify({{hung: true}})); process.exit(3); }}, 45000);\n\
-         const failure = (e) => ({{status: e && e.status, data: e && e.data, message: e && e.message}});\n\
-         {script}\n\
-         main().then((out) => {{ clearTimeout(watchdog); console.log(JSON.stringify(out)); process.exit(0); }},\n\
-                     (e) => {{ console.error(e); console.log(JSON.stringify({{unexpected: failure(e)}})); process.exit(1); }});"
-    );
-    let output = tokio::time::timeout(Duration::from_secs(90), clients::node(&script, args))
-        .await
-        .expect("the pm2 client script finished in time");
-    output.json
-}
-
 #[apply(backends)]
 async fn the_pm2_client_logs_in_with_refresh_tokens_from_any_surface(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
@@ -489,18 +470,22 @@ async fn the_pm2_client_logs_in_with_refresh_tokens_from_any_surface(#[case] bac
         .to_string();
 
     let script = r#"
-async function login(base, refresh_token) {
-  const client = new PM2IO({ services: { API: base, OAUTH: base } })
-    .use('standalone', { refresh_token });
+async function signIn(base, refresh_token) {
+  const client = login(base, refresh_token);
   const user = await client.user.retrieve();
   const buckets = await client.bucket.retrieveAll();
   return { status: user.status, user: user.data, buckets: buckets.data };
 }
 async function main() {
   const [base, fromDatacube, fromOauth] = process.argv.slice(-3);
-  return { datacube: await login(base, fromDatacube), oauth: await login(base, fromOauth) };
+  return { datacube: await signIn(base, fromDatacube), oauth: await signIn(base, fromOauth) };
 }"#;
-    let out = pm2_client(script, &[&app.address, &datacube_refresh, &oauth_refresh]).await;
+    let out = clients::pm2(
+        script,
+        &[&app.address, &datacube_refresh, &oauth_refresh],
+        PM2_LIMIT,
+    )
+    .await;
     for surface in ["datacube", "oauth"] {
         let seen = &out[surface];
         assert_eq!(seen["status"], json!(200), "{out}");
@@ -522,8 +507,7 @@ async fn the_pm2_client_revokes_its_session(#[case] backend: Backend) {
     let script = r#"
 async function main() {
   const [base, refresh_token] = process.argv.slice(-2);
-  const client = new PM2IO({ services: { API: base, OAUTH: base } })
-    .use('standalone', { refresh_token });
+  const client = login(base, refresh_token);
   const before = await client.user.retrieve();
   const revoked = await client.auth.revoke();
   // The access token is refused (401); the client tries its refresh token, which is refused
@@ -536,7 +520,7 @@ async function main() {
     .then((r) => ({ status: r.status }), failure);
   return { before: before.data.email, revoked: revoked.status, after, exchange };
 }"#;
-    let out = pm2_client(script, &[&app.address, refresh]).await;
+    let out = clients::pm2(script, &[&app.address, refresh], PM2_LIMIT).await;
     assert_eq!(out["before"], json!(email), "{out}");
     assert_eq!(out["revoked"], json!(200), "{out}");
     assert_eq!(out["after"]["status"], json!(401), "{out}");
@@ -571,7 +555,7 @@ async function main() {
     .retrieveToken({ client_id: '795984050', refresh_token: 'not-a-refresh-token' })
     .then((r) => ({ status: r.status }), failure);
 }"#;
-    let out = pm2_client(script, &[&app.address]).await;
+    let out = clients::pm2(script, &[&app.address], PM2_LIMIT).await;
     assert_eq!(out["status"], json!(400), "{out}");
     assert_eq!(out["data"]["error"], json!("invalid_grant"), "{out}");
     assert!(out["data"]["error_description"].is_string(), "{out}");
