@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use annals_domain::identity::{ApiKey, EmailClaim, Session, User};
 use annals_projections::{EventBus, EventReader, ProgressBoard, Projection, ViewStore, Worker};
 
-use crate::commands::Commands;
+use crate::commands::{Commands, WriteSide};
 use crate::config::{Config, ConfigError, Storage};
 use crate::http::consistency::ReadGate;
 use crate::http::rate_limit::LoginLimiter;
@@ -22,7 +22,7 @@ use crate::infra::mail::{Mailer, OutboxMailer, SmtpMailer};
 use crate::infra::nats::{EventStream, JetStreamBus, JetStreamPublisher};
 use crate::infra::postgres::{self, PgEventLog, PgRelayState, PgViewStore};
 use crate::infra::sqlite::{self, SqliteEventLog, SqliteViewStore};
-use crate::infra::{EventLog, LocalBus, LogRepository, Publisher};
+use crate::infra::{EventLog, GroupAppender, LocalBus, LogRepository, Publisher};
 use crate::relay::{Relay, RelayMode};
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +77,8 @@ pub struct Infra {
     pub progress: Arc<ProgressBoard>,
     /// Poked after each local command so the relay publishes without waiting for its poll.
     pub wake: Arc<Notify>,
+    /// Every command's events go through it (batched appends, see `infra::append`).
+    pub appender: Arc<GroupAppender>,
     /// JetStream, when configured; otherwise events travel on `local_bus`.
     pub stream: Option<EventStream>,
     pub local_bus: LocalBus,
@@ -133,11 +135,22 @@ impl Infra {
             database = %redact_url(match &config.storage { Storage::Postgres { url } | Storage::Sqlite { url } => url }),
             "adapters connected"
         );
+        // Two lanes on Postgres: one batch commits while the next one fills. SQLite has one
+        // writer, so a second lane would only wait for the lock.
+        let appender = Arc::new(match &backend {
+            Backend::Postgres(pool) => {
+                GroupAppender::start(Arc::new(postgres::PgBatchWriter::new(pool.clone())), 2)
+            }
+            Backend::Sqlite(pool, _) => {
+                GroupAppender::start(Arc::new(sqlite::SqliteBatchWriter::new(pool.clone())), 1)
+            }
+        });
         Ok(Self {
             log,
             views,
             progress: Arc::new(ProgressBoard::default()),
             wake: Arc::new(Notify::new()),
+            appender,
             backend,
             stream,
             local_bus: LocalBus::default(),
@@ -172,6 +185,16 @@ impl Infra {
         }
     }
 
+    /// What every aggregate's `Commands` writes through.
+    pub(crate) fn write_side(&self) -> WriteSide {
+        WriteSide {
+            repository: Arc::new(self.repository()),
+            log: self.log.clone(),
+            appender: self.appender.clone(),
+            wake: self.wake.clone(),
+        }
+    }
+
     fn relay_state(&self) -> Option<PgRelayState> {
         match (&self.backend, &self.stream) {
             (Backend::Postgres(pool), Some(_)) => Some(PgRelayState::new(pool.clone(), "nats")),
@@ -186,35 +209,20 @@ impl Infra {
             ),
             None => Arc::new(OutboxMailer::new(&self.config.data_dir)),
         };
-        let repository = self.repository();
+        let write = self.write_side();
         let identity = Identity {
-            users: Commands::<User>::new(&repository, (), self.log.clone(), self.wake.clone()),
-            claims: Commands::<EmailClaim>::new(
-                &repository,
-                (),
-                self.log.clone(),
-                self.wake.clone(),
-            ),
-            sessions: Commands::<Session>::new(
-                &repository,
-                (),
-                self.log.clone(),
-                self.wake.clone(),
-            ),
-            api_keys: Arc::new(Commands::<ApiKey>::new(
-                &repository,
-                (),
-                self.log.clone(),
-                self.wake.clone(),
-            )),
+            users: Commands::<User>::new(&write, ()),
+            claims: Commands::<EmailClaim>::new(&write, ()),
+            sessions: Commands::<Session>::new(&write, ()),
+            api_keys: Arc::new(Commands::<ApiKey>::new(&write, ())),
             passwords: Passwords::new(),
             tokens: Tokens::new(&self.config.jwt_secret),
             mailer,
             public_url: self.config.public_url.clone(),
         };
         let workspaces = crate::workspaces::Workspaces {
-            buckets: Commands::new(&repository, (), self.log.clone(), self.wake.clone()),
-            accounts: Commands::new(&repository, (), self.log.clone(), self.wake.clone()),
+            buckets: Commands::new(&write, ()),
+            accounts: Commands::new(&write, ()),
             config: self.config.workspaces.clone(),
             payments: Arc::new(crate::workspaces::payments::LocalPayments),
         };

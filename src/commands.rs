@@ -1,21 +1,25 @@
-//! The write path: run a command against its aggregate with cqrs-es, append its events with
-//! postgres-es, retry optimistic-concurrency conflicts on fresh state, report the position.
+//! The write path: run a command against its aggregate's state (cqrs-es `Aggregate`), append
+//! its events through the group appender, retry optimistic-concurrency conflicts on fresh state,
+//! and report the position of the append for read-your-writes.
+//!
+//! cqrs-es's `CqrsFramework` does the same minus the position: its `execute` returns nothing,
+//! and a write response must say where its events landed without a second query.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use cqrs_es::persist::PersistedEventStore;
-use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventEnvelope, EventStore, Query};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::{PersistedEventRepository, SerializedEvent};
+use cqrs_es::{Aggregate, EventEnvelope};
 use tokio::sync::Notify;
 
 use annals_projections::Position;
 
-use crate::cached_store::CachedEventStore;
-use crate::infra::EventLog;
+use crate::infra::{EventLog, GroupAppender, LogRepository};
+use crate::state_cache::StateCache;
 
-/// Attempts before a conflict is reported (409). High enough for dozens of writers racing on
-/// one stream, each retry re-running the command on the state the winner left.
+/// Conflicts before one is reported (409). High enough for dozens of writers racing on one
+/// stream, each retry re-running the command on the state the winner left.
 pub const MAX_ATTEMPTS: u32 = 64;
 
 #[derive(Debug, thiserror::Error)]
@@ -59,25 +63,29 @@ impl Metadata {
     }
 }
 
-/// Counts appended events for /metrics. (Read models are not built here: see projections.)
-struct AppendCounter;
-
-#[async_trait]
-impl<A: Aggregate> Query<A> for AppendCounter {
-    async fn dispatch(&self, _aggregate_id: &str, events: &[EventEnvelope<A>]) {
-        metrics::counter!("annals_events_appended_total", "aggregate" => A::TYPE)
-            .increment(events.len() as u64);
-    }
+/// The log as the write side uses it, shared by every aggregate's `Commands`.
+#[derive(Clone)]
+pub struct WriteSide {
+    /// Reads of one stream (postgres-es or sqlite-es).
+    pub repository: Arc<dyn Fn() -> LogRepository + Send + Sync>,
+    /// Positions.
+    pub log: Arc<dyn EventLog>,
+    pub appender: Arc<GroupAppender>,
+    /// Poked after each append so the relay publishes without waiting for its poll.
+    pub wake: Arc<Notify>,
 }
 
-pub type EventRepository = crate::infra::LogRepository;
-
-pub struct Commands<A: Aggregate + Clone> {
-    cqrs: CqrsFramework<A, CachedEventStore<A>>,
-    /// A second handle on the same log for reads (the framework keeps its store private).
-    store: PersistedEventStore<EventRepository, A>,
+pub struct Commands<A: Aggregate> {
+    repository: LogRepository,
+    services: A::Services,
     log: Arc<dyn EventLog>,
+    appender: Arc<GroupAppender>,
     wake: Arc<Notify>,
+    states: StateCache<A>,
+}
+
+fn unavailable<E: std::error::Error>(e: impl std::fmt::Display) -> CommandError<E> {
+    CommandError::Unavailable(e.to_string())
 }
 
 impl<A> Commands<A>
@@ -85,70 +93,130 @@ where
     A: Aggregate + Clone + 'static,
     A::Command: Clone,
 {
-    pub fn new(
-        repository: &impl Fn() -> EventRepository,
-        services: A::Services,
-        log: Arc<dyn EventLog>,
-        wake: Arc<Notify>,
-    ) -> Self {
-        let store = CachedEventStore::new(repository);
-        let cqrs = CqrsFramework::new(store, vec![Box::new(AppendCounter)], services);
-        let store = PersistedEventStore::new_event_store(repository());
+    pub fn new(write: &WriteSide, services: A::Services) -> Self {
         Self {
-            cqrs,
-            store,
-            log,
-            wake,
+            repository: (write.repository)(),
+            services,
+            log: write.log.clone(),
+            appender: write.appender.clone(),
+            wake: write.wake.clone(),
+            states: StateCache::default(),
         }
     }
 
     /// Executes `command` on the stream `id` and returns the position of the stream's newest
     /// event (what the write response reports for read-your-writes).
+    ///
+    /// The command first runs on the remembered state without reading the log: if the stream
+    /// moved on, the append conflicts and the command runs again on the events read since. A
+    /// refusal (or a no-op) on a remembered state is only believed once the log confirms it.
     pub async fn execute(
         &self,
         id: &str,
         command: A::Command,
         metadata: &Metadata,
     ) -> Result<Position, CommandError<A::Error>> {
-        let mut attempt = 0;
+        let metadata = metadata.to_map();
+        let mut read_log = false;
+        let mut conflicts = 0;
         loop {
-            attempt += 1;
-            match self
-                .cqrs
-                .execute_with_metadata(id, command.clone(), metadata.to_map())
+            let (mut aggregate, sequence, confirmed) = self.state(id, read_log).await?;
+            read_log = true;
+            let sink = EventSink::default();
+            if let Err(e) = aggregate
+                .handle(command.clone(), &self.services, &sink)
                 .await
             {
-                Ok(()) => break,
-                Err(AggregateError::UserError(e)) => return Err(CommandError::Domain(e)),
-                Err(AggregateError::AggregateConflict) if attempt < MAX_ATTEMPTS => {
-                    metrics::counter!("annals_command_conflicts_total", "aggregate" => A::TYPE)
-                        .increment(1);
-                    tokio::time::sleep(backoff(attempt)).await;
+                if confirmed {
+                    return Err(CommandError::Domain(e));
                 }
-                Err(AggregateError::AggregateConflict) => return Err(CommandError::Conflict),
-                Err(e) => return Err(CommandError::Unavailable(e.to_string())),
+                continue;
+            }
+            let events = sink.collect().await;
+            if events.is_empty() {
+                if !confirmed {
+                    continue;
+                }
+                let position = self.log.stream_position(A::TYPE, id).await;
+                return Ok(position.map_err(unavailable)?.unwrap_or(Position::ZERO));
+            }
+            let count = events.len();
+            let serialized = events
+                .into_iter()
+                .zip(sequence + 1..)
+                .map(|(payload, sequence)| {
+                    SerializedEvent::try_from(&EventEnvelope::<A> {
+                        aggregate_id: id.to_string(),
+                        sequence,
+                        payload,
+                        metadata: metadata.clone(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            match self
+                .appender
+                .append(serialized)
+                .await
+                .map_err(unavailable)?
+            {
+                Some(position) => {
+                    self.states.remember(id, aggregate, sequence + count);
+                    metrics::counter!("annals_events_appended_total", "aggregate" => A::TYPE)
+                        .increment(count as u64);
+                    self.wake.notify_one();
+                    return Ok(position);
+                }
+                None => {
+                    conflicts += 1;
+                    if conflicts >= MAX_ATTEMPTS {
+                        return Err(CommandError::Conflict);
+                    }
+                    // A remembered state that was merely old is retried at once; a race with
+                    // another writer on fresh state backs off.
+                    if confirmed {
+                        metrics::counter!("annals_command_conflicts_total", "aggregate" => A::TYPE)
+                            .increment(1);
+                        tokio::time::sleep(backoff(conflicts)).await;
+                    }
+                }
             }
         }
-        self.wake.notify_one();
-        let position = self
-            .log
-            .stream_position(A::TYPE, id)
-            .await
-            .map_err(|e| CommandError::Unavailable(e.to_string()))?;
-        Ok(position.unwrap_or(Position::ZERO))
     }
 
     /// The current state of a stream, straight from the log (consistent, no projection lag).
     pub async fn load(&self, id: &str) -> Result<A, CommandError<A::Error>> {
-        let events = self.store.load_events(id).await.map_err(|e| match e {
-            AggregateError::UserError(e) => CommandError::Domain(e),
-            other => CommandError::Unavailable(other.to_string()),
-        })?;
-        let mut aggregate = A::default();
-        for event in events {
+        Ok(self.state(id, true).await?.0)
+    }
+
+    /// A stream's state, its sequence, and whether the log was read to get it: with
+    /// `read_log`, or when nothing is remembered, the events after the remembered state are
+    /// read and applied.
+    async fn state(
+        &self,
+        id: &str,
+        read_log: bool,
+    ) -> Result<(A, usize, bool), CommandError<A::Error>> {
+        let remembered = self.states.get(id);
+        if let (Some((state, sequence)), false) = (&remembered, read_log) {
+            return Ok((state.clone(), *sequence, false));
+        }
+        let (mut aggregate, mut sequence) = remembered.unwrap_or_else(|| (A::default(), 0));
+        let newer = self
+            .repository
+            .get_last_events::<A>(id, sequence)
+            .await
+            .map_err(unavailable)?;
+        let read = !newer.is_empty();
+        for serialized in newer {
+            let event = EventEnvelope::<A>::try_from(serialized).map_err(unavailable)?;
+            sequence = event.sequence;
             aggregate.apply(event.payload);
         }
-        Ok(aggregate)
+        if read {
+            self.states.remember(id, aggregate.clone(), sequence);
+        }
+        Ok((aggregate, sequence, true))
     }
 }
 
@@ -164,42 +232,55 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::infra::sqlite::{self, SqliteEventLog};
+    use crate::infra::sqlite::{self, SqliteBatchWriter, SqliteEventLog};
 
-    /// Two processes, each with its own cache, writing to one stream: each sees the other's
-    /// events, and neither loses a write.
-    #[tokio::test]
-    async fn writers_with_their_own_caches_see_each_others_events() {
+    /// A write side of its own, as another process would have.
+    fn process(pool: &sqlx::SqlitePool) -> WriteSide {
+        let for_repository = pool.clone();
+        WriteSide {
+            repository: Arc::new(move || {
+                LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(
+                    for_repository.clone(),
+                ))
+            }),
+            log: Arc::new(SqliteEventLog::new(pool.clone())),
+            appender: Arc::new(GroupAppender::start(
+                Arc::new(SqliteBatchWriter::new(pool.clone())),
+                1,
+            )),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    async fn scratch_log() -> (tempfile::TempDir, sqlx::SqlitePool) {
         let dir = tempfile::tempdir().unwrap();
         let url = sqlite::url_for(&dir.path().join("log.db"));
         let pool = sqlite::connect(&url).await.unwrap();
         sqlite::migrate(&pool).await.unwrap();
-        let writer = || {
-            let for_repository = pool.clone();
-            let repository = move || {
-                crate::infra::LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(
-                    for_repository.clone(),
-                ))
-            };
-            Commands::<User>::new(
-                &repository,
-                (),
-                Arc::new(SqliteEventLog::new(pool.clone())),
-                Arc::new(Notify::new()),
-            )
-        };
-        let (a, b) = (writer(), writer());
-        let meta = Metadata::default();
-        let register = UserCommand::Register {
-            user_id: "u1".into(),
-            email: "ada@example.com".into(),
+        (dir, pool)
+    }
+
+    fn register(id: &str) -> UserCommand {
+        UserCommand::Register {
+            user_id: id.into(),
+            email: format!("{id}@example.com"),
             first_name: "Ada".into(),
             last_name: "Lovelace".into(),
             password_hash: "h".into(),
             role: "user".into(),
             at: Utc::now(),
-        };
-        a.execute("u1", register, &meta).await.unwrap();
+        }
+    }
+
+    /// Two processes, each with its own cache, writing to one stream: each sees the other's
+    /// events, and neither loses a write.
+    #[tokio::test]
+    async fn writers_with_their_own_caches_see_each_others_events() {
+        let (_dir, pool) = scratch_log().await;
+        let writer = || Commands::<User>::new(&process(&pool), ());
+        let (a, b) = (writer(), writer());
+        let meta = Metadata::default();
+        a.execute("u1", register("u1"), &meta).await.unwrap();
         let rename = |first: &str| UserCommand::UpdateProfile {
             first_name: Some(first.into()),
             last_name: None,
@@ -213,8 +294,83 @@ mod tests {
         let from_log = a.load("u1").await.unwrap();
         assert_eq!(from_log.first_name, "B1");
         assert!(from_log.verified);
-        let events = a.store.load_events("u1").await.unwrap();
+        let events = a.repository.get_events::<User>("u1").await.unwrap();
         let sequences: Vec<usize> = events.iter().map(|e| e.sequence).collect();
         assert_eq!(sequences, vec![1, 2, 3, 4]);
+    }
+
+    /// A refusal decided on a remembered state is checked against the log before it is
+    /// believed: here the account was reactivated by another process meanwhile.
+    #[tokio::test]
+    async fn a_refusal_on_a_remembered_state_is_rechecked_against_the_log() {
+        let (_dir, pool) = scratch_log().await;
+        let (a, b) = (
+            Commands::<User>::new(&process(&pool), ()),
+            Commands::<User>::new(&process(&pool), ()),
+        );
+        let meta = Metadata::default();
+        let set_active = |active| UserCommand::SetActive {
+            active,
+            at: Utc::now(),
+        };
+        a.execute("u1", register("u1"), &meta).await.unwrap();
+        a.execute("u1", set_active(false), &meta).await.unwrap();
+        b.execute("u1", set_active(true), &meta).await.unwrap();
+        let reset = UserCommand::RequestPasswordReset {
+            token_hash: "t".into(),
+            expires_at: Utc::now(),
+            at: Utc::now(),
+        };
+        a.execute("u1", reset, &meta)
+            .await
+            .expect("accepted: the account is active again");
+        assert_eq!(
+            a.repository.get_events::<User>("u1").await.unwrap().len(),
+            4
+        );
+    }
+
+    /// Concurrent commands of one process on many streams and on one stream: every accepted
+    /// command is in the log once, with its own position, and none is lost.
+    #[tokio::test]
+    async fn concurrent_commands_each_land_once_with_their_position() {
+        let (_dir, pool) = scratch_log().await;
+        let commands = Arc::new(Commands::<User>::new(&process(&pool), ()));
+        let meta = Metadata::default();
+        for i in 0..8 {
+            commands
+                .execute(&format!("u{i}"), register(&format!("u{i}")), &meta)
+                .await
+                .unwrap();
+        }
+        let tasks: Vec<_> = (0..64)
+            .map(|n| {
+                let commands = commands.clone();
+                tokio::spawn(async move {
+                    let rename = UserCommand::UpdateProfile {
+                        first_name: Some(format!("n{n}")),
+                        last_name: None,
+                        at: Utc::now(),
+                    };
+                    commands
+                        .execute(&format!("u{}", n % 8), rename, &Metadata::default())
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut positions = std::collections::HashSet::new();
+        for task in tasks {
+            assert!(positions.insert(task.await.unwrap()));
+        }
+        for i in 0..8 {
+            let events = commands
+                .repository
+                .get_events::<User>(&format!("u{i}"))
+                .await
+                .unwrap();
+            let sequences: Vec<usize> = events.iter().map(|e| e.sequence).collect();
+            assert_eq!(sequences, (1..=9).collect::<Vec<_>>());
+        }
     }
 }

@@ -1,7 +1,6 @@
 //! annals: one event-sourced backend, three public API families, one history of events.
 pub mod admin;
 pub mod app;
-mod cached_store;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -12,5 +11,6 @@ pub mod identity;
 pub mod infra;
 pub mod kitsu;
 pub mod relay;
+mod state_cache;
 pub mod telemetry;
 pub mod workspaces;

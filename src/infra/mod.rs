@@ -1,6 +1,7 @@
 //! Adapters behind the ports the rest of annals uses: event log, bus, view store, mail.
 //! Handlers, domain and projections only see the traits, so an embedded backend can be added
 //! beside these without touching them.
+pub mod append;
 mod local_bus;
 pub mod mail;
 pub mod nats;
@@ -8,6 +9,7 @@ pub mod postgres;
 mod repository;
 pub mod sqlite;
 
+pub use append::GroupAppender;
 pub use local_bus::LocalBus;
 pub use repository::LogRepository;
 

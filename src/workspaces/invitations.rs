@@ -63,12 +63,7 @@ pub struct InvitationReactor {
 /// Starts the reactor, restarted from its checkpoint whenever it fails.
 pub fn spawn(infra: &Infra, cancel: CancellationToken) -> JoinHandle<()> {
     let reactor = Arc::new(InvitationReactor {
-        buckets: Commands::<Bucket>::new(
-            &infra.repository(),
-            (),
-            infra.log.clone(),
-            infra.wake.clone(),
-        ),
+        buckets: Commands::<Bucket>::new(&infra.write_side(), ()),
         views: infra.views.clone(),
         log: infra.reader(),
         progress: infra.progress.clone(),

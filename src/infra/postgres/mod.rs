@@ -1,9 +1,11 @@
 //! Postgres adapters: the event log (postgres-es plus the global order), the view store and the
 //! relay's cursor and leadership.
+mod append;
 mod event_log;
 mod relay_state;
 mod view_store;
 
+pub use append::PgBatchWriter;
 pub use event_log::PgEventLog;
 pub use relay_state::{PgRelayLeadership, PgRelayState};
 pub use view_store::PgViewStore;

@@ -1,8 +1,10 @@
 //! Embedded adapters: event log (sqlite-es plus a global order) and view store in one SQLite
 //! file, for running annals with nothing installed.
+mod append;
 mod event_log;
 mod view_store;
 
+pub use append::SqliteBatchWriter;
 pub use event_log::SqliteEventLog;
 pub use view_store::SqliteViewStore;
 
