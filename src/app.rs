@@ -176,9 +176,7 @@ impl Infra {
     pub(crate) fn repository(&self) -> impl Fn() -> LogRepository + use<> {
         let backend = self.backend.clone();
         move || match &backend {
-            Backend::Postgres(pool) => {
-                LogRepository::Postgres(postgres_es::PostgresEventRepository::new(pool.clone()))
-            }
+            Backend::Postgres(pool) => LogRepository::postgres(pool.clone()),
             Backend::Sqlite(pool, _) => {
                 LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(pool.clone()))
             }

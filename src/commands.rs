@@ -5,16 +5,19 @@
 //! cqrs-es's `CqrsFramework` does the same minus the position: its `execute` returns nothing,
 //! and a write response must say where its events landed without a second query.
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::{PersistedEventRepository, SerializedEvent};
+use cqrs_es::persist::SerializedEvent;
 use cqrs_es::{Aggregate, EventEnvelope};
 use tokio::sync::Notify;
 
-use annals_projections::Position;
+use annals_projections::{LogError, Position};
 
+use crate::infra::batching::{Batcher, Work};
 use crate::infra::{EventLog, GroupAppender, LogRepository};
 use crate::state_cache::StateCache;
 
@@ -66,7 +69,7 @@ impl Metadata {
 /// The log as the write side uses it, shared by every aggregate's `Commands`.
 #[derive(Clone)]
 pub struct WriteSide {
-    /// Reads of one stream (postgres-es or sqlite-es).
+    /// Reads of streams (postgres-es or sqlite-es).
     pub repository: Arc<dyn Fn() -> LogRepository + Send + Sync>,
     /// Positions.
     pub log: Arc<dyn EventLog>,
@@ -75,8 +78,41 @@ pub struct WriteSide {
     pub wake: Arc<Notify>,
 }
 
-pub struct Commands<A: Aggregate> {
+/// Reads of streams of one aggregate type, batched: the session checks of concurrent requests
+/// share one query.
+struct StreamReads<A> {
     repository: LogRepository,
+    aggregate: PhantomData<fn() -> A>,
+}
+
+/// Streams read in one query at most.
+const MAX_READS: usize = 256;
+
+#[async_trait]
+impl<A: Aggregate + 'static> Work for StreamReads<A> {
+    /// Stream id, and the sequence already known.
+    type Item = (String, usize);
+    type Output = Vec<SerializedEvent>;
+    type Key = ();
+
+    fn key(_: &Self::Item) -> Option<()> {
+        None
+    }
+
+    fn weight(_: &Self::Item) -> usize {
+        1
+    }
+
+    async fn run(&self, reads: Vec<Self::Item>) -> Result<Vec<Self::Output>, LogError> {
+        self.repository
+            .get_last_events_of_many::<A>(&reads)
+            .await
+            .map_err(|e| LogError(e.to_string()))
+    }
+}
+
+pub struct Commands<A: Aggregate + 'static> {
+    reads: Batcher<StreamReads<A>>,
     services: A::Services,
     log: Arc<dyn EventLog>,
     appender: Arc<GroupAppender>,
@@ -94,8 +130,12 @@ where
     A::Command: Clone,
 {
     pub fn new(write: &WriteSide, services: A::Services) -> Self {
-        Self {
+        let reads = StreamReads {
             repository: (write.repository)(),
+            aggregate: PhantomData,
+        };
+        Self {
+            reads: Batcher::start(Arc::new(reads), 2, MAX_READS),
             services,
             log: write.log.clone(),
             appender: write.appender.clone(),
@@ -203,8 +243,8 @@ where
         }
         let (mut aggregate, mut sequence) = remembered.unwrap_or_else(|| (A::default(), 0));
         let newer = self
-            .repository
-            .get_last_events::<A>(id, sequence)
+            .reads
+            .submit((id.to_string(), sequence))
             .await
             .map_err(unavailable)?;
         let read = !newer.is_empty();
@@ -294,7 +334,7 @@ mod tests {
         let from_log = a.load("u1").await.unwrap();
         assert_eq!(from_log.first_name, "B1");
         assert!(from_log.verified);
-        let events = a.repository.get_events::<User>("u1").await.unwrap();
+        let events = a.reads.submit(("u1".into(), 0)).await.unwrap();
         let sequences: Vec<usize> = events.iter().map(|e| e.sequence).collect();
         assert_eq!(sequences, vec![1, 2, 3, 4]);
     }
@@ -325,7 +365,7 @@ mod tests {
             .await
             .expect("accepted: the account is active again");
         assert_eq!(
-            a.repository.get_events::<User>("u1").await.unwrap().len(),
+            a.reads.submit(("u1".into(), 0)).await.unwrap().len(),
             4
         );
     }
@@ -365,8 +405,8 @@ mod tests {
         }
         for i in 0..8 {
             let events = commands
-                .repository
-                .get_events::<User>(&format!("u{i}"))
+                .reads
+                .submit((format!("u{i}"), 0))
                 .await
                 .unwrap();
             let sequences: Vec<usize> = events.iter().map(|e| e.sequence).collect();

@@ -6,14 +6,15 @@
 //! its position); under concurrent load most of the database's work was per-transaction
 //! overhead. Batching is what group commit does inside Postgres, moved one level up, where the
 //! statement and the round trips are shared too.
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use cqrs_es::persist::SerializedEvent;
-use tokio::sync::{Mutex, mpsc, oneshot};
 
 use annals_projections::{LogError, Position};
+
+use super::batching::{Batcher, Work};
 
 /// Events of one command, for one stream, with consecutive sequences.
 pub type Appendix = Vec<SerializedEvent>;
@@ -41,43 +42,44 @@ pub fn key(event: &SerializedEvent) -> EventKey {
     )
 }
 
-struct Pending {
-    events: Appendix,
-    reply: oneshot::Sender<AppendOutcome>,
-}
-
-impl Pending {
-    fn stream(&self) -> (String, String) {
-        let (aggregate_type, aggregate_id, _) = key(&self.events[0]);
-        (aggregate_type, aggregate_id)
-    }
-
-    fn len(&self) -> usize {
-        self.events.len()
-    }
-}
-
 /// Most events in one batch (the statement's arrays and the transaction stay small).
 const MAX_BATCH_EVENTS: usize = 512;
 
+struct Appends(Arc<dyn BatchWriter>);
+
+#[async_trait]
+impl Work for Appends {
+    type Item = Appendix;
+    type Output = Option<Position>;
+    /// Two commands on one stream in one statement could not both be checked.
+    type Key = (String, String);
+
+    fn key(events: &Appendix) -> Option<(String, String)> {
+        let (aggregate_type, aggregate_id, _) = key(events.first()?);
+        Some((aggregate_type, aggregate_id))
+    }
+
+    fn weight(events: &Appendix) -> usize {
+        events.len()
+    }
+
+    async fn run(&self, batch: Vec<Appendix>) -> Result<Vec<Option<Position>>, LogError> {
+        metrics::histogram!("annals_append_batch_commands").record(batch.len() as f64);
+        self.0.write(&batch).await
+    }
+}
+
 /// Hands commands' events to a few writer lanes that batch whatever queued up meanwhile.
 pub struct GroupAppender {
-    queue: mpsc::UnboundedSender<Pending>,
+    batcher: Batcher<Appends>,
 }
 
 impl GroupAppender {
-    /// Starts `lanes` writers (at least one) on the current runtime. They stop when the
-    /// appender is dropped.
+    /// Starts `lanes` writers on the current runtime; they stop when the appender is dropped.
     pub fn start(writer: Arc<dyn BatchWriter>, lanes: usize) -> Self {
-        let (queue, receiver) = mpsc::unbounded_channel();
-        let intake = Arc::new(Mutex::new(Intake {
-            receiver,
-            held: VecDeque::new(),
-        }));
-        for _ in 0..lanes.max(1) {
-            tokio::spawn(lane(writer.clone(), intake.clone()));
+        Self {
+            batcher: Batcher::start(Arc::new(Appends(writer)), lanes, MAX_BATCH_EVENTS),
         }
-        Self { queue }
     }
 
     /// Appends one command's events; `Ok(None)` is a conflict (the stream moved on).
@@ -85,81 +87,7 @@ impl GroupAppender {
         if events.is_empty() {
             return Err(LogError("nothing to append".into()));
         }
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Pending { events, reply })
-            .map_err(|_| LogError("the log writer has stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| LogError("the log writer has stopped".into()))?
-    }
-}
-
-struct Intake {
-    receiver: mpsc::UnboundedReceiver<Pending>,
-    /// Commands for a stream that already had one in the previous batch: first in the next.
-    held: VecDeque<Pending>,
-}
-
-impl Intake {
-    /// Waits for work, then takes everything queued (up to the batch limit), one command per
-    /// stream: two commands on one stream in one statement could not both be checked.
-    async fn next_batch(&mut self) -> Option<Vec<Pending>> {
-        let mut candidates: VecDeque<Pending> = std::mem::take(&mut self.held);
-        if candidates.is_empty() {
-            candidates.push_back(self.receiver.recv().await?);
-        }
-        let mut batch = Vec::new();
-        let mut streams = HashSet::new();
-        let mut events = 0;
-        loop {
-            let next = match candidates.pop_front() {
-                Some(p) => p,
-                None => match self.receiver.try_recv() {
-                    Ok(p) => p,
-                    Err(_) => break,
-                },
-            };
-            if !batch.is_empty() && events + next.len() > MAX_BATCH_EVENTS {
-                self.held.push_back(next);
-                break;
-            }
-            if streams.insert(next.stream()) {
-                events += next.len();
-                batch.push(next);
-            } else {
-                self.held.push_back(next);
-            }
-        }
-        // Whatever was not looked at keeps its place ahead of newer arrivals.
-        self.held.extend(candidates);
-        Some(batch)
-    }
-}
-
-async fn lane(writer: Arc<dyn BatchWriter>, intake: Arc<Mutex<Intake>>) {
-    loop {
-        let mut batch = match intake.lock().await.next_batch().await {
-            Some(batch) => batch,
-            None => return,
-        };
-        let events: Vec<Appendix> = batch
-            .iter_mut()
-            .map(|p| std::mem::take(&mut p.events))
-            .collect();
-        metrics::histogram!("annals_append_batch_commands").record(batch.len() as f64);
-        match writer.write(&events).await {
-            Ok(outcomes) => {
-                for (pending, outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = pending.reply.send(Ok(outcome));
-                }
-            }
-            Err(e) => {
-                for pending in batch {
-                    let _ = pending.reply.send(Err(LogError(e.0.clone())));
-                }
-            }
-        }
+        self.batcher.submit(events).await
     }
 }
 
@@ -240,29 +168,6 @@ mod tests {
                 })
                 .collect())
         }
-    }
-
-    #[tokio::test]
-    async fn concurrent_appends_share_batches_and_each_gets_its_position() {
-        let log = Arc::new(MemoryLog::default());
-        let appender = Arc::new(GroupAppender::start(log.clone(), 1));
-        let tasks: Vec<_> = (0..40)
-            .map(|i| {
-                let appender = appender.clone();
-                tokio::spawn(async move { appender.append(vec![event(&format!("u{i}"), 1)]).await })
-            })
-            .collect();
-        let mut positions = HashSet::new();
-        for task in tasks {
-            let position = task.await.unwrap().unwrap().expect("no conflict");
-            assert!(positions.insert(position), "positions are distinct");
-        }
-        let batches = log.batches.lock().unwrap().clone();
-        assert_eq!(batches.iter().sum::<usize>(), 40);
-        assert!(
-            batches.len() < 40,
-            "some commands shared a batch: {batches:?}"
-        );
     }
 
     #[tokio::test]

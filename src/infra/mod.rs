@@ -2,6 +2,7 @@
 //! Handlers, domain and projections only see the traits, so an embedded backend can be added
 //! beside these without touching them.
 pub mod append;
+pub mod batching;
 mod local_bus;
 pub mod mail;
 pub mod nats;

@@ -1,4 +1,4 @@
-//! The event repository cqrs-es persists through: postgres-es or sqlite-es, chosen at start.
+//! The event repository cqrs-es reads streams through: postgres-es or sqlite-es, chosen at start.
 use cqrs_es::Aggregate;
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
@@ -6,19 +6,87 @@ use cqrs_es::persist::{
 use postgres_es::PostgresEventRepository;
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
+use sqlx::{PgPool, Row};
 
 pub enum LogRepository {
-    Postgres(PostgresEventRepository),
+    /// postgres-es, and its pool for reads of several streams at once.
+    Postgres(PostgresEventRepository, PgPool),
     Sqlite(SqliteEventRepository),
 }
 
 macro_rules! delegate {
     ($self:ident, $repo:ident => $call:expr) => {
         match $self {
-            LogRepository::Postgres($repo) => $call,
+            LogRepository::Postgres($repo, _) => $call,
             LogRepository::Sqlite($repo) => $call,
         }
     };
+}
+
+impl LogRepository {
+    pub fn postgres(pool: PgPool) -> Self {
+        LogRepository::Postgres(PostgresEventRepository::new(pool.clone()), pool)
+    }
+
+    /// For each `(aggregate_id, after)`: the stream's events after sequence `after`, as
+    /// `get_last_events` gives them. On Postgres one query reads them all.
+    pub async fn get_last_events_of_many<A: Aggregate>(
+        &self,
+        reads: &[(String, usize)],
+    ) -> Result<Vec<Vec<SerializedEvent>>, PersistenceError> {
+        match (self, reads) {
+            (LogRepository::Postgres(_, pool), [_, _, ..]) => {
+                read_many_postgres::<A>(pool, reads).await
+            }
+            _ => {
+                let mut results = Vec::with_capacity(reads.len());
+                for (id, after) in reads {
+                    results.push(self.get_last_events::<A>(id, *after).await?);
+                }
+                Ok(results)
+            }
+        }
+    }
+}
+
+async fn read_many_postgres<A: Aggregate>(
+    pool: &PgPool,
+    reads: &[(String, usize)],
+) -> Result<Vec<Vec<SerializedEvent>>, PersistenceError> {
+    let fail = |e: sqlx::Error| PersistenceError::UnknownError(Box::new(e));
+    let (ids, afters): (Vec<&str>, Vec<i64>) = reads
+        .iter()
+        .map(|(id, after)| (id.as_str(), *after as i64))
+        .unzip();
+    let rows = sqlx::query(
+        "SELECT r.n, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload,
+                e.metadata
+           FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS r(id, after, n)
+           JOIN events e
+             ON e.aggregate_type = $1 AND e.aggregate_id = r.id AND e.sequence > r.after
+          ORDER BY r.n, e.sequence",
+    )
+    .bind(A::TYPE)
+    .bind(ids)
+    .bind(afters)
+    .fetch_all(pool)
+    .await
+    .map_err(fail)?;
+    let mut results = vec![Vec::new(); reads.len()];
+    for row in rows {
+        let n: i64 = row.try_get("n").map_err(fail)?;
+        let sequence: i64 = row.try_get("sequence").map_err(fail)?;
+        results[(n - 1) as usize].push(SerializedEvent {
+            aggregate_id: row.try_get("aggregate_id").map_err(fail)?,
+            sequence: sequence as usize,
+            aggregate_type: A::TYPE.to_string(),
+            event_type: row.try_get("event_type").map_err(fail)?,
+            event_version: row.try_get("event_version").map_err(fail)?,
+            payload: row.try_get("payload").map_err(fail)?,
+            metadata: row.try_get("metadata").map_err(fail)?,
+        });
+    }
+    Ok(results)
 }
 
 impl PersistedEventRepository for LogRepository {
