@@ -364,10 +364,7 @@ mod tests {
         a.execute("u1", reset, &meta)
             .await
             .expect("accepted: the account is active again");
-        assert_eq!(
-            a.reads.submit(("u1".into(), 0)).await.unwrap().len(),
-            4
-        );
+        assert_eq!(a.reads.submit(("u1".into(), 0)).await.unwrap().len(), 4);
     }
 
     /// Concurrent commands of one process on many streams and on one stream: every accepted
@@ -404,11 +401,7 @@ mod tests {
             assert!(positions.insert(task.await.unwrap()));
         }
         for i in 0..8 {
-            let events = commands
-                .reads
-                .submit((format!("u{i}"), 0))
-                .await
-                .unwrap();
+            let events = commands.reads.submit((format!("u{i}"), 0)).await.unwrap();
             let sequences: Vec<usize> = events.iter().map(|e| e.sequence).collect();
             assert_eq!(sequences, (1..=9).collect::<Vec<_>>());
         }

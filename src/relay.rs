@@ -20,6 +20,9 @@ const BATCH: i64 = 500;
 const POLL: Duration = Duration::from_millis(10);
 const RETRY: Duration = Duration::from_millis(250);
 const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
+/// How often a busy relay stores its cursor. The cursor only shortens a new leader's start
+/// (it also asks the stream for its last message), so it need not be stored per batch.
+const CURSOR_SAVE: Duration = Duration::from_millis(100);
 
 pub enum RelayMode {
     /// JetStream: leadership lock and a cursor in Postgres.
@@ -101,6 +104,7 @@ impl Relay {
         };
         tracing::info!(%cursor, "relay leading");
         let mut checked = Instant::now();
+        let mut saved = (cursor, Instant::now());
         loop {
             if cancel.is_cancelled() {
                 return;
@@ -125,6 +129,10 @@ impl Relay {
             };
             let Some(last) = events.last() else {
                 metrics::gauge!("annals_relay_lag_seconds").set(0.0);
+                if saved.0 != cursor {
+                    self.save(cursor).await;
+                    saved = (cursor, Instant::now());
+                }
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     _ = self.wake.notified() => {}
@@ -142,15 +150,21 @@ impl Relay {
                 tokio::time::sleep(RETRY).await;
                 continue;
             }
-            let next = last.position;
-            if let RelayMode::Durable { state, .. } = &self.mode {
-                // If saving fails the next leader resumes from the stream's last message anyway.
-                if let Err(e) = state.save(next).await {
-                    tracing::warn!(error = %e, "relay cursor not saved");
-                }
+            cursor = last.position;
+            if saved.1.elapsed() >= CURSOR_SAVE {
+                self.save(cursor).await;
+                saved = (cursor, Instant::now());
             }
-            cursor = next;
             metrics::counter!("annals_relay_published_total").increment(events.len() as u64);
+        }
+    }
+
+    async fn save(&self, cursor: Position) {
+        if let RelayMode::Durable { state, .. } = &self.mode {
+            // If saving fails the next leader resumes from the stream's last message anyway.
+            if let Err(e) = state.save(cursor).await {
+                tracing::warn!(error = %e, "relay cursor not saved");
+            }
         }
     }
 }

@@ -24,13 +24,20 @@ pub enum WorkerError {
 pub const BATCH: usize = 500;
 /// How long the bus may stay silent before the worker checks the log for missed events.
 pub const IDLE: Duration = Duration::from_millis(500);
+/// How long the stored checkpoint may trail behind events that changed nothing in this
+/// projection (most events, for most projections): they are not worth a transaction each.
+pub const QUIET_FLUSH: Duration = Duration::from_millis(50);
 
 pub struct Worker {
     projection: Arc<dyn Projection>,
     store: Arc<dyn ViewStore>,
     log: Arc<dyn EventReader>,
     progress: Arc<ProgressBoard>,
+    /// Everything up to here is applied (what readers in this process are told).
     checkpoint: Position,
+    /// What the store holds; behind `checkpoint` only by events without changes.
+    stored: Position,
+    stored_at: std::time::Instant,
 }
 
 /// Name of the durable bus consumer shared by all workers of a projection.
@@ -51,6 +58,8 @@ impl Worker {
             log,
             progress,
             checkpoint: Position::ZERO,
+            stored: Position::ZERO,
+            stored_at: std::time::Instant::now(),
         }
     }
 
@@ -72,12 +81,20 @@ impl Worker {
         self.catch_up_from_log().await?;
         tracing::info!(projection = name, checkpoint = %self.checkpoint, "projection worker started");
         loop {
+            let idle = if self.stored == self.checkpoint {
+                IDLE
+            } else {
+                QUIET_FLUSH
+            };
             let batch = tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
-                batch = subscription.next_batch(BATCH, IDLE) => batch?,
+                batch = subscription.next_batch(BATCH, idle) => batch?,
             };
             if batch.is_empty() {
-                self.catch_up_from_log().await?;
+                self.flush().await?;
+                if idle == IDLE {
+                    self.catch_up_from_log().await?;
+                }
                 continue;
             }
             let mut envelopes = Vec::with_capacity(batch.len());
@@ -99,6 +116,7 @@ impl Worker {
 
     pub async fn load_checkpoint(&mut self) -> Result<Position, StoreError> {
         self.checkpoint = self.store.checkpoint(self.projection.name()).await?;
+        self.stored = self.checkpoint;
         self.progress
             .publish(self.projection.name(), self.checkpoint);
         Ok(self.checkpoint)
@@ -164,6 +182,14 @@ impl Worker {
         }
     }
 
+    /// Stores a checkpoint that only events without changes moved.
+    pub async fn flush(&mut self) -> Result<(), WorkerError> {
+        if self.stored != self.checkpoint {
+            self.store_checkpoint(&[]).await?;
+        }
+        Ok(())
+    }
+
     /// One transaction: the batch's view changes and the new checkpoint. If someone else moved
     /// the checkpoint meanwhile, adopt theirs and return `false`; callers re-read from there.
     async fn commit(&mut self, envelopes: &[Envelope]) -> Result<bool, WorkerError> {
@@ -184,32 +210,58 @@ impl Worker {
             }
         }
         let ops = crate::coalesce(&ops);
-        let applied = match self
+        let next = last.position;
+        if ops.is_empty() && self.stored_at.elapsed() < QUIET_FLUSH {
+            // Nothing to write: readers here learn it at once, the store within QUIET_FLUSH.
+            self.checkpoint = next;
+            self.applied(envelopes);
+            return Ok(true);
+        }
+        self.checkpoint = next;
+        let stored = self.store_checkpoint(&ops).await?;
+        if stored {
+            self.applied(envelopes);
+        }
+        Ok(stored)
+    }
+
+    /// One transaction from the stored checkpoint to `self.checkpoint`, with `ops`. If another
+    /// worker moved the stored checkpoint meanwhile, adopts theirs and returns `false`.
+    async fn store_checkpoint(&mut self, ops: &[ViewOp]) -> Result<bool, WorkerError> {
+        let name = self.projection.name();
+        let stored = match self
             .store
-            .commit(name, self.checkpoint, last.position, &ops)
+            .commit(name, self.stored, self.checkpoint, ops)
             .await
         {
             Ok(()) => {
-                self.checkpoint = last.position;
-                let now = chrono::Utc::now();
-                for envelope in envelopes {
-                    let lag = (now - envelope.time).num_microseconds().unwrap_or(0) as f64 / 1e6;
-                    metrics::histogram!("annals_projection_lag_seconds", "projection" => name)
-                        .record(lag.max(0.0));
-                }
-                metrics::counter!("annals_projection_events_total", "projection" => name)
-                    .increment(envelopes.len() as u64);
+                self.stored = self.checkpoint;
+                self.stored_at = std::time::Instant::now();
                 true
             }
             Err(CommitError::CheckpointMoved(actual)) => {
                 tracing::debug!(projection = name, %actual, "checkpoint moved by another worker");
                 self.checkpoint = actual;
+                self.stored = actual;
                 false
             }
             Err(CommitError::Store(e)) => return Err(e.into()),
         };
         self.progress.publish(name, self.checkpoint);
-        Ok(applied)
+        Ok(stored)
+    }
+
+    fn applied(&self, envelopes: &[Envelope]) {
+        let name = self.projection.name();
+        let now = chrono::Utc::now();
+        for envelope in envelopes {
+            let lag = (now - envelope.time).num_microseconds().unwrap_or(0) as f64 / 1e6;
+            metrics::histogram!("annals_projection_lag_seconds", "projection" => name)
+                .record(lag.max(0.0));
+        }
+        metrics::counter!("annals_projection_events_total", "projection" => name)
+            .increment(envelopes.len() as u64);
+        self.progress.publish(name, self.checkpoint);
     }
 }
 
@@ -237,5 +289,7 @@ pub async fn rebuild(
         .await?;
     let mut worker = Worker::new(projection, store, log, progress);
     worker.load_checkpoint().await?;
-    worker.catch_up_from_log().await
+    let replayed = worker.catch_up_from_log().await?;
+    worker.flush().await?;
+    Ok(replayed)
 }

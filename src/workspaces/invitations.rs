@@ -19,7 +19,7 @@
 //!
 //! It runs next to the projection workers (`annals serve` and `annals worker`).
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde_json::json;
@@ -32,7 +32,7 @@ use annals_projections::filter::{FieldPath, Filter, Query, Sort};
 use annals_projections::workspaces::{BucketViews, INVITATIONS};
 use annals_projections::{
     BATCH, CommitError, Envelope, EventBus, EventReader, IDLE, Position, ProgressBoard, Projection,
-    StoredEvent, ViewStore,
+    QUIET_FLUSH, StoredEvent, ViewStore,
 };
 use cqrs_es::Aggregate;
 
@@ -51,6 +51,13 @@ pub struct ReactorError(String);
 
 fn err(e: impl std::fmt::Display) -> ReactorError {
     ReactorError(e.to_string())
+}
+
+/// Where the reactor has got to, and what its stored checkpoint says.
+struct Cursor {
+    at: Position,
+    stored: Position,
+    stored_at: Instant,
 }
 
 pub struct InvitationReactor {
@@ -111,51 +118,92 @@ impl InvitationReactor {
             .subscribe(&format!("reactor-{REACTOR}"))
             .await
             .map_err(err)?;
-        let mut checkpoint = self.views.checkpoint(REACTOR).await.map_err(err)?;
-        self.progress.publish(REACTOR, checkpoint);
-        tracing::info!(reactor = REACTOR, %checkpoint, "invitation reactor started");
+        let stored = self.views.checkpoint(REACTOR).await.map_err(err)?;
+        let mut cursor = Cursor {
+            at: stored,
+            stored,
+            stored_at: Instant::now(),
+        };
+        self.progress.publish(REACTOR, cursor.at);
+        tracing::info!(reactor = REACTOR, checkpoint = %cursor.at, "invitation reactor started");
         loop {
-            checkpoint = self.catch_up(checkpoint, &cancel).await?;
+            self.catch_up(&mut cursor, &cancel).await?;
+            let idle = if cursor.stored == cursor.at {
+                IDLE
+            } else {
+                QUIET_FLUSH
+            };
             let batch = tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
-                batch = wake.next_batch(BATCH, IDLE) => batch.map_err(err)?,
+                batch = wake.next_batch(BATCH, idle) => batch.map_err(err)?,
             };
+            if batch.is_empty() {
+                self.store(&mut cursor).await?;
+            }
             for delivery in batch {
                 (delivery.ack)().await;
             }
         }
     }
 
-    /// Handles everything the log holds after `checkpoint`; returns the new checkpoint.
+    /// Handles everything the log holds after the cursor.
     async fn catch_up(
         &self,
-        mut checkpoint: Position,
+        cursor: &mut Cursor,
         cancel: &CancellationToken,
-    ) -> Result<Position, ReactorError> {
+    ) -> Result<(), ReactorError> {
         loop {
             let events = self
                 .log
-                .read_after(checkpoint, BATCH as i64)
+                .read_after(cursor.at, BATCH as i64)
                 .await
                 .map_err(err)?;
             let Some(last) = events.last().map(|e| e.position) else {
-                return Ok(checkpoint);
+                return Ok(());
             };
             let registered: Vec<Person> = events.iter().filter_map(registration).collect();
-            if !registered.is_empty() {
+            let acted = !registered.is_empty();
+            if acted {
                 self.wait_for_views(cancel).await?;
                 for person in registered {
                     self.accept(person).await?;
                 }
             }
-            checkpoint = match self.views.commit(REACTOR, checkpoint, last, &[]).await {
-                Ok(()) => last,
-                // Another process handled this batch too: continue from where it got.
-                Err(CommitError::CheckpointMoved(actual)) => actual,
-                Err(CommitError::Store(e)) => return Err(err(e)),
-            };
-            self.progress.publish(REACTOR, checkpoint);
+            cursor.at = last;
+            self.progress.publish(REACTOR, cursor.at);
+            // Batches without registrations are only remembered now and then: after a crash
+            // they are read again, and nothing happens again.
+            if acted || cursor.stored_at.elapsed() >= QUIET_FLUSH {
+                self.store(cursor).await?;
+            }
+            if events.len() < BATCH {
+                return Ok(());
+            }
         }
+    }
+
+    /// Stores the cursor, unless another process got further: then continues from there.
+    async fn store(&self, cursor: &mut Cursor) -> Result<(), ReactorError> {
+        if cursor.stored == cursor.at {
+            return Ok(());
+        }
+        match self
+            .views
+            .commit(REACTOR, cursor.stored, cursor.at, &[])
+            .await
+        {
+            Ok(()) => {
+                cursor.stored = cursor.at;
+                cursor.stored_at = Instant::now();
+            }
+            Err(CommitError::CheckpointMoved(actual)) => {
+                cursor.at = actual;
+                cursor.stored = actual;
+                self.progress.publish(REACTOR, actual);
+            }
+            Err(CommitError::Store(e)) => return Err(err(e)),
+        }
+        Ok(())
     }
 
     /// Waits until the bucket views have applied the log up to its current head.

@@ -249,30 +249,48 @@ impl ViewStore for PgViewStore {
         next: Position,
         ops: &[ViewOp],
     ) -> Result<(), CommitError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
         // Read models are derived from the log: a crash may lose the last commits of a
         // projection, but views and checkpoint together, so the worker re-applies them. Not
         // waiting for the WAL flush keeps projection lag off the disk's fsync latency.
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *tx)
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
             .await
             .map_err(unavailable)?;
-        let current = lock_checkpoint(&mut tx, projection).await?;
-        if current != expected {
-            return Err(CommitError::CheckpointMoved(current));
-        }
-        apply_batch(&mut tx, ops).await.map_err(unavailable)?;
-        sqlx::query(
+        // Moves the checkpoint only from where this worker expects it (and locks it until
+        // commit), so two workers of one projection never both apply a batch.
+        let moved = sqlx::query(
             "UPDATE projection_checkpoints
-                SET tx_id = $2::text::xid8, global_id = $3, updated_at = now()
-              WHERE projection = $1",
+                SET tx_id = $4::text::xid8, global_id = $5, updated_at = now()
+              WHERE projection = $1 AND tx_id = $2::text::xid8 AND global_id = $3",
         )
         .bind(projection)
+        .bind(expected.tx.to_string())
+        .bind(expected.gid)
         .bind(next.tx.to_string())
         .bind(next.gid)
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
+        if moved.rows_affected() == 0 {
+            // Not there yet, or moved by someone else.
+            let current = lock_checkpoint(&mut tx, projection).await?;
+            if current != expected {
+                return Err(CommitError::CheckpointMoved(current));
+            }
+            sqlx::query(
+                "UPDATE projection_checkpoints
+                    SET tx_id = $2::text::xid8, global_id = $3, updated_at = now()
+                  WHERE projection = $1",
+            )
+            .bind(projection)
+            .bind(next.tx.to_string())
+            .bind(next.gid)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        }
+        apply_batch(&mut tx, ops).await.map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)?;
         Ok(())
     }
