@@ -31,7 +31,7 @@ use annals_domain::workspaces::{Bucket, BucketCommand, BucketError, Person};
 use annals_projections::filter::{FieldPath, Filter, Query, Sort};
 use annals_projections::workspaces::{BucketViews, INVITATIONS};
 use annals_projections::{
-    BATCH, CommitError, Envelope, EventBus, EventReader, IDLE, Position, ProgressBoard, Projection,
+    BATCH, CommitError, Delivery, Envelope, EventBus, EventReader, IDLE, Position, ProgressBoard, Projection,
     QUIET_FLUSH, StoredEvent, ViewStore,
 };
 use cqrs_es::Aggregate;
@@ -107,6 +107,25 @@ fn registration(event: &StoredEvent) -> Option<Person> {
     }
 }
 
+/// When a delivered batch continues the chain from `at` and holds no registration, the
+/// position it brings the reactor to without reading the log.
+fn nothing_to_do(batch: &[Delivery], at: Position) -> Option<Position> {
+    let mut prev = at;
+    for delivery in batch {
+        let envelope = delivery.envelope.as_ref().ok()?;
+        if envelope.position <= at {
+            continue;
+        }
+        let registration =
+            envelope.aggregatetype == User::TYPE && envelope.eventname == "UserRegistered";
+        if envelope.prevposition != prev || registration {
+            return None;
+        }
+        prev = envelope.position;
+    }
+    (prev != at).then_some(prev)
+}
+
 impl InvitationReactor {
     pub async fn run(
         &self,
@@ -126,8 +145,8 @@ impl InvitationReactor {
         };
         self.progress.publish(REACTOR, cursor.at);
         tracing::info!(reactor = REACTOR, checkpoint = %cursor.at, "invitation reactor started");
+        self.catch_up(&mut cursor, &cancel).await?;
         loop {
-            self.catch_up(&mut cursor, &cancel).await?;
             let idle = if cursor.stored == cursor.at {
                 IDLE
             } else {
@@ -139,6 +158,18 @@ impl InvitationReactor {
             };
             if batch.is_empty() {
                 self.store(&mut cursor).await?;
+                self.catch_up(&mut cursor, &cancel).await?;
+                continue;
+            }
+            match nothing_to_do(&batch, cursor.at) {
+                Some(last) => {
+                    cursor.at = last;
+                    self.progress.publish(REACTOR, last);
+                    if cursor.stored_at.elapsed() >= QUIET_FLUSH {
+                        self.store(&mut cursor).await?;
+                    }
+                }
+                None => self.catch_up(&mut cursor, &cancel).await?,
             }
             for delivery in batch {
                 (delivery.ack)().await;
