@@ -135,7 +135,7 @@ where
             aggregate: PhantomData,
         };
         Self {
-            reads: Batcher::start(Arc::new(reads), 2, MAX_READS),
+            reads: Batcher::start(Arc::new(reads), 1, MAX_READS),
             services,
             log: write.log.clone(),
             appender: write.appender.clone(),
