@@ -20,6 +20,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/post
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(max_connections)
+        // sqlx pings every connection it hands out by default: a second round trip for each
+        // statement. A connection that died is dropped at its first failing statement instead.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(5))
         .connect(url)
         .await

@@ -39,6 +39,8 @@ async fn open(url: &str, synchronous: SqliteSynchronous) -> Result<SqlitePool, s
         .busy_timeout(Duration::from_secs(10));
     SqlitePoolOptions::new()
         .max_connections(8)
+        // No ping before each statement (see the Postgres pool); a file does not hang up.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
 }
