@@ -11,7 +11,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use annals_domain::identity::{ApiKey, EmailClaim, Session, User};
-use annals_projections::{EventBus, EventReader, ProgressBoard, Projection, ViewStore, Worker};
+use annals_projections::{
+    EventBus, EventReader, GROUP_CONSUMER, ProgressBoard, Projection, ViewStore, Worker, WorkerGroup,
+};
 
 use crate::commands::{Commands, WriteSide};
 use crate::config::{Config, ConfigError, Storage};
@@ -285,44 +287,35 @@ impl Infra {
         )
     }
 
-    /// One supervised worker per projection: restarted (from its checkpoint) if it fails.
-    /// The workspaces invitation reactor runs beside them.
+    /// The projection workers, as one supervised group on one bus consumer: restarted (each
+    /// from its checkpoint) if it fails. The workspaces invitation reactor runs beside them.
     pub fn spawn_workers(&self, cancel: CancellationToken) -> Vec<JoinHandle<()>> {
         let bus = self.bus();
         let reactor = crate::workspaces::invitations::spawn(self, cancel.clone());
-        let mut handles: Vec<JoinHandle<()>> = annals_projections::all()
-            .into_iter()
-            .map(|projection| {
-                let bus = bus.clone();
-                let cancel = cancel.clone();
-                let make = {
-                    let views = self.views.clone();
-                    let reader = self.reader();
-                    let progress = self.progress.clone();
-                    move || {
-                        Worker::new(
-                            projection.clone(),
-                            views.clone(),
-                            reader.clone(),
-                            progress.clone(),
-                        )
+        let make = {
+            let views = self.views.clone();
+            let reader = self.reader();
+            let progress = self.progress.clone();
+            move || {
+                let workers = annals_projections::all()
+                    .into_iter()
+                    .map(|p| Worker::new(p, views.clone(), reader.clone(), progress.clone()))
+                    .collect();
+                WorkerGroup::new(GROUP_CONSUMER, workers)
+            }
+        };
+        let group = tokio::spawn(async move {
+            while !cancel.is_cancelled() {
+                if let Err(e) = make().run(bus.clone(), cancel.clone()).await {
+                    tracing::warn!(error = %e, "projection workers stopped; restarting");
+                    tokio::select! {
+                        _ = cancel.cancelled() => {}
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                     }
-                };
-                tokio::spawn(async move {
-                    while !cancel.is_cancelled() {
-                        if let Err(e) = make().run(bus.clone(), cancel.clone()).await {
-                            tracing::warn!(error = %e, "projection worker stopped; restarting");
-                            tokio::select! {
-                                _ = cancel.cancelled() => {}
-                                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                            }
-                        }
-                    }
-                })
-            })
-            .collect();
-        handles.push(reactor);
-        handles
+                }
+            }
+        });
+        vec![group, reactor]
     }
 }
 

@@ -129,7 +129,7 @@ impl Relay {
             };
             let Some(last) = events.last() else {
                 metrics::gauge!("annals_relay_lag_seconds").set(0.0);
-                if saved.0 != cursor {
+                if saved.0 != cursor && saved.1.elapsed() >= CURSOR_SAVE {
                     self.save(cursor).await;
                     saved = (cursor, Instant::now());
                 }

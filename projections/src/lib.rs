@@ -25,7 +25,9 @@ pub use position::{Position, PositionParseError};
 pub use progress::ProgressBoard;
 pub use projection::{Projection, ProjectionError};
 pub use store::{CommitError, Page, StoreError, ViewOp, ViewStore};
-pub use worker::{BATCH, IDLE, QUIET_FLUSH, Worker, WorkerError, consumer_name, rebuild};
+pub use worker::{
+    BATCH, GROUP_CONSUMER, IDLE, QUIET_FLUSH, Worker, WorkerError, WorkerGroup, consumer_name, rebuild,
+};
 
 /// Every projection annals runs.
 pub fn all() -> Vec<Arc<dyn Projection>> {

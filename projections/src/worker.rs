@@ -45,6 +45,79 @@ pub fn consumer_name(projection: &str) -> String {
     format!("projection-{projection}")
 }
 
+/// The bus consumer of the group of all projections a process runs.
+pub const GROUP_CONSUMER: &str = "projections";
+
+/// Workers that share one bus consumer: each delivered batch is read (and decoded) once and
+/// handed to every worker; each keeps its own checkpoint, skipping what it already applied.
+/// One delivery per event instead of one per projection is most of the bus's work saved.
+pub struct WorkerGroup {
+    consumer: String,
+    workers: Vec<Worker>,
+}
+
+impl WorkerGroup {
+    pub fn new(consumer: impl Into<String>, workers: Vec<Worker>) -> Self {
+        Self {
+            consumer: consumer.into(),
+            workers,
+        }
+    }
+
+    /// Runs until cancelled. Returns an error only if a dependency stays unavailable; the
+    /// caller restarts the group (each worker resumes from its stored checkpoint). Messages
+    /// are acknowledged once every worker committed them.
+    pub async fn run(
+        mut self,
+        bus: Arc<dyn EventBus>,
+        cancel: CancellationToken,
+    ) -> Result<(), WorkerError> {
+        let mut subscription = bus.subscribe(&self.consumer).await?;
+        for worker in &mut self.workers {
+            worker.load_checkpoint().await?;
+            // Events committed while no worker ran may predate what the bus still holds.
+            worker.catch_up_from_log().await?;
+            tracing::info!(projection = worker.projection.name(), checkpoint = %worker.checkpoint, "projection worker started");
+        }
+        loop {
+            let idle = if self.workers.iter().any(Worker::dirty) {
+                QUIET_FLUSH
+            } else {
+                IDLE
+            };
+            let batch = tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                batch = subscription.next_batch(BATCH, idle) => batch?,
+            };
+            if batch.is_empty() {
+                for worker in &mut self.workers {
+                    worker.flush().await?;
+                    if idle == IDLE {
+                        worker.catch_up_from_log().await?;
+                    }
+                }
+                continue;
+            }
+            let mut envelopes = Vec::with_capacity(batch.len());
+            let mut acks = Vec::with_capacity(batch.len());
+            for delivery in batch {
+                match delivery.envelope {
+                    Ok(envelope) => envelopes.push(envelope),
+                    // The chain check notices the hole and repairs from the log.
+                    Err(reason) => tracing::warn!(consumer = %self.consumer, %reason, "unreadable message"),
+                }
+                acks.push(delivery.ack);
+            }
+            for worker in &mut self.workers {
+                worker.apply_delivered(&envelopes).await?;
+            }
+            for ack in acks {
+                ack().await;
+            }
+        }
+    }
+}
+
 impl Worker {
     pub fn new(
         projection: Arc<dyn Projection>,
@@ -67,51 +140,14 @@ impl Worker {
         self.checkpoint
     }
 
-    /// Runs until cancelled. Returns an error only if a dependency stays unavailable; the
-    /// caller restarts the worker (it resumes from the stored checkpoint).
-    pub async fn run(
-        mut self,
-        bus: Arc<dyn EventBus>,
-        cancel: CancellationToken,
-    ) -> Result<(), WorkerError> {
-        let name = self.projection.name();
-        let mut subscription = bus.subscribe(&consumer_name(name)).await?;
-        self.load_checkpoint().await?;
-        // Events committed while no worker ran may predate what the bus still holds.
-        self.catch_up_from_log().await?;
-        tracing::info!(projection = name, checkpoint = %self.checkpoint, "projection worker started");
-        loop {
-            let idle = if self.stored == self.checkpoint {
-                IDLE
-            } else {
-                QUIET_FLUSH
-            };
-            let batch = tokio::select! {
-                _ = cancel.cancelled() => return Ok(()),
-                batch = subscription.next_batch(BATCH, idle) => batch?,
-            };
-            if batch.is_empty() {
-                self.flush().await?;
-                if idle == IDLE {
-                    self.catch_up_from_log().await?;
-                }
-                continue;
-            }
-            let mut envelopes = Vec::with_capacity(batch.len());
-            let mut acks = Vec::with_capacity(batch.len());
-            for delivery in batch {
-                match delivery.envelope {
-                    Ok(envelope) => envelopes.push(envelope),
-                    // The chain check below notices the hole and repairs from the log.
-                    Err(reason) => tracing::warn!(projection = name, %reason, "unreadable message"),
-                }
-                acks.push(delivery.ack);
-            }
-            self.apply_delivered(envelopes).await?;
-            for ack in acks {
-                ack().await;
-            }
-        }
+    /// Runs alone on its own bus consumer until cancelled (see [`WorkerGroup::run`]).
+    pub async fn run(self, bus: Arc<dyn EventBus>, cancel: CancellationToken) -> Result<(), WorkerError> {
+        let consumer = consumer_name(self.projection.name());
+        WorkerGroup::new(consumer, vec![self]).run(bus, cancel).await
+    }
+
+    fn dirty(&self) -> bool {
+        self.stored != self.checkpoint
     }
 
     pub async fn load_checkpoint(&mut self) -> Result<Position, StoreError> {
@@ -124,7 +160,7 @@ impl Worker {
 
     /// Applies delivered events. Already-applied ones are skipped; if the rest does not continue
     /// the chain from the checkpoint (a message went missing), the log supplies the events.
-    pub async fn apply_delivered(&mut self, envelopes: Vec<Envelope>) -> Result<(), WorkerError> {
+    pub async fn apply_delivered(&mut self, envelopes: &[Envelope]) -> Result<(), WorkerError> {
         loop {
             let fresh: Vec<Envelope> = envelopes
                 .iter()

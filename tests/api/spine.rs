@@ -332,7 +332,7 @@ async fn a_message_delivered_twice_changes_nothing_the_second_time() {
     }
     // Wait until the projection's consumer has seen and acked all of them.
     let mut consumer: async_nats::jetstream::consumer::PullConsumer = stream
-        .get_consumer(&annals_projections::consumer_name(UserProfiles.name()))
+        .get_consumer(annals_projections::GROUP_CONSUMER)
         .await
         .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -368,8 +368,8 @@ async fn a_message_delivered_twice_changes_nothing_the_second_time() {
     let envelopes = chain(&events, Position::ZERO);
     let mut worker = app.infra.worker(Arc::new(UserProfiles));
     worker.load_checkpoint().await.unwrap();
-    worker.apply_delivered(envelopes.clone()).await.unwrap();
-    worker.apply_delivered(envelopes).await.unwrap();
+    worker.apply_delivered(&envelopes).await.unwrap();
+    worker.apply_delivered(&envelopes).await.unwrap();
     let again: serde_json::Value = app.me(&access).await.json().await.unwrap();
     assert_eq!(again, before);
 }
