@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use annals_domain::identity::{ApiKey, EmailClaim, Session, User};
 use annals_projections::{
-    EventBus, EventReader, GROUP_CONSUMER, ProgressBoard, Projection, ViewStore, Worker, WorkerGroup,
+    EventBus, EventReader, GROUP_CONSUMER, ProgressBoard, Projection, ViewStore, Worker,
+    WorkerGroup,
 };
 
 use crate::commands::{Commands, WriteSide};

@@ -104,7 +104,9 @@ impl WorkerGroup {
                 match delivery.envelope {
                     Ok(envelope) => envelopes.push(envelope),
                     // The chain check notices the hole and repairs from the log.
-                    Err(reason) => tracing::warn!(consumer = %self.consumer, %reason, "unreadable message"),
+                    Err(reason) => {
+                        tracing::warn!(consumer = %self.consumer, %reason, "unreadable message")
+                    }
                 }
                 acks.push(delivery.ack);
             }
@@ -141,9 +143,15 @@ impl Worker {
     }
 
     /// Runs alone on its own bus consumer until cancelled (see [`WorkerGroup::run`]).
-    pub async fn run(self, bus: Arc<dyn EventBus>, cancel: CancellationToken) -> Result<(), WorkerError> {
+    pub async fn run(
+        self,
+        bus: Arc<dyn EventBus>,
+        cancel: CancellationToken,
+    ) -> Result<(), WorkerError> {
         let consumer = consumer_name(self.projection.name());
-        WorkerGroup::new(consumer, vec![self]).run(bus, cancel).await
+        WorkerGroup::new(consumer, vec![self])
+            .run(bus, cancel)
+            .await
     }
 
     fn dirty(&self) -> bool {

@@ -31,8 +31,8 @@ use annals_domain::workspaces::{Bucket, BucketCommand, BucketError, Person};
 use annals_projections::filter::{FieldPath, Filter, Query, Sort};
 use annals_projections::workspaces::{BucketViews, INVITATIONS};
 use annals_projections::{
-    BATCH, CommitError, Delivery, Envelope, EventBus, EventReader, IDLE, Position, ProgressBoard, Projection,
-    QUIET_FLUSH, StoredEvent, ViewStore,
+    BATCH, CommitError, Delivery, Envelope, EventBus, EventReader, IDLE, Position, ProgressBoard,
+    Projection, QUIET_FLUSH, StoredEvent, ViewStore,
 };
 use cqrs_es::Aggregate;
 
