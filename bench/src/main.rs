@@ -167,6 +167,14 @@ async fn run(mut args: Args) -> Result<(), http::Error> {
         server_closed.drain,
     ) = (closed_cpu, closed_backlog, closed_drain);
 
+    // The reference again, right after: this box's disk and neighbours drift by tens of percent
+    // from one minute to the next, so the ratio uses the reference on both sides of the commands.
+    eprintln!(
+        "raw again: {} connections, single-event transactions, {duration:?}",
+        args.clients
+    );
+    let raw_after = raw::run(&store, args.clients, duration).await?;
+
     eprintln!(
         "lag: open loop at {}/s for {:.0} s",
         args.rate, args.lag_duration
@@ -192,6 +200,7 @@ async fn run(mut args: Args) -> Result<(), http::Error> {
         env,
         setup,
         raw,
+        raw_after,
         raw_single,
         closed,
         lag,
