@@ -4,20 +4,23 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use sqlx::{PgPool, Row};
+use sqlx::{Connection, PgPool, Row};
 
 use annals_projections::{LogError, Position};
 
+use super::Sticky;
 use super::event_log::parse_xid8;
 use crate::infra::append::{Appendix, BatchWriter, EventKey, settle};
 
 pub struct PgBatchWriter {
-    pool: PgPool,
+    connections: Sticky,
 }
 
 impl PgBatchWriter {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            connections: Sticky::new(pool),
+        }
     }
 }
 
@@ -76,10 +79,11 @@ impl BatchWriter for PgBatchWriter {
         // With one event per command, a command is kept whole or not at all by the statement
         // alone; otherwise a transaction lets a command kept in part be taken back.
         let single_events = batch.iter().all(|events| events.len() == 1);
+        let mut conn = self.connections.get().await.map_err(log_error)?;
         let (rows, mut tx) = if single_events {
-            (insert.fetch_all(&self.pool).await.map_err(log_error)?, None)
+            (insert.fetch_all(&mut *conn).await.map_err(log_error)?, None)
         } else {
-            let mut tx = self.pool.begin().await.map_err(log_error)?;
+            let mut tx = conn.begin().await.map_err(log_error)?;
             let rows = insert.fetch_all(&mut *tx).await.map_err(log_error)?;
             (rows, Some(tx))
         };
@@ -118,6 +122,8 @@ impl BatchWriter for PgBatchWriter {
             }
             tx.commit().await.map_err(log_error)?;
         }
+        drop(tx);
+        self.connections.put_back(conn);
         Ok(outcomes)
     }
 }

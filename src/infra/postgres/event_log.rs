@@ -8,16 +8,22 @@ use sqlx::{PgPool, Row};
 
 use annals_projections::{EventReader, LogError, Position, StoredEvent};
 
+use super::Sticky;
 use crate::infra::EventLog;
 
 #[derive(Clone)]
 pub struct PgEventLog {
     pool: PgPool,
+    /// For `read_after`, which the relay and the workers call in a loop.
+    tailing: Sticky,
 }
 
 impl PgEventLog {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            tailing: Sticky::new(pool.clone()),
+            pool,
+        }
     }
 }
 
@@ -68,10 +74,10 @@ impl EventReader for PgEventLog {
         )
         .bind(after.tx.to_string())
         .bind(after.gid)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(log_error)?;
+        .bind(limit);
+        let mut conn = self.tailing.get().await.map_err(log_error)?;
+        let rows = rows.fetch_all(&mut *conn).await.map_err(log_error)?;
+        self.tailing.put_back(conn);
         rows.iter().map(row_to_event).collect()
     }
 

@@ -3,11 +3,13 @@
 mod append;
 mod event_log;
 mod relay_state;
+mod sticky;
 mod view_store;
 
 pub use append::PgBatchWriter;
 pub use event_log::PgEventLog;
 pub use relay_state::{PgRelayLeadership, PgRelayState};
+pub use sticky::Sticky;
 pub use view_store::PgViewStore;
 
 use std::time::Duration;

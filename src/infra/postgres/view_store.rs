@@ -1,12 +1,13 @@
 //! The view store on Postgres: `views` documents and `projection_checkpoints`.
 use async_trait::async_trait;
 use serde_json::Value;
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{Connection, PgPool, Postgres, Row, Transaction};
 
 use annals_projections::filter::postgres::SqlParam;
 use annals_projections::filter::{self, Query};
 use annals_projections::{CommitError, Page, Position, StoreError, ViewOp, ViewStore};
 
+use super::Sticky;
 use super::event_log::parse_xid8;
 
 /// Binds a compiled filter parameter with the Rust type its SQL cast expects.
@@ -24,11 +25,16 @@ macro_rules! bind {
 #[derive(Clone)]
 pub struct PgViewStore {
     pool: PgPool,
+    /// For projection commits, many a second under load.
+    committing: Sticky,
 }
 
 impl PgViewStore {
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            committing: Sticky::new(pool.clone()),
+            pool,
+        }
     }
 }
 
@@ -252,8 +258,8 @@ impl ViewStore for PgViewStore {
         // Read models are derived from the log: a crash may lose the last commits of a
         // projection, but views and checkpoint together, so the worker re-applies them. Not
         // waiting for the WAL flush keeps projection lag off the disk's fsync latency.
-        let mut tx = self
-            .pool
+        let mut conn = self.committing.get().await.map_err(unavailable)?;
+        let mut tx = conn
             .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
             .await
             .map_err(unavailable)?;
@@ -292,6 +298,7 @@ impl ViewStore for PgViewStore {
         }
         apply_batch(&mut tx, ops).await.map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)?;
+        self.committing.put_back(conn);
         Ok(())
     }
 
