@@ -38,6 +38,7 @@ pub struct Worker {
     /// What the store holds; behind `checkpoint` only by events without changes.
     stored: Position,
     stored_at: std::time::Instant,
+    quiet_flush: Duration,
 }
 
 /// Name of the durable bus consumer shared by all workers of a projection.
@@ -135,7 +136,20 @@ impl Worker {
             checkpoint: Position::ZERO,
             stored: Position::ZERO,
             stored_at: std::time::Instant::now(),
+            quiet_flush: QUIET_FLUSH,
         }
+    }
+
+    /// How long the stored checkpoint may trail behind change-less events (default
+    /// [`QUIET_FLUSH`]).
+    pub fn with_quiet_flush(mut self, quiet_flush: Duration) -> Self {
+        self.quiet_flush = quiet_flush;
+        self
+    }
+
+    /// The checkpoint the store holds for this worker's projection, as far as it knows.
+    pub fn stored_checkpoint(&self) -> Position {
+        self.stored
     }
 
     pub fn checkpoint(&self) -> Position {
@@ -161,6 +175,7 @@ impl Worker {
     pub async fn load_checkpoint(&mut self) -> Result<Position, StoreError> {
         self.checkpoint = self.store.checkpoint(self.projection.name()).await?;
         self.stored = self.checkpoint;
+        self.stored_at = std::time::Instant::now();
         self.progress
             .publish(self.projection.name(), self.checkpoint);
         Ok(self.checkpoint)
@@ -255,8 +270,8 @@ impl Worker {
         }
         let ops = crate::coalesce(&ops);
         let next = last.position;
-        if ops.is_empty() && self.stored_at.elapsed() < QUIET_FLUSH {
-            // Nothing to write: readers here learn it at once, the store within QUIET_FLUSH.
+        if ops.is_empty() && self.stored_at.elapsed() < self.quiet_flush {
+            // Nothing to write: readers here learn it at once, the store a little later.
             self.checkpoint = next;
             self.applied(envelopes);
             return Ok(true);

@@ -3,6 +3,7 @@ mod helpers;
 
 mod accounts;
 mod api_keys;
+mod appends;
 mod buckets;
 mod buckets_client;
 mod buckets_concurrency;

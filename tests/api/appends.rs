@@ -1,0 +1,133 @@
+//! The log's batched appends and the projections' quiet checkpoints, against each backend.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use annals::infra::append::BatchWriter;
+use annals::infra::postgres::PgBatchWriter;
+use annals::infra::sqlite::SqliteBatchWriter;
+use annals_projections::identity::ApiKeys;
+use annals_projections::{Position, chain};
+use cqrs_es::persist::SerializedEvent;
+use serde_json::json;
+
+use crate::helpers::{Backend, Options, TestApp, backends, spawn_app_with};
+use rstest_reuse::apply;
+
+fn probe(id: &str, sequence: usize) -> SerializedEvent {
+    SerializedEvent {
+        aggregate_id: id.into(),
+        sequence,
+        aggregate_type: "probe".into(),
+        event_type: "Probed".into(),
+        event_version: "1.0".into(),
+        payload: json!({ "Probed": { "n": sequence } }),
+        metadata: json!({}),
+    }
+}
+
+fn writer(app: &TestApp) -> Arc<dyn BatchWriter> {
+    match &app.infra.backend {
+        annals::app::Backend::Postgres(pool) => Arc::new(PgBatchWriter::new(pool.clone())),
+        annals::app::Backend::Sqlite(pool, _) => Arc::new(SqliteBatchWriter::new(pool.clone())),
+    }
+}
+
+async fn quiet_app(backend: Backend) -> TestApp {
+    spawn_app_with(Options {
+        relay: false,
+        workers: false,
+        ..Options::of(backend)
+    })
+    .await
+}
+
+/// The probe streams in the log: id → sequences, in global order.
+async fn probe_streams(app: &TestApp) -> BTreeMap<String, Vec<i64>> {
+    let events = app
+        .infra
+        .reader()
+        .read_after(Position::ZERO, 1000)
+        .await
+        .unwrap();
+    let mut streams: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for e in events.into_iter().filter(|e| e.aggregate_type == "probe") {
+        streams.entry(e.aggregate_id).or_default().push(e.sequence);
+    }
+    streams
+}
+
+#[apply(backends)]
+async fn a_batch_keeps_each_command_whole_or_not_at_all(#[case] backend: Backend) {
+    let app = quiet_app(backend).await;
+    let log = writer(&app);
+    let before = log
+        .write(&[vec![probe("b", 1)], vec![probe("c", 1), probe("c", 2)]])
+        .await
+        .unwrap();
+    assert!(before.iter().all(Option::is_some));
+
+    let outcomes = log
+        .write(&[
+            vec![probe("a", 1), probe("a", 2)], // a new stream
+            vec![probe("b", 1)],                // its sequence is taken
+            vec![probe("c", 2), probe("c", 3)], // 2 is taken, 3 is free: all or nothing
+            vec![probe("d", 1)],                // a new stream
+        ])
+        .await
+        .unwrap();
+    assert!(
+        outcomes[0].is_some() && outcomes[3].is_some(),
+        "{outcomes:?}"
+    );
+    assert_eq!((outcomes[1], outcomes[2]), (None, None));
+    assert!(outcomes[0] < outcomes[3], "batch order is global order");
+    assert!(outcomes[0] > before[1], "later batches come later");
+
+    let streams = probe_streams(&app).await;
+    assert_eq!(streams["a"], vec![1, 2]);
+    assert_eq!(streams["b"], vec![1]);
+    assert_eq!(
+        streams["c"],
+        vec![1, 2],
+        "no part of the refused command is kept"
+    );
+    assert_eq!(streams["d"], vec![1]);
+}
+
+#[apply(backends)]
+async fn change_less_events_move_the_stored_checkpoint_only_when_flushed(#[case] backend: Backend) {
+    let app = quiet_app(backend).await;
+    let log = writer(&app);
+    log.write(&[vec![probe("p", 1), probe("p", 2)]])
+        .await
+        .unwrap();
+    let events = app
+        .infra
+        .reader()
+        .read_after(Position::ZERO, 100)
+        .await
+        .unwrap();
+    let last = events.last().unwrap().position;
+    // Probe events change nothing in the API keys projection.
+    let mut worker = app
+        .infra
+        .worker(Arc::new(ApiKeys))
+        .with_quiet_flush(Duration::from_secs(3600));
+    worker.load_checkpoint().await.unwrap();
+    worker
+        .apply_delivered(&chain(&events, Position::ZERO))
+        .await
+        .unwrap();
+    let stored = || app.infra.views.checkpoint("api_keys");
+    assert_eq!(
+        worker.checkpoint(),
+        last,
+        "applied, as readers here are told"
+    );
+    assert_eq!(stored().await.unwrap(), Position::ZERO, "not yet stored");
+
+    worker.flush().await.unwrap();
+    assert_eq!(stored().await.unwrap(), last);
+    assert_eq!(worker.stored_checkpoint(), last);
+}
