@@ -121,6 +121,8 @@ impl Infra {
             ),
             None => None,
         };
+        // One file, one writer at a time: the log's appends and the views' commits take turns.
+        let turns = sqlite::WriteTurns::default();
         let (log, views): (Arc<dyn EventLog>, Arc<dyn ViewStore>) = match &backend {
             Backend::Postgres(pool) => (
                 Arc::new(PgEventLog::new(pool.clone())),
@@ -128,7 +130,7 @@ impl Infra {
             ),
             Backend::Sqlite(pool, views) => (
                 Arc::new(SqliteEventLog::new(pool.clone())),
-                Arc::new(SqliteViewStore::new(views.clone())),
+                Arc::new(SqliteViewStore::new(views.clone(), turns.clone())),
             ),
         };
         tracing::info!(
@@ -144,9 +146,10 @@ impl Infra {
             Backend::Postgres(pool) => {
                 GroupAppender::start(Arc::new(postgres::PgBatchWriter::new(pool.clone())), 2)
             }
-            Backend::Sqlite(pool, _) => {
-                GroupAppender::start(Arc::new(sqlite::SqliteBatchWriter::new(pool.clone())), 1)
-            }
+            Backend::Sqlite(pool, _) => GroupAppender::start(
+                Arc::new(sqlite::SqliteBatchWriter::new(pool.clone(), turns.clone())),
+                1,
+            ),
         });
         Ok(Self {
             log,

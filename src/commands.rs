@@ -285,7 +285,7 @@ mod tests {
             }),
             log: Arc::new(SqliteEventLog::new(pool.clone())),
             appender: Arc::new(GroupAppender::start(
-                Arc::new(SqliteBatchWriter::new(pool.clone())),
+                Arc::new(SqliteBatchWriter::new(pool.clone(), Default::default())),
                 1,
             )),
             wake: Arc::new(Notify::new()),

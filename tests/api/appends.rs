@@ -29,7 +29,9 @@ fn probe(id: &str, sequence: usize) -> SerializedEvent {
 fn writer(app: &TestApp) -> Arc<dyn BatchWriter> {
     match &app.infra.backend {
         annals::app::Backend::Postgres(pool) => Arc::new(PgBatchWriter::new(pool.clone())),
-        annals::app::Backend::Sqlite(pool, _) => Arc::new(SqliteBatchWriter::new(pool.clone())),
+        annals::app::Backend::Sqlite(pool, _) => {
+            Arc::new(SqliteBatchWriter::new(pool.clone(), Default::default()))
+        }
     }
 }
 

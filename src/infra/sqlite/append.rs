@@ -5,15 +5,18 @@ use sqlx::{Row, SqlitePool};
 
 use annals_projections::{LogError, Position};
 
+use super::WriteTurns;
 use crate::infra::append::{Appendix, BatchWriter};
 
 pub struct SqliteBatchWriter {
     pool: SqlitePool,
+    turns: WriteTurns,
 }
 
 impl SqliteBatchWriter {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    /// `turns`: shared with every other writer to the same file.
+    pub fn new(pool: SqlitePool, turns: WriteTurns) -> Self {
+        Self { pool, turns }
     }
 }
 
@@ -24,6 +27,7 @@ fn log_error(e: sqlx::Error) -> LogError {
 #[async_trait]
 impl BatchWriter for SqliteBatchWriter {
     async fn write(&self, batch: &[Appendix]) -> Result<Vec<Option<Position>>, LogError> {
+        let _turn = self.turns.take().await;
         // IMMEDIATE: take the write lock up front, so no reader-turned-writer deadlock.
         let mut tx = self
             .pool

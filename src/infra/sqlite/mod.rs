@@ -15,6 +15,18 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+/// Writers to one SQLite file take turns here, in order. SQLite's own lock makes a writer that
+/// finds it taken sleep and retry (1, 2, 5 … 100 ms, no queue); with the event log's appends and
+/// the projections' commits competing for it, that made tails of hundreds of milliseconds.
+#[derive(Clone, Default)]
+pub struct WriteTurns(std::sync::Arc<tokio::sync::Mutex<()>>);
+
+impl WriteTurns {
+    pub async fn take(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.0.clone().lock_owned().await
+    }
+}
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Opens (creating if needed) the database file. WAL lets reads run beside the single writer;

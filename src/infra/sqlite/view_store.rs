@@ -12,14 +12,18 @@ use annals_projections::filter::sqlite::SqlParam;
 use annals_projections::filter::{self, Query};
 use annals_projections::{CommitError, Page, Position, StoreError, ViewOp, ViewStore};
 
+use super::WriteTurns;
+
 #[derive(Clone)]
 pub struct SqliteViewStore {
     pool: SqlitePool,
+    turns: WriteTurns,
 }
 
 impl SqliteViewStore {
-    pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+    /// `turns`: shared with every other writer to the same file.
+    pub fn new(pool: SqlitePool, turns: WriteTurns) -> Self {
+        Self { pool, turns }
     }
 }
 
@@ -75,12 +79,16 @@ fn bind_scalar<'q, O>(
 /// future) detaches the connection from the pool and closes it, which rolls back.
 struct WriteTx {
     conn: Option<PoolConnection<Sqlite>>,
+    /// This process's turn to write the file, held until the transaction ends.
+    _turn: tokio::sync::OwnedMutexGuard<()>,
 }
 
 impl WriteTx {
-    async fn begin(pool: &SqlitePool) -> Result<Self, sqlx::Error> {
+    async fn begin(pool: &SqlitePool, turns: &WriteTurns) -> Result<Self, sqlx::Error> {
+        let turn = turns.take().await;
         let mut tx = Self {
             conn: Some(pool.acquire().await?),
+            _turn: turn,
         };
         if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(tx.conn()).await {
             // A failed BEGIN starts no transaction: the connection can go back as it is.
@@ -324,7 +332,9 @@ impl ViewStore for SqliteViewStore {
         next: Position,
         ops: &[ViewOp],
     ) -> Result<(), CommitError> {
-        let tx = WriteTx::begin(&self.pool).await.map_err(unavailable)?;
+        let tx = WriteTx::begin(&self.pool, &self.turns)
+            .await
+            .map_err(unavailable)?;
         tx.run(async |conn: &mut SqliteConnection| {
             let current = read_checkpoint(conn, projection).await?;
             if current != expected {
@@ -355,7 +365,9 @@ impl ViewStore for SqliteViewStore {
         projection: &str,
         collections: &[&'static str],
     ) -> Result<(), StoreError> {
-        let tx = WriteTx::begin(&self.pool).await.map_err(unavailable)?;
+        let tx = WriteTx::begin(&self.pool, &self.turns)
+            .await
+            .map_err(unavailable)?;
         tx.run(async |conn: &mut SqliteConnection| {
             read_checkpoint(conn, projection).await?;
             for collection in collections {
@@ -497,7 +509,7 @@ mod tests {
         Db {
             _dir: dir,
             url,
-            store: SqliteViewStore::new(pool),
+            store: SqliteViewStore::new(pool, WriteTurns::default()),
         }
     }
 
