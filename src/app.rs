@@ -292,10 +292,13 @@ impl Infra {
     }
 
     /// The projection workers, as one supervised group on one bus consumer: restarted (each
-    /// from its checkpoint) if it fails. The workspaces invitation reactor runs beside them.
+    /// from its checkpoint) if it fails. The workspaces invitation reactor runs beside them and
+    /// follows the batches they applied (an in-process feed, not a bus consumer of its own).
     pub fn spawn_workers(&self, cancel: CancellationToken) -> Vec<JoinHandle<()>> {
         let bus = self.bus();
-        let reactor = crate::workspaces::invitations::spawn(self, cancel.clone());
+        let applied = LocalBus::default();
+        let reactor =
+            crate::workspaces::invitations::spawn(self, Arc::new(applied.clone()), cancel.clone());
         let make = {
             let views = self.views.clone();
             let reader = self.reader();
@@ -305,7 +308,9 @@ impl Infra {
                     .into_iter()
                     .map(|p| Worker::new(p, views.clone(), reader.clone(), progress.clone()))
                     .collect();
+                let applied = applied.clone();
                 WorkerGroup::new(GROUP_CONSUMER, workers)
+                    .forwarding(Box::new(move |envelopes| applied.send(envelopes)))
             }
         };
         let group = tokio::spawn(async move {

@@ -55,14 +55,26 @@ pub const GROUP_CONSUMER: &str = "projections";
 pub struct WorkerGroup {
     consumer: String,
     workers: Vec<Worker>,
+    forward: Option<Forward>,
 }
+
+/// Told of every delivered batch once all workers applied it.
+pub type Forward = Box<dyn Fn(&[Envelope]) + Send + Sync>;
 
 impl WorkerGroup {
     pub fn new(consumer: impl Into<String>, workers: Vec<Worker>) -> Self {
         Self {
             consumer: consumer.into(),
             workers,
+            forward: None,
         }
+    }
+
+    /// Hands each applied batch on (to followers in this process that would otherwise need a
+    /// bus consumer of their own).
+    pub fn forwarding(mut self, forward: Forward) -> Self {
+        self.forward = Some(forward);
+        self
     }
 
     /// Runs until cancelled. Returns an error only if a dependency stays unavailable; the
@@ -113,6 +125,9 @@ impl WorkerGroup {
             }
             for worker in &mut self.workers {
                 worker.apply_delivered(&envelopes).await?;
+            }
+            if let Some(forward) = &self.forward {
+                forward(&envelopes);
             }
             for ack in acks {
                 ack().await;

@@ -61,6 +61,15 @@ impl Subscription for LocalSubscription {
     }
 }
 
+impl LocalBus {
+    /// Hands envelopes to the current subscribers (none is fine).
+    pub fn send(&self, envelopes: &[Envelope]) {
+        for envelope in envelopes {
+            let _ = self.sender.send(envelope.clone());
+        }
+    }
+}
+
 #[async_trait]
 impl EventBus for LocalBus {
     async fn subscribe(&self, _consumer: &str) -> Result<Box<dyn Subscription>, BusError> {
@@ -73,10 +82,8 @@ impl EventBus for LocalBus {
 #[async_trait]
 impl Publisher for LocalBus {
     async fn publish(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
-        for envelope in envelopes {
-            // No subscriber is fine: workers read the log when they start.
-            let _ = self.sender.send(envelope.clone());
-        }
+        // No subscriber is fine: workers read the log when they start.
+        self.send(envelopes);
         Ok(())
     }
 

@@ -67,15 +67,15 @@ pub struct InvitationReactor {
     pub progress: Arc<ProgressBoard>,
 }
 
-/// Starts the reactor, restarted from its checkpoint whenever it fails.
-pub fn spawn(infra: &Infra, cancel: CancellationToken) -> JoinHandle<()> {
+/// Starts the reactor, restarted from its checkpoint whenever it fails. `bus` wakes it: the
+/// projection workers' feed of applied batches.
+pub fn spawn(infra: &Infra, bus: Arc<dyn EventBus>, cancel: CancellationToken) -> JoinHandle<()> {
     let reactor = Arc::new(InvitationReactor {
         buckets: Commands::<Bucket>::new(&infra.write_side(), ()),
         views: infra.views.clone(),
         log: infra.reader(),
         progress: infra.progress.clone(),
     });
-    let bus = infra.bus();
     tokio::spawn(async move {
         while !cancel.is_cancelled() {
             if let Err(e) = reactor.run(bus.clone(), cancel.clone()).await {
