@@ -26,8 +26,8 @@ pub use progress::ProgressBoard;
 pub use projection::{Projection, ProjectionError};
 pub use store::{CommitError, Page, StoreError, ViewOp, ViewStore};
 pub use worker::{
-    BATCH, GROUP_CONSUMER, IDLE, QUIET_FLUSH, Worker, WorkerError, WorkerGroup, consumer_name,
-    rebuild,
+    BATCH, GROUP_CONSUMER, IDLE, QUIET_FLUSH, StoredCheckpoint, Worker, WorkerError, WorkerGroup,
+    consumer_name, rebuild,
 };
 
 /// Every projection annals runs.

@@ -28,6 +28,53 @@ pub const IDLE: Duration = Duration::from_millis(500);
 /// projection (most events, for most projections): they are not worth a transaction each.
 pub const QUIET_FLUSH: Duration = Duration::from_millis(50);
 
+/// What the store holds of a consumer's checkpoint, and since when. A consumer moves past
+/// events that changed nothing without a write; the store follows within `quiet`.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredCheckpoint {
+    position: Position,
+    since: std::time::Instant,
+    quiet: Duration,
+}
+
+impl StoredCheckpoint {
+    pub fn new(position: Position) -> Self {
+        Self {
+            position,
+            since: std::time::Instant::now(),
+            quiet: QUIET_FLUSH,
+        }
+    }
+
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    /// Records that the store now holds `position`.
+    pub fn set(&mut self, position: Position) {
+        *self = Self {
+            position,
+            since: std::time::Instant::now(),
+            quiet: self.quiet,
+        };
+    }
+
+    /// Whether a change-less advance should be written now.
+    pub fn due(&self) -> bool {
+        self.since.elapsed() >= self.quiet
+    }
+
+    /// How long a consumer at `current` waits on a silent bus: briefly while the store trails
+    /// behind (then it writes), else until it checks the log.
+    pub fn idle(&self, current: Position) -> Duration {
+        if current == self.position {
+            IDLE
+        } else {
+            self.quiet.min(IDLE)
+        }
+    }
+}
+
 pub struct Worker {
     projection: Arc<dyn Projection>,
     store: Arc<dyn ViewStore>,
@@ -36,9 +83,7 @@ pub struct Worker {
     /// Everything up to here is applied (what readers in this process are told).
     checkpoint: Position,
     /// What the store holds; behind `checkpoint` only by events without changes.
-    stored: Position,
-    stored_at: std::time::Instant,
-    quiet_flush: Duration,
+    stored: StoredCheckpoint,
 }
 
 /// Name of the durable bus consumer shared by all workers of a projection.
@@ -93,11 +138,12 @@ impl WorkerGroup {
             tracing::info!(projection = worker.projection.name(), checkpoint = %worker.checkpoint, "projection worker started");
         }
         loop {
-            let idle = if self.workers.iter().any(Worker::dirty) {
-                QUIET_FLUSH
-            } else {
-                IDLE
-            };
+            let idle = self
+                .workers
+                .iter()
+                .map(|w| w.stored.idle(w.checkpoint))
+                .min()
+                .unwrap_or(IDLE);
             let batch = tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
                 batch = subscription.next_batch(BATCH, idle) => batch?,
@@ -149,22 +195,20 @@ impl Worker {
             log,
             progress,
             checkpoint: Position::ZERO,
-            stored: Position::ZERO,
-            stored_at: std::time::Instant::now(),
-            quiet_flush: QUIET_FLUSH,
+            stored: StoredCheckpoint::new(Position::ZERO),
         }
     }
 
     /// How long the stored checkpoint may trail behind change-less events (default
     /// [`QUIET_FLUSH`]).
     pub fn with_quiet_flush(mut self, quiet_flush: Duration) -> Self {
-        self.quiet_flush = quiet_flush;
+        self.stored.quiet = quiet_flush;
         self
     }
 
     /// The checkpoint the store holds for this worker's projection, as far as it knows.
     pub fn stored_checkpoint(&self) -> Position {
-        self.stored
+        self.stored.position()
     }
 
     pub fn checkpoint(&self) -> Position {
@@ -184,13 +228,12 @@ impl Worker {
     }
 
     fn dirty(&self) -> bool {
-        self.stored != self.checkpoint
+        self.stored.position() != self.checkpoint
     }
 
     pub async fn load_checkpoint(&mut self) -> Result<Position, StoreError> {
         self.checkpoint = self.store.checkpoint(self.projection.name()).await?;
-        self.stored = self.checkpoint;
-        self.stored_at = std::time::Instant::now();
+        self.stored.set(self.checkpoint);
         self.progress
             .publish(self.projection.name(), self.checkpoint);
         Ok(self.checkpoint)
@@ -258,7 +301,7 @@ impl Worker {
 
     /// Stores a checkpoint that only events without changes moved.
     pub async fn flush(&mut self) -> Result<(), WorkerError> {
-        if self.stored != self.checkpoint {
+        if self.dirty() {
             self.store_checkpoint(&[]).await?;
         }
         Ok(())
@@ -284,14 +327,12 @@ impl Worker {
             }
         }
         let ops = crate::coalesce(&ops);
-        let next = last.position;
-        if ops.is_empty() && self.stored_at.elapsed() < self.quiet_flush {
+        self.checkpoint = last.position;
+        if ops.is_empty() && !self.stored.due() {
             // Nothing to write: readers here learn it at once, the store a little later.
-            self.checkpoint = next;
             self.applied(envelopes);
             return Ok(true);
         }
-        self.checkpoint = next;
         let stored = self.store_checkpoint(&ops).await?;
         if stored {
             self.applied(envelopes);
@@ -300,28 +341,28 @@ impl Worker {
     }
 
     /// One transaction from the stored checkpoint to `self.checkpoint`, with `ops`. If another
-    /// worker moved the stored checkpoint meanwhile, adopts theirs and returns `false`.
+    /// worker moved the stored checkpoint meanwhile, adopts (and announces) theirs and returns
+    /// `false`; a stored batch is announced by the caller.
     async fn store_checkpoint(&mut self, ops: &[ViewOp]) -> Result<bool, WorkerError> {
         let name = self.projection.name();
         let stored = match self
             .store
-            .commit(name, self.stored, self.checkpoint, ops)
+            .commit(name, self.stored.position(), self.checkpoint, ops)
             .await
         {
             Ok(()) => {
-                self.stored = self.checkpoint;
-                self.stored_at = std::time::Instant::now();
+                self.stored.set(self.checkpoint);
                 true
             }
             Err(CommitError::CheckpointMoved(actual)) => {
                 tracing::debug!(projection = name, %actual, "checkpoint moved by another worker");
                 self.checkpoint = actual;
-                self.stored = actual;
+                self.stored.set(actual);
+                self.progress.publish(name, actual);
                 false
             }
             Err(CommitError::Store(e)) => return Err(e.into()),
         };
-        self.progress.publish(name, self.checkpoint);
         Ok(stored)
     }
 

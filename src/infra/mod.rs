@@ -18,6 +18,11 @@ use async_trait::async_trait;
 
 use annals_projections::{BusError, Envelope, EventReader, LogError, Position};
 
+/// A storage error, as the log's ports report it.
+pub(crate) fn log_error(e: sqlx::Error) -> LogError {
+    LogError(e.to_string())
+}
+
 /// Where the relay publishes: JetStream, or the in-process bus.
 #[async_trait]
 pub trait Publisher: Send + Sync {

@@ -19,7 +19,7 @@
 //!
 //! It runs next to the projection workers (`annals serve` and `annals worker`).
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::json;
@@ -31,8 +31,8 @@ use annals_domain::workspaces::{Bucket, BucketCommand, BucketError, Person};
 use annals_projections::filter::{FieldPath, Filter, Query, Sort};
 use annals_projections::workspaces::{BucketViews, INVITATIONS};
 use annals_projections::{
-    BATCH, CommitError, Delivery, Envelope, EventBus, EventReader, IDLE, Position, ProgressBoard,
-    Projection, QUIET_FLUSH, StoredEvent, ViewStore,
+    BATCH, CommitError, Delivery, Envelope, EventBus, EventReader, Position, ProgressBoard,
+    Projection, StoredCheckpoint, StoredEvent, ViewStore,
 };
 use cqrs_es::Aggregate;
 
@@ -56,8 +56,7 @@ fn err(e: impl std::fmt::Display) -> ReactorError {
 /// Where the reactor has got to, and what its stored checkpoint says.
 struct Cursor {
     at: Position,
-    stored: Position,
-    stored_at: Instant,
+    stored: StoredCheckpoint,
 }
 
 pub struct InvitationReactor {
@@ -140,18 +139,13 @@ impl InvitationReactor {
         let stored = self.views.checkpoint(REACTOR).await.map_err(err)?;
         let mut cursor = Cursor {
             at: stored,
-            stored,
-            stored_at: Instant::now(),
+            stored: StoredCheckpoint::new(stored),
         };
         self.progress.publish(REACTOR, cursor.at);
         tracing::info!(reactor = REACTOR, checkpoint = %cursor.at, "invitation reactor started");
         self.catch_up(&mut cursor, &cancel).await?;
         loop {
-            let idle = if cursor.stored == cursor.at {
-                IDLE
-            } else {
-                QUIET_FLUSH
-            };
+            let idle = cursor.stored.idle(cursor.at);
             let batch = tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
                 batch = wake.next_batch(BATCH, idle) => batch.map_err(err)?,
@@ -165,7 +159,7 @@ impl InvitationReactor {
                 Some(last) => {
                     cursor.at = last;
                     self.progress.publish(REACTOR, last);
-                    if cursor.stored_at.elapsed() >= QUIET_FLUSH {
+                    if cursor.stored.due() {
                         self.store(&mut cursor).await?;
                     }
                 }
@@ -204,7 +198,7 @@ impl InvitationReactor {
             self.progress.publish(REACTOR, cursor.at);
             // Batches without registrations are only remembered now and then: after a crash
             // they are read again, and nothing happens again.
-            if acted || cursor.stored_at.elapsed() >= QUIET_FLUSH {
+            if acted || cursor.stored.due() {
                 self.store(cursor).await?;
             }
             if events.len() < BATCH {
@@ -215,21 +209,18 @@ impl InvitationReactor {
 
     /// Stores the cursor, unless another process got further: then continues from there.
     async fn store(&self, cursor: &mut Cursor) -> Result<(), ReactorError> {
-        if cursor.stored == cursor.at {
+        if cursor.stored.position() == cursor.at {
             return Ok(());
         }
         match self
             .views
-            .commit(REACTOR, cursor.stored, cursor.at, &[])
+            .commit(REACTOR, cursor.stored.position(), cursor.at, &[])
             .await
         {
-            Ok(()) => {
-                cursor.stored = cursor.at;
-                cursor.stored_at = Instant::now();
-            }
+            Ok(()) => cursor.stored.set(cursor.at),
             Err(CommitError::CheckpointMoved(actual)) => {
                 cursor.at = actual;
-                cursor.stored = actual;
+                cursor.stored.set(actual);
                 self.progress.publish(REACTOR, actual);
             }
             Err(CommitError::Store(e)) => return Err(err(e)),

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use serde_json::Value;
+use sqlx::postgres::PgRow;
 use sqlx::{Connection, PgPool, Row};
 
 use annals_projections::{LogError, Position};
@@ -11,6 +12,7 @@ use annals_projections::{LogError, Position};
 use super::Sticky;
 use super::event_log::parse_xid8;
 use crate::infra::append::{Appendix, BatchWriter, EventKey, settle};
+use crate::infra::log_error;
 
 pub struct PgBatchWriter {
     connections: Sticky,
@@ -22,10 +24,6 @@ impl PgBatchWriter {
             connections: Sticky::new(pool),
         }
     }
-}
-
-fn log_error(e: sqlx::Error) -> LogError {
-    LogError(e.to_string())
 }
 
 /// Column arrays for `unnest`, in batch order (which is also `global_id` order).
@@ -55,6 +53,27 @@ const UNDO: &str = "
      USING unnest($1::text[], $2::text[], $3::bigint[]) AS u(t, i, s)
      WHERE (e.aggregate_type, e.aggregate_id, e.sequence) = (u.t, u.i, u.s)";
 
+/// The events the statement inserted, by key, with their positions.
+fn taken(rows: Vec<PgRow>) -> Result<HashMap<EventKey, Position>, LogError> {
+    let mut taken = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let tx_id: String = row.try_get("tx").map_err(log_error)?;
+        let sequence: i64 = row.try_get("sequence").map_err(log_error)?;
+        taken.insert(
+            (
+                row.try_get("aggregate_type").map_err(log_error)?,
+                row.try_get("aggregate_id").map_err(log_error)?,
+                sequence as usize,
+            ),
+            Position::new(
+                parse_xid8(&tx_id)?,
+                row.try_get("global_id").map_err(log_error)?,
+            ),
+        );
+    }
+    Ok(taken)
+}
+
 #[async_trait]
 impl BatchWriter for PgBatchWriter {
     async fn write(&self, batch: &[Appendix]) -> Result<Vec<Option<Position>>, LogError> {
@@ -80,31 +99,13 @@ impl BatchWriter for PgBatchWriter {
         // alone; otherwise a transaction lets a command kept in part be taken back.
         let single_events = batch.iter().all(|events| events.len() == 1);
         let mut conn = self.connections.get().await.map_err(log_error)?;
-        let (rows, mut tx) = if single_events {
-            (insert.fetch_all(&mut *conn).await.map_err(log_error)?, None)
+        let outcomes = if single_events {
+            let rows = insert.fetch_all(&mut *conn).await.map_err(log_error)?;
+            settle(batch, &taken(rows)?).0
         } else {
             let mut tx = conn.begin().await.map_err(log_error)?;
             let rows = insert.fetch_all(&mut *tx).await.map_err(log_error)?;
-            (rows, Some(tx))
-        };
-        let mut taken: HashMap<EventKey, Position> = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let tx_id: String = row.try_get("tx").map_err(log_error)?;
-            let sequence: i64 = row.try_get("sequence").map_err(log_error)?;
-            taken.insert(
-                (
-                    row.try_get("aggregate_type").map_err(log_error)?,
-                    row.try_get("aggregate_id").map_err(log_error)?,
-                    sequence as usize,
-                ),
-                Position::new(
-                    parse_xid8(&tx_id)?,
-                    row.try_get("global_id").map_err(log_error)?,
-                ),
-            );
-        }
-        let (outcomes, undo) = settle(batch, &taken);
-        if let Some(mut tx) = tx.take() {
+            let (outcomes, undo) = settle(batch, &taken(rows)?);
             if !undo.is_empty() {
                 let (mut types, mut ids, mut sequences) = (Vec::new(), Vec::new(), Vec::new());
                 for (t, i, s) in undo {
@@ -121,8 +122,8 @@ impl BatchWriter for PgBatchWriter {
                     .map_err(log_error)?;
             }
             tx.commit().await.map_err(log_error)?;
-        }
-        drop(tx);
+            outcomes
+        };
         self.connections.put_back(conn);
         Ok(outcomes)
     }

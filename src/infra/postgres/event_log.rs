@@ -10,6 +10,7 @@ use annals_projections::{EventReader, LogError, Position, StoredEvent};
 
 use super::Sticky;
 use crate::infra::EventLog;
+use crate::infra::log_error;
 
 #[derive(Clone)]
 pub struct PgEventLog {
@@ -25,10 +26,6 @@ impl PgEventLog {
             pool,
         }
     }
-}
-
-fn log_error(e: sqlx::Error) -> LogError {
-    LogError(e.to_string())
 }
 
 pub(crate) fn parse_xid8(text: &str) -> Result<u64, LogError> {

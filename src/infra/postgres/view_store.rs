@@ -228,6 +228,30 @@ async fn lock_checkpoint(
     Ok(Position::new(tx_id, row.get("global_id")))
 }
 
+/// Moves a projection's checkpoint from `expected` to `next`; `false` if it was not at
+/// `expected` (or has no row yet).
+async fn move_checkpoint(
+    tx: &mut Transaction<'_, Postgres>,
+    projection: &str,
+    expected: Position,
+    next: Position,
+) -> Result<bool, StoreError> {
+    let moved = sqlx::query(
+        "UPDATE projection_checkpoints
+            SET tx_id = $4::text::xid8, global_id = $5, updated_at = now()
+          WHERE projection = $1 AND tx_id = $2::text::xid8 AND global_id = $3",
+    )
+    .bind(projection)
+    .bind(expected.tx.to_string())
+    .bind(expected.gid)
+    .bind(next.tx.to_string())
+    .bind(next.gid)
+    .execute(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    Ok(moved.rows_affected() == 1)
+}
+
 #[async_trait]
 impl ViewStore for PgViewStore {
     async fn checkpoint(&self, projection: &str) -> Result<Position, StoreError> {
@@ -265,36 +289,13 @@ impl ViewStore for PgViewStore {
             .map_err(unavailable)?;
         // Moves the checkpoint only from where this worker expects it (and locks it until
         // commit), so two workers of one projection never both apply a batch.
-        let moved = sqlx::query(
-            "UPDATE projection_checkpoints
-                SET tx_id = $4::text::xid8, global_id = $5, updated_at = now()
-              WHERE projection = $1 AND tx_id = $2::text::xid8 AND global_id = $3",
-        )
-        .bind(projection)
-        .bind(expected.tx.to_string())
-        .bind(expected.gid)
-        .bind(next.tx.to_string())
-        .bind(next.gid)
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        if moved.rows_affected() == 0 {
+        if !move_checkpoint(&mut tx, projection, expected, next).await? {
             // Not there yet, or moved by someone else.
             let current = lock_checkpoint(&mut tx, projection).await?;
             if current != expected {
                 return Err(CommitError::CheckpointMoved(current));
             }
-            sqlx::query(
-                "UPDATE projection_checkpoints
-                    SET tx_id = $2::text::xid8, global_id = $3, updated_at = now()
-                  WHERE projection = $1",
-            )
-            .bind(projection)
-            .bind(next.tx.to_string())
-            .bind(next.gid)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
+            move_checkpoint(&mut tx, projection, expected, next).await?;
         }
         apply_batch(&mut tx, ops).await.map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)?;

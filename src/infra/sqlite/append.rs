@@ -7,6 +7,7 @@ use annals_projections::{LogError, Position};
 
 use super::WriteTurns;
 use crate::infra::append::{Appendix, BatchWriter};
+use crate::infra::log_error;
 
 pub struct SqliteBatchWriter {
     pool: SqlitePool,
@@ -18,10 +19,6 @@ impl SqliteBatchWriter {
     pub fn new(pool: SqlitePool, turns: WriteTurns) -> Self {
         Self { pool, turns }
     }
-}
-
-fn log_error(e: sqlx::Error) -> LogError {
-    LogError(e.to_string())
 }
 
 #[async_trait]

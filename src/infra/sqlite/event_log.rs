@@ -9,6 +9,7 @@ use sqlx::{Row, SqlitePool};
 use annals_projections::{EventReader, LogError, Position, StoredEvent};
 
 use crate::infra::EventLog;
+use crate::infra::log_error;
 
 #[derive(Clone)]
 pub struct SqliteEventLog {
@@ -19,10 +20,6 @@ impl SqliteEventLog {
     pub fn new(pool: SqlitePool) -> Self {
         Self { pool }
     }
-}
-
-fn log_error(e: sqlx::Error) -> LogError {
-    LogError(e.to_string())
 }
 
 /// SQLite positions have no transaction part: `global_id` alone orders them.
