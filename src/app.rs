@@ -126,7 +126,10 @@ impl Infra {
         let (log, views): (Arc<dyn EventLog>, Arc<dyn ViewStore>) = match &backend {
             Backend::Postgres(pool) => (
                 Arc::new(PgEventLog::new(pool.clone())),
-                Arc::new(PgViewStore::new(pool.clone())),
+                Arc::new(PgViewStore::new(
+                    pool.clone(),
+                    annals_projections::unindexed(),
+                )),
             ),
             Backend::Sqlite(pool, views) => (
                 Arc::new(SqliteEventLog::new(pool.clone())),

@@ -38,3 +38,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(workspaces::BucketViews),
     ]
 }
+
+/// The collections of all projections that stay out of the document index.
+pub fn unindexed() -> std::collections::HashSet<&'static str> {
+    all().iter().flat_map(|p| p.unindexed()).copied().collect()
+}

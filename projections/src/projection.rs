@@ -14,6 +14,12 @@ pub trait Projection: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// Collections this projection owns (cleared on rebuild).
     fn collections(&self) -> &'static [&'static str];
+    /// Of its collections, those only ever read by id or owner, never searched by a filter:
+    /// their documents stay out of the document index, which every write of an indexed
+    /// document pays for. A filter on them still works, by scanning the collection.
+    fn unindexed(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// The changes one event makes. Must depend on the event alone, so that live processing
     /// and a rebuild from the log give the same read model.
     fn project(&self, event: &Envelope) -> Result<Vec<ViewOp>, ProjectionError>;

@@ -14,4 +14,5 @@ mod identity;
 mod kitsu;
 mod operations;
 mod spine;
+mod views;
 mod workspaces;

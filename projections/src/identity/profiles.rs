@@ -26,6 +26,11 @@ impl Projection for UserProfiles {
         &[PROFILES]
     }
 
+    /// Read by user id only; rewritten by every profile change.
+    fn unindexed(&self) -> &'static [&'static str] {
+        &[PROFILES]
+    }
+
     fn project(&self, event: &Envelope) -> Result<Vec<ViewOp>, ProjectionError> {
         if event.aggregatetype != User::TYPE {
             return Ok(vec![]);

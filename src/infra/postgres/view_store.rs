@@ -1,4 +1,7 @@
 //! The view store on Postgres: `views` documents and `projection_checkpoints`.
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::{Connection, PgPool, Postgres, Row, Transaction};
@@ -27,14 +30,23 @@ pub struct PgViewStore {
     pool: PgPool,
     /// For projection commits, many a second under load.
     committing: Sticky,
+    unindexed: Arc<HashSet<&'static str>>,
 }
 
 impl PgViewStore {
-    pub fn new(pool: PgPool) -> Self {
+    /// `unindexed`: the collections whose documents stay out of the document index
+    /// ([`annals_projections::Projection::unindexed`]).
+    pub fn new(pool: PgPool, unindexed: HashSet<&'static str>) -> Self {
         Self {
             committing: Sticky::new(pool.clone()),
             pool,
+            unindexed: Arc::new(unindexed),
         }
+    }
+
+    /// Whether the collection's documents go into the document (GIN) index.
+    fn indexed(&self, collection: &str) -> bool {
+        !self.unindexed.contains(collection)
     }
 }
 
@@ -42,7 +54,11 @@ fn unavailable(e: sqlx::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-async fn apply(tx: &mut Transaction<'_, Postgres>, op: &ViewOp) -> Result<(), sqlx::Error> {
+async fn apply(
+    tx: &mut Transaction<'_, Postgres>,
+    op: &ViewOp,
+    indexed: bool,
+) -> Result<(), sqlx::Error> {
     match op {
         ViewOp::Upsert {
             collection,
@@ -51,14 +67,16 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, op: &ViewOp) -> Result<(), sq
             owner,
         } => {
             sqlx::query(
-                "INSERT INTO views (collection, id, doc, owner) VALUES ($1, $2, $3, $4)
+                "INSERT INTO views (collection, id, doc, owner, indexed) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (collection, id) DO UPDATE
-                    SET doc = EXCLUDED.doc, owner = EXCLUDED.owner, updated_at = now()",
+                    SET doc = EXCLUDED.doc, owner = EXCLUDED.owner, indexed = EXCLUDED.indexed,
+                        updated_at = now()",
             )
             .bind(collection)
             .bind(id)
             .bind(doc)
             .bind(owner)
+            .bind(indexed)
             .execute(&mut **tx)
             .await?;
         }
@@ -68,12 +86,13 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, op: &ViewOp) -> Result<(), sq
             patch,
         } => {
             sqlx::query(
-                "UPDATE views SET doc = doc || $3, updated_at = now()
+                "UPDATE views SET doc = doc || $3, indexed = $4, updated_at = now()
                   WHERE collection = $1 AND id = $2",
             )
             .bind(collection)
             .bind(id)
             .bind(patch)
+            .bind(indexed)
             .execute(&mut **tx)
             .await?;
         }
@@ -87,13 +106,14 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, op: &ViewOp) -> Result<(), sq
                 "UPDATE views
                     SET doc = jsonb_set(doc, ARRAY[$3::text],
                               to_jsonb(COALESCE((doc ->> $3)::bigint, 0) + $4)),
-                        updated_at = now()
+                        indexed = $5, updated_at = now()
                   WHERE collection = $1 AND id = $2",
             )
             .bind(collection)
             .bind(id)
             .bind(field)
             .bind(by)
+            .bind(indexed)
             .execute(&mut **tx)
             .await?;
         }
@@ -114,6 +134,7 @@ async fn apply(tx: &mut Transaction<'_, Postgres>, op: &ViewOp) -> Result<(), sq
 async fn apply_batch(
     tx: &mut Transaction<'_, Postgres>,
     ops: &[ViewOp],
+    indexed: impl Fn(&str) -> bool,
 ) -> Result<(), sqlx::Error> {
     let key = |op: &ViewOp| match op {
         ViewOp::Upsert { collection, id, .. }
@@ -125,20 +146,23 @@ async fn apply_batch(
     for op in ops {
         *per_key.entry(key(op)).or_default() += 1;
     }
-    /// Column arrays for `unnest`: collection, id, document or patch, owner.
+    /// Column arrays for `unnest`: collection, id, document or patch, owner, indexed.
     #[derive(Default)]
     struct Columns<'a> {
         collections: Vec<&'a str>,
         ids: Vec<&'a str>,
         docs: Vec<Value>,
         owners: Vec<Option<String>>,
+        indexed: Vec<bool>,
     }
     let mut upserts = Columns::default();
     let mut merges = Columns::default();
     let mut deletes = Columns::default();
     for op in ops {
-        if per_key[&key(op)] > 1 {
-            apply(tx, op).await?;
+        let key = key(op);
+        let collection = key.0;
+        if per_key[&key] > 1 {
+            apply(tx, op, indexed(collection)).await?;
             continue;
         }
         match op {
@@ -152,6 +176,7 @@ async fn apply_batch(
                 upserts.ids.push(id);
                 upserts.docs.push(doc.clone());
                 upserts.owners.push(owner.clone());
+                upserts.indexed.push(indexed(collection));
             }
             ViewOp::Merge {
                 collection,
@@ -161,37 +186,42 @@ async fn apply_batch(
                 merges.collections.push(collection);
                 merges.ids.push(id);
                 merges.docs.push(patch.clone());
+                merges.indexed.push(indexed(collection));
             }
             ViewOp::Delete { collection, id } => {
                 deletes.collections.push(collection);
                 deletes.ids.push(id);
             }
-            ViewOp::Increment { .. } => apply(tx, op).await?,
+            ViewOp::Increment { .. } => apply(tx, op, indexed(collection)).await?,
         }
     }
     if !upserts.ids.is_empty() {
         sqlx::query(
-            "INSERT INTO views (collection, id, doc, owner)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[])
+            "INSERT INTO views (collection, id, doc, owner, indexed)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::bool[])
              ON CONFLICT (collection, id) DO UPDATE
-                SET doc = EXCLUDED.doc, owner = EXCLUDED.owner, updated_at = now()",
+                SET doc = EXCLUDED.doc, owner = EXCLUDED.owner, indexed = EXCLUDED.indexed,
+                    updated_at = now()",
         )
         .bind(&upserts.collections)
         .bind(&upserts.ids)
         .bind(&upserts.docs)
         .bind(&upserts.owners)
+        .bind(&upserts.indexed)
         .execute(&mut **tx)
         .await?;
     }
     if !merges.ids.is_empty() {
         sqlx::query(
-            "UPDATE views v SET doc = v.doc || m.patch, updated_at = now()
-               FROM unnest($1::text[], $2::text[], $3::jsonb[]) AS m(collection, id, patch)
+            "UPDATE views v SET doc = v.doc || m.patch, indexed = m.indexed, updated_at = now()
+               FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bool[])
+                    AS m(collection, id, patch, indexed)
               WHERE v.collection = m.collection AND v.id = m.id",
         )
         .bind(&merges.collections)
         .bind(&merges.ids)
         .bind(&merges.docs)
+        .bind(&merges.indexed)
         .execute(&mut **tx)
         .await?;
     }
@@ -297,7 +327,9 @@ impl ViewStore for PgViewStore {
             }
             move_checkpoint(&mut tx, projection, expected, next).await?;
         }
-        apply_batch(&mut tx, ops).await.map_err(unavailable)?;
+        apply_batch(&mut tx, ops, |c| self.indexed(c))
+            .await
+            .map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)?;
         self.committing.put_back(conn);
         Ok(())
@@ -337,9 +369,15 @@ impl ViewStore for PgViewStore {
     }
 
     async fn find(&self, collection: &str, query: &Query) -> Result<Page, StoreError> {
+        // The literal `indexed` lets the planner use the partial document index.
+        let scope = if self.indexed(collection) {
+            "collection = $1 AND indexed"
+        } else {
+            "collection = $1"
+        };
         let page = filter::postgres::compile(query, 2);
         let sql = format!(
-            "SELECT id, doc FROM views WHERE collection = $1 AND ({}) ORDER BY {} {}",
+            "SELECT id, doc FROM views WHERE {scope} AND ({}) ORDER BY {} {}",
             page.where_sql, page.order_by_sql, page.limit_offset_sql
         );
         let mut rows = sqlx::query(&sql).bind(collection);
@@ -350,7 +388,7 @@ impl ViewStore for PgViewStore {
 
         let count = filter::postgres::compile_filter(&query.filter, 2);
         let sql = format!(
-            "SELECT count(*) FROM views WHERE collection = $1 AND ({})",
+            "SELECT count(*) FROM views WHERE {scope} AND ({})",
             count.sql
         );
         let mut total = sqlx::query_scalar::<_, i64>(&sql).bind(collection);
