@@ -48,8 +48,19 @@ pub enum StartError {
     Failed(String),
 }
 
+/// What handlers share. Axum clones the state for every request, so it is one `Arc`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     pub identity: Arc<Identity>,
     pub log: Arc<dyn EventLog>,
     pub gate: ReadGate,
@@ -233,7 +244,7 @@ impl Infra {
             config: self.config.workspaces.clone(),
             payments: Arc::new(crate::workspaces::payments::LocalPayments),
         };
-        Ok(AppState {
+        Ok(AppState(Arc::new(Services {
             workspaces: Arc::new(workspaces),
             identity: Arc::new(identity),
             log: self.log.clone(),
@@ -251,7 +262,7 @@ impl Infra {
                 Backend::Postgres(_) => "postgres",
                 Backend::Sqlite(..) => "sqlite",
             },
-        })
+        })))
     }
 
     pub fn relay(&self) -> Relay {

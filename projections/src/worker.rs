@@ -1,5 +1,6 @@
 //! The projection worker: consumes the bus, applies each batch of events together with the
 //! checkpoint in one store transaction, acks after commit, and repairs gaps from the log.
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -243,11 +244,7 @@ impl Worker {
     /// the chain from the checkpoint (a message went missing), the log supplies the events.
     pub async fn apply_delivered(&mut self, envelopes: &[Envelope]) -> Result<(), WorkerError> {
         loop {
-            let fresh: Vec<Envelope> = envelopes
-                .iter()
-                .filter(|e| e.position > self.checkpoint)
-                .cloned()
-                .collect();
+            let fresh = self.unapplied(envelopes);
             let Some(last) = fresh.last().map(|e| e.position) else {
                 return Ok(());
             };
@@ -263,6 +260,19 @@ impl Worker {
                 tracing::warn!(projection = name, checkpoint = %self.checkpoint, until = %last, "gap in the bus, repairing from the log");
                 return self.repair_until(last).await;
             }
+        }
+    }
+
+    /// The envelopes beyond the checkpoint: usually the batch's tail, borrowed (each worker of
+    /// a group reads the same batch).
+    fn unapplied<'a>(&self, envelopes: &'a [Envelope]) -> Cow<'a, [Envelope]> {
+        let newer = |e: &Envelope| e.position > self.checkpoint;
+        match envelopes.iter().position(newer) {
+            None => Cow::Borrowed(&[]),
+            Some(first) if envelopes[first..].iter().all(newer) => {
+                Cow::Borrowed(&envelopes[first..])
+            }
+            Some(_) => Cow::Owned(envelopes.iter().filter(|e| newer(e)).cloned().collect()),
         }
     }
 

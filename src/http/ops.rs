@@ -16,9 +16,25 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Relay and projection lag in events, also written to the lag gauges.
-/// `None` where a position could not be read.
-async fn lag(state: &AppState) -> (Option<Value>, Vec<Value>, bool) {
+/// Followers of the log besides the projections, whose checkpoints live in the view store too.
+const REACTORS: &[&str] = &[crate::workspaces::invitations::REACTOR];
+
+/// How far a follower of the log (projection or reactor) has got: its stored checkpoint and the
+/// events after it. `None` if the checkpoint could not be read.
+async fn follower_lag(state: &AppState, name: &str) -> Option<(Value, i64)> {
+    let checkpoint = state.gate.views.checkpoint(name).await.ok()?;
+    let pending = state
+        .log
+        .count_after(checkpoint, LAG_CAP)
+        .await
+        .unwrap_or(-1);
+    let report = json!({"name": name, "checkpoint": checkpoint, "pending_events": pending});
+    Some((report, pending))
+}
+
+/// Lag in events of the relay, the projections and the reactors, also written to the lag
+/// gauges; `false` if a position could not be read.
+async fn lag(state: &AppState) -> (Option<Value>, Vec<Value>, Vec<Value>, bool) {
     let mut all_read = true;
     let relay = match &state.relay_state {
         Some(relay) => match relay.load().await {
@@ -37,27 +53,30 @@ async fn lag(state: &AppState) -> (Option<Value>, Vec<Value>, bool) {
     let mut projections = Vec::new();
     for projection in annals_projections::all() {
         let name = projection.name();
-        match state.gate.views.checkpoint(name).await {
-            Ok(checkpoint) => {
-                let pending = state
-                    .log
-                    .count_after(checkpoint, LAG_CAP)
-                    .await
-                    .unwrap_or(-1);
+        match follower_lag(state, name).await {
+            Some((report, pending)) => {
                 metrics::gauge!("annals_projection_lag_events", "projection" => name)
                     .set(pending as f64);
-                projections.push(
-                    json!({"name": name, "checkpoint": checkpoint, "pending_events": pending}),
-                );
+                projections.push(report);
             }
-            Err(_) => all_read = false,
+            None => all_read = false,
         }
     }
-    (relay, projections, all_read)
+    let mut reactors = Vec::new();
+    for &name in REACTORS {
+        match follower_lag(state, name).await {
+            Some((report, pending)) => {
+                metrics::gauge!("annals_reactor_lag_events", "reactor" => name).set(pending as f64);
+                reactors.push(report);
+            }
+            None => all_read = false,
+        }
+    }
+    (relay, projections, reactors, all_read)
 }
 
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "Database (and NATS, if configured) reachable; relay and projection lag"),
+    responses((status = 200, description = "Database (and NATS, if configured) reachable; relay, projection and reactor lag"),
               (status = 503, description = "A dependency is unreachable")))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let database = state.log.ping().await.is_ok();
@@ -74,12 +93,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     });
     if database {
         body["head"] = json!(state.log.head().await.ok().flatten());
-        let (relay, projections, all_read) = lag(&state).await;
+        let (relay, projections, reactors, all_read) = lag(&state).await;
         ready &= all_read;
         if let Some(relay) = relay {
             body["relay"] = relay;
         }
         body["projections"] = json!(projections);
+        body["reactors"] = json!(reactors);
     }
     body["status"] = json!(if ready { "ready" } else { "unavailable" });
     let status = if ready {

@@ -3,6 +3,8 @@ use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
+use annals::workspaces::invitations::REACTOR;
+
 use crate::helpers::{Backend, backends, spawn_app, unique_email};
 
 #[apply(backends)]
@@ -12,6 +14,7 @@ async fn healthz_and_readyz_report_the_dependencies_and_lag(#[case] backend: Bac
     assert_eq!(health.status(), StatusCode::OK);
     app.signed_up(&unique_email()).await;
     app.settle("user_profiles").await;
+    app.settle(REACTOR).await;
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     let body: Value = ready.json().await.unwrap();
@@ -39,6 +42,13 @@ async fn healthz_and_readyz_report_the_dependencies_and_lag(#[case] backend: Bac
             .iter()
             .any(|p| p["name"] == "user_profiles" && p["pending_events"] == 0)
     );
+    let reactors = body["reactors"].as_array().unwrap();
+    assert_eq!(reactors.len(), 1, "{body}");
+    assert_eq!(
+        (&reactors[0]["name"], &reactors[0]["pending_events"]),
+        (&json!(REACTOR), &json!(0))
+    );
+    assert!(reactors[0]["checkpoint"].is_string(), "{body}");
 }
 
 #[apply(backends)]
@@ -55,6 +65,7 @@ async fn metrics_are_exposed_for_prometheus(#[case] backend: Backend) {
         "annals_events_appended_total",
         "annals_projection_lag_events",
         "annals_projection_lag_seconds",
+        "annals_reactor_lag_events",
     ] {
         assert!(text.contains(name), "{name} missing from /metrics");
     }
