@@ -16,7 +16,10 @@ pub trait Projection: Send + Sync + 'static {
     fn collections(&self) -> &'static [&'static str];
     /// Of its collections, those only ever read by id or owner, never searched by a filter:
     /// their documents stay out of the document index, which every write of an indexed
-    /// document pays for. A filter on them still works, by scanning the collection.
+    /// document pays for. A filter on them still works, by scanning the collection. A change
+    /// of this list reaches each document at its next write: after taking a collection off
+    /// it, rebuild the projection (`annals rebuild --projection NAME`), or searches miss the
+    /// documents not rewritten since.
     fn unindexed(&self) -> &'static [&'static str] {
         &[]
     }
