@@ -193,14 +193,21 @@ impl Infra {
         }
     }
 
-    pub(crate) fn repository(&self) -> impl Fn() -> LogRepository + use<> {
-        let backend = self.backend.clone();
-        move || match &backend {
-            Backend::Postgres(pool) => LogRepository::postgres(pool.clone()),
-            Backend::Sqlite(pool, _) => {
-                LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(pool.clone()))
+    pub(crate) fn repository(&self) -> impl Fn() -> LogRepository + Send + Sync + use<> {
+        let make: Box<dyn Fn() -> LogRepository + Send + Sync> = match &self.backend {
+            Backend::Postgres(pool) => {
+                // One set of kept connections serves the reads of every aggregate type.
+                let (pool, reads) = (pool.clone(), postgres::Sticky::new(pool.clone()));
+                Box::new(move || LogRepository::postgres(pool.clone(), reads.clone()))
             }
-        }
+            Backend::Sqlite(pool, _) => {
+                let pool = pool.clone();
+                Box::new(move || {
+                    LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(pool.clone()))
+                })
+            }
+        };
+        move || make()
     }
 
     /// What every aggregate's `Commands` writes through.

@@ -8,9 +8,11 @@ use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 use sqlx::{PgPool, Row};
 
+use super::postgres::Sticky;
+
 pub enum LogRepository {
-    /// postgres-es, and its pool for reads of several streams at once.
-    Postgres(PostgresEventRepository, PgPool),
+    /// postgres-es, and kept connections for the reads of the command path.
+    Postgres(PostgresEventRepository, Sticky),
     Sqlite(SqliteEventRepository),
 }
 
@@ -24,21 +26,24 @@ macro_rules! delegate {
 }
 
 impl LogRepository {
-    pub fn postgres(pool: PgPool) -> Self {
-        LogRepository::Postgres(PostgresEventRepository::new(pool.clone()), pool)
+    /// `reads`: connections kept for [`LogRepository::get_last_events_of_many`], which may be
+    /// shared by the repositories of all aggregate types.
+    pub fn postgres(pool: PgPool, reads: Sticky) -> Self {
+        LogRepository::Postgres(PostgresEventRepository::new(pool), reads)
     }
 
     /// For each `(aggregate_id, after)`: the stream's events after sequence `after`, as
-    /// `get_last_events` gives them. On Postgres one query reads them all.
+    /// `get_last_events` gives them. On Postgres one query reads them all, on a kept
+    /// connection (a pooled one costs a second round trip: sqlx pings it on release).
     pub async fn get_last_events_of_many<A: Aggregate>(
         &self,
         reads: &[(String, usize)],
     ) -> Result<Vec<Vec<SerializedEvent>>, PersistenceError> {
-        match (self, reads) {
-            (LogRepository::Postgres(_, pool), [_, _, ..]) => {
-                read_many_postgres::<A>(pool, reads).await
+        match self {
+            LogRepository::Postgres(_, connections) => {
+                read_many_postgres::<A>(connections, reads).await
             }
-            _ => {
+            LogRepository::Sqlite(_) => {
                 let mut results = Vec::with_capacity(reads.len());
                 for (id, after) in reads {
                     results.push(self.get_last_events::<A>(id, *after).await?);
@@ -50,10 +55,11 @@ impl LogRepository {
 }
 
 async fn read_many_postgres<A: Aggregate>(
-    pool: &PgPool,
+    connections: &Sticky,
     reads: &[(String, usize)],
 ) -> Result<Vec<Vec<SerializedEvent>>, PersistenceError> {
     let fail = |e: sqlx::Error| PersistenceError::UnknownError(Box::new(e));
+    let mut conn = connections.get().await.map_err(fail)?;
     let (ids, afters): (Vec<&str>, Vec<i64>) = reads
         .iter()
         .map(|(id, after)| (id.as_str(), *after as i64))
@@ -73,9 +79,10 @@ async fn read_many_postgres<A: Aggregate>(
     .bind(A::TYPE)
     .bind(ids)
     .bind(afters)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(fail)?;
+    connections.put_back(conn);
     let mut results = vec![Vec::new(); reads.len()];
     for row in rows {
         let n: i64 = row.try_get("n").map_err(fail)?;

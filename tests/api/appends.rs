@@ -3,11 +3,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use annals::infra::LogRepository;
 use annals::infra::append::BatchWriter;
-use annals::infra::postgres::PgBatchWriter;
+use annals::infra::postgres::{PgBatchWriter, Sticky};
 use annals::infra::sqlite::SqliteBatchWriter;
+use annals_domain::identity::User;
 use annals_projections::identity::ApiKeys;
 use annals_projections::{Position, chain};
+use cqrs_es::Aggregate;
 use cqrs_es::persist::SerializedEvent;
 use serde_json::json;
 
@@ -15,10 +18,14 @@ use crate::helpers::{Backend, Options, TestApp, backends, spawn_app_with};
 use rstest_reuse::apply;
 
 fn probe(id: &str, sequence: usize) -> SerializedEvent {
+    event_of("probe", id, sequence)
+}
+
+fn event_of(aggregate_type: &str, id: &str, sequence: usize) -> SerializedEvent {
     SerializedEvent {
         aggregate_id: id.into(),
         sequence,
-        aggregate_type: "probe".into(),
+        aggregate_type: aggregate_type.into(),
         event_type: "Probed".into(),
         event_version: "1.0".into(),
         payload: json!({ "Probed": { "n": sequence } }),
@@ -44,14 +51,20 @@ async fn quiet_app(backend: Backend) -> TestApp {
     .await
 }
 
+fn repository(app: &TestApp) -> LogRepository {
+    match &app.infra.backend {
+        annals::app::Backend::Postgres(pool) => {
+            LogRepository::postgres(pool.clone(), Sticky::new(pool.clone()))
+        }
+        annals::app::Backend::Sqlite(pool, _) => {
+            LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(pool.clone()))
+        }
+    }
+}
+
 /// The probe streams in the log: id → sequences, in global order.
 async fn probe_streams(app: &TestApp) -> BTreeMap<String, Vec<i64>> {
-    let events = app
-        .infra
-        .reader()
-        .read_after(Position::ZERO, 1000)
-        .await
-        .unwrap();
+    let events = app.visible_events().await;
     let mut streams: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for e in events.into_iter().filter(|e| e.aggregate_type == "probe") {
         streams.entry(e.aggregate_id).or_default().push(e.sequence);
@@ -97,6 +110,57 @@ async fn a_batch_keeps_each_command_whole_or_not_at_all(#[case] backend: Backend
     assert_eq!(streams["d"], vec![1]);
 }
 
+/// The command path's batched stream reads (session checks, stale states): each stream's events
+/// after the sequence already known, one or several streams at a time, on kept connections.
+#[apply(backends)]
+async fn batched_reads_return_each_streams_events_after_the_known_sequence(
+    #[case] backend: Backend,
+) {
+    let app = quiet_app(backend).await;
+    let user = |id: &str, sequence| event_of(User::TYPE, id, sequence);
+    writer(&app)
+        .write(&[
+            vec![user("r1", 1), user("r1", 2), user("r1", 3)],
+            vec![user("r2", 1)],
+            vec![event_of("probe", "r2", 1)],
+        ])
+        .await
+        .unwrap();
+    let repository = repository(&app);
+    let sequences = |streams: Vec<Vec<SerializedEvent>>| -> Vec<Vec<(String, usize)>> {
+        streams
+            .into_iter()
+            .map(|s| {
+                s.into_iter()
+                    .map(|e| (e.aggregate_id, e.sequence))
+                    .collect()
+            })
+            .collect()
+    };
+    // Several reads at once, and the same reads again (the kept connection is reused).
+    for _ in 0..2 {
+        let reads = [("r1".into(), 1), ("r2".into(), 0), ("none".into(), 0)];
+        let read = repository
+            .get_last_events_of_many::<User>(&reads)
+            .await
+            .unwrap();
+        assert_eq!(
+            sequences(read),
+            vec![
+                vec![("r1".into(), 2), ("r1".into(), 3)],
+                vec![("r2".into(), 1)],
+                vec![],
+            ]
+        );
+    }
+    let single = repository
+        .get_last_events_of_many::<User>(&[("r1".into(), 0)])
+        .await
+        .unwrap();
+    assert_eq!(single[0].len(), 3);
+    assert_eq!(single[0][2].aggregate_type, User::TYPE);
+}
+
 #[apply(backends)]
 async fn change_less_events_move_the_stored_checkpoint_only_when_flushed(#[case] backend: Backend) {
     let app = quiet_app(backend).await;
@@ -104,12 +168,7 @@ async fn change_less_events_move_the_stored_checkpoint_only_when_flushed(#[case]
     log.write(&[vec![probe("p", 1), probe("p", 2)]])
         .await
         .unwrap();
-    let events = app
-        .infra
-        .reader()
-        .read_after(Position::ZERO, 100)
-        .await
-        .unwrap();
+    let events = app.visible_events().await;
     let last = events.last().unwrap().position;
     // Probe events change nothing in the API keys projection.
     let mut worker = app

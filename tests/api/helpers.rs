@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use annals::app::{self, AppState, Infra};
 use annals::config::{LogFormat, Settings};
-use annals_projections::{Position, ProgressBoard};
+use annals_projections::{Position, ProgressBoard, StoredEvent};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -286,6 +286,30 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap_or(Position::ZERO)
+    }
+
+    /// Every event of the log, once the reader shows all of them. The reader (like the relay)
+    /// holds back rows behind a transaction still running anywhere on the Postgres server, and
+    /// the other tests' databases share its transaction ids.
+    pub async fn visible_events(&self) -> Vec<StoredEvent> {
+        let head = self.head().await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let events = self
+                .infra
+                .reader()
+                .read_after(Position::ZERO, 100_000)
+                .await
+                .unwrap();
+            if events.last().map_or(Position::ZERO, |e| e.position) >= head {
+                return events;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the log's head {head} stayed invisible to its reader"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Waits until `projection` has applied everything up to the log's head.

@@ -359,12 +359,7 @@ async fn a_message_delivered_twice_changes_nothing_the_second_time() {
     );
 
     // The same holds one level down, for a worker handed one batch twice.
-    let events = app
-        .infra
-        .reader()
-        .read_after(Position::ZERO, 1000)
-        .await
-        .unwrap();
+    let events = app.visible_events().await;
     let envelopes = chain(&events, Position::ZERO);
     let mut worker = app.infra.worker(Arc::new(UserProfiles));
     worker.load_checkpoint().await.unwrap();
