@@ -1,8 +1,9 @@
 //! Connections kept by one hot path between uses instead of going back to the pool.
 //!
 //! sqlx pings every connection returned to its pool (a round trip, and a wake-up of the server
-//! process) before it can be handed out again. The relay, the projection commits and the append
-//! lanes use a connection many times a second, so they keep a couple aside; a connection that
+//! process) before it can be handed out again. The relay, the projection commits, the append
+//! lanes and the command path's stream reads use a connection many times a second, so they keep
+//! a couple aside; a connection that
 //! saw an error is dropped (back to the pool, which tests it) instead.
 use std::sync::{Arc, Mutex};
 
