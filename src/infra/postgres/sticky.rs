@@ -3,8 +3,8 @@
 //! sqlx pings every connection returned to its pool (a round trip, and a wake-up of the server
 //! process) before it can be handed out again. The relay, the projection commits, the append
 //! lanes and the command path's stream reads use a connection many times a second, so they keep
-//! a couple aside; a connection that
-//! saw an error is dropped (back to the pool, which tests it) instead.
+//! a couple aside; a connection that saw an error is dropped (back to the pool, which tests it)
+//! instead.
 use std::sync::{Arc, Mutex};
 
 use sqlx::pool::PoolConnection;
