@@ -237,11 +237,11 @@ where
         id: &str,
         read_log: bool,
     ) -> Result<(A, usize, bool), CommandError<A::Error>> {
-        let remembered = self.states.get(id);
-        if let (Some((state, sequence)), false) = (&remembered, read_log) {
-            return Ok((state.clone(), *sequence, false));
-        }
-        let (mut aggregate, mut sequence) = remembered.unwrap_or_else(|| (A::default(), 0));
+        let (mut aggregate, mut sequence) = match self.states.get(id) {
+            Some((state, sequence)) if !read_log => return Ok((state, sequence, false)),
+            Some(remembered) => remembered,
+            None => (A::default(), 0),
+        };
         let newer = self
             .reads
             .submit((id.to_string(), sequence))
