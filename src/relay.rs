@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use annals_projections::{EventReader, Position, chain};
+use annals_projections::{EventReader, Position, StoredCheckpoint, chain};
 
 use crate::infra::Publisher;
 use crate::infra::postgres::{PgRelayLeadership, PgRelayState};
@@ -104,7 +104,7 @@ impl Relay {
         };
         tracing::info!(%cursor, "relay leading");
         let mut checked = Instant::now();
-        let mut saved = (cursor, Instant::now());
+        let mut saved = StoredCheckpoint::with_quiet(cursor, CURSOR_SAVE);
         loop {
             if cancel.is_cancelled() {
                 return;
@@ -129,10 +129,7 @@ impl Relay {
             };
             let Some(last) = events.last() else {
                 metrics::gauge!("annals_relay_lag_seconds").set(0.0);
-                if saved.0 != cursor && saved.1.elapsed() >= CURSOR_SAVE {
-                    self.save(cursor).await;
-                    saved = (cursor, Instant::now());
-                }
+                self.save_if_due(&mut saved, cursor).await;
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     _ = self.wake.notified() => {}
@@ -151,21 +148,23 @@ impl Relay {
                 continue;
             }
             cursor = last.position;
-            if saved.1.elapsed() >= CURSOR_SAVE {
-                self.save(cursor).await;
-                saved = (cursor, Instant::now());
-            }
+            self.save_if_due(&mut saved, cursor).await;
             metrics::counter!("annals_relay_published_total").increment(events.len() as u64);
         }
     }
 
-    async fn save(&self, cursor: Position) {
+    /// Stores the cursor if it moved and the last save is `CURSOR_SAVE` old.
+    async fn save_if_due(&self, saved: &mut StoredCheckpoint, cursor: Position) {
+        if saved.position() == cursor || !saved.due() {
+            return;
+        }
         if let RelayMode::Durable { state, .. } = &self.mode {
             // If saving fails the next leader resumes from the stream's last message anyway.
             if let Err(e) = state.save(cursor).await {
                 tracing::warn!(error = %e, "relay cursor not saved");
             }
         }
+        saved.set(cursor);
     }
 }
 

@@ -40,10 +40,15 @@ pub struct StoredCheckpoint {
 
 impl StoredCheckpoint {
     pub fn new(position: Position) -> Self {
+        Self::with_quiet(position, QUIET_FLUSH)
+    }
+
+    /// One that is `due` once `quiet` has passed since it was last set.
+    pub fn with_quiet(position: Position, quiet: Duration) -> Self {
         Self {
             position,
             since: std::time::Instant::now(),
-            quiet: QUIET_FLUSH,
+            quiet,
         }
     }
 
@@ -53,11 +58,7 @@ impl StoredCheckpoint {
 
     /// Records that the store now holds `position`.
     pub fn set(&mut self, position: Position) {
-        *self = Self {
-            position,
-            since: std::time::Instant::now(),
-            quiet: self.quiet,
-        };
+        *self = Self::with_quiet(position, self.quiet);
     }
 
     /// Whether a change-less advance should be written now.
