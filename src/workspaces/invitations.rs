@@ -88,9 +88,14 @@ pub fn spawn(infra: &Infra, bus: Arc<dyn EventBus>, cancel: CancellationToken) -
     })
 }
 
+/// Whether an event (by aggregate type and name) is a registration, what the reactor acts on.
+fn is_registration(aggregate_type: &str, event_type: &str) -> bool {
+    aggregate_type == User::TYPE && event_type == "UserRegistered"
+}
+
 /// The account a `UserRegistered` event created.
 fn registration(event: &StoredEvent) -> Option<Person> {
-    if event.aggregate_type != User::TYPE || event.event_type != "UserRegistered" {
+    if !is_registration(&event.aggregate_type, &event.event_type) {
         return None;
     }
     match Envelope::from_stored(event, Position::ZERO).decode::<UserEvent>() {
@@ -115,8 +120,7 @@ fn nothing_to_do(batch: &[Delivery], at: Position) -> Option<Position> {
         if envelope.position <= at {
             continue;
         }
-        let registration =
-            envelope.aggregatetype == User::TYPE && envelope.eventname == "UserRegistered";
+        let registration = is_registration(&envelope.aggregatetype, &envelope.eventname);
         if envelope.prevposition != prev || registration {
             return None;
         }
