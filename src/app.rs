@@ -193,27 +193,27 @@ impl Infra {
         }
     }
 
-    pub(crate) fn repository(&self) -> impl Fn() -> LogRepository + Send + Sync + use<> {
-        let make: Box<dyn Fn() -> LogRepository + Send + Sync> = match &self.backend {
+    /// How a `Commands` gets its repository for stream reads.
+    fn repository(&self) -> Arc<dyn Fn() -> LogRepository + Send + Sync> {
+        match &self.backend {
             Backend::Postgres(pool) => {
                 // One set of kept connections serves the reads of every aggregate type.
                 let (pool, reads) = (pool.clone(), postgres::Sticky::new(pool.clone()));
-                Box::new(move || LogRepository::postgres(pool.clone(), reads.clone()))
+                Arc::new(move || LogRepository::postgres(pool.clone(), reads.clone()))
             }
             Backend::Sqlite(pool, _) => {
                 let pool = pool.clone();
-                Box::new(move || {
+                Arc::new(move || {
                     LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(pool.clone()))
                 })
             }
-        };
-        move || make()
+        }
     }
 
     /// What every aggregate's `Commands` writes through.
     pub(crate) fn write_side(&self) -> WriteSide {
         WriteSide {
-            repository: Arc::new(self.repository()),
+            repository: self.repository(),
             log: self.log.clone(),
             appender: self.appender.clone(),
             wake: self.wake.clone(),
