@@ -184,27 +184,13 @@ async fn the_profile_comes_from_the_read_model(#[case] backend: Backend) {
     assert_eq!(profile["loginCount"], json!(1));
     assert!(profile.get("password_hash").is_none());
 
-    let response = app
-        .client
-        .patch(app.url("/core/me"))
-        .bearer_auth(&access)
-        .json(&json!({"lastName": "Byron"}))
-        .send()
-        .await
-        .unwrap();
+    let response = app.update_me(&access, &json!({"lastName": "Byron"})).await;
     assert_eq!(response.status(), StatusCode::OK);
     let profile: Value = app.me(&access).await.json().await.unwrap();
     assert_eq!(profile["lastName"], json!("Byron"));
     assert_eq!(profile["firstName"], json!("Ada"));
 
-    let bad = app
-        .client
-        .patch(app.url("/core/me"))
-        .bearer_auth(&access)
-        .json(&json!({"firstName": 7}))
-        .send()
-        .await
-        .unwrap();
+    let bad = app.update_me(&access, &json!({"firstName": 7})).await;
     assert_error(bad, StatusCode::BAD_REQUEST, Some("firstName")).await;
 }
 

@@ -5,16 +5,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, assert_error, backends, spawn_app, unique_email};
 
-async fn create_key(app: &TestApp, access: &str, name: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/api_keys"))
-        .bearer_auth(access)
-        .json(&json!({"name": name}))
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn with_key(
     app: &TestApp,
     method: reqwest::Method,
@@ -34,7 +24,7 @@ async fn a_key_is_shown_once_listed_without_secret_and_authenticates(#[case] bac
     let app = spawn_app(backend).await;
     let email = unique_email();
     let (access, _) = app.signed_up(&email).await;
-    let response = create_key(&app, &access, "ci").await;
+    let response = app.create_api_key(&access, "ci").await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: Value = response.json().await.unwrap();
     let key = body["api_key"]["key"].as_str().unwrap().to_string();
@@ -82,7 +72,8 @@ async fn a_key_is_shown_once_listed_without_secret_and_authenticates(#[case] bac
 async fn a_revoked_key_is_refused_at_once(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let (access, _) = app.signed_up(&unique_email()).await;
-    let body: Value = create_key(&app, &access, "deploy")
+    let body: Value = app
+        .create_api_key(&access, "deploy")
         .await
         .json()
         .await
@@ -124,7 +115,12 @@ async fn keys_are_private_to_their_owner(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let (alice, _) = app.signed_up(&unique_email()).await;
     let (bob, _) = app.signed_up(&unique_email()).await;
-    let body: Value = create_key(&app, &alice, "mine").await.json().await.unwrap();
+    let body: Value = app
+        .create_api_key(&alice, "mine")
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = body["api_key"]["id"].as_str().unwrap();
     let stolen = app
         .client
@@ -152,7 +148,7 @@ async fn bad_keys_and_bad_input_are_refused(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let (access, _) = app.signed_up(&unique_email()).await;
     assert_error(
-        create_key(&app, &access, "  ").await,
+        app.create_api_key(&access, "  ").await,
         StatusCode::BAD_REQUEST,
         Some("name"),
     )
@@ -170,7 +166,8 @@ async fn bad_keys_and_bad_input_are_refused(#[case] backend: Backend) {
         let refused = with_key(&app, reqwest::Method::GET, "/core/me", key).await;
         assert_error(refused, StatusCode::UNAUTHORIZED, None).await;
     }
-    let body: Value = create_key(&app, &access, "real")
+    let body: Value = app
+        .create_api_key(&access, "real")
         .await
         .json()
         .await

@@ -77,14 +77,7 @@ async fn a_write_then_read_sees_the_write_every_time(#[case] backend: Backend) {
     let (access, _) = app.signed_up(&unique_email()).await;
     for i in 0..50 {
         let name = format!("Name{i}");
-        let response = app
-            .client
-            .patch(app.url("/core/me"))
-            .bearer_auth(&access)
-            .json(&json!({"firstName": name}))
-            .send()
-            .await
-            .unwrap();
+        let response = app.update_me(&access, &json!({"firstName": name})).await;
         assert_eq!(response.status(), StatusCode::OK);
         let position = response.headers()["x-annals-position"].clone();
         // Once with the position a client may pass on, once without anything special.

@@ -264,6 +264,28 @@ impl TestApp {
             .expect("request")
     }
 
+    /// `PATCH /core/me` with `body`, as the owner of `access`.
+    pub async fn update_me(&self, access: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url("/core/me"))
+            .bearer_auth(access)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `POST /api/api_keys` for a key named `name`, as the owner of `access`.
+    pub async fn create_api_key(&self, access: &str, name: &str) -> Response {
+        self.client
+            .post(self.url("/api/api_keys"))
+            .bearer_auth(access)
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// The mails written to the outbox so far.
     pub fn mails(&self) -> Vec<Value> {
         let dir = self.data_dir.as_ref().expect("data dir").path();

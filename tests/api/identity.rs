@@ -137,13 +137,7 @@ async fn every_identity_change_is_an_event_on_the_log(#[case] backend: Backend) 
     let email = unique_email();
     let (access, _) = app.signed_up(&email).await;
     app.login(&email, "not-the-password-at-all").await;
-    app.client
-        .post(app.url("/api/api_keys"))
-        .bearer_auth(&access)
-        .json(&json!({"name": "k"}))
-        .send()
-        .await
-        .unwrap();
+    app.create_api_key(&access, "k").await;
     let events = app.visible_events().await;
     let names: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
     for expected in [

@@ -21,23 +21,9 @@ async fn profiles_stay_out_of_the_document_index_and_every_collection_is_searcha
     let app = spawn_app(Backend::Postgres).await;
     let email = unique_email();
     let (access, _) = app.signed_up(&email).await;
-    let created = app
-        .client
-        .post(app.url("/api/api_keys"))
-        .bearer_auth(&access)
-        .json(&json!({"name": "ci"}))
-        .send()
-        .await
-        .unwrap();
+    let created = app.create_api_key(&access, "ci").await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let renamed = app
-        .client
-        .patch(app.url("/core/me"))
-        .bearer_auth(&access)
-        .json(&json!({"firstName": "Grace"}))
-        .send()
-        .await
-        .unwrap();
+    let renamed = app.update_me(&access, &json!({"firstName": "Grace"})).await;
     assert_eq!(renamed.status(), StatusCode::OK);
     app.settle("user_profiles").await;
     app.settle("api_keys").await;
