@@ -147,6 +147,12 @@ pub struct Report<'a> {
     pub streams: [Option<(i64, i64)>; 3],
 }
 
+/// A row of a raw append run: its rate and latencies.
+fn raw_row(out: &mut String, what: &str, raw: &RawResult, notes: &str) {
+    let rate = format!("{} events/s", thousands(raw.per_second()));
+    row(out, what, &rate, Some(&raw.latencies), notes);
+}
+
 fn row(out: &mut String, what: &str, result: &str, l: Option<&Latencies>, notes: &str) {
     let q = |q: f64| Ms(l.and_then(|l| l.ms(q))).to_string();
     let max = Ms(l.and_then(Latencies::max_ms));
@@ -209,14 +215,13 @@ impl Report<'_> {
                     .unwrap_or_default()
             )
         };
-        row(
+        raw_row(
             &mut s,
             &format!(
                 "Raw {database} append (reference): {} connections, 1 event per transaction",
                 raw.connections
             ),
-            &format!("{} events/s", thousands(raw.per_second())),
-            Some(&raw.latencies),
+            raw,
             &format!(
                 "payload {} B + metadata {} B{}; {}{}",
                 t.payload_bytes(),
@@ -235,20 +240,18 @@ impl Report<'_> {
             ),
         );
         let after = &self.raw_after;
-        row(
+        raw_row(
             &mut s,
             &format!("Raw {database} append again, after the commands"),
-            &format!("{} events/s", thousands(after.per_second())),
-            Some(&after.latencies),
+            after,
             &format!("same setup; {}", errors(after)),
         );
         let reference = (raw.per_second() + after.per_second()) / 2.0;
         if let Some(single) = &self.raw_single {
-            row(
+            raw_row(
                 &mut s,
                 &format!("Raw {database} append, 1 connection (for comparison, not the reference)"),
-                &format!("{} events/s", thousands(single.per_second())),
-                Some(&single.latencies),
+                single,
                 &format!("same file and row; {}", errors(single)),
             );
         }
