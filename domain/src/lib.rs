@@ -2,5 +2,6 @@
 //!
 //! Nothing here does IO. Time comes in through commands (`at` fields) so that every rule
 //! can be tested given/when/then without a clock.
+mod decide;
 pub mod identity;
 pub mod workspaces;

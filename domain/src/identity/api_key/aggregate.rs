@@ -3,6 +3,8 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
+use crate::decide::Decide;
+
 /// "Last used" is recorded at most this often, so that busy keys do not flood the log.
 pub const USE_RECORD_INTERVAL_SECS: i64 = 60;
 
@@ -79,20 +81,9 @@ pub enum ApiKeyError {
     BadName,
 }
 
-impl Aggregate for ApiKey {
-    const TYPE: &'static str = "api_key";
-    type Command = ApiKeyCommand;
-    type Event = ApiKeyEvent;
-    type Error = ApiKeyError;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: ApiKeyCommand,
-        _services: &(),
-        sink: &EventSink<Self>,
-    ) -> Result<(), ApiKeyError> {
-        match command {
+impl Decide for ApiKey {
+    fn decide(&self, command: ApiKeyCommand) -> Result<Vec<ApiKeyEvent>, ApiKeyError> {
+        Ok(match command {
             ApiKeyCommand::Create {
                 key_id,
                 owner,
@@ -107,14 +98,13 @@ impl Aggregate for ApiKey {
                 if name.is_empty() || name.chars().count() > 100 {
                     return Err(ApiKeyError::BadName);
                 }
-                let event = ApiKeyEvent::ApiKeyCreated {
+                vec![ApiKeyEvent::ApiKeyCreated {
                     key_id,
                     owner,
                     name,
                     secret_hash,
                     at,
-                };
-                sink.write(event, self).await;
+                }]
             }
             ApiKeyCommand::RecordUse { at } => {
                 self.usable()?;
@@ -122,7 +112,9 @@ impl Aggregate for ApiKey {
                     .last_used_at
                     .is_none_or(|last| at - last >= Duration::seconds(USE_RECORD_INTERVAL_SECS));
                 if due {
-                    sink.write(ApiKeyEvent::ApiKeyUsed { at }, self).await;
+                    vec![ApiKeyEvent::ApiKeyUsed { at }]
+                } else {
+                    vec![]
                 }
             }
             ApiKeyCommand::Revoke { by, at } => {
@@ -130,12 +122,30 @@ impl Aggregate for ApiKey {
                 if self.owner.as_deref() != Some(by.as_str()) {
                     return Err(ApiKeyError::NotFound);
                 }
-                if !self.revoked {
-                    sink.write(ApiKeyEvent::ApiKeyRevoked { at }, self).await;
+                if self.revoked {
+                    vec![]
+                } else {
+                    vec![ApiKeyEvent::ApiKeyRevoked { at }]
                 }
             }
-        }
-        Ok(())
+        })
+    }
+}
+
+impl Aggregate for ApiKey {
+    const TYPE: &'static str = "api_key";
+    type Command = ApiKeyCommand;
+    type Event = ApiKeyEvent;
+    type Error = ApiKeyError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: ApiKeyCommand,
+        _services: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), ApiKeyError> {
+        crate::decide::handle(self, command, sink).await
     }
 
     fn apply(&mut self, event: ApiKeyEvent) {

@@ -3,6 +3,8 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
+use crate::decide::Decide;
+
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmailClaim {
     /// The user holding the address, if any.
@@ -56,6 +58,25 @@ pub enum EmailClaimError {
     NotHolder,
 }
 
+impl Decide for EmailClaim {
+    fn decide(&self, command: EmailClaimCommand) -> Result<Vec<EmailClaimEvent>, EmailClaimError> {
+        Ok(match command {
+            EmailClaimCommand::Claim { email, user_id, at } => match &self.holder {
+                // A retried claim by the same user is not a conflict.
+                Some(holder) if *holder == user_id => vec![],
+                Some(_) => return Err(EmailClaimError::Taken),
+                None => vec![EmailClaimEvent::EmailClaimed { email, user_id, at }],
+            },
+            EmailClaimCommand::Release { user_id, at } => {
+                if self.holder.as_deref() != Some(user_id.as_str()) {
+                    return Err(EmailClaimError::NotHolder);
+                }
+                vec![EmailClaimEvent::EmailReleased { user_id, at }]
+            }
+        })
+    }
+}
+
 impl Aggregate for EmailClaim {
     const TYPE: &'static str = "email_claim";
     type Command = EmailClaimCommand;
@@ -69,25 +90,7 @@ impl Aggregate for EmailClaim {
         _services: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), EmailClaimError> {
-        match command {
-            EmailClaimCommand::Claim { email, user_id, at } => match &self.holder {
-                // A retried claim by the same user is not a conflict.
-                Some(holder) if *holder == user_id => {}
-                Some(_) => return Err(EmailClaimError::Taken),
-                None => {
-                    let event = EmailClaimEvent::EmailClaimed { email, user_id, at };
-                    sink.write(event, self).await;
-                }
-            },
-            EmailClaimCommand::Release { user_id, at } => {
-                if self.holder.as_deref() != Some(user_id.as_str()) {
-                    return Err(EmailClaimError::NotHolder);
-                }
-                sink.write(EmailClaimEvent::EmailReleased { user_id, at }, self)
-                    .await;
-            }
-        }
-        Ok(())
+        crate::decide::handle(self, command, sink).await
     }
 
     fn apply(&mut self, event: EmailClaimEvent) {

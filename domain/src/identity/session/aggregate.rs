@@ -3,6 +3,8 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
+use crate::decide::Decide;
+
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub user_id: Option<String>,
@@ -67,6 +69,42 @@ pub enum SessionError {
     Unknown,
 }
 
+impl Decide for Session {
+    fn decide(&self, command: SessionCommand) -> Result<Vec<SessionEvent>, SessionError> {
+        Ok(match command {
+            SessionCommand::Start {
+                user_id,
+                surface,
+                at,
+            } => {
+                if self.user_id.is_some() {
+                    return Err(SessionError::AlreadyStarted);
+                }
+                vec![SessionEvent::SessionStarted {
+                    user_id,
+                    surface,
+                    at,
+                }]
+            }
+            SessionCommand::Revoke { reason, at } => {
+                let Some(user_id) = self.user_id.clone() else {
+                    return Err(SessionError::Unknown);
+                };
+                // Revoking twice (logout, then revoke) is not an error and records nothing new.
+                if self.revoked {
+                    vec![]
+                } else {
+                    vec![SessionEvent::SessionRevoked {
+                        user_id,
+                        reason,
+                        at,
+                    }]
+                }
+            }
+        })
+    }
+}
+
 impl Aggregate for Session {
     const TYPE: &'static str = "session";
     type Command = SessionCommand;
@@ -80,38 +118,7 @@ impl Aggregate for Session {
         _services: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), SessionError> {
-        match command {
-            SessionCommand::Start {
-                user_id,
-                surface,
-                at,
-            } => {
-                if self.user_id.is_some() {
-                    return Err(SessionError::AlreadyStarted);
-                }
-                let event = SessionEvent::SessionStarted {
-                    user_id,
-                    surface,
-                    at,
-                };
-                sink.write(event, self).await;
-            }
-            SessionCommand::Revoke { reason, at } => {
-                let Some(user_id) = self.user_id.clone() else {
-                    return Err(SessionError::Unknown);
-                };
-                // Revoking twice (logout, then revoke) is not an error and records nothing new.
-                if !self.revoked {
-                    let event = SessionEvent::SessionRevoked {
-                        user_id,
-                        reason,
-                        at,
-                    };
-                    sink.write(event, self).await;
-                }
-            }
-        }
-        Ok(())
+        crate::decide::handle(self, command, sink).await
     }
 
     fn apply(&mut self, event: SessionEvent) {

@@ -4,6 +4,7 @@ use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use super::{SecondFactor, UserCommand, UserError, UserEvent};
+use crate::decide::Decide;
 
 /// Failed logins inside [`LOCKOUT_WINDOW_SECS`] that lock the account.
 pub const LOCKOUT_THRESHOLD: u32 = 5;
@@ -98,20 +99,9 @@ fn check_name(field: &'static str, value: &str) -> Result<(), UserError> {
     Ok(())
 }
 
-impl Aggregate for User {
-    const TYPE: &'static str = "user";
-    type Command = UserCommand;
-    type Event = UserEvent;
-    type Error = UserError;
-    type Services = ();
-
-    async fn handle(
-        &mut self,
-        command: UserCommand,
-        _services: &(),
-        sink: &EventSink<Self>,
-    ) -> Result<(), UserError> {
-        match command {
+impl Decide for User {
+    fn decide(&self, command: UserCommand) -> Result<Vec<UserEvent>, UserError> {
+        Ok(match command {
             UserCommand::Register {
                 user_id,
                 email,
@@ -126,7 +116,7 @@ impl Aggregate for User {
                 }
                 check_name("firstName", &first_name)?;
                 check_name("lastName", &last_name)?;
-                let event = UserEvent::UserRegistered {
+                vec![UserEvent::UserRegistered {
                     user_id,
                     email,
                     first_name,
@@ -134,8 +124,7 @@ impl Aggregate for User {
                     password_hash,
                     role,
                     at,
-                };
-                sink.write(event, self).await;
+                }]
             }
             UserCommand::RecordLoginAttempt { password_ok, at } => {
                 if !self.registered {
@@ -145,22 +134,20 @@ impl Aggregate for User {
                     return Err(UserError::Locked { until });
                 }
                 if password_ok {
-                    sink.write(UserEvent::UserLoggedIn { at }, self).await;
+                    vec![UserEvent::UserLoggedIn { at }]
                 } else {
+                    // The failures before this one plus this one: the lock needs no state
+                    // after `LoginFailed` is applied.
                     let recent_failures = self.failures_within_window(at) + 1;
-                    sink.write(
-                        UserEvent::LoginFailed {
-                            at,
-                            recent_failures,
-                        },
-                        self,
-                    )
-                    .await;
+                    let mut events = vec![UserEvent::LoginFailed {
+                        at,
+                        recent_failures,
+                    }];
                     if recent_failures >= LOCKOUT_THRESHOLD {
                         let until = at + Duration::seconds(LOCKOUT_DURATION_SECS);
-                        sink.write(UserEvent::AccountLocked { at, until }, self)
-                            .await;
+                        events.push(UserEvent::AccountLocked { at, until });
                     }
+                    events
                 }
             }
             UserCommand::VerifyEmail { at } => {
@@ -168,8 +155,10 @@ impl Aggregate for User {
                     return Err(UserError::NotRegistered);
                 }
                 // Following the link twice is harmless: nothing new happened.
-                if !self.verified {
-                    sink.write(UserEvent::EmailVerified { at }, self).await;
+                if self.verified {
+                    vec![]
+                } else {
+                    vec![UserEvent::EmailVerified { at }]
                 }
             }
             UserCommand::UpdateProfile {
@@ -184,26 +173,36 @@ impl Aggregate for User {
                 let last_name = last_name.unwrap_or_else(|| self.last_name.clone());
                 check_name("firstName", &first_name)?;
                 check_name("lastName", &last_name)?;
-                sink.write(
-                    UserEvent::ProfileUpdated {
-                        first_name,
-                        last_name,
-                        at,
-                    },
-                    self,
-                )
-                .await;
+                vec![UserEvent::ProfileUpdated {
+                    first_name,
+                    last_name,
+                    at,
+                }]
             }
             other => {
                 if !self.registered {
                     return Err(UserError::NotRegistered);
                 }
-                for event in super::security::decide(self, other)? {
-                    sink.write(event, self).await;
-                }
+                super::security::decide(self, other)?
             }
-        }
-        Ok(())
+        })
+    }
+}
+
+impl Aggregate for User {
+    const TYPE: &'static str = "user";
+    type Command = UserCommand;
+    type Event = UserEvent;
+    type Error = UserError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: UserCommand,
+        _services: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), UserError> {
+        crate::decide::handle(self, command, sink).await
     }
 
     fn apply(&mut self, event: UserEvent) {

@@ -8,6 +8,8 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
+use crate::decide::Decide;
+
 #[cfg(test)]
 mod tests;
 
@@ -87,6 +89,40 @@ pub enum AccountError {
     TrialAlreadyUsed,
 }
 
+impl Decide for WorkspaceAccount {
+    fn decide(&self, command: AccountCommand) -> Result<Vec<AccountEvent>, AccountError> {
+        let event = match command {
+            AccountCommand::ReserveBucket { bucket_id, max, at } => {
+                if self.owned.contains_key(&bucket_id) {
+                    return Ok(vec![]);
+                }
+                if self.owned.len() >= max as usize {
+                    return Err(AccountError::BucketLimitReached);
+                }
+                AccountEvent::BucketSlotReserved { bucket_id, at }
+            }
+            AccountCommand::AdoptBucket { bucket_id, at } => {
+                if self.owned.contains_key(&bucket_id) {
+                    return Ok(vec![]);
+                }
+                AccountEvent::BucketSlotAdopted { bucket_id, at }
+            }
+            AccountCommand::ReleaseBucket { bucket_id, at } => {
+                if !self.owned.contains_key(&bucket_id) {
+                    return Ok(vec![]);
+                }
+                AccountEvent::BucketSlotReleased { bucket_id, at }
+            }
+            AccountCommand::ClaimTrial { bucket_id, at } => match &self.trial_bucket {
+                Some(b) if *b == bucket_id => return Ok(vec![]),
+                Some(_) => return Err(AccountError::TrialAlreadyUsed),
+                None => AccountEvent::TrialClaimed { bucket_id, at },
+            },
+        };
+        Ok(vec![event])
+    }
+}
+
 impl Aggregate for WorkspaceAccount {
     const TYPE: &'static str = "workspace_account";
     type Command = AccountCommand;
@@ -100,36 +136,7 @@ impl Aggregate for WorkspaceAccount {
         _services: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), AccountError> {
-        let event = match command {
-            AccountCommand::ReserveBucket { bucket_id, max, at } => {
-                if self.owned.contains_key(&bucket_id) {
-                    return Ok(());
-                }
-                if self.owned.len() >= max as usize {
-                    return Err(AccountError::BucketLimitReached);
-                }
-                AccountEvent::BucketSlotReserved { bucket_id, at }
-            }
-            AccountCommand::AdoptBucket { bucket_id, at } => {
-                if self.owned.contains_key(&bucket_id) {
-                    return Ok(());
-                }
-                AccountEvent::BucketSlotAdopted { bucket_id, at }
-            }
-            AccountCommand::ReleaseBucket { bucket_id, at } => {
-                if !self.owned.contains_key(&bucket_id) {
-                    return Ok(());
-                }
-                AccountEvent::BucketSlotReleased { bucket_id, at }
-            }
-            AccountCommand::ClaimTrial { bucket_id, at } => match &self.trial_bucket {
-                Some(b) if *b == bucket_id => return Ok(()),
-                Some(_) => return Err(AccountError::TrialAlreadyUsed),
-                None => AccountEvent::TrialClaimed { bucket_id, at },
-            },
-        };
-        sink.write(event, self).await;
-        Ok(())
+        crate::decide::handle(self, command, sink).await
     }
 
     fn apply(&mut self, event: AccountEvent) {

@@ -21,6 +21,7 @@
 //! makes the old owner an admin.
 mod aggregate;
 mod commands;
+mod decide;
 mod errors;
 mod events;
 #[cfg(test)]
