@@ -142,7 +142,7 @@ pub enum ConfigError {
     #[error("cannot use the data directory {path}: {reason}")]
     DataDir { path: PathBuf, reason: String },
     #[error(transparent)]
-    Workspaces(#[from] crate::workspaces::config::WorkspacesConfigError),
+    Workspaces(#[from] crate::services::workspaces::config::WorkspacesConfigError),
 }
 
 /// Where events and read models are stored.
@@ -175,7 +175,7 @@ pub struct Config {
     pub login_rate_per_minute: u32,
     /// Plans and per-account limits of the workspaces surface (from `ANNALS_PLANS`,
     /// `ANNALS_MAX_OWNED_BUCKETS`, ...: see `workspaces::config`).
-    pub workspaces: crate::workspaces::config::WorkspacesConfig,
+    pub workspaces: crate::services::workspaces::config::WorkspacesConfig,
 }
 
 impl Settings {
@@ -183,7 +183,7 @@ impl Settings {
     pub fn resolve(&self, distributed: bool) -> Result<Config, ConfigError> {
         let storage = match self.database_url.as_deref().filter(|s| !s.is_empty()) {
             None => Storage::Sqlite {
-                url: crate::infra::sqlite::url_for(&self.data_dir.join("annals.db")),
+                url: crate::adapters::sqlite::url_for(&self.data_dir.join("annals.db")),
             },
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Storage::Postgres {
@@ -271,7 +271,7 @@ impl Settings {
             read_wait: Duration::from_millis(self.read_wait_ms),
             db_pool: self.db_pool.max(2),
             login_rate_per_minute: self.login_rate_per_minute,
-            workspaces: crate::workspaces::config::WorkspacesConfig::from_env()?,
+            workspaces: crate::services::workspaces::config::WorkspacesConfig::from_env()?,
         })
     }
 }
@@ -296,7 +296,7 @@ fn stored_secret(dir: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
     match std::fs::read(&path) {
         Ok(bytes) if bytes.len() >= 32 => Ok(bytes),
         _ => {
-            let secret = crate::identity::random_token(48).into_bytes();
+            let secret = crate::services::identity::random_token(48).into_bytes();
             std::fs::write(&path, &secret).map_err(err)?;
             Ok(secret)
         }

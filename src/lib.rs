@@ -1,16 +1,19 @@
 //! annals: one event-sourced backend, three public API families, one history of events.
-pub mod admin;
-pub mod app;
+//!
+//! The folders read as the architecture, from the edge inwards:
+//! - [`http`]: the HTTP edge, one module per API surface, each with its router, error body
+//!   and fallback; the shared state handlers see ([`http::state::AppState`]).
+//! - [`services`]: the application's use cases (identity, workspaces), IO around the pure
+//!   domain (`annals-domain`), and the application error type.
+//! - [`es`]: the event-sourcing core: commands on aggregates, the relay of the log to the bus.
+//! - [`adapters`]: Postgres, SQLite, NATS and mail behind the contracts of `annals-contracts`.
+//! - [`wiring`]: connects adapters and starts the API, the relay and the workers; only the
+//!   [`cli`] uses it.
+pub mod adapters;
 pub mod cli;
-pub mod commands;
 pub mod config;
-pub mod datacube;
-pub mod error;
+pub mod es;
 pub mod http;
-pub mod identity;
-pub mod infra;
-pub mod kitsu;
-pub mod relay;
-mod state_cache;
+pub mod services;
 pub mod telemetry;
-pub mod workspaces;
+pub mod wiring;

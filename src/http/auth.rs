@@ -4,9 +4,9 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
-use crate::app::AppState;
-use crate::error::AppError;
-use crate::identity::TokenError;
+use crate::http::state::AppState;
+use crate::services::error::AppError;
+use crate::services::identity::TokenError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {

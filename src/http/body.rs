@@ -3,7 +3,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde_json::{Map, Value};
 
-use crate::error::AppError;
+use crate::services::error::AppError;
 
 /// A JSON object body. An empty body counts as `{}` (clients send that on GET/DELETE).
 pub struct JsonObject(pub Map<String, Value>);

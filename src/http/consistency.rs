@@ -12,8 +12,8 @@ use tokio::time::Instant;
 
 use annals_projections::{Position, ProgressBoard, ViewStore};
 
-use crate::error::AppError;
-use crate::infra::EventLog;
+use crate::adapters::EventLog;
+use crate::services::error::AppError;
 
 pub const POSITION_HEADER: &str = "x-annals-position";
 /// Set on a read answered before the read models caught up (the wait timed out).

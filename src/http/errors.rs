@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::error::AppError;
+use crate::services::error::AppError;
 
 impl AppError {
     pub fn status(&self) -> StatusCode {

@@ -2,11 +2,15 @@
 pub mod auth;
 pub mod body;
 pub mod consistency;
+pub mod datacube;
 pub mod errors;
+pub mod kitsu;
 pub mod openapi;
 pub mod ops;
 pub mod rate_limit;
 pub mod request;
+pub mod state;
+pub mod workspaces;
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +24,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
+use crate::http::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -31,9 +35,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
-        .merge(crate::datacube::routes())
-        .merge(crate::kitsu::routes())
-        .merge(crate::workspaces::routes())
+        .merge(crate::http::datacube::routes())
+        .merge(crate::http::kitsu::routes())
+        .merge(crate::http::workspaces::routes())
         .fallback(not_found)
         .with_state(state)
         .layer(middleware::from_fn_with_state(
@@ -59,8 +63,8 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-async fn not_found() -> crate::error::AppError {
-    crate::error::AppError::NotFound("no such endpoint".into())
+async fn not_found() -> crate::services::error::AppError {
+    crate::services::error::AppError::NotFound("no such endpoint".into())
 }
 
 /// Request count and latency per route template (not per concrete URL, to bound cardinality).

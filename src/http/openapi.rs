@@ -4,10 +4,10 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::datacube::{accounts, api_keys};
+use crate::http::datacube::{accounts, api_keys};
+use crate::http::kitsu;
 use crate::http::ops;
-use crate::kitsu;
-use crate::workspaces::{
+use crate::http::workspaces::{
     billing as ws_billing, buckets as ws_buckets, members as ws_members, oauth,
     servers as ws_servers, users as ws_users,
 };

@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
+use crate::http::state::AppState;
 
 /// Events counted at most when reporting lag (the count stays cheap when far behind).
 const LAG_CAP: i64 = 100_000;
@@ -17,7 +17,7 @@ pub async fn healthz() -> Json<Value> {
 }
 
 /// Followers of the log besides the projections, whose checkpoints live in the view store too.
-const REACTORS: &[&str] = &[crate::workspaces::invitations::REACTOR];
+const REACTORS: &[&str] = &[crate::services::workspaces::invitations::REACTOR];
 
 /// How far a follower of the log (projection or reactor) has got: its stored checkpoint and the
 /// events after it. `None` if the checkpoint could not be read.

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
-use crate::commands::Metadata;
+use crate::es::commands::Metadata;
 
 pub struct RequestMeta {
     pub request_id: Option<String>,

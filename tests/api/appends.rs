@@ -3,10 +3,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use annals::infra::LogRepository;
-use annals::infra::append::BatchWriter;
-use annals::infra::postgres::{PgBatchWriter, Sticky};
-use annals::infra::sqlite::SqliteBatchWriter;
+use annals::adapters::LogRepository;
+use annals::adapters::append::BatchWriter;
+use annals::adapters::postgres::{PgBatchWriter, Sticky};
+use annals::adapters::sqlite::SqliteBatchWriter;
 use annals_domain::identity::User;
 use annals_projections::identity::ApiKeys;
 use annals_projections::{Position, chain};
@@ -35,8 +35,8 @@ fn event_of(aggregate_type: &str, id: &str, sequence: usize) -> SerializedEvent 
 
 fn writer(app: &TestApp) -> Arc<dyn BatchWriter> {
     match &app.infra.backend {
-        annals::app::Backend::Postgres(pool) => Arc::new(PgBatchWriter::new(pool.clone())),
-        annals::app::Backend::Sqlite(pool, _) => {
+        annals::wiring::Backend::Postgres(pool) => Arc::new(PgBatchWriter::new(pool.clone())),
+        annals::wiring::Backend::Sqlite(pool, _) => {
             Arc::new(SqliteBatchWriter::new(pool.clone(), Default::default()))
         }
     }
@@ -53,10 +53,10 @@ async fn quiet_app(backend: Backend) -> TestApp {
 
 fn repository(app: &TestApp) -> LogRepository {
     match &app.infra.backend {
-        annals::app::Backend::Postgres(pool) => {
+        annals::wiring::Backend::Postgres(pool) => {
             LogRepository::postgres(pool.clone(), Sticky::new(pool.clone()))
         }
-        annals::app::Backend::Sqlite(pool, _) => {
+        annals::wiring::Backend::Sqlite(pool, _) => {
             LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(pool.clone()))
         }
     }

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use annals::app::{self, AppState, Infra};
 use annals::config::{LogFormat, Settings};
+use annals::http::state::AppState;
+use annals::wiring::{self, Infra};
 use annals_projections::{Position, ProgressBoard, StoredEvent};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -108,7 +109,7 @@ async fn spawn_in(options: Options, data_dir: tempfile::TempDir) -> TestApp {
         }
         Backend::Embedded => None,
     };
-    let listener = app::bind("127.0.0.1:0".parse().unwrap())
+    let listener = wiring::bind("127.0.0.1:0".parse().unwrap())
         .await
         .expect("bind");
     let port = listener.local_addr().unwrap().port();
@@ -141,7 +142,7 @@ async fn spawn_in(options: Options, data_dir: tempfile::TempDir) -> TestApp {
     } else {
         vec![]
     };
-    tokio::spawn(app::serve(listener, state.clone(), cancel.clone()));
+    tokio::spawn(wiring::serve(listener, state.clone(), cancel.clone()));
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::new(),

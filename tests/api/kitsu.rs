@@ -1,6 +1,6 @@
 //! The Kitsu (Zou) auth surface over HTTP, and with the real gazu client.
-use annals::commands::Metadata;
-use annals::identity::otp::totp_now;
+use annals::es::commands::Metadata;
+use annals::services::identity::otp::totp_now;
 use annals_domain::identity::UserCommand;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use reqwest::header::{HeaderMap, SET_COOKIE};

@@ -3,7 +3,7 @@ use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use annals::workspaces::invitations::REACTOR;
+use annals::services::workspaces::invitations::REACTOR;
 
 use crate::helpers::{Backend, backends, spawn_app, unique_email};
 

@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use annals::commands::Metadata;
+use annals::es::commands::Metadata;
 use annals_domain::identity::UserCommand;
 use annals_projections::identity::{PROFILES, UserProfiles};
 use annals_projections::{Envelope, EventBus, Position, Projection, chain};

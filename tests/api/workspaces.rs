@@ -201,8 +201,13 @@ async fn the_token_endpoint_answers_400_never_401(#[case] backend: Backend) {
 
     let forged = {
         // A well-formed token signed with another secret.
-        let other = annals::identity::Tokens::new(b"another-secret-another-secret-xx");
-        other.issue(annals::identity::TokenKind::Refresh, "u1", Some("s1"), None)
+        let other = annals::services::identity::Tokens::new(b"another-secret-another-secret-xx");
+        other.issue(
+            annals::services::identity::TokenKind::Refresh,
+            "u1",
+            Some("s1"),
+            None,
+        )
     };
     let bad_grants = [
         json!({"grant_type": "refresh_token", "refresh_token": "not-a-token", "client_id": "795984050"}),

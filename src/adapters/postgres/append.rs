@@ -1,0 +1,130 @@
+//! Batched appends to the Postgres log: one `INSERT … ON CONFLICT DO NOTHING RETURNING` for
+//! the whole batch, whose returned rows tell which commands got all their sequences.
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::{Connection, PgPool, Row};
+
+use annals_projections::{LogError, Position};
+
+use super::Sticky;
+use super::event_log::parse_xid8;
+use crate::adapters::append::{Appendix, BatchWriter, EventKey, settle};
+use crate::adapters::log_error;
+
+pub struct PgBatchWriter {
+    connections: Sticky,
+}
+
+impl PgBatchWriter {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            connections: Sticky::new(pool),
+        }
+    }
+}
+
+/// Column arrays for `unnest`, in batch order (which is also `global_id` order).
+#[derive(Default)]
+struct Columns {
+    aggregate_type: Vec<String>,
+    aggregate_id: Vec<String>,
+    sequence: Vec<i64>,
+    event_type: Vec<String>,
+    event_version: Vec<String>,
+    payload: Vec<Value>,
+    metadata: Vec<Value>,
+}
+
+const INSERT: &str = "
+    INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                        payload, metadata)
+    SELECT t, i, s, e, v, p, m
+      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[],
+                  $7::jsonb[]) WITH ORDINALITY AS u(t, i, s, e, v, p, m, n)
+     ORDER BY n
+    ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING
+    RETURNING aggregate_type, aggregate_id, sequence, tx_id::text AS tx, global_id";
+
+const UNDO: &str = "
+    DELETE FROM events e
+     USING unnest($1::text[], $2::text[], $3::bigint[]) AS u(t, i, s)
+     WHERE (e.aggregate_type, e.aggregate_id, e.sequence) = (u.t, u.i, u.s)";
+
+/// The events the statement inserted, by key, with their positions.
+fn taken(rows: Vec<PgRow>) -> Result<HashMap<EventKey, Position>, LogError> {
+    let mut taken = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let tx_id: String = row.try_get("tx").map_err(log_error)?;
+        let sequence: i64 = row.try_get("sequence").map_err(log_error)?;
+        taken.insert(
+            (
+                row.try_get("aggregate_type").map_err(log_error)?,
+                row.try_get("aggregate_id").map_err(log_error)?,
+                sequence as usize,
+            ),
+            Position::new(
+                parse_xid8(&tx_id)?,
+                row.try_get("global_id").map_err(log_error)?,
+            ),
+        );
+    }
+    Ok(taken)
+}
+
+#[async_trait]
+impl BatchWriter for PgBatchWriter {
+    async fn write(&self, batch: &[Appendix]) -> Result<Vec<Option<Position>>, LogError> {
+        let mut c = Columns::default();
+        for event in batch.iter().flatten() {
+            c.aggregate_type.push(event.aggregate_type.clone());
+            c.aggregate_id.push(event.aggregate_id.clone());
+            c.sequence.push(event.sequence as i64);
+            c.event_type.push(event.event_type.clone());
+            c.event_version.push(event.event_version.clone());
+            c.payload.push(event.payload.clone());
+            c.metadata.push(event.metadata.clone());
+        }
+        let insert = sqlx::query(INSERT)
+            .bind(c.aggregate_type)
+            .bind(c.aggregate_id)
+            .bind(c.sequence)
+            .bind(c.event_type)
+            .bind(c.event_version)
+            .bind(c.payload)
+            .bind(c.metadata);
+        // With one event per command, a command is kept whole or not at all by the statement
+        // alone; otherwise a transaction lets a command kept in part be taken back.
+        let single_events = batch.iter().all(|events| events.len() == 1);
+        let mut conn = self.connections.get().await.map_err(log_error)?;
+        let outcomes = if single_events {
+            let rows = insert.fetch_all(&mut *conn).await.map_err(log_error)?;
+            settle(batch, &taken(rows)?).0
+        } else {
+            let mut tx = conn.begin().await.map_err(log_error)?;
+            let rows = insert.fetch_all(&mut *tx).await.map_err(log_error)?;
+            let (outcomes, undo) = settle(batch, &taken(rows)?);
+            if !undo.is_empty() {
+                let (mut types, mut ids, mut sequences) = (Vec::new(), Vec::new(), Vec::new());
+                for (t, i, s) in undo {
+                    types.push(t);
+                    ids.push(i);
+                    sequences.push(s as i64);
+                }
+                sqlx::query(UNDO)
+                    .bind(types)
+                    .bind(ids)
+                    .bind(sequences)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(log_error)?;
+            }
+            tx.commit().await.map_err(log_error)?;
+            outcomes
+        };
+        self.connections.put_back(conn);
+        Ok(outcomes)
+    }
+}

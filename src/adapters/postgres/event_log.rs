@@ -1,0 +1,140 @@
+//! Reading the Postgres event log in its gap-safe global order.
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgPool, Row};
+
+use annals_projections::{EventReader, LogError, Position, StoredEvent};
+
+use super::Sticky;
+use crate::adapters::EventLog;
+use crate::adapters::log_error;
+
+#[derive(Clone)]
+pub struct PgEventLog {
+    pool: PgPool,
+    /// For `read_after`, which the relay and the workers call in a loop.
+    tailing: Sticky,
+}
+
+impl PgEventLog {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            tailing: Sticky::new(pool.clone()),
+            pool,
+        }
+    }
+}
+
+pub(crate) fn parse_xid8(text: &str) -> Result<u64, LogError> {
+    text.parse()
+        .map_err(|_| LogError(format!("bad transaction id {text:?}")))
+}
+
+fn row_to_event(row: &sqlx::postgres::PgRow) -> Result<StoredEvent, LogError> {
+    let tx: String = row.try_get("tx").map_err(log_error)?;
+    let metadata: Value = row.try_get("metadata").map_err(log_error)?;
+    let metadata: HashMap<String, String> = serde_json::from_value(metadata).unwrap_or_default();
+    Ok(StoredEvent {
+        position: Position::new(
+            parse_xid8(&tx)?,
+            row.try_get("global_id").map_err(log_error)?,
+        ),
+        aggregate_type: row.try_get("aggregate_type").map_err(log_error)?,
+        aggregate_id: row.try_get("aggregate_id").map_err(log_error)?,
+        sequence: row.try_get("sequence").map_err(log_error)?,
+        event_type: row.try_get("event_type").map_err(log_error)?,
+        event_version: row.try_get("event_version").map_err(log_error)?,
+        payload: row.try_get("payload").map_err(log_error)?,
+        metadata,
+        recorded_at: row
+            .try_get::<DateTime<Utc>, _>("recorded_at")
+            .map_err(log_error)?,
+    })
+}
+
+#[async_trait]
+impl EventReader for PgEventLog {
+    async fn read_after(&self, after: Position, limit: i64) -> Result<Vec<StoredEvent>, LogError> {
+        // The fence: rows of transactions that may still be running, and everything after
+        // them, stay invisible, so a lower global_id can never show up behind the cursor.
+        let rows = sqlx::query(
+            "SELECT tx_id::text AS tx, global_id, aggregate_type, aggregate_id, sequence,
+                    event_type, event_version, payload, metadata, recorded_at
+               FROM events
+              WHERE (tx_id, global_id) > ($1::text::xid8, $2)
+                AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY tx_id, global_id
+              LIMIT $3",
+        )
+        .bind(after.tx.to_string())
+        .bind(after.gid)
+        .bind(limit);
+        let mut conn = self.tailing.get().await.map_err(log_error)?;
+        let rows = rows.fetch_all(&mut *conn).await.map_err(log_error)?;
+        self.tailing.put_back(conn);
+        rows.iter().map(row_to_event).collect()
+    }
+
+    async fn head(&self) -> Result<Option<Position>, LogError> {
+        let row = sqlx::query(
+            "SELECT tx_id::text AS tx, global_id FROM events ORDER BY tx_id DESC, global_id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(log_error)?;
+        row.map(|r| {
+            let tx: String = r.get("tx");
+            Ok(Position::new(parse_xid8(&tx)?, r.get("global_id")))
+        })
+        .transpose()
+    }
+}
+
+#[async_trait]
+impl EventLog for PgEventLog {
+    async fn stream_position(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Option<Position>, LogError> {
+        let row = sqlx::query(
+            "SELECT tx_id::text AS tx, global_id FROM events
+              WHERE aggregate_type = $1 AND aggregate_id = $2
+              ORDER BY sequence DESC LIMIT 1",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(log_error)?;
+        row.map(|r| {
+            let tx: String = r.get("tx");
+            Ok(Position::new(parse_xid8(&tx)?, r.get("global_id")))
+        })
+        .transpose()
+    }
+
+    async fn count_after(&self, after: Position, cap: i64) -> Result<i64, LogError> {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM events
+                WHERE (tx_id, global_id) > ($1::text::xid8, $2) LIMIT $3) pending",
+        )
+        .bind(after.tx.to_string())
+        .bind(after.gid)
+        .bind(cap)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(log_error)
+    }
+
+    async fn ping(&self) -> Result<(), LogError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(log_error)
+    }
+}

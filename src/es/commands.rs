@@ -1,0 +1,409 @@
+//! The write path: run a command against its aggregate's state (cqrs-es `Aggregate`), append
+//! its events through the group appender, retry optimistic-concurrency conflicts on fresh state,
+//! and report the position of the append for read-your-writes.
+//!
+//! cqrs-es's `CqrsFramework` does the same minus the position: its `execute` returns nothing,
+//! and a write response must say where its events landed without a second query.
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::SerializedEvent;
+use cqrs_es::{Aggregate, EventEnvelope};
+use tokio::sync::Notify;
+
+use annals_projections::{LogError, Position};
+
+use crate::adapters::batching::{Batcher, Work};
+use crate::adapters::{EventLog, GroupAppender, LogRepository};
+use crate::es::state_cache::StateCache;
+
+/// Conflicts before one is reported (409). High enough for dozens of writers racing on one
+/// stream, each retry re-running the command on the state the winner left.
+pub const MAX_ATTEMPTS: u32 = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError<E: std::error::Error> {
+    #[error(transparent)]
+    Domain(E),
+    #[error("too many concurrent changes to the same record")]
+    Conflict,
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Who asked, from where: stored with every event.
+#[derive(Debug, Clone, Default)]
+pub struct Metadata {
+    pub actor: Option<String>,
+    pub request_id: Option<String>,
+    pub origin: Option<String>,
+}
+
+impl Metadata {
+    /// The same request, attributed to `user_id` unless someone is already named.
+    pub fn acting_as(&self, user_id: &str) -> Metadata {
+        let mut m = self.clone();
+        m.actor.get_or_insert_with(|| user_id.to_string());
+        m
+    }
+
+    fn to_map(&self) -> HashMap<String, String> {
+        let mut map = HashMap::new();
+        if let Some(v) = &self.actor {
+            map.insert("actor".into(), v.clone());
+        }
+        if let Some(v) = &self.request_id {
+            map.insert("request_id".into(), v.clone());
+        }
+        if let Some(v) = &self.origin {
+            map.insert("origin".into(), v.clone());
+        }
+        map
+    }
+}
+
+/// The log as the write side uses it, shared by every aggregate's `Commands`.
+#[derive(Clone)]
+pub struct WriteSide {
+    /// Reads of streams (postgres-es or sqlite-es).
+    pub repository: Arc<dyn Fn() -> LogRepository + Send + Sync>,
+    /// Positions.
+    pub log: Arc<dyn EventLog>,
+    pub appender: Arc<GroupAppender>,
+    /// Poked after each append so the relay publishes without waiting for its poll.
+    pub wake: Arc<Notify>,
+}
+
+/// Reads of streams of one aggregate type, batched: the session checks of concurrent requests
+/// share one query.
+struct StreamReads<A> {
+    repository: LogRepository,
+    aggregate: PhantomData<fn() -> A>,
+}
+
+/// Streams read in one query at most.
+const MAX_READS: usize = 256;
+
+#[async_trait]
+impl<A: Aggregate + 'static> Work for StreamReads<A> {
+    /// Stream id, and the sequence already known.
+    type Item = (String, usize);
+    type Output = Vec<SerializedEvent>;
+    type Key = ();
+
+    fn key(_: &Self::Item) -> Option<()> {
+        None
+    }
+
+    fn weight(_: &Self::Item) -> usize {
+        1
+    }
+
+    async fn run(&self, reads: Vec<Self::Item>) -> Result<Vec<Self::Output>, LogError> {
+        self.repository
+            .get_last_events_of_many::<A>(&reads)
+            .await
+            .map_err(|e| LogError(e.to_string()))
+    }
+}
+
+pub struct Commands<A: Aggregate + 'static> {
+    reads: Batcher<StreamReads<A>>,
+    services: A::Services,
+    log: Arc<dyn EventLog>,
+    appender: Arc<GroupAppender>,
+    wake: Arc<Notify>,
+    states: StateCache<A>,
+}
+
+fn unavailable<E: std::error::Error>(e: impl std::fmt::Display) -> CommandError<E> {
+    CommandError::Unavailable(e.to_string())
+}
+
+impl<A> Commands<A>
+where
+    A: Aggregate + Clone + 'static,
+    A::Command: Clone,
+{
+    pub fn new(write: &WriteSide, services: A::Services) -> Self {
+        let reads = StreamReads {
+            repository: (write.repository)(),
+            aggregate: PhantomData,
+        };
+        Self {
+            reads: Batcher::start(Arc::new(reads), 1, MAX_READS),
+            services,
+            log: write.log.clone(),
+            appender: write.appender.clone(),
+            wake: write.wake.clone(),
+            states: StateCache::default(),
+        }
+    }
+
+    /// Executes `command` on the stream `id` and returns the position of the stream's newest
+    /// event (what the write response reports for read-your-writes).
+    ///
+    /// The command first runs on the remembered state without reading the log: if the stream
+    /// moved on, the append conflicts and the command runs again on the events read since. A
+    /// refusal (or a no-op) on a remembered state is only believed once the log confirms it.
+    pub async fn execute(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &Metadata,
+    ) -> Result<Position, CommandError<A::Error>> {
+        let metadata = metadata.to_map();
+        let mut read_log = false;
+        let mut conflicts = 0;
+        loop {
+            let (mut aggregate, sequence, confirmed) = self.state(id, read_log).await?;
+            read_log = true;
+            let sink = EventSink::default();
+            if let Err(e) = aggregate
+                .handle(command.clone(), &self.services, &sink)
+                .await
+            {
+                if confirmed {
+                    return Err(CommandError::Domain(e));
+                }
+                continue;
+            }
+            let events = sink.collect().await;
+            if events.is_empty() {
+                if !confirmed {
+                    continue;
+                }
+                let position = self.log.stream_position(A::TYPE, id).await;
+                return Ok(position.map_err(unavailable)?.unwrap_or(Position::ZERO));
+            }
+            let count = events.len();
+            let serialized = events
+                .into_iter()
+                .zip(sequence + 1..)
+                .map(|(payload, sequence)| {
+                    SerializedEvent::try_from(&EventEnvelope::<A> {
+                        aggregate_id: id.to_string(),
+                        sequence,
+                        payload,
+                        metadata: metadata.clone(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(unavailable)?;
+            match self
+                .appender
+                .append(serialized)
+                .await
+                .map_err(unavailable)?
+            {
+                Some(position) => {
+                    self.states.remember(id, aggregate, sequence + count);
+                    metrics::counter!("annals_events_appended_total", "aggregate" => A::TYPE)
+                        .increment(count as u64);
+                    self.wake.notify_one();
+                    return Ok(position);
+                }
+                None => {
+                    conflicts += 1;
+                    if conflicts >= MAX_ATTEMPTS {
+                        return Err(CommandError::Conflict);
+                    }
+                    // A remembered state that was merely old is retried at once; a race with
+                    // another writer on fresh state backs off.
+                    if confirmed {
+                        metrics::counter!("annals_command_conflicts_total", "aggregate" => A::TYPE)
+                            .increment(1);
+                        tokio::time::sleep(backoff(conflicts)).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The current state of a stream, straight from the log (consistent, no projection lag).
+    pub async fn load(&self, id: &str) -> Result<A, CommandError<A::Error>> {
+        Ok(self.state(id, true).await?.0)
+    }
+
+    /// A stream's state, its sequence, and whether the log was read to get it: with
+    /// `read_log`, or when nothing is remembered, the events after the remembered state are
+    /// read and applied.
+    async fn state(
+        &self,
+        id: &str,
+        read_log: bool,
+    ) -> Result<(A, usize, bool), CommandError<A::Error>> {
+        let (mut aggregate, mut sequence) = match self.states.get(id) {
+            Some((state, sequence)) if !read_log => return Ok((state, sequence, false)),
+            Some(remembered) => remembered,
+            None => (A::default(), 0),
+        };
+        let newer = self
+            .reads
+            .submit((id.to_string(), sequence))
+            .await
+            .map_err(unavailable)?;
+        let read = !newer.is_empty();
+        for serialized in newer {
+            let event = EventEnvelope::<A>::try_from(serialized).map_err(unavailable)?;
+            sequence = event.sequence;
+            aggregate.apply(event.payload);
+        }
+        if read {
+            self.states.remember(id, aggregate.clone(), sequence);
+        }
+        Ok((aggregate, sequence, true))
+    }
+}
+
+/// Random jitter growing with the attempt, capped at 50 ms, so racing writers spread out.
+fn backoff(attempt: u32) -> Duration {
+    let cap = (1u64 << attempt.min(6)).min(50);
+    Duration::from_millis(rand::random_range(0..=cap))
+}
+
+#[cfg(test)]
+mod tests {
+    use annals_domain::identity::{User, UserCommand};
+    use chrono::Utc;
+
+    use super::*;
+    use crate::adapters::sqlite::{self, SqliteBatchWriter, SqliteEventLog};
+
+    /// A write side of its own, as another process would have.
+    fn process(pool: &sqlx::SqlitePool) -> WriteSide {
+        let for_repository = pool.clone();
+        WriteSide {
+            repository: Arc::new(move || {
+                LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(
+                    for_repository.clone(),
+                ))
+            }),
+            log: Arc::new(SqliteEventLog::new(pool.clone())),
+            appender: Arc::new(GroupAppender::start(
+                Arc::new(SqliteBatchWriter::new(pool.clone(), Default::default())),
+                1,
+            )),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    async fn scratch_log() -> (tempfile::TempDir, sqlx::SqlitePool) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = sqlite::url_for(&dir.path().join("log.db"));
+        let pool = sqlite::connect(&url).await.unwrap();
+        sqlite::migrate(&pool).await.unwrap();
+        (dir, pool)
+    }
+
+    fn register(id: &str) -> UserCommand {
+        UserCommand::Register {
+            user_id: id.into(),
+            email: format!("{id}@example.com"),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            password_hash: "h".into(),
+            role: "user".into(),
+            at: Utc::now(),
+        }
+    }
+
+    /// Two processes, each with its own cache, writing to one stream: each sees the other's
+    /// events, and neither loses a write.
+    #[tokio::test]
+    async fn writers_with_their_own_caches_see_each_others_events() {
+        let (_dir, pool) = scratch_log().await;
+        let writer = || Commands::<User>::new(&process(&pool), ());
+        let (a, b) = (writer(), writer());
+        let meta = Metadata::default();
+        a.execute("u1", register("u1"), &meta).await.unwrap();
+        let rename = |first: &str| UserCommand::UpdateProfile {
+            first_name: Some(first.into()),
+            last_name: None,
+            at: Utc::now(),
+        };
+        a.execute("u1", rename("A1"), &meta).await.unwrap();
+        b.execute("u1", rename("B1"), &meta).await.unwrap();
+        // `a` remembers the state after A1; it must still read B1 before deciding.
+        let verify = UserCommand::VerifyEmail { at: Utc::now() };
+        a.execute("u1", verify, &meta).await.unwrap();
+        let from_log = a.load("u1").await.unwrap();
+        assert_eq!(from_log.first_name, "B1");
+        assert!(from_log.verified);
+        let events = a.reads.submit(("u1".into(), 0)).await.unwrap();
+        let sequences: Vec<usize> = events.iter().map(|e| e.sequence).collect();
+        assert_eq!(sequences, vec![1, 2, 3, 4]);
+    }
+
+    /// A refusal decided on a remembered state is checked against the log before it is
+    /// believed: here the account was reactivated by another process meanwhile.
+    #[tokio::test]
+    async fn a_refusal_on_a_remembered_state_is_rechecked_against_the_log() {
+        let (_dir, pool) = scratch_log().await;
+        let (a, b) = (
+            Commands::<User>::new(&process(&pool), ()),
+            Commands::<User>::new(&process(&pool), ()),
+        );
+        let meta = Metadata::default();
+        let set_active = |active| UserCommand::SetActive {
+            active,
+            at: Utc::now(),
+        };
+        a.execute("u1", register("u1"), &meta).await.unwrap();
+        a.execute("u1", set_active(false), &meta).await.unwrap();
+        b.execute("u1", set_active(true), &meta).await.unwrap();
+        let reset = UserCommand::RequestPasswordReset {
+            token_hash: "t".into(),
+            expires_at: Utc::now(),
+            at: Utc::now(),
+        };
+        a.execute("u1", reset, &meta)
+            .await
+            .expect("accepted: the account is active again");
+        assert_eq!(a.reads.submit(("u1".into(), 0)).await.unwrap().len(), 4);
+    }
+
+    /// Concurrent commands of one process on many streams and on one stream: every accepted
+    /// command is in the log once, with its own position, and none is lost.
+    #[tokio::test]
+    async fn concurrent_commands_each_land_once_with_their_position() {
+        let (_dir, pool) = scratch_log().await;
+        let commands = Arc::new(Commands::<User>::new(&process(&pool), ()));
+        let meta = Metadata::default();
+        for i in 0..8 {
+            commands
+                .execute(&format!("u{i}"), register(&format!("u{i}")), &meta)
+                .await
+                .unwrap();
+        }
+        let tasks: Vec<_> = (0..64)
+            .map(|n| {
+                let commands = commands.clone();
+                tokio::spawn(async move {
+                    let rename = UserCommand::UpdateProfile {
+                        first_name: Some(format!("n{n}")),
+                        last_name: None,
+                        at: Utc::now(),
+                    };
+                    commands
+                        .execute(&format!("u{}", n % 8), rename, &Metadata::default())
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut positions = std::collections::HashSet::new();
+        for task in tasks {
+            assert!(positions.insert(task.await.unwrap()));
+        }
+        for i in 0..8 {
+            let events = commands.reads.submit((format!("u{i}"), 0)).await.unwrap();
+            let sequences: Vec<usize> = events.iter().map(|e| e.sequence).collect();
+            assert_eq!(sequences, (1..=9).collect::<Vec<_>>());
+        }
+    }
+}

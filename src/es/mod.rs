@@ -1,0 +1,6 @@
+//! The event-sourcing core: commands run on aggregates and append their events
+//! ([`commands`]), the state a process remembers per stream ([`state_cache`]), and the relay
+//! that publishes the log in its global order ([`relay`]).
+pub mod commands;
+pub mod relay;
+mod state_cache;

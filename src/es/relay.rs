@@ -1,0 +1,184 @@
+//! The relay: tails the event log in its global order and publishes every event to the bus.
+//!
+//! With JetStream, one relay leads at a time (a Postgres advisory lock) and its cursor advances
+//! only after JetStream acknowledged, so a crash republishes at most one batch, which
+//! `Nats-Msg-Id` deduplicates. With the in-process bus there is one process and nothing to
+//! remember: it starts at the log's head, and workers read older events from the log.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use annals_projections::{EventReader, Position, StoredCheckpoint, chain};
+
+use crate::adapters::Publisher;
+use crate::adapters::postgres::{PgRelayLeadership, PgRelayState};
+
+const BATCH: i64 = 500;
+/// Poll interval when nothing woke the relay (writes from other processes).
+const POLL: Duration = Duration::from_millis(10);
+const RETRY: Duration = Duration::from_millis(250);
+const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
+/// How often a busy relay stores its cursor. The cursor only shortens a new leader's start
+/// (it also asks the stream for its last message), so it need not be stored per batch.
+const CURSOR_SAVE: Duration = Duration::from_millis(100);
+
+pub enum RelayMode {
+    /// JetStream: leadership lock and a cursor in Postgres.
+    Durable {
+        state: PgRelayState,
+        database_url: String,
+    },
+    /// The in-process bus.
+    Local,
+}
+
+pub struct Relay {
+    pub log: Arc<dyn EventReader>,
+    pub publisher: Arc<dyn Publisher>,
+    pub mode: RelayMode,
+    /// Poked by local writers so that their events go out without waiting for the poll.
+    pub wake: Arc<Notify>,
+}
+
+impl Relay {
+    pub async fn run(self, cancel: CancellationToken) {
+        loop {
+            let leadership = match &self.mode {
+                RelayMode::Durable { database_url, .. } => {
+                    match lead(database_url, &cancel).await {
+                        Some(l) => Some(l),
+                        None => return,
+                    }
+                }
+                RelayMode::Local => None,
+            };
+            metrics::gauge!("annals_relay_leader").set(1.0);
+            self.publish_while_leader(leadership, &cancel).await;
+            metrics::gauge!("annals_relay_leader").set(0.0);
+            if cancel.is_cancelled() {
+                return;
+            }
+        }
+    }
+
+    /// Where to resume: the stored cursor, or further if the stream already has later events
+    /// (a previous leader crashed between the ack and saving its cursor).
+    async fn resume_point(&self) -> Result<Position, String> {
+        let stored = match &self.mode {
+            RelayMode::Durable { state, .. } => state.load().await.map_err(|e| e.to_string())?,
+            RelayMode::Local => {
+                return Ok(self
+                    .log
+                    .head()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or(Position::ZERO));
+            }
+        };
+        let published = self
+            .publisher
+            .last_published()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(published.map_or(stored, |p| p.max(stored)))
+    }
+
+    async fn publish_while_leader(
+        &self,
+        mut leadership: Option<PgRelayLeadership>,
+        cancel: &CancellationToken,
+    ) {
+        let mut cursor = loop {
+            match self.resume_point().await {
+                Ok(p) => break p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "relay cannot find its resume point");
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = tokio::time::sleep(RETRY) => {}
+                    }
+                }
+            }
+        };
+        tracing::info!(%cursor, "relay leading");
+        let mut checked = Instant::now();
+        let mut saved = StoredCheckpoint::with_quiet(cursor, CURSOR_SAVE);
+        loop {
+            if cancel.is_cancelled() {
+                return;
+            }
+            if let Some(leadership) = leadership
+                .as_mut()
+                .filter(|_| checked.elapsed() > LEADERSHIP_CHECK)
+            {
+                if !leadership.still_held().await {
+                    tracing::warn!("relay lost its leadership connection");
+                    return;
+                }
+                checked = Instant::now();
+            }
+            let events = match self.log.read_after(cursor, BATCH).await {
+                Ok(events) => events,
+                Err(e) => {
+                    tracing::warn!(error = %e, "relay cannot read the log");
+                    tokio::time::sleep(RETRY).await;
+                    continue;
+                }
+            };
+            let Some(last) = events.last() else {
+                metrics::gauge!("annals_relay_lag_seconds").set(0.0);
+                self.save_if_due(&mut saved, cursor).await;
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(POLL) => {}
+                }
+                continue;
+            };
+            let lag = (chrono::Utc::now() - events[0].recorded_at)
+                .num_microseconds()
+                .unwrap_or(0);
+            metrics::gauge!("annals_relay_lag_seconds").set(lag.max(0) as f64 / 1e6);
+            let envelopes = chain(&events, cursor);
+            if let Err(e) = self.publisher.publish(&envelopes).await {
+                tracing::warn!(error = %e, "publish failed; retrying the batch");
+                tokio::time::sleep(RETRY).await;
+                continue;
+            }
+            cursor = last.position;
+            self.save_if_due(&mut saved, cursor).await;
+            metrics::counter!("annals_relay_published_total").increment(events.len() as u64);
+        }
+    }
+
+    /// Stores the cursor if it moved and the last save is `CURSOR_SAVE` old.
+    async fn save_if_due(&self, saved: &mut StoredCheckpoint, cursor: Position) {
+        if saved.position() == cursor || !saved.due() {
+            return;
+        }
+        if let RelayMode::Durable { state, .. } = &self.mode {
+            // If saving fails the next leader resumes from the stream's last message anyway.
+            if let Err(e) = state.save(cursor).await {
+                tracing::warn!(error = %e, "relay cursor not saved");
+            }
+        }
+        saved.set(cursor);
+    }
+}
+
+/// Waits until this relay holds the leadership lock (or is cancelled).
+async fn lead(database_url: &str, cancel: &CancellationToken) -> Option<PgRelayLeadership> {
+    loop {
+        match PgRelayLeadership::try_acquire(database_url).await {
+            Ok(Some(l)) => return Some(l),
+            Ok(None) => tracing::debug!("another relay leads; standing by"),
+            Err(e) => tracing::warn!(error = %e, "cannot reach Postgres for relay leadership"),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return None,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
+}

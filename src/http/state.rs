@@ -1,0 +1,44 @@
+//! What every handler shares: the application services and the read gate, behind one `Arc`.
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::adapters::EventLog;
+use crate::adapters::nats::EventStream;
+use crate::adapters::postgres::PgRelayState;
+use crate::http::consistency::ReadGate;
+use crate::http::rate_limit::LoginLimiter;
+use crate::services::identity::Identity;
+use crate::services::workspaces::Workspaces;
+
+/// What handlers share. Axum clones the state for every request, so it is one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        AppState(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
+    pub identity: Arc<Identity>,
+    pub log: Arc<dyn EventLog>,
+    pub gate: ReadGate,
+    pub stream: Option<EventStream>,
+    pub relay_state: Option<PgRelayState>,
+    pub metrics: PrometheusHandle,
+    pub login_limiter: LoginLimiter,
+    /// `postgres` or `sqlite`, for /readyz.
+    pub storage: &'static str,
+    /// Buckets: commands, plans, payments (the workspaces surface).
+    pub workspaces: Arc<Workspaces>,
+}

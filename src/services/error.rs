@@ -1,0 +1,101 @@
+//! The application layer's one error type. Each HTTP surface maps it to its own body shape
+//! in one place (`http::errors`).
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad input, naming the field.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A bearer token problem; surfaces differ in how they answer each kind.
+    #[error("{0}")]
+    Token(crate::services::identity::TokenError),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A uniqueness rule, naming the field (e.g. an email already registered).
+    #[error("{field}: {message}")]
+    Duplicate { field: String, message: String },
+    #[error("account locked until {until}")]
+    Locked { until: DateTime<Utc> },
+    /// Optimistic-concurrency retries ran out.
+    #[error("too many concurrent changes; try again")]
+    Conflict,
+    /// Storage or bus trouble. The detail is logged, never sent to clients.
+    #[error("service unavailable")]
+    Unavailable(String),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl<E: std::error::Error> From<crate::es::commands::CommandError<E>> for AppError
+where
+    AppError: From<E>,
+{
+    fn from(e: crate::es::commands::CommandError<E>) -> Self {
+        match e {
+            crate::es::commands::CommandError::Domain(e) => e.into(),
+            crate::es::commands::CommandError::Conflict => AppError::Conflict,
+            crate::es::commands::CommandError::Unavailable(detail) => AppError::Unavailable(detail),
+        }
+    }
+}
+
+impl From<annals_domain::identity::UserError> for AppError {
+    fn from(e: annals_domain::identity::UserError) -> Self {
+        use annals_domain::identity::UserError;
+        match e {
+            UserError::AlreadyRegistered => AppError::Duplicate {
+                field: "email".into(),
+                message: "is already registered".into(),
+            },
+            UserError::NotRegistered => AppError::NotFound("user not found".into()),
+            UserError::Locked { until } => AppError::Locked { until },
+            UserError::WrongCredentials => AppError::Unauthorized("invalid credentials".into()),
+            UserError::Invalid { field, message } => AppError::invalid(field, message),
+            UserError::Inactive => AppError::Forbidden("the account is inactive".into()),
+            UserError::BadResetToken => AppError::invalid("token", "Wrong or expired token."),
+            UserError::NoSetupStarted => AppError::invalid("otp", "start the setup first"),
+            UserError::AlreadyEnabled => AppError::invalid("otp", "is already enabled"),
+            UserError::NotEnabled => {
+                AppError::invalid("otp", "No two factor authentication enabled.")
+            }
+            UserError::NoCodeSent => AppError::invalid("email_otp", "no valid code was sent"),
+            UserError::BadRecoveryCode => {
+                AppError::invalid("recovery_code", "unknown or already used")
+            }
+        }
+    }
+}
+
+impl From<annals_domain::identity::EmailClaimError> for AppError {
+    fn from(e: annals_domain::identity::EmailClaimError) -> Self {
+        use annals_domain::identity::EmailClaimError;
+        match e {
+            EmailClaimError::Taken => AppError::Duplicate {
+                field: "email".into(),
+                message: "is already registered".into(),
+            },
+            EmailClaimError::NotHolder => AppError::Conflict,
+        }
+    }
+}
+
+impl From<annals_projections::StoreError> for AppError {
+    fn from(e: annals_projections::StoreError) -> Self {
+        match e {
+            annals_projections::StoreError::InvalidQuery(m) => AppError::invalid("filters", m),
+            annals_projections::StoreError::Unavailable(m) => AppError::Unavailable(m),
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Application services: the use cases behind the HTTP surfaces, IO around the pure domain.
+pub mod error;
+pub mod identity;
+pub mod workspaces;
