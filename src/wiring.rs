@@ -9,11 +9,9 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use annals_contracts::{EventBus, EventReader, ProgressBoard, ViewStore};
 use annals_domain::identity::{ApiKey, EmailClaim, Session, User};
-use annals_projections::{
-    EventBus, EventReader, GROUP_CONSUMER, ProgressBoard, Projection, ViewStore, Worker,
-    WorkerGroup,
-};
+use annals_projections::{GROUP_CONSUMER, Projection, Worker, WorkerGroup};
 
 use crate::adapters::mail::{Mailer, OutboxMailer, SmtpMailer};
 use crate::adapters::nats::{EventStream, JetStreamBus, JetStreamPublisher};

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::ViewOp;
+use annals_contracts::ViewOp;
 
 /// What is known about one document at a point in the batch.
 enum Base {

@@ -1,5 +1,5 @@
 //! What a projection is: a pure function from an event to changes of its read model.
-use crate::{Envelope, ViewOp};
+use annals_contracts::{Envelope, ViewOp};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{projection} cannot read {event}: {reason}")]

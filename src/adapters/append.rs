@@ -12,7 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cqrs_es::persist::SerializedEvent;
 
-use annals_projections::{LogError, Position};
+use annals_contracts::{LogError, Position};
 
 use super::batching::{Batcher, Work};
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use annals_projections::LogError;
+use annals_contracts::LogError;
 
 /// One kind of batched work.
 #[async_trait]

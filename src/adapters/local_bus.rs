@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use futures::FutureExt;
 use tokio::sync::broadcast;
 
-use annals_projections::{BusError, Delivery, Envelope, EventBus, Position, Subscription};
+use annals_contracts::{BusError, Delivery, Envelope, EventBus, Position, Subscription};
 
 use super::Publisher;
 

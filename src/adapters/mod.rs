@@ -16,7 +16,7 @@ pub use repository::LogRepository;
 
 use async_trait::async_trait;
 
-use annals_projections::{BusError, Envelope, EventReader, LogError, Position};
+use annals_contracts::{BusError, Envelope, EventReader, LogError, Position};
 
 /// A storage error, as the log's ports report it.
 pub(crate) fn log_error(e: sqlx::Error) -> LogError {

@@ -204,7 +204,7 @@ async fn rebuild(infra: &Infra, only: Option<&str>) -> Result<(), StartError> {
             projection,
             infra.views.clone(),
             infra.reader(),
-            Arc::new(annals_projections::ProgressBoard::default()),
+            Arc::new(annals_contracts::ProgressBoard::default()),
         )
         .await
         .map_err(|e| StartError::Failed(format!("rebuilding {name}: {e}")))?;

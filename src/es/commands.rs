@@ -15,7 +15,7 @@ use cqrs_es::persist::SerializedEvent;
 use cqrs_es::{Aggregate, EventEnvelope};
 use tokio::sync::Notify;
 
-use annals_projections::{LogError, Position};
+use annals_contracts::{LogError, Position};
 
 use crate::adapters::batching::{Batcher, Work};
 use crate::adapters::{EventLog, GroupAppender, LogRepository};

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use annals_projections::{EventReader, Position, StoredCheckpoint, chain};
+use annals_contracts::{EventReader, Position, StoredCheckpoint, chain};
 
 use crate::adapters::Publisher;
 use crate::adapters::postgres::{PgRelayLeadership, PgRelayState};

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use tokio::time::Instant;
 
-use annals_projections::{Position, ProgressBoard, ViewStore};
+use annals_contracts::{Position, ProgressBoard, ViewStore};
 
 use crate::adapters::EventLog;
 use crate::services::error::AppError;

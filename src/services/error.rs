@@ -91,11 +91,11 @@ impl From<annals_domain::identity::EmailClaimError> for AppError {
     }
 }
 
-impl From<annals_projections::StoreError> for AppError {
-    fn from(e: annals_projections::StoreError) -> Self {
+impl From<annals_contracts::StoreError> for AppError {
+    fn from(e: annals_contracts::StoreError) -> Self {
         match e {
-            annals_projections::StoreError::InvalidQuery(m) => AppError::invalid("filters", m),
-            annals_projections::StoreError::Unavailable(m) => AppError::Unavailable(m),
+            annals_contracts::StoreError::InvalidQuery(m) => AppError::invalid("filters", m),
+            annals_contracts::StoreError::Unavailable(m) => AppError::Unavailable(m),
         }
     }
 }

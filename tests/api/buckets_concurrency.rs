@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use annals_projections::Envelope;
+use annals_contracts::Envelope;
 
 use crate::buckets::{Account, account, create_bucket, delete, expect, get, id_of, post, put};
 use crate::helpers::{Backend, TestApp, backends, spawn_app, unique_email};

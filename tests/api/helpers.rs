@@ -7,7 +7,7 @@ use std::time::Duration;
 use annals::config::{LogFormat, Settings};
 use annals::http::state::AppState;
 use annals::wiring::{self, Infra};
-use annals_projections::{Position, ProgressBoard, StoredEvent};
+use annals_contracts::{Position, ProgressBoard, StoredEvent};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -4,9 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use annals::es::commands::Metadata;
+use annals_contracts::{Envelope, EventBus, Position, chain};
 use annals_domain::identity::UserCommand;
+use annals_projections::Projection;
 use annals_projections::identity::{PROFILES, UserProfiles};
-use annals_projections::{Envelope, EventBus, Position, Projection, chain};
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use futures::StreamExt;
 use sqlx::{PgPool, Row};

@@ -1,6 +1,6 @@
 //! The Postgres view store: collections read by id only stay out of the document index, and
 //! every collection stays searchable.
-use annals_projections::filter::{Filter, Query};
+use annals_contracts::filter::{Filter, Query};
 use annals_projections::identity::{API_KEYS, PROFILES};
 use reqwest::StatusCode;
 use serde_json::json;

@@ -3,7 +3,8 @@ use annals_domain::identity::{ApiKey, ApiKeyEvent};
 use cqrs_es::Aggregate;
 use serde_json::json;
 
-use crate::{Envelope, Projection, ProjectionError, ViewOp};
+use crate::{Projection, ProjectionError};
+use annals_contracts::{Envelope, ViewOp};
 
 pub const API_KEYS: &str = "api_keys";
 

@@ -4,7 +4,8 @@ use annals_domain::identity::{User, UserEvent};
 use cqrs_es::Aggregate;
 use serde_json::json;
 
-use crate::{Envelope, Projection, ProjectionError, ViewOp};
+use crate::{Projection, ProjectionError};
+use annals_contracts::{Envelope, ViewOp};
 
 pub const PROFILES: &str = "users";
 

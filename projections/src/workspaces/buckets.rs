@@ -21,7 +21,8 @@ use annals_domain::workspaces::{Bucket, BucketEvent};
 use cqrs_es::Aggregate;
 use serde_json::json;
 
-use crate::{Envelope, Projection, ProjectionError, ViewOp};
+use crate::{Projection, ProjectionError};
+use annals_contracts::{Envelope, ViewOp};
 
 pub const BUCKETS: &str = "buckets";
 pub const MEMBERS: &str = "bucket_members";
@@ -367,7 +368,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::{Position, StoredEvent};
+    use annals_contracts::{Position, StoredEvent};
 
     fn envelope(event: BucketEvent) -> Envelope {
         use cqrs_es::DomainEvent;

@@ -6,7 +6,7 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
 use async_trait::async_trait;
 use futures::{FutureExt, Stream, StreamExt};
 
-use annals_projections::{BusError, Delivery, Envelope, EventBus, Subscription};
+use annals_contracts::{BusError, Delivery, Envelope, EventBus, Subscription};
 
 use super::EventStream;
 

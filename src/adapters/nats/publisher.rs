@@ -3,7 +3,7 @@ use async_nats::jetstream::message::PublishMessage;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use annals_projections::{BusError, Envelope, Position};
+use annals_contracts::{BusError, Envelope, Position};
 
 use super::EventStream;
 use crate::adapters::Publisher;

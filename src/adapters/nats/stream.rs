@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
 
-use annals_projections::BusError;
+use annals_contracts::BusError;
 
 /// Where events live on NATS.
 #[derive(Clone)]

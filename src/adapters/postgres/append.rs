@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{Connection, PgPool, Row};
 
-use annals_projections::{LogError, Position};
+use annals_contracts::{LogError, Position};
 
 use super::Sticky;
 use super::event_log::parse_xid8;

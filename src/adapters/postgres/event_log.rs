@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgPool, Row};
 
-use annals_projections::{EventReader, LogError, Position, StoredEvent};
+use annals_contracts::{EventReader, LogError, Position, StoredEvent};
 
 use super::Sticky;
 use crate::adapters::EventLog;

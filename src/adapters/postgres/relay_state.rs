@@ -1,7 +1,7 @@
 //! The relay's cursor and its leadership lock.
 use sqlx::{Connection, PgConnection, PgPool, Row};
 
-use annals_projections::{LogError, Position};
+use annals_contracts::{LogError, Position};
 
 use super::event_log::parse_xid8;
 

@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use serde_json::Value;
 use sqlx::{Connection, PgPool, Postgres, Row, Transaction};
 
-use annals_projections::filter::postgres::SqlParam;
-use annals_projections::filter::{self, Query};
-use annals_projections::{CommitError, Page, Position, StoreError, ViewOp, ViewStore};
+use annals_contracts::filter::postgres::SqlParam;
+use annals_contracts::filter::{self, Query};
+use annals_contracts::{CommitError, Page, Position, StoreError, ViewOp, ViewStore};
 
 use super::Sticky;
 use super::event_log::parse_xid8;

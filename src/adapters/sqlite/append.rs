@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::{Row, SqlitePool};
 
-use annals_projections::{LogError, Position};
+use annals_contracts::{LogError, Position};
 
 use super::WriteTurns;
 use crate::adapters::append::{Appendix, BatchWriter};

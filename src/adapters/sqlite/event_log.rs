@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{Row, SqlitePool};
 
-use annals_projections::{EventReader, LogError, Position, StoredEvent};
+use annals_contracts::{EventReader, LogError, Position, StoredEvent};
 
 use crate::adapters::EventLog;
 use crate::adapters::log_error;

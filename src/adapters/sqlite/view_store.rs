@@ -8,9 +8,9 @@ use sqlx::query::{Query as SqlQuery, QueryScalar};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 
-use annals_projections::filter::sqlite::SqlParam;
-use annals_projections::filter::{self, Query};
-use annals_projections::{CommitError, Page, Position, StoreError, ViewOp, ViewStore};
+use annals_contracts::filter::sqlite::SqlParam;
+use annals_contracts::filter::{self, Query};
+use annals_contracts::{CommitError, Page, Position, StoreError, ViewOp, ViewStore};
 
 use super::WriteTurns;
 
@@ -459,7 +459,7 @@ mod tests {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
     use sqlx::{Connection, Executor};
 
-    use annals_projections::filter::{Filter, Sort};
+    use annals_contracts::filter::{Filter, Sort};
 
     use super::*;
 

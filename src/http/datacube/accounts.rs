@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use annals_projections::Position;
+use annals_contracts::Position;
 use annals_projections::Projection;
 use annals_projections::identity::{PROFILES, UserProfiles};
 

@@ -7,8 +7,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use annals_contracts::filter::{FieldPath, Filter, Query, Sort};
 use annals_projections::Projection;
-use annals_projections::filter::{FieldPath, Filter, Query, Sort};
 use annals_projections::identity::{API_KEYS, ApiKeys};
 
 use super::accounts::written;

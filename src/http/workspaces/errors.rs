@@ -29,8 +29,8 @@ impl From<AppError> for WorkspacesError {
     }
 }
 
-impl From<annals_projections::StoreError> for WorkspacesError {
-    fn from(e: annals_projections::StoreError) -> Self {
+impl From<annals_contracts::StoreError> for WorkspacesError {
+    fn from(e: annals_contracts::StoreError) -> Self {
         WorkspacesError(e.into())
     }
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-use annals_projections::Position;
+use annals_contracts::Position;
 
 use super::auth::bearer_token;
 use super::errors::{OAuthError, OAuthErrorBody};

@@ -5,7 +5,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use annals_projections::Position;
+use annals_contracts::Position;
 
 use super::errors::WorkspacesError;
 use crate::http::body::JsonObject;

@@ -5,9 +5,9 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use annals_contracts::filter::{FieldPath, Filter, Query, Sort};
 use annals_domain::workspaces::Bucket;
 use annals_projections::Projection;
-use annals_projections::filter::{FieldPath, Filter, Query, Sort};
 use annals_projections::workspaces::{
     BUCKETS, BucketViews, CHARGES, INVITATIONS, MEMBERS, PAYMENT_METHODS, SERVERS, member_doc_id,
 };
@@ -393,10 +393,10 @@ pub fn render(docs: &BucketDocs, caller: &str, public_url: &str, now: DateTime<U
 mod tests {
     use std::collections::{BTreeMap, HashMap};
 
+    use annals_contracts::{Envelope, Position, StoredEvent, ViewOp};
     use annals_domain::workspaces::{
         BucketEvent, NotificationState, PaymentMethod, Person, Plan, PlanLimits, Role,
     };
-    use annals_projections::{Envelope, Position, StoredEvent, ViewOp};
     use chrono::Duration;
     use cqrs_es::{Aggregate, DomainEvent};
 

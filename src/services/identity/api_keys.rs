@@ -1,8 +1,8 @@
 //! API keys for the document service: `Authorization: Api-Key dc_<id>_<secret>`.
 use chrono::Utc;
 
+use annals_contracts::Position;
 use annals_domain::identity::{ApiKeyCommand, ApiKeyError};
-use annals_projections::Position;
 
 use super::{Identity, otp, random_token};
 use crate::es::commands::{CommandError, Metadata};

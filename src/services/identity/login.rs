@@ -1,9 +1,9 @@
 //! Logging in, shared by the three front doors; each maps the outcome to its own answer.
 use chrono::Utc;
 
+use annals_contracts::Position;
 use annals_domain::identity::user::SecondFactor;
 use annals_domain::identity::{User, UserCommand, UserError};
-use annals_projections::Position;
 
 use super::otp;
 use super::{Identity, TokenPair};

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
+use annals_contracts::Position;
 use annals_domain::identity::{
     ApiKey, EmailClaim, EmailClaimCommand, Session, User, UserCommand, normalize_email,
 };
-use annals_projections::Position;
 
 use super::tokens::TokenError;
 use super::{PasswordError, Passwords, TokenKind, Tokens};

@@ -2,8 +2,8 @@
 //! logout or revocation refuses them at once, in every process.
 use chrono::Utc;
 
+use annals_contracts::Position;
 use annals_domain::identity::{SessionCommand, SessionError};
-use annals_projections::Position;
 
 use super::tokens::TokenError;
 use super::{Identity, TokenKind, TokenPair};

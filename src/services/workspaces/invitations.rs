@@ -26,14 +26,15 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use annals_contracts::filter::{FieldPath, Filter, Query, Sort};
+use annals_contracts::{
+    CommitError, Delivery, Envelope, EventBus, EventReader, Position, ProgressBoard,
+    StoredCheckpoint, StoredEvent, ViewStore,
+};
 use annals_domain::identity::{User, UserEvent, normalize_email};
 use annals_domain::workspaces::{Bucket, BucketCommand, BucketError, Person};
-use annals_projections::filter::{FieldPath, Filter, Query, Sort};
 use annals_projections::workspaces::{BucketViews, INVITATIONS};
-use annals_projections::{
-    BATCH, CommitError, Delivery, Envelope, EventBus, EventReader, Position, ProgressBoard,
-    Projection, StoredCheckpoint, StoredEvent, ViewStore,
-};
+use annals_projections::{BATCH, Projection};
 use cqrs_es::Aggregate;
 
 use crate::es::commands::{CommandError, Commands, Metadata, WriteSide};

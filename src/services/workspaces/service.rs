@@ -6,12 +6,12 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngExt;
 use serde_json::Value;
 
+use annals_contracts::Position;
 use annals_domain::identity::normalize_email;
 use annals_domain::workspaces::{
     AccountCommand, AccountError, Bucket, BucketCommand, BucketError, Charge, NotificationState,
     PaymentMethod, Person, Plan, Role, WorkspaceAccount,
 };
-use annals_projections::Position;
 
 use super::config::WorkspacesConfig;
 use super::payments::{PaymentError, PaymentProvider};

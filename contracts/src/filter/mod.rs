@@ -59,10 +59,11 @@
 //! pagination with `limit`/`offset` is stable.
 //!
 //! [`Filter::matches`] and [`Query::evaluate`] are the executable reference of
-//! these rules; every SQL compiler must agree with them on [`fixtures`].
+//! these rules; every SQL compiler must agree with them on the shared fixtures
+//! (`fixtures`, behind the `testing` feature).
 
 mod eval;
-#[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 pub mod fixtures;
 mod json;
 pub mod postgres;

@@ -3,8 +3,8 @@
 //! expected ids as `filter_postgres.rs`, so both dialects agree with the
 //! reference evaluator.
 
-use annals_projections::filter::sqlite::{SqlParam, compile, compile_filter};
-use annals_projections::filter::{Filter, Query, Sort, fixtures};
+use annals_contracts::filter::sqlite::{SqlParam, compile, compile_filter};
+use annals_contracts::filter::{Filter, Query, Sort, fixtures};
 use serde_json::{Value, json};
 use sqlx::query::Query as SqlQuery;
 use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteConnection};

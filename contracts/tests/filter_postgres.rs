@@ -4,8 +4,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use annals_projections::filter::postgres::{SqlParam, compile, compile_filter};
-use annals_projections::filter::{Filter, Query, fixtures};
+use annals_contracts::filter::postgres::{SqlParam, compile, compile_filter};
+use annals_contracts::filter::{Filter, Query, fixtures};
 use sqlx::postgres::{PgArguments, PgConnection, Postgres};
 use sqlx::query::Query as SqlQuery;
 use sqlx::{Connection, Executor, Row};

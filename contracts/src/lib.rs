@@ -1,0 +1,21 @@
+//! The contracts between the write side and the read side of annals: where an event sits in
+//! the global order ([`Position`]), how it is stored and published ([`StoredEvent`],
+//! [`Envelope`]), the log reader ([`EventReader`]), the bus ([`EventBus`]), and the view store
+//! ([`ViewStore`]) with its filter language ([`filter`]). Both sides and every adapter import
+//! these; none of them is implemented here.
+mod bus;
+mod checkpoint;
+mod envelope;
+pub mod filter;
+mod log;
+mod position;
+mod progress;
+mod store;
+
+pub use bus::{BusError, Delivery, EventBus, Subscription};
+pub use checkpoint::{IDLE, QUIET_FLUSH, StoredCheckpoint};
+pub use envelope::{Envelope, SOURCE, StoredEvent, chain, redact};
+pub use log::{EventReader, LogError};
+pub use position::{Position, PositionParseError};
+pub use progress::ProgressBoard;
+pub use store::{CommitError, Page, StoreError, ViewOp, ViewStore};
