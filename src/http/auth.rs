@@ -1,12 +1,47 @@
-//! Authentication of callers: `Authorization: Bearer <access JWT>`, the Kitsu
-//! `access_token_cookie`, or `Authorization: Api-Key <key>`.
+//! Who is calling: one extractor for every surface, [`Authenticated<S>`], with the surfaces'
+//! differences as configuration ([`AuthPolicy`]): where the token may come from (the
+//! `Authorization` header, a cookie before or after it), whether `Authorization: Api-Key`
+//! is accepted, how a blank bearer counts, and the surface's own rejection body.
+use std::marker::PhantomData;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use axum::response::IntoResponse;
 
 use crate::http::state::AppState;
 use crate::services::error::AppError;
 use crate::services::identity::TokenError;
+
+/// Where a surface looks for the access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `Authorization: Bearer` only.
+    Header,
+    /// The header; without an `Authorization` header, this cookie.
+    HeaderThenCookie(&'static str),
+    /// This cookie when set and not empty, else the header (flask-jwt-extended with
+    /// `JWT_TOKEN_LOCATION = ["cookies", "headers"]`).
+    CookieThenHeader(&'static str),
+}
+
+/// How one surface authenticates.
+pub trait AuthPolicy: Send + Sync + 'static {
+    /// The surface's error type: every refusal answers in its body shape.
+    type Error: From<AppError> + IntoResponse;
+    const TOKENS: TokenSource;
+    /// Whether `Authorization: Api-Key <key>` is accepted.
+    const API_KEYS: bool;
+    /// What `Authorization: Bearer ` with nothing after it is: `Missing` where clients treat
+    /// it as no token, `Malformed` where the reference answers so (flask-jwt-extended: 422).
+    const BLANK_BEARER: TokenError;
+
+    /// A refused token; surfaces that describe the token itself (Kitsu, as PyJWT does)
+    /// override this.
+    fn token_refused(error: AppError, _token: &str) -> Self::Error {
+        error.into()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credential {
@@ -14,65 +49,101 @@ pub enum Credential {
     ApiKey,
 }
 
-/// The authenticated caller.
-#[derive(Debug, Clone)]
-pub struct Caller {
+/// The authenticated caller, as seen by the surface `S`.
+#[derive(Debug)]
+pub struct Authenticated<S> {
     pub user_id: String,
-    /// The login session, for token callers (logout revokes it).
+    /// The login session, for token callers (logout revokes it); `None` for API keys.
     pub session_id: Option<String>,
     pub via: Credential,
+    surface: PhantomData<fn() -> S>,
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+impl<S> Clone for Authenticated<S> {
+    fn clone(&self) -> Self {
+        Self {
+            user_id: self.user_id.clone(),
+            session_id: self.session_id.clone(),
+            via: self.via,
+            surface: PhantomData,
+        }
+    }
+}
+
+/// The value of request cookie `name` (empty values count as absent).
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
+        .find(|(k, v)| *k == name && !v.is_empty())
         .map(|(_, v)| v)
 }
 
-/// The bearer token of a request: the Authorization header, else the given cookie.
-pub fn bearer<'a>(headers: &'a HeaderMap, cookie_name: &str) -> Option<&'a str> {
-    let header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    match header {
-        Some(h) => {
-            let (scheme, token) = h.split_once(' ').unwrap_or((h, ""));
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        }
-        None => cookie(headers, cookie_name),
+/// The credential of an `Authorization: <scheme> <credential>` header when its scheme is
+/// `scheme` (case-insensitive); `Some("")` when the scheme is there without a credential.
+fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (given, credential) = value.split_once(' ').unwrap_or((value, ""));
+    given
+        .eq_ignore_ascii_case(scheme)
+        .then(|| credential.trim())
+}
+
+/// The bearer token of `Authorization: Bearer <token>` (`Some("")` when blank).
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    authorization(headers, "bearer")
+}
+
+/// The key of `Authorization: Api-Key <key>`.
+pub fn api_key(headers: &HeaderMap) -> Option<&str> {
+    authorization(headers, "api-key").filter(|k| !k.is_empty())
+}
+
+/// The token of a request as `source` says, `Some("")` for a blank bearer.
+pub fn token(headers: &HeaderMap, source: TokenSource) -> Option<&str> {
+    match source {
+        TokenSource::Header => bearer(headers),
+        TokenSource::HeaderThenCookie(name) => match headers.get(header::AUTHORIZATION) {
+            Some(_) => bearer(headers),
+            None => cookie(headers, name),
+        },
+        TokenSource::CookieThenHeader(name) => cookie(headers, name).or_else(|| bearer(headers)),
     }
 }
 
-fn api_key(headers: &HeaderMap) -> Option<&str> {
-    let h = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, key) = h.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("api-key").then(|| key.trim())
-}
+impl<S: AuthPolicy> FromRequestParts<AppState> for Authenticated<S> {
+    type Rejection = S::Error;
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        if let Some(key) = api_key(&parts.headers) {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, S::Error> {
+        if S::API_KEYS
+            && let Some(key) = api_key(&parts.headers)
+        {
             let user_id = state.identity.authenticate_api_key(key).await?;
-            return Ok(Caller {
+            return Ok(Authenticated {
                 user_id,
                 session_id: None,
                 via: Credential::ApiKey,
+                surface: PhantomData,
             });
         }
-        let token = bearer(&parts.headers, "access_token_cookie")
-            .ok_or(AppError::Token(TokenError::Missing))?;
-        let who = state.identity.authenticate(token).await?;
-        Ok(Caller {
+        let token = match token(&parts.headers, S::TOKENS) {
+            None => return Err(AppError::Token(TokenError::Missing).into()),
+            Some("") => return Err(S::token_refused(AppError::Token(S::BLANK_BEARER), "")),
+            Some(token) => token,
+        };
+        let who = state
+            .identity
+            .authenticate(token)
+            .await
+            .map_err(|e| S::token_refused(e, token))?;
+        Ok(Authenticated {
             user_id: who.user_id,
             session_id: Some(who.session_id),
             via: Credential::Token,
+            surface: PhantomData,
         })
     }
 }
@@ -81,18 +152,56 @@ impl FromRequestParts<AppState> for Caller {
 mod tests {
     use super::*;
 
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.append(name.clone(), value.parse().unwrap());
+        }
+        h
+    }
+
     #[test]
-    fn tokens_come_from_the_header_or_the_cookie() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::COOKIE,
-            "a=1; access_token_cookie=tok; b=2".parse().unwrap(),
-        );
-        assert_eq!(bearer(&headers, "access_token_cookie"), Some("tok"));
-        headers.insert(header::AUTHORIZATION, "Bearer hdr".parse().unwrap());
-        assert_eq!(bearer(&headers, "access_token_cookie"), Some("hdr"));
-        headers.insert(header::AUTHORIZATION, "Api-Key dc_x_y".parse().unwrap());
-        assert_eq!(bearer(&headers, "access_token_cookie"), None);
-        assert_eq!(api_key(&headers), Some("dc_x_y"));
+    fn bearer_and_api_key_schemes_are_told_apart() {
+        let h = headers(&[(header::AUTHORIZATION, "bearer  abc ")]);
+        assert_eq!(bearer(&h), Some("abc"));
+        assert_eq!(api_key(&h), None);
+        let h = headers(&[(header::AUTHORIZATION, "Api-Key dc_x_y")]);
+        assert_eq!(bearer(&h), None);
+        assert_eq!(api_key(&h), Some("dc_x_y"));
+        let h = headers(&[(header::AUTHORIZATION, "Bearer ")]);
+        assert_eq!(bearer(&h), Some(""));
+        let h = headers(&[(header::AUTHORIZATION, "Basic abc")]);
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn each_source_looks_where_it_says() {
+        let cookie_only = headers(&[(header::COOKIE, "a=1; access_token_cookie=ck; b=2")]);
+        assert_eq!(token(&cookie_only, TokenSource::Header), None);
+        let after = TokenSource::HeaderThenCookie("access_token_cookie");
+        let before = TokenSource::CookieThenHeader("access_token_cookie");
+        assert_eq!(token(&cookie_only, after), Some("ck"));
+        assert_eq!(token(&cookie_only, before), Some("ck"));
+
+        let both = headers(&[
+            (header::COOKIE, "access_token_cookie=ck"),
+            (header::AUTHORIZATION, "Bearer hdr"),
+        ]);
+        assert_eq!(token(&both, after), Some("hdr"));
+        assert_eq!(token(&both, before), Some("ck"));
+
+        // An empty cookie does not hide the header.
+        let empty_cookie = headers(&[
+            (header::COOKIE, "access_token_cookie="),
+            (header::AUTHORIZATION, "Bearer hdr"),
+        ]);
+        assert_eq!(token(&empty_cookie, before), Some("hdr"));
+
+        // Another scheme in the header hides the cookie where the header comes first.
+        let api_key_and_cookie = headers(&[
+            (header::COOKIE, "access_token_cookie=ck"),
+            (header::AUTHORIZATION, "Api-Key k"),
+        ]);
+        assert_eq!(token(&api_key_and_cookie, after), None);
     }
 }

@@ -3,15 +3,24 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use serde_json::{Map, Value};
 
+use crate::http::datacube::errors::DatacubeError;
 use crate::services::error::AppError;
 
 /// A JSON object body. An empty body counts as `{}` (clients send that on GET/DELETE).
 pub struct JsonObject(pub Map<String, Value>);
 
+/// As an extractor it answers in the document-service shape (its only direct user); other
+/// surfaces call [`JsonObject::read`] and map the error to their own shape.
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
-    type Rejection = AppError;
+    type Rejection = DatacubeError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+    async fn from_request(req: Request, state: &S) -> Result<Self, DatacubeError> {
+        Ok(Self::read(req, state).await?)
+    }
+}
+
+impl JsonObject {
+    pub async fn read<S: Send + Sync>(req: Request, state: &S) -> Result<Self, AppError> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|_| AppError::invalid("body", "could not be read"))?;
@@ -27,9 +36,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             )),
         }
     }
-}
 
-impl JsonObject {
     /// A required string; blank counts as missing.
     pub fn required_str(&self, field: &str) -> Result<String, AppError> {
         match self.optional_str(field)? {

@@ -63,8 +63,8 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-async fn not_found() -> crate::services::error::AppError {
-    crate::services::error::AppError::NotFound("no such endpoint".into())
+async fn not_found() -> crate::http::datacube::errors::DatacubeError {
+    crate::services::error::AppError::NotFound("no such endpoint".into()).into()
 }
 
 /// Request count and latency per route template (not per concrete URL, to bound cardinality).

@@ -1,5 +1,6 @@
-//! The application layer's one error type. Each HTTP surface maps it to its own body shape
-//! in one place (`http::errors`).
+//! The application layer's one error type, and every domain error's mapping to it (one
+//! place). Each HTTP surface maps it to its own body shape in one place: `http::errors`
+//! (document service), `http::kitsu::errors`, `http::workspaces::errors`.
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +88,52 @@ impl From<annals_domain::identity::EmailClaimError> for AppError {
                 message: "is already registered".into(),
             },
             EmailClaimError::NotHolder => AppError::Conflict,
+        }
+    }
+}
+
+impl From<annals_domain::workspaces::BucketError> for AppError {
+    fn from(e: annals_domain::workspaces::BucketError) -> Self {
+        match e {
+            annals_domain::workspaces::BucketError::NotFound => {
+                AppError::NotFound("bucket not found".into())
+            }
+            annals_domain::workspaces::BucketError::AlreadyExists => AppError::Conflict,
+            annals_domain::workspaces::BucketError::UserNotFound
+            | annals_domain::workspaces::BucketError::InvitationNotFound
+            | annals_domain::workspaces::BucketError::ServerNotFound
+            | annals_domain::workspaces::BucketError::PaymentMethodNotFound => {
+                AppError::NotFound(e.to_string())
+            }
+            annals_domain::workspaces::BucketError::Forbidden(m)
+            | annals_domain::workspaces::BucketError::PaymentRequired(m)
+            | annals_domain::workspaces::BucketError::PlanNotAllowed(m) => {
+                AppError::Forbidden(m.into())
+            }
+            annals_domain::workspaces::BucketError::MemberLimitReached
+            | annals_domain::workspaces::BucketError::ServerLimitReached
+            | annals_domain::workspaces::BucketError::BadSecret => {
+                AppError::Forbidden(e.to_string())
+            }
+            annals_domain::workspaces::BucketError::TrialNotAllowed => {
+                AppError::invalid("trial", "can't claim trial")
+            }
+            annals_domain::workspaces::BucketError::Invalid { field, message } => {
+                AppError::invalid(field, message)
+            }
+        }
+    }
+}
+
+impl From<annals_domain::workspaces::AccountError> for AppError {
+    fn from(e: annals_domain::workspaces::AccountError) -> Self {
+        match e {
+            annals_domain::workspaces::AccountError::BucketLimitReached => {
+                AppError::Forbidden(e.to_string())
+            }
+            annals_domain::workspaces::AccountError::TrialAlreadyUsed => {
+                AppError::invalid("trial", "can't claim trial: only one trial per account")
+            }
         }
     }
 }

@@ -11,10 +11,10 @@ use annals_contracts::Position;
 use annals_projections::Projection;
 use annals_projections::identity::{PROFILES, UserProfiles};
 
-use crate::http::auth::Caller;
+use super::auth::Caller;
+use super::errors::DatacubeError;
 use crate::http::body::JsonObject;
 use crate::http::consistency::{with_freshness, with_position};
-use crate::http::errors::DatacubeError;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;

@@ -12,9 +12,10 @@ use annals_projections::Projection;
 use annals_projections::identity::{API_KEYS, ApiKeys};
 
 use super::accounts::written;
-use crate::http::auth::{Caller, Credential};
+use super::auth::Caller;
+use super::errors::DatacubeError;
+use crate::http::auth::Credential;
 use crate::http::body::JsonObject;
-use crate::http::errors::DatacubeError;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;

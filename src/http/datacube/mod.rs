@@ -1,6 +1,8 @@
 //! The document-database surface (DataCube style), under `/core` and `/api`.
 pub mod accounts;
 pub mod api_keys;
+pub mod auth;
+pub mod errors;
 
 use axum::Router;
 use axum::routing::{delete, get, post};

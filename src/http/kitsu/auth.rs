@@ -13,7 +13,7 @@ use annals_domain::identity::User;
 use super::body::KitsuArgs;
 use super::errors::{KitsuError, KitsuResult, UNAUTHORIZED_MESSAGE};
 use super::persons::{self, factor_name};
-use crate::http::auth::bearer;
+use crate::http::auth::{AuthPolicy, Authenticated, TokenSource, token};
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
@@ -24,6 +24,25 @@ pub const REFRESH_COOKIE: &str = "refresh_token_cookie";
 /// flask-jwt-extended's cookie lifetime when cookies are not session cookies (365 days).
 const COOKIE_MAX_AGE: i64 = 31_540_000;
 
+/// How Kitsu authenticates: the cookie first, then `Authorization: Bearer` (flask-jwt-extended
+/// with `JWT_TOKEN_LOCATION = ["cookies", "headers"]`); annals API keys work on every surface.
+pub struct Kitsu;
+
+impl AuthPolicy for Kitsu {
+    type Error = KitsuError;
+    const TOKENS: TokenSource = TokenSource::CookieThenHeader(ACCESS_COOKIE);
+    const API_KEYS: bool = true;
+    // flask-jwt-extended: "Bad Authorization header" (422).
+    const BLANK_BEARER: TokenError = TokenError::Malformed;
+
+    fn token_refused(error: AppError, token: &str) -> KitsuError {
+        match error {
+            AppError::Token(t) => KitsuError::token_with(t, TokenKind::Access, token),
+            other => other.into(),
+        }
+    }
+}
+
 /// The authenticated Kitsu caller, with the person as the log has it now.
 #[derive(Debug, Clone)]
 pub struct KitsuCaller {
@@ -33,29 +52,9 @@ pub struct KitsuCaller {
     pub user: User,
 }
 
-/// The value of a request cookie.
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, v)| *k == name && !v.is_empty())
-        .map(|(_, v)| v)
-}
-
-/// The JWT of a request, looked for as flask-jwt-extended does with
-/// `JWT_TOKEN_LOCATION = ["cookies", "headers"]`: the cookie first, then
-/// `Authorization: Bearer`.
-pub fn jwt<'a>(headers: &'a HeaderMap, cookie: &str) -> Option<&'a str> {
-    cookie_value(headers, cookie).or_else(|| bearer(headers, cookie))
-}
-
-fn api_key(headers: &HeaderMap) -> Option<&str> {
-    let h = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, key) = h.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("api-key").then(|| key.trim())
+/// The JWT of a request as Kitsu looks for it, `cookie` naming the access or refresh cookie.
+pub fn jwt<'a>(headers: &'a HeaderMap, cookie: &'static str) -> Option<&'a str> {
+    token(headers, TokenSource::CookieThenHeader(cookie))
 }
 
 /// A person whose token is valid but who cannot act (gone or deactivated): Zou answers 401.
@@ -76,30 +75,11 @@ impl FromRequestParts<AppState> for KitsuCaller {
     type Rejection = KitsuError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> KitsuResult<Self> {
-        // annals API keys work on every surface.
-        if let Some(key) = api_key(&parts.headers) {
-            let user_id = state.identity.authenticate_api_key(key).await?;
-            let user = usable_user(state, &user_id).await?;
-            return Ok(KitsuCaller {
-                user_id,
-                session_id: None,
-                user,
-            });
-        }
-        let token = jwt(&parts.headers, ACCESS_COOKIE)
-            .ok_or(KitsuError::token(TokenError::Missing, TokenKind::Access))?;
-        let who = state
-            .identity
-            .authenticate(token)
-            .await
-            .map_err(|e| match e {
-                AppError::Token(t) => KitsuError::token_with(t, TokenKind::Access, token),
-                other => other.into(),
-            })?;
+        let who = Authenticated::<Kitsu>::from_request_parts(parts, state).await?;
         let user = usable_user(state, &who.user_id).await?;
         Ok(KitsuCaller {
             user_id: who.user_id,
-            session_id: Some(who.session_id),
+            session_id: who.session_id,
             user,
         })
     }

@@ -18,8 +18,8 @@ use utoipa::ToSchema;
 
 use annals_contracts::Position;
 
-use super::auth::bearer_token;
 use super::errors::{OAuthError, OAuthErrorBody};
+use crate::http::auth::bearer;
 use crate::http::body::JsonObject;
 use crate::http::consistency::with_position;
 use crate::http::request::RequestMeta;
@@ -47,7 +47,7 @@ impl<S: Send + Sync> FromRequest<S> for OAuthParams {
                     .starts_with("application/x-www-form-urlencoded")
             });
         if !form {
-            let JsonObject(map) = JsonObject::from_request(req, state)
+            let JsonObject(map) = JsonObject::read(req, state)
                 .await
                 .map_err(|e| OAuthError::invalid_request(e.to_string()))?;
             return Ok(OAuthParams(map));
@@ -255,8 +255,8 @@ pub async fn revoke(
     params.optional("token_type_hint")?;
     let token = match params.optional("token")? {
         Some(token) => token,
-        None => bearer_token(&headers)
-            .filter(|t| *t != "null")
+        None => bearer(&headers)
+            .filter(|t| !t.is_empty() && *t != "null")
             .map(str::to_string)
             .ok_or_else(|| OAuthError::invalid_request("token: is required"))?,
     };

@@ -20,7 +20,7 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = WorkspacesError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, WorkspacesError> {
-        let JsonObject(map) = JsonObject::from_request(req, state).await?;
+        let JsonObject(map) = JsonObject::read(req, state).await?;
         Ok(Body(map))
     }
 }

@@ -9,8 +9,8 @@ use serde_json::Value;
 use annals_contracts::Position;
 use annals_domain::identity::normalize_email;
 use annals_domain::workspaces::{
-    AccountCommand, AccountError, Bucket, BucketCommand, BucketError, Charge, NotificationState,
-    PaymentMethod, Person, Plan, Role, WorkspaceAccount,
+    AccountCommand, AccountError, Bucket, BucketCommand, Charge, NotificationState, PaymentMethod,
+    Person, Plan, Role, WorkspaceAccount,
 };
 
 use super::config::WorkspacesConfig;
@@ -29,38 +29,6 @@ pub struct Workspaces {
     pub accounts: Commands<WorkspaceAccount>,
     pub config: WorkspacesConfig,
     pub payments: Arc<dyn PaymentProvider>,
-}
-
-impl From<BucketError> for AppError {
-    fn from(e: BucketError) -> Self {
-        match e {
-            BucketError::NotFound => AppError::NotFound("bucket not found".into()),
-            BucketError::AlreadyExists => AppError::Conflict,
-            BucketError::UserNotFound
-            | BucketError::InvitationNotFound
-            | BucketError::ServerNotFound
-            | BucketError::PaymentMethodNotFound => AppError::NotFound(e.to_string()),
-            BucketError::Forbidden(m)
-            | BucketError::PaymentRequired(m)
-            | BucketError::PlanNotAllowed(m) => AppError::Forbidden(m.into()),
-            BucketError::MemberLimitReached
-            | BucketError::ServerLimitReached
-            | BucketError::BadSecret => AppError::Forbidden(e.to_string()),
-            BucketError::TrialNotAllowed => AppError::invalid("trial", "can't claim trial"),
-            BucketError::Invalid { field, message } => AppError::invalid(field, message),
-        }
-    }
-}
-
-impl From<AccountError> for AppError {
-    fn from(e: AccountError) -> Self {
-        match e {
-            AccountError::BucketLimitReached => AppError::Forbidden(e.to_string()),
-            AccountError::TrialAlreadyUsed => {
-                AppError::invalid("trial", "can't claim trial: only one trial per account")
-            }
-        }
-    }
 }
 
 /// A Mongo-style ObjectId: 4 bytes of seconds, 8 random bytes, as 24 lowercase hex digits.
