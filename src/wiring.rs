@@ -9,13 +9,13 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use annals_contracts::{EventBus, EventReader, ProgressBoard, ViewStore};
+use annals_contracts::{EventBus, EventReader, Leadership, ProgressBoard, SoleProcess, ViewStore};
 use annals_domain::identity::{ApiKey, EmailClaim, Session, User};
-use annals_projections::{GROUP_CONSUMER, Projection, Worker, WorkerGroup};
+use annals_projections::{GROUP_CONSUMER, Projection, Stopped, Worker, WorkerGroup};
 
 use crate::adapters::mail::{Mailer, OutboxMailer, SmtpMailer};
 use crate::adapters::nats::{EventStream, JetStreamBus, JetStreamPublisher};
-use crate::adapters::postgres::{self, PgEventLog, PgRelayState, PgViewStore};
+use crate::adapters::postgres::{self, PgEventLog, PgLeadership, PgRelayState, PgViewStore};
 use crate::adapters::sqlite::{self, SqliteEventLog, SqliteViewStore};
 use crate::adapters::{EventLog, GroupAppender, LocalBus, LogRepository, Publisher};
 use crate::config::{Config, ConfigError, Storage};
@@ -277,6 +277,14 @@ impl Infra {
         tokio::spawn(self.relay().run(cancel))
     }
 
+    /// Who may lead a role: an advisory lock on Postgres, always this process when embedded.
+    pub fn leadership(&self) -> Arc<dyn Leadership> {
+        match &self.config.storage {
+            Storage::Postgres { url } => Arc::new(PgLeadership::new(url.clone())),
+            Storage::Sqlite { .. } => Arc::new(SoleProcess),
+        }
+    }
+
     pub fn bus(&self) -> Arc<dyn EventBus> {
         match &self.stream {
             Some(stream) => Arc::new(JetStreamBus::new(stream.clone())),
@@ -318,13 +326,53 @@ impl Infra {
                     .forwarding(Box::new(move |envelopes| applied.send(envelopes)))
             }
         };
+        let leadership = self.leadership();
+        let progress = self.progress.clone();
         let group = tokio::spawn(async move {
+            let mut standing_by = false;
             while !cancel.is_cancelled() {
-                if let Err(e) = make().run(bus.clone(), cancel.clone()).await {
-                    tracing::warn!(error = %e, "projection workers stopped; restarting");
-                    tokio::select! {
-                        _ = cancel.cancelled() => {}
-                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                // One process applies the projections at a time; the others stand by and take
+                // over within a second or two of its end (its lock goes with its connection).
+                let lease = match leadership.try_lead(GROUP_CONSUMER).await {
+                    Ok(Some(lease)) => lease,
+                    Ok(None) => {
+                        if !standing_by {
+                            tracing::info!("another process applies the projections; standing by");
+                            standing_by = true;
+                        }
+                        tokio::select! {
+                            _ = cancel.cancelled() => {}
+                            _ = tokio::time::sleep(STANDBY_POLL) => {}
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot ask for projection leadership");
+                        tokio::select! {
+                            _ = cancel.cancelled() => {}
+                            _ = tokio::time::sleep(STANDBY_POLL) => {}
+                        }
+                        continue;
+                    }
+                };
+                if standing_by {
+                    tracing::info!("taking over the projections");
+                    standing_by = false;
+                }
+                match make().run(bus.clone(), cancel.clone(), Some(lease)).await {
+                    Ok(Stopped::Cancelled) => {}
+                    Ok(Stopped::LeaseLost) => {
+                        // Readers here must ask the store from now on, not this process.
+                        for projection in annals_projections::all() {
+                            progress.forget(projection.name());
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "projection workers stopped; restarting");
+                        tokio::select! {
+                            _ = cancel.cancelled() => {}
+                            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                        }
                     }
                 }
             }
@@ -332,6 +380,9 @@ impl Infra {
         vec![group, reactor]
     }
 }
+
+/// How often a standing-by process asks whether it may lead the projections.
+const STANDBY_POLL: Duration = Duration::from_secs(1);
 
 /// A database URL without its password, for logs.
 fn redact_url(url: &str) -> String {

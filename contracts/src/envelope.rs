@@ -48,6 +48,11 @@ pub struct Envelope {
     /// Position of the event published just before this one: a consumer whose checkpoint
     /// differs has missed something and repairs from the log.
     pub prevposition: Position,
+    /// The identity of the log the event comes from: a stream belongs to one log, and
+    /// consumers ignore messages of another. Set by the relay (absent on envelopes published
+    /// before logs had identities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,6 +88,7 @@ impl Envelope {
             eventversion: event.event_version.clone(),
             position: event.position,
             prevposition: prev,
+            logid: None,
             actor: event.metadata.get("actor").cloned(),
             requestid: event.metadata.get("request_id").cloned(),
         }

@@ -15,4 +15,7 @@ pub trait EventReader: Send + Sync {
 
     /// The position of the newest committed event, if any.
     async fn head(&self) -> Result<Option<Position>, LogError>;
+
+    /// The log's identity, made when its database was created: a stream belongs to one log.
+    async fn log_id(&self) -> Result<String, LogError>;
 }

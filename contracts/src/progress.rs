@@ -26,6 +26,13 @@ impl ProgressBoard {
         self.sender(projection).send_replace(position);
     }
 
+    /// No worker of `projection` runs here any more (it stood down): readers waiting on this
+    /// board see the channel close and ask the store instead.
+    pub fn forget(&self, projection: &str) {
+        let mut channels = self.channels.lock().expect("progress board poisoned");
+        channels.remove(projection);
+    }
+
     /// A receiver if a worker of this projection runs in this process.
     pub fn watch(&self, projection: &str) -> Option<watch::Receiver<Position>> {
         let channels = self.channels.lock().expect("progress board poisoned");

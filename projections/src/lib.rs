@@ -12,7 +12,10 @@ use std::sync::Arc;
 
 pub use coalesce::coalesce;
 pub use projection::{Projection, ProjectionError};
-pub use worker::{BATCH, GROUP_CONSUMER, Worker, WorkerError, WorkerGroup, consumer_name, rebuild};
+pub use worker::{
+    BATCH, BUS_RETRY, GROUP_CONSUMER, LEASE_CHECK, LOG_POLL, Stopped, Worker, WorkerError,
+    WorkerGroup, consumer_name, rebuild,
+};
 
 /// Every projection annals runs.
 pub fn all() -> Vec<Arc<dyn Projection>> {

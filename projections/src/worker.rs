@@ -2,14 +2,14 @@
 //! checkpoint in one store transaction, acks after commit, and repairs gaps from the log.
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
 use crate::Projection;
 use annals_contracts::{
-    BusError, CommitError, Envelope, EventBus, EventReader, IDLE, LogError, Position,
-    ProgressBoard, StoreError, StoredCheckpoint, ViewOp, ViewStore, chain,
+    BusError, CommitError, Envelope, EventBus, EventReader, IDLE, Lease, LogError, Position,
+    ProgressBoard, StoreError, StoredCheckpoint, Subscription, ViewOp, ViewStore, chain,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +47,13 @@ pub const GROUP_CONSUMER: &str = "projections";
 /// Workers that share one bus consumer: each delivered batch is read (and decoded) once and
 /// handed to every worker; each keeps its own checkpoint, skipping what it already applied.
 /// One delivery per event instead of one per projection is most of the bus's work saved.
+/// How often a group without a bus reads the log.
+pub const LOG_POLL: Duration = Duration::from_millis(25);
+/// How often a group without a bus tries to subscribe again.
+pub const BUS_RETRY: Duration = Duration::from_secs(1);
+/// How often a leading group checks its lease.
+pub const LEASE_CHECK: Duration = Duration::from_secs(1);
+
 pub struct WorkerGroup {
     consumer: String,
     workers: Vec<Worker>,
@@ -72,22 +79,75 @@ impl WorkerGroup {
         self
     }
 
-    /// Runs until cancelled. Returns an error only if a dependency stays unavailable; the
-    /// caller restarts the group (each worker resumes from its stored checkpoint). Messages
-    /// are acknowledged once every worker committed them.
+    /// Runs until cancelled, or until `lease` (when given) is lost. Returns an error only if
+    /// the log or the view store is unavailable; the caller restarts the group (each worker
+    /// resumes from its stored checkpoint). Messages are acknowledged once every worker
+    /// committed them.
+    ///
+    /// The bus is a wake-up and a fan-out, not the only path: while it is unreachable (an
+    /// outage of any length), the group reads the log every [`LOG_POLL`] and tries the bus
+    /// again every [`BUS_RETRY`], so read models keep up and no restart storm follows.
     pub async fn run(
         mut self,
         bus: Arc<dyn EventBus>,
         cancel: CancellationToken,
-    ) -> Result<(), WorkerError> {
-        let mut subscription = bus.subscribe(&self.consumer).await?;
+        mut lease: Option<Box<dyn Lease>>,
+    ) -> Result<Stopped, WorkerError> {
         for worker in &mut self.workers {
             worker.load_checkpoint().await?;
             // Events committed while no worker ran may predate what the bus still holds.
             worker.catch_up_from_log().await?;
             tracing::info!(projection = worker.projection.name(), checkpoint = %worker.checkpoint, "projection worker started");
         }
+        // Messages of another log (a stream shared by mistake) are not ours to apply.
+        let own_log = match self.workers.first() {
+            Some(worker) => Some(worker.log.log_id().await?),
+            None => None,
+        };
+        let mut foreign_seen = false;
+        let mut subscription: Option<Box<dyn Subscription>> = None;
+        let mut bus_down_since: Option<Instant> = None;
+        let mut next_bus_try = Instant::now();
+        let mut lease_checked = Instant::now();
         loop {
+            if cancel.is_cancelled() {
+                return Ok(Stopped::Cancelled);
+            }
+            if let Some(held) = lease.as_mut()
+                && lease_checked.elapsed() >= LEASE_CHECK
+            {
+                lease_checked = Instant::now();
+                if !held.still_held().await {
+                    tracing::warn!(consumer = %self.consumer, "projection leadership lost; standing by");
+                    return Ok(Stopped::LeaseLost);
+                }
+            }
+            if subscription.is_none() && Instant::now() >= next_bus_try {
+                match bus.subscribe(&self.consumer).await {
+                    Ok(s) => {
+                        if let Some(since) = bus_down_since.take() {
+                            tracing::info!(consumer = %self.consumer, after = ?since.elapsed(), "bus back; following it again");
+                        }
+                        subscription = Some(s);
+                    }
+                    Err(e) => {
+                        if bus_down_since.is_none() {
+                            tracing::warn!(consumer = %self.consumer, error = %e, "bus unavailable; following the log");
+                            bus_down_since = Some(Instant::now());
+                        }
+                        next_bus_try = Instant::now() + BUS_RETRY;
+                    }
+                }
+            }
+            let Some(sub) = subscription.as_mut() else {
+                // No bus: the log is the path.
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(Stopped::Cancelled),
+                    _ = tokio::time::sleep(LOG_POLL) => {}
+                }
+                self.follow_log().await?;
+                continue;
+            };
             let idle = self
                 .workers
                 .iter()
@@ -95,8 +155,18 @@ impl WorkerGroup {
                 .min()
                 .unwrap_or(IDLE);
             let batch = tokio::select! {
-                _ = cancel.cancelled() => return Ok(()),
-                batch = subscription.next_batch(BATCH, idle) => batch?,
+                _ = cancel.cancelled() => return Ok(Stopped::Cancelled),
+                batch = sub.next_batch(BATCH, idle) => batch,
+            };
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::warn!(consumer = %self.consumer, error = %e, "bus unavailable; following the log");
+                    bus_down_since = Some(Instant::now());
+                    subscription = None;
+                    next_bus_try = Instant::now() + BUS_RETRY;
+                    continue;
+                }
             };
             if batch.is_empty() {
                 for worker in &mut self.workers {
@@ -111,6 +181,18 @@ impl WorkerGroup {
             let mut acks = Vec::with_capacity(batch.len());
             for delivery in batch {
                 match delivery.envelope {
+                    Ok(envelope)
+                        if envelope
+                            .logid
+                            .as_ref()
+                            .is_some_and(|id| Some(id) != own_log.as_ref()) =>
+                    {
+                        metrics::counter!("annals_foreign_messages_total").increment(1);
+                        if !foreign_seen {
+                            foreign_seen = true;
+                            tracing::error!(consumer = %self.consumer, theirs = ?envelope.logid, ours = ?own_log, "ignoring messages of another log on this stream");
+                        }
+                    }
                     Ok(envelope) => envelopes.push(envelope),
                     // The chain check notices the hole and repairs from the log.
                     Err(reason) => {
@@ -119,17 +201,58 @@ impl WorkerGroup {
                 }
                 acks.push(delivery.ack);
             }
-            for worker in &mut self.workers {
-                worker.apply_delivered(&envelopes).await?;
-            }
-            if let Some(forward) = &self.forward {
-                forward(&envelopes);
+            if envelopes.is_empty() {
+                // Nothing of this log arrived (another log's messages): ours, if any, are in
+                // the log, since our relay does not publish into a foreign stream.
+                self.follow_log().await?;
+            } else {
+                self.apply(&envelopes).await?;
             }
             for ack in acks {
                 ack().await;
             }
         }
     }
+
+    /// Hands a batch to every worker, then to the followers.
+    async fn apply(&mut self, envelopes: &[Envelope]) -> Result<(), WorkerError> {
+        for worker in &mut self.workers {
+            worker.apply_delivered(envelopes).await?;
+        }
+        if let Some(forward) = &self.forward {
+            forward(envelopes);
+        }
+        Ok(())
+    }
+
+    /// Applies what the log holds beyond the slowest worker, one read per batch for all.
+    async fn follow_log(&mut self) -> Result<(), WorkerError> {
+        loop {
+            let Some(from) = self.workers.iter().map(|w| w.checkpoint).min() else {
+                return Ok(());
+            };
+            let Some(log) = self.workers.first().map(|w| w.log.clone()) else {
+                return Ok(());
+            };
+            let events = log.read_after(from, BATCH as i64).await?;
+            if events.is_empty() {
+                for worker in &mut self.workers {
+                    worker.flush().await?;
+                }
+                return Ok(());
+            }
+            let envelopes = chain(&events, from);
+            self.apply(&envelopes).await?;
+        }
+    }
+}
+
+/// Why a group stopped without an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    Cancelled,
+    /// Another process leads the projections now.
+    LeaseLost,
 }
 
 impl Worker {
@@ -173,8 +296,9 @@ impl Worker {
     ) -> Result<(), WorkerError> {
         let consumer = consumer_name(self.projection.name());
         WorkerGroup::new(consumer, vec![self])
-            .run(bus, cancel)
+            .run(bus, cancel, None)
             .await
+            .map(|_| ())
     }
 
     fn dirty(&self) -> bool {

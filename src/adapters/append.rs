@@ -63,9 +63,9 @@ impl Work for Appends {
         events.len()
     }
 
-    async fn run(&self, batch: Vec<Appendix>) -> Result<Vec<Option<Position>>, LogError> {
+    async fn run(&self, batch: &[Appendix]) -> Result<Vec<Option<Position>>, LogError> {
         metrics::histogram!("annals_append_batch_commands").record(batch.len() as f64);
-        self.0.write(&batch).await
+        self.0.write(batch).await
     }
 }
 

@@ -16,7 +16,7 @@ use annals_contracts::LogError;
 /// One kind of batched work.
 #[async_trait]
 pub trait Work: Send + Sync + 'static {
-    type Item: Send + 'static;
+    type Item: Send + Sync + 'static;
     type Output: Send + 'static;
     type Key: Hash + Eq + Send;
 
@@ -27,7 +27,7 @@ pub trait Work: Send + Sync + 'static {
     fn weight(item: &Self::Item) -> usize;
 
     /// Serves a batch: one output per item, in order.
-    async fn run(&self, items: Vec<Self::Item>) -> Result<Vec<Self::Output>, LogError>;
+    async fn run(&self, items: &[Self::Item]) -> Result<Vec<Self::Output>, LogError>;
 }
 
 type Reply<W> = oneshot::Sender<Result<<W as Work>::Output, LogError>>;
@@ -110,15 +110,29 @@ async fn lane<W: Work>(work: Arc<W>, intake: Arc<Mutex<Intake<W>>>) {
             None => return,
         };
         let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        match work.run(items).await {
+        match work.run(&items).await {
             Ok(outputs) => {
                 for (reply, output) in replies.into_iter().zip(outputs) {
                     let _ = reply.send(Ok(output));
                 }
             }
+            Err(e) if items.len() == 1 => {
+                let _ = replies.into_iter().next().map(|r| r.send(Err(e)));
+            }
+            // One item's failure must not fail the others that happened to share its batch
+            // (a value the database refuses, say): each is served again on its own, so only
+            // the failing one gets the error. An outage fails each of them again, quickly.
             Err(e) => {
-                for reply in replies {
-                    let _ = reply.send(Err(LogError(e.0.clone())));
+                metrics::counter!("annals_batch_failures_isolated").increment(1);
+                tracing::debug!(error = %e.0, items = items.len(), "batch failed; serving its items one by one");
+                for (item, reply) in items.iter().zip(replies) {
+                    let _ = reply.send(work.run(std::slice::from_ref(item)).await.and_then(
+                        |mut outputs| {
+                            outputs
+                                .pop()
+                                .ok_or_else(|| LogError("no output for the item".into()))
+                        },
+                    ));
                 }
             }
         }
@@ -149,10 +163,14 @@ mod tests {
         fn weight(_: &u32) -> usize {
             1
         }
-        async fn run(&self, items: Vec<u32>) -> Result<Vec<u32>, LogError> {
+        async fn run(&self, items: &[u32]) -> Result<Vec<u32>, LogError> {
             tokio::time::sleep(Duration::from_millis(5)).await;
-            self.batches.lock().unwrap().push(items.clone());
-            Ok(items.into_iter().map(|i| i * 2).collect())
+            self.batches.lock().unwrap().push(items.to_vec());
+            // 13 is the value the store refuses: its whole batch fails.
+            if items.contains(&13) {
+                return Err(LogError("13 cannot be stored".into()));
+            }
+            Ok(items.iter().map(|i| i * 2).collect())
         }
     }
 
@@ -188,5 +206,28 @@ mod tests {
         assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), (200, 204, 202));
         let batches = work.batches.lock().unwrap().clone();
         assert_eq!(batches, vec![vec![100, 101], vec![102]]);
+    }
+
+    #[tokio::test]
+    async fn a_failing_item_fails_alone_not_the_batch_it_shared() {
+        let work = Arc::new(Doubler::default());
+        let batcher = Arc::new(Batcher::start(work.clone(), 1, 64));
+        let tasks: Vec<_> = (0..30u32)
+            .map(|i| {
+                let batcher = batcher.clone();
+                tokio::spawn(async move { (i, batcher.submit(i).await) })
+            })
+            .collect();
+        for task in tasks {
+            match task.await.unwrap() {
+                (13, outcome) => assert!(outcome.is_err()),
+                (i, outcome) => assert_eq!(outcome.unwrap(), i * 2),
+            }
+        }
+        let batches = work.batches.lock().unwrap().clone();
+        assert!(
+            batches.iter().any(|b| b.len() > 1 && b.contains(&13)),
+            "13 shared a batch: {batches:?}"
+        );
     }
 }

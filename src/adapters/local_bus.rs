@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use futures::FutureExt;
 use tokio::sync::broadcast;
 
-use annals_contracts::{BusError, Delivery, Envelope, EventBus, Position, Subscription};
+use annals_contracts::{BusError, Delivery, Envelope, EventBus, Subscription};
 
 use super::Publisher;
 
@@ -87,7 +87,11 @@ impl Publisher for LocalBus {
         Ok(())
     }
 
-    async fn last_published(&self) -> Result<Option<Position>, BusError> {
+    async fn last_published(&self) -> Result<Option<Envelope>, BusError> {
         Ok(None)
+    }
+
+    fn destination(&self) -> String {
+        "the in-process bus".into()
     }
 }

@@ -28,8 +28,10 @@ pub(crate) fn log_error(e: sqlx::Error) -> LogError {
 pub trait Publisher: Send + Sync {
     /// Returns once every envelope is acknowledged, in order.
     async fn publish(&self, envelopes: &[Envelope]) -> Result<(), BusError>;
-    /// The newest position already on the bus, if the bus remembers.
-    async fn last_published(&self) -> Result<Option<Position>, BusError>;
+    /// The newest envelope already on the bus, if the bus remembers.
+    async fn last_published(&self) -> Result<Option<Envelope>, BusError>;
+    /// What the relay publishes into, for messages naming it (a stream's name).
+    fn destination(&self) -> String;
 }
 
 /// The write side's view of the log, beyond reading it in order.

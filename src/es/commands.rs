@@ -103,9 +103,9 @@ impl<A: Aggregate + 'static> Work for StreamReads<A> {
         1
     }
 
-    async fn run(&self, reads: Vec<Self::Item>) -> Result<Vec<Self::Output>, LogError> {
+    async fn run(&self, reads: &[Self::Item]) -> Result<Vec<Self::Output>, LogError> {
         self.repository
-            .get_last_events_of_many::<A>(&reads)
+            .get_last_events_of_many::<A>(reads)
             .await
             .map_err(|e| LogError(e.to_string()))
     }

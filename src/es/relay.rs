@@ -19,6 +19,9 @@ const BATCH: i64 = 500;
 /// Poll interval when nothing woke the relay (writes from other processes).
 const POLL: Duration = Duration::from_millis(10);
 const RETRY: Duration = Duration::from_millis(250);
+/// How often a relay that cannot resume (no database, or a stream it must not publish into)
+/// tries again.
+const RESUME_RETRY: Duration = Duration::from_secs(2);
 const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
 /// How often a busy relay stores its cursor. The cursor only shortens a new leader's start
 /// (it also asks the stream for its last message), so it need not be stored per batch.
@@ -64,8 +67,13 @@ impl Relay {
     }
 
     /// Where to resume: the stored cursor, or further if the stream already has later events
-    /// (a previous leader crashed between the ack and saving its cursor).
-    async fn resume_point(&self) -> Result<Position, String> {
+    /// of this log (a previous leader crashed between the ack and saving its cursor).
+    ///
+    /// A stream belongs to one log. The relay refuses to publish into a stream whose newest
+    /// message comes from another log, and into one that is ahead of this log (a database
+    /// restored from a backup): skipping to the stream's position would silently drop this
+    /// log's events. Both are reported with both identities until an operator acts.
+    async fn resume_point(&self, log_id: &str) -> Result<Position, String> {
         let stored = match &self.mode {
             RelayMode::Durable { state, .. } => state.load().await.map_err(|e| e.to_string())?,
             RelayMode::Local => {
@@ -77,12 +85,39 @@ impl Relay {
                     .unwrap_or(Position::ZERO));
             }
         };
-        let published = self
+        let Some(last) = self
             .publisher
             .last_published()
             .await
-            .map_err(|e| e.to_string())?;
-        Ok(published.map_or(stored, |p| p.max(stored)))
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(stored);
+        };
+        let destination = self.publisher.destination();
+        match last.logid.as_deref() {
+            Some(theirs) if theirs != log_id => {
+                return Err(format!(
+                    "{destination} holds the events of log {theirs}, not of this log {log_id}: \
+                     refusing to publish into it (give this log its own stream, \
+                     ANNALS_NATS_STREAM)"
+                ));
+            }
+            Some(_) => {}
+            None => {
+                tracing::warn!(%destination, "the stream's newest message names no log (published before logs had identities)")
+            }
+        }
+        let head = self.log.head().await.map_err(|e| e.to_string())?;
+        if head.is_none_or(|head| last.position > head) {
+            return Err(format!(
+                "{destination} is ahead of this log {log_id}: it holds position {} but the \
+                 log ends at {} (restored from a backup?); refusing to skip this log's events \
+                 (publish into a new stream, ANNALS_NATS_STREAM, or replay this log into it)",
+                last.position,
+                head.map_or_else(|| "its start".to_string(), |h| h.to_string()),
+            ));
+        }
+        Ok(last.position.max(stored))
     }
 
     async fn publish_while_leader(
@@ -90,19 +125,25 @@ impl Relay {
         mut leadership: Option<PgRelayLeadership>,
         cancel: &CancellationToken,
     ) {
-        let mut cursor = loop {
-            match self.resume_point().await {
-                Ok(p) => break p,
+        let (log_id, mut cursor) = loop {
+            let resumed = match self.log.log_id().await {
+                Ok(log_id) => self.resume_point(&log_id).await.map(|p| (log_id, p)),
+                Err(e) => Err(e.to_string()),
+            };
+            match resumed {
+                Ok(resumed) => break resumed,
                 Err(e) => {
-                    tracing::warn!(error = %e, "relay cannot find its resume point");
+                    metrics::gauge!("annals_relay_refusing").set(1.0);
+                    tracing::error!(error = %e, "relay cannot resume");
                     tokio::select! {
                         _ = cancel.cancelled() => return,
-                        _ = tokio::time::sleep(RETRY) => {}
+                        _ = tokio::time::sleep(RESUME_RETRY) => {}
                     }
                 }
             }
         };
-        tracing::info!(%cursor, "relay leading");
+        metrics::gauge!("annals_relay_refusing").set(0.0);
+        tracing::info!(%cursor, %log_id, "relay leading");
         let mut checked = Instant::now();
         let mut saved = StoredCheckpoint::with_quiet(cursor, CURSOR_SAVE);
         loop {
@@ -141,7 +182,10 @@ impl Relay {
                 .num_microseconds()
                 .unwrap_or(0);
             metrics::gauge!("annals_relay_lag_seconds").set(lag.max(0) as f64 / 1e6);
-            let envelopes = chain(&events, cursor);
+            let mut envelopes = chain(&events, cursor);
+            for envelope in &mut envelopes {
+                envelope.logid = Some(log_id.clone());
+            }
             if let Err(e) = self.publisher.publish(&envelopes).await {
                 tracing::warn!(error = %e, "publish failed; retrying the batch");
                 tokio::time::sleep(RETRY).await;

@@ -28,7 +28,10 @@ impl JsonObject {
             return Ok(JsonObject(Map::new()));
         }
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(JsonObject(map)),
+            Ok(Value::Object(map)) => {
+                check_storable(&map)?;
+                Ok(JsonObject(map))
+            }
             Ok(_) => Err(AppError::invalid("body", "must be a JSON object")),
             Err(e) => Err(AppError::invalid(
                 "body",
@@ -51,5 +54,75 @@ impl JsonObject {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(AppError::invalid(field, "must be a string")),
         }
+    }
+}
+
+/// The path of the first string or key in `value` that a backend cannot store, `root` naming
+/// `value` itself. Postgres refuses the NUL character in `text` and `jsonb` (SQLite keeps it),
+/// so both backends refuse it here, before any command runs. (Unpaired surrogates never get
+/// this far: the JSON parser refuses them.)
+pub fn unstorable(value: &Value, root: &str) -> Option<String> {
+    match value {
+        Value::String(s) if s.contains('\0') => Some(root.to_string()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| unstorable(item, &format!("{root}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let path = if root.is_empty() {
+                key.replace('\0', "\\u0000")
+            } else {
+                format!("{root}.{}", key.replace('\0', "\\u0000"))
+            };
+            if key.contains('\0') {
+                Some(path)
+            } else {
+                unstorable(item, &path)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses an object holding anything a backend cannot store, naming the field.
+pub fn check_storable(map: &Map<String, Value>) -> Result<(), AppError> {
+    match map.iter().find_map(|(key, item)| {
+        let path = key.replace('\0', "\\u0000");
+        if key.contains('\0') {
+            Some(path)
+        } else {
+            unstorable(item, &path)
+        }
+    }) {
+        Some(field) => Err(AppError::invalid(
+            field,
+            "must not contain the NUL character (\\u0000)",
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn nul_characters_are_found_in_strings_and_keys_at_any_depth() {
+        let ok = json!({"a": "x", "b": [1, {"c": "y"}]});
+        assert_eq!(unstorable(&ok, ""), None);
+        let deep = json!({"a": "x", "b": [1, {"c": "y\u{0}"}]});
+        assert_eq!(unstorable(&deep, ""), Some("b[1].c".into()));
+        let key = json!({"opts": {"k\u{0}": 1}});
+        assert_eq!(unstorable(&key, ""), Some("opts.k\\u0000".into()));
+        let Value::Object(map) = json!({"name": "a\u{0}b"}) else {
+            unreachable!()
+        };
+        let err = check_storable(&map).unwrap_err();
+        assert!(
+            matches!(err, AppError::Invalid { ref field, .. } if field == "name"),
+            "{err:?}"
+        );
     }
 }

@@ -89,7 +89,9 @@ impl ReadGate {
                 }
                 match tokio::time::timeout_at(deadline, progress.changed()).await {
                     Ok(Ok(())) => continue,
-                    Ok(Err(_)) | Err(_) => return Ok(false),
+                    // The local worker stood down (another process leads now): ask the store.
+                    Ok(Err(_)) => break,
+                    Err(_) => return Ok(false),
                 }
             }
         }

@@ -10,6 +10,7 @@ pub mod ops;
 pub mod rate_limit;
 pub mod request;
 pub mod state;
+pub mod surface;
 pub mod workspaces;
 
 use std::time::{Duration, Instant};
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
             limiter,
             rate_limit::limit_logins,
         ))
+        .layer(middleware::from_fn(refuse_unstorable_urls))
         .layer(middleware::from_fn(record_metrics))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -83,4 +85,36 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     metrics::histogram!("annals_http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// Refuses a URL whose path or query decodes to a NUL character (Postgres cannot store it,
+/// SQLite can: both refuse it here, identically), in the surface's own error shape.
+async fn refuse_unstorable_urls(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let decoded_path = percent_decode(uri.path());
+    let field = if decoded_path.contains('\0') {
+        Some("path".to_string())
+    } else {
+        uri.query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+                .map(|(k, _)| k.replace('\0', "\\u0000"))
+        })
+    };
+    match field {
+        Some(field) => {
+            surface::Surface::of(uri.path()).answer(crate::services::error::AppError::invalid(
+                field,
+                "must not contain the NUL character (%00)",
+            ))
+        }
+        None => next.run(req).await,
+    }
+}
+
+fn percent_decode(path: &str) -> String {
+    url::form_urlencoded::parse(format!("p={}", path.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }

@@ -138,6 +138,48 @@ async fn five_failures_within_a_minute_lock_the_account(#[case] backend: Backend
     assert_eq!(body["error"]["code"], json!("account_locked"));
 }
 
+/// Whoever guesses passwords locks out only their own address: the owner, logging in from
+/// another address, still gets in (on every surface: the lock lives in the user's stream).
+#[apply(backends)]
+async fn a_lock_holds_for_the_guessing_address_only(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = unique_email();
+    app.register(&email).await;
+    let attacker = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let guess = |password: &'static str| {
+        attacker
+            .post(app.url("/core/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            guess("not-the-password-at-all").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Even the right password is refused from the guessing address...
+    assert_eq!(
+        guess(PASSWORD).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let kitsu = attacker
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kitsu.status(), StatusCode::BAD_REQUEST);
+    let body: Value = kitsu.json().await.unwrap();
+    assert_eq!(body["too_many_failed_login_attemps"], true, "{body}");
+    // ...while the owner, from their own address, logs in.
+    let owner = app.login(&email, PASSWORD).await;
+    assert_eq!(owner.status(), StatusCode::OK);
+}
+
 #[apply(backends)]
 async fn refresh_gives_a_new_access_token_for_refresh_tokens_only(#[case] backend: Backend) {
     let app = spawn_app(backend).await;

@@ -192,3 +192,46 @@ async fn change_less_events_move_the_stored_checkpoint_only_when_flushed(#[case]
     assert_eq!(stored().await.unwrap(), last);
     assert_eq!(worker.stored_checkpoint(), last);
 }
+
+/// A command the log refuses (Postgres refuses NUL in jsonb; SQLite keeps it) fails alone:
+/// the commands that shared its batch are appended.
+#[apply(backends)]
+async fn a_refused_command_does_not_fail_its_batch_mates(#[case] backend: Backend) {
+    let app = quiet_app(backend).await;
+    let appender = Arc::new(annals::adapters::GroupAppender::start(writer(&app), 1));
+    let poisoned = |n: usize| {
+        let mut event = probe(&format!("poison-{n}"), 1);
+        event.payload = json!({ "Probed": { "n": "nul \u{0} inside" } });
+        event
+    };
+    let tasks: Vec<_> = (0..60)
+        .map(|n| {
+            let appender = appender.clone();
+            let events = if n % 10 == 3 {
+                vec![poisoned(n)]
+            } else {
+                vec![probe(&format!("honest-{n}"), 1)]
+            };
+            tokio::spawn(async move { (n, appender.append(events).await) })
+        })
+        .collect();
+    let mut honest_failures = Vec::new();
+    for task in tasks {
+        let (n, outcome) = task.await.unwrap();
+        match (n % 10 == 3, outcome) {
+            (false, Ok(Some(_))) => {}
+            (false, other) => honest_failures.push((n, format!("{other:?}"))),
+            (true, outcome) => {
+                if backend == Backend::Postgres {
+                    assert!(outcome.is_err(), "Postgres refuses NUL: {outcome:?}");
+                }
+            }
+        }
+    }
+    assert!(honest_failures.is_empty(), "{honest_failures:?}");
+    let streams = probe_streams(&app).await;
+    assert_eq!(
+        streams.keys().filter(|k| k.starts_with("honest-")).count(),
+        54
+    );
+}

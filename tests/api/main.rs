@@ -13,6 +13,7 @@ mod consistency;
 mod identity;
 mod kitsu;
 mod operations;
+mod poison;
 mod spine;
 mod views;
 mod workspaces;

@@ -230,6 +230,7 @@ async fn user_activity(app: &TestApp, users: usize, rounds: usize) {
                     let login = UserCommand::RecordLoginAttempt {
                         password_ok: true,
                         at,
+                        client: None,
                     };
                     identity.users.execute(&id, login, &meta).await.unwrap();
                     let update = UserCommand::UpdateProfile {

@@ -76,7 +76,7 @@ impl Projection for UserProfiles {
                     "updatedAt": at,
                 }),
             }],
-            UserEvent::UserLoggedIn { at } => vec![
+            UserEvent::UserLoggedIn { at, .. } => vec![
                 merge(json!({"lastLoginAt": at})),
                 // Not idempotent on its own: the checkpoint is what keeps redelivery harmless.
                 ViewOp::Increment {

@@ -3,7 +3,7 @@ use async_nats::jetstream::message::PublishMessage;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use annals_contracts::{BusError, Envelope, Position};
+use annals_contracts::{BusError, Envelope};
 
 use super::EventStream;
 use crate::adapters::Publisher;
@@ -49,9 +49,9 @@ impl Publisher for JetStreamPublisher {
         Ok(())
     }
 
-    /// Position of the newest event on the stream, so a new leader never republishes what a
-    /// previous one already got acknowledged (even beyond the duplicate window).
-    async fn last_published(&self) -> Result<Option<Position>, BusError> {
+    /// The newest envelope on the stream: its position, so a new leader never republishes what
+    /// a previous one already got acknowledged (even beyond the duplicate window), and its log.
+    async fn last_published(&self) -> Result<Option<Envelope>, BusError> {
         let mut stream = self.stream.ensure().await?;
         let last = stream
             .info()
@@ -68,6 +68,10 @@ impl Publisher for JetStreamPublisher {
             .map_err(|e| BusError(e.to_string()))?;
         let envelope: Envelope =
             serde_json::from_slice(&message.payload).map_err(|e| BusError(e.to_string()))?;
-        Ok(Some(envelope.position))
+        Ok(Some(envelope))
+    }
+
+    fn destination(&self) -> String {
+        format!("JetStream stream {}", self.stream.name)
     }
 }

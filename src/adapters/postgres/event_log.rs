@@ -91,6 +91,12 @@ impl EventReader for PgEventLog {
         })
         .transpose()
     }
+    async fn log_id(&self) -> Result<String, LogError> {
+        sqlx::query_scalar("SELECT id FROM log_identity")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(log_error)
+    }
 }
 
 #[async_trait]

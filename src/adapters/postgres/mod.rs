@@ -1,13 +1,15 @@
 //! Postgres adapters: the event log (postgres-es plus the global order), the view store and the
-//! relay's cursor and leadership.
+//! relay's cursor, and leadership of roles (advisory locks).
 mod append;
 mod event_log;
+mod leadership;
 mod relay_state;
 mod sticky;
 mod view_store;
 
 pub use append::PgBatchWriter;
 pub use event_log::PgEventLog;
+pub use leadership::{PgLeadership, lock_key};
 pub use relay_state::{PgRelayLeadership, PgRelayState};
 pub use sticky::Sticky;
 pub use view_store::PgViewStore;

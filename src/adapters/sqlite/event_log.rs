@@ -74,6 +74,12 @@ impl EventReader for SqliteEventLog {
             .map_err(log_error)?;
         Ok(gid.map(position))
     }
+    async fn log_id(&self) -> Result<String, LogError> {
+        sqlx::query_scalar("SELECT id FROM log_identity")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(log_error)
+    }
 }
 
 #[async_trait]

@@ -6,6 +6,8 @@ use axum::http::header;
 use serde_json::{Map, Value};
 
 use super::errors::KitsuError;
+use crate::http::body::check_storable;
+use crate::services::error::AppError;
 
 /// The arguments of a Kitsu request.
 #[derive(Debug, Default)]
@@ -55,6 +57,9 @@ impl<S: Send + Sync> FromRequest<S> for KitsuArgs {
             if args.get(&key).is_none_or(Value::is_null) {
                 args.insert(key, value);
             }
+        }
+        if let Err(AppError::Invalid { field, message }) = check_storable(&args) {
+            return Err(KitsuError::invalid_field(&field, &message));
         }
         Ok(KitsuArgs(args))
     }

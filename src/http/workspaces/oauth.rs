@@ -20,7 +20,7 @@ use annals_contracts::Position;
 
 use super::errors::{OAuthError, OAuthErrorBody};
 use crate::http::auth::bearer;
-use crate::http::body::JsonObject;
+use crate::http::body::{JsonObject, check_storable};
 use crate::http::consistency::with_position;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
@@ -65,6 +65,7 @@ impl<S: Send + Sync> FromRequest<S> for OAuthParams {
                 return Err(OAuthError::invalid_request(format!("{name}: is repeated")));
             }
         }
+        check_storable(&map).map_err(|e| OAuthError::invalid_request(e.to_string()))?;
         Ok(OAuthParams(map))
     }
 }

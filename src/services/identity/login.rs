@@ -73,7 +73,9 @@ impl Identity {
             self.passwords.verify(request.password, None).await;
             return Err(LoginFailure::BadCredentials);
         };
-        if let Some(until) = user.locked_until.filter(|_| user.is_locked(now)) {
+        // Locks hold per (account, client address): whoever guesses passwords locks out
+        // only themselves.
+        if let Some(until) = user.locked_for(metadata.origin.as_deref(), now) {
             return Err(LoginFailure::Locked { until });
         }
         let password_ok = self
@@ -120,6 +122,7 @@ impl Identity {
         let attempt = UserCommand::RecordLoginAttempt {
             password_ok,
             at: Utc::now(),
+            client: metadata.origin.clone(),
         };
         match self.users.execute(&user.user_id, attempt, metadata).await {
             Ok(_) => Ok(()),

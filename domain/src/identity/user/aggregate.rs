@@ -2,11 +2,13 @@ use chrono::{DateTime, Duration, Utc};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use super::{SecondFactor, UserCommand, UserError, UserEvent};
 use crate::decide::Decide;
 
-/// Failed logins inside [`LOCKOUT_WINDOW_SECS`] that lock the account.
+/// Failed logins from one client inside [`LOCKOUT_WINDOW_SECS`] that lock the account for
+/// that client.
 pub const LOCKOUT_THRESHOLD: u32 = 5;
 pub const LOCKOUT_WINDOW_SECS: i64 = 60;
 pub const LOCKOUT_DURATION_SECS: i64 = 60;
@@ -23,9 +25,11 @@ pub struct User {
     pub password_hash: String,
     pub role: String,
     pub verified: bool,
-    /// Times of the failed logins still inside the lockout window.
-    pub recent_failures: Vec<DateTime<Utc>>,
-    pub locked_until: Option<DateTime<Utc>>,
+    /// Per client address ("" when unknown): times of the failed logins still inside the
+    /// lockout window.
+    pub recent_failures: BTreeMap<String, Vec<DateTime<Utc>>>,
+    /// Per client address: logins refused until then.
+    pub locked_until: BTreeMap<String, DateTime<Utc>>,
     /// Inactive accounts cannot log in (Kitsu's "unactive").
     pub active: bool,
     pub pending_reset: Option<PendingReset>,
@@ -73,13 +77,21 @@ impl User {
             .collect()
     }
 
-    pub fn is_locked(&self, at: DateTime<Utc>) -> bool {
-        self.locked_until.is_some_and(|until| at < until)
+    /// Until when logins from `client` are refused, if they are at `at`.
+    pub fn locked_for(&self, client: Option<&str>, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.locked_until
+            .get(client.unwrap_or_default())
+            .copied()
+            .filter(|until| at < *until)
     }
 
-    fn failures_within_window(&self, at: DateTime<Utc>) -> u32 {
+    fn failures_within_window(&self, client: Option<&str>, at: DateTime<Utc>) -> u32 {
         let since = at - Duration::seconds(LOCKOUT_WINDOW_SECS);
-        self.recent_failures.iter().filter(|t| **t > since).count() as u32
+        self.recent_failures
+            .get(client.unwrap_or_default())
+            .map_or(0, |times| {
+                times.iter().filter(|t| **t > since).count() as u32
+            })
     }
 }
 
@@ -126,26 +138,31 @@ impl Decide for User {
                     at,
                 }]
             }
-            UserCommand::RecordLoginAttempt { password_ok, at } => {
+            UserCommand::RecordLoginAttempt {
+                password_ok,
+                at,
+                client,
+            } => {
                 if !self.registered {
                     return Err(UserError::NotRegistered);
                 }
-                if let Some(until) = self.locked_until.filter(|until| at < *until) {
+                if let Some(until) = self.locked_for(client.as_deref(), at) {
                     return Err(UserError::Locked { until });
                 }
                 if password_ok {
-                    vec![UserEvent::UserLoggedIn { at }]
+                    vec![UserEvent::UserLoggedIn { at, client }]
                 } else {
                     // The failures before this one plus this one: the lock needs no state
                     // after `LoginFailed` is applied.
-                    let recent_failures = self.failures_within_window(at) + 1;
+                    let recent_failures = self.failures_within_window(client.as_deref(), at) + 1;
                     let mut events = vec![UserEvent::LoginFailed {
                         at,
                         recent_failures,
+                        client: client.clone(),
                     }];
                     if recent_failures >= LOCKOUT_THRESHOLD {
                         let until = at + Duration::seconds(LOCKOUT_DURATION_SECS);
-                        events.push(UserEvent::AccountLocked { at, until });
+                        events.push(UserEvent::AccountLocked { at, until, client });
                     }
                     events
                 }
@@ -225,18 +242,29 @@ impl Aggregate for User {
                 self.role = role;
                 self.active = true;
             }
-            UserEvent::UserLoggedIn { .. } => {
-                self.recent_failures.clear();
-                self.locked_until = None;
+            UserEvent::UserLoggedIn { client, .. } => {
+                let client = client.unwrap_or_default();
+                self.recent_failures.remove(&client);
+                self.locked_until.remove(&client);
             }
-            UserEvent::LoginFailed { at, .. } => {
+            UserEvent::LoginFailed { at, client, .. } => {
+                // Only what is still inside the window is kept, for every client: the state
+                // stays as small as the recent attempts.
                 let since = at - Duration::seconds(LOCKOUT_WINDOW_SECS);
-                self.recent_failures.retain(|t| *t > since);
-                self.recent_failures.push(at);
+                self.recent_failures.retain(|_, times| {
+                    times.retain(|t| *t > since);
+                    !times.is_empty()
+                });
+                self.locked_until.retain(|_, until| *until > at);
+                self.recent_failures
+                    .entry(client.unwrap_or_default())
+                    .or_default()
+                    .push(at);
             }
-            UserEvent::AccountLocked { until, .. } => {
-                self.locked_until = Some(until);
-                self.recent_failures.clear();
+            UserEvent::AccountLocked { until, client, .. } => {
+                let client = client.unwrap_or_default();
+                self.recent_failures.remove(&client);
+                self.locked_until.insert(client, until);
             }
             UserEvent::EmailVerified { .. } => self.verified = true,
             UserEvent::ProfileUpdated {
@@ -252,7 +280,7 @@ impl Aggregate for User {
                 self.password_hash = password_hash;
                 self.pending_reset = None;
                 self.recent_failures.clear();
-                self.locked_until = None;
+                self.locked_until.clear();
             }
             UserEvent::PasswordResetRequested {
                 token_hash,

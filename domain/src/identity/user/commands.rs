@@ -17,6 +17,9 @@ pub enum UserCommand {
     RecordLoginAttempt {
         password_ok: bool,
         at: DateTime<Utc>,
+        /// The client's address: failures and locks count per (account, client), so a third
+        /// party guessing passwords cannot lock the owner out.
+        client: Option<String>,
     },
     VerifyEmail {
         at: DateTime<Utc>,

@@ -23,15 +23,24 @@ pub enum UserEvent {
     },
     UserLoggedIn {
         at: DateTime<Utc>,
+        /// The client address the login came from (absent in events before throttling was
+        /// per address).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client: Option<String>,
     },
     LoginFailed {
         at: DateTime<Utc>,
-        /// Failures inside the current window, this one included.
+        /// Failures from this client inside the current window, this one included.
         recent_failures: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client: Option<String>,
     },
+    /// Logins from `client` are refused until `until` (the owner elsewhere still gets in).
     AccountLocked {
         at: DateTime<Utc>,
         until: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client: Option<String>,
     },
     EmailVerified {
         at: DateTime<Utc>,

@@ -38,7 +38,84 @@ fn failed(at: DateTime<Utc>, recent_failures: u32) -> UserEvent {
     UserEvent::LoginFailed {
         at,
         recent_failures,
+        client: None,
     }
+}
+
+fn failed_from(client: &str, at: DateTime<Utc>, recent_failures: u32) -> UserEvent {
+    UserEvent::LoginFailed {
+        at,
+        recent_failures,
+        client: Some(client.into()),
+    }
+}
+
+fn attempt(password_ok: bool, client: &str, at: DateTime<Utc>) -> UserCommand {
+    UserCommand::RecordLoginAttempt {
+        password_ok,
+        at,
+        client: Some(client.into()),
+    }
+}
+
+#[test]
+fn failures_count_per_client_address() {
+    let at = t0() + Duration::seconds(30);
+    UserTest::with(())
+        .given(vec![
+            registered(),
+            failed_from("10.0.0.66", t0(), 1),
+            failed_from("10.0.0.66", t0() + Duration::seconds(10), 2),
+            failed_from("10.0.0.66", t0() + Duration::seconds(20), 3),
+        ])
+        .when(attempt(false, "192.0.2.7", at))
+        .then_expect_events(vec![failed_from("192.0.2.7", at, 1)]);
+}
+
+#[test]
+fn a_lock_holds_for_the_offending_client_only() {
+    let until = t0() + Duration::seconds(LOCKOUT_DURATION_SECS);
+    let locked = UserEvent::AccountLocked {
+        at: t0(),
+        until,
+        client: Some("10.0.0.66".into()),
+    };
+    UserTest::with(())
+        .given(vec![registered(), locked.clone()])
+        .when(attempt(true, "10.0.0.66", t0() + Duration::seconds(5)))
+        .then_expect_error(UserError::Locked { until });
+    // The owner, elsewhere, still gets in.
+    let at = t0() + Duration::seconds(5);
+    UserTest::with(())
+        .given(vec![registered(), locked])
+        .when(attempt(true, "192.0.2.7", at))
+        .then_expect_events(vec![UserEvent::UserLoggedIn {
+            at,
+            client: Some("192.0.2.7".into()),
+        }]);
+}
+
+#[test]
+fn the_fifth_failure_from_one_client_locks_that_client_out() {
+    let at = t0() + Duration::seconds(40);
+    UserTest::with(())
+        .given(vec![
+            registered(),
+            failed_from("10.0.0.66", t0(), 1),
+            failed_from("10.0.0.66", t0() + Duration::seconds(10), 2),
+            failed_from("192.0.2.7", t0() + Duration::seconds(15), 1),
+            failed_from("10.0.0.66", t0() + Duration::seconds(20), 3),
+            failed_from("10.0.0.66", t0() + Duration::seconds(30), 4),
+        ])
+        .when(attempt(false, "10.0.0.66", at))
+        .then_expect_events(vec![
+            failed_from("10.0.0.66", at, 5),
+            UserEvent::AccountLocked {
+                at,
+                until: at + Duration::seconds(LOCKOUT_DURATION_SECS),
+                client: Some("10.0.0.66".into()),
+            },
+        ]);
 }
 
 #[test]
@@ -92,8 +169,12 @@ fn a_good_password_logs_in() {
         .when(UserCommand::RecordLoginAttempt {
             password_ok: true,
             at: t0(),
+            client: None,
         })
-        .then_expect_events(vec![UserEvent::UserLoggedIn { at: t0() }]);
+        .then_expect_events(vec![UserEvent::UserLoggedIn {
+            at: t0(),
+            client: None,
+        }]);
 }
 
 #[test]
@@ -103,6 +184,7 @@ fn a_login_for_an_unregistered_user_is_refused() {
         .when(UserCommand::RecordLoginAttempt {
             password_ok: true,
             at: t0(),
+            client: None,
         })
         .then_expect_error(UserError::NotRegistered);
 }
@@ -114,6 +196,7 @@ fn a_wrong_password_counts_a_failure() {
         .when(UserCommand::RecordLoginAttempt {
             password_ok: false,
             at: t0() + Duration::seconds(1),
+            client: None,
         })
         .then_expect_events(vec![failed(t0() + Duration::seconds(1), 2)]);
 }
@@ -132,12 +215,14 @@ fn the_fifth_failure_within_a_minute_locks_the_account() {
         .when(UserCommand::RecordLoginAttempt {
             password_ok: false,
             at,
+            client: None,
         })
         .then_expect_events(vec![
             failed(at, 5),
             UserEvent::AccountLocked {
                 at,
                 until: at + Duration::seconds(LOCKOUT_DURATION_SECS),
+                client: None,
             },
         ]);
 }
@@ -156,6 +241,7 @@ fn failures_older_than_the_window_do_not_count() {
         .when(UserCommand::RecordLoginAttempt {
             password_ok: false,
             at,
+            client: None,
         })
         // only the failure at +40 s is still inside the window
         .then_expect_events(vec![failed(at, 2)]);
@@ -167,11 +253,16 @@ fn a_locked_account_refuses_even_the_right_password() {
     UserTest::with(())
         .given(vec![
             registered(),
-            UserEvent::AccountLocked { at: t0(), until },
+            UserEvent::AccountLocked {
+                at: t0(),
+                until,
+                client: None,
+            },
         ])
         .when(UserCommand::RecordLoginAttempt {
             password_ok: true,
             at: t0() + Duration::seconds(5),
+            client: None,
         })
         .then_expect_error(UserError::Locked { until });
 }
@@ -182,13 +273,21 @@ fn the_lock_expires() {
     UserTest::with(())
         .given(vec![
             registered(),
-            UserEvent::AccountLocked { at: t0(), until },
+            UserEvent::AccountLocked {
+                at: t0(),
+                until,
+                client: None,
+            },
         ])
         .when(UserCommand::RecordLoginAttempt {
             password_ok: true,
             at: until,
+            client: None,
         })
-        .then_expect_events(vec![UserEvent::UserLoggedIn { at: until }]);
+        .then_expect_events(vec![UserEvent::UserLoggedIn {
+            at: until,
+            client: None,
+        }]);
 }
 
 #[test]
@@ -200,11 +299,15 @@ fn a_success_resets_the_failure_count() {
             failed(t0(), 1),
             failed(t0(), 2),
             failed(t0(), 3),
-            UserEvent::UserLoggedIn { at: t0() },
+            UserEvent::UserLoggedIn {
+                at: t0(),
+                client: None,
+            },
         ])
         .when(UserCommand::RecordLoginAttempt {
             password_ok: false,
             at,
+            client: None,
         })
         .then_expect_events(vec![failed(at, 1)]);
 }
