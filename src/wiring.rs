@@ -198,6 +198,7 @@ impl Infra {
             views: self.views.clone(),
             log: self.reader(),
             progress: self.progress.clone(),
+            leadership: self.leadership(),
         }
     }
 

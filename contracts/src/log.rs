@@ -16,6 +16,9 @@ pub trait EventReader: Send + Sync {
     /// The position of the newest committed event, if any.
     async fn head(&self) -> Result<Option<Position>, LogError>;
 
+    /// The event at `position`, if the log holds one there.
+    async fn event_at(&self, position: Position) -> Result<Option<StoredEvent>, LogError>;
+
     /// The log's identity, made when its database was created: a stream belongs to one log.
     async fn log_id(&self) -> Result<String, LogError>;
 }

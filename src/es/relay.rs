@@ -107,14 +107,26 @@ impl Relay {
                 tracing::warn!(%destination, "the stream's newest message names no log (published before logs had identities)")
             }
         }
-        let head = self.log.head().await.map_err(|e| e.to_string())?;
-        if head.is_none_or(|head| last.position > head) {
+        // The stream continues this log only if its newest message is this log's event at
+        // that position; otherwise the log lost events the stream has (a restore from a
+        // backup), and resuming after the stream's position would skip this log's own.
+        let same = self
+            .log
+            .event_at(last.position)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some_and(|event| {
+                format!(
+                    "{}/{}/{}",
+                    event.aggregate_type, event.aggregate_id, event.sequence
+                ) == last.id
+            });
+        if !same {
             return Err(format!(
-                "{destination} is ahead of this log {log_id}: it holds position {} but the \
-                 log ends at {} (restored from a backup?); refusing to skip this log's events \
-                 (publish into a new stream, ANNALS_NATS_STREAM, or replay this log into it)",
-                last.position,
-                head.map_or_else(|| "its start".to_string(), |h| h.to_string()),
+                "{destination} is not a continuation of log {log_id}: its newest message {} at \
+                 position {} is not in the log (restored from a backup?); refusing to publish \
+                 (publish into a new stream, ANNALS_NATS_STREAM, and let consumers start over)",
+                last.id, last.position,
             ));
         }
         Ok(last.position.max(stored))

@@ -54,6 +54,9 @@ pub struct Options {
     pub relay: bool,
     pub workers: bool,
     pub login_rate_per_minute: u32,
+    /// A JetStream stream name and subject prefix to use instead of the app's own (to make
+    /// two apps share one stream).
+    pub stream: Option<(&'static str, &'static str)>,
 }
 
 impl Options {
@@ -63,6 +66,7 @@ impl Options {
             relay: true,
             workers: true,
             login_rate_per_minute: 1_000_000,
+            stream: None,
         }
     }
 }
@@ -124,8 +128,13 @@ async fn spawn_in(options: Options, data_dir: tempfile::TempDir) -> TestApp {
         log_format: LogFormat::Pretty,
         smtp_url: None,
         mail_from: "annals <no-reply@annals.test>".into(),
-        nats_stream: format!("TEST_{suffix}"),
-        nats_subject_prefix: format!("t{suffix}.events"),
+        nats_stream: options
+            .stream
+            .map_or_else(|| format!("TEST_{suffix}"), |(name, _)| name.to_string()),
+        nats_subject_prefix: options.stream.map_or_else(
+            || format!("t{suffix}.events"),
+            |(_, prefix)| prefix.to_string(),
+        ),
         read_wait_ms: 5000,
         // High enough for the load tests; the rate-limit test sets its own.
         login_rate_per_minute: options.login_rate_per_minute,

@@ -10,6 +10,7 @@ mod buckets_concurrency;
 mod cli;
 mod clients;
 mod consistency;
+mod faults;
 mod identity;
 mod kitsu;
 mod operations;

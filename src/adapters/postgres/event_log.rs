@@ -91,6 +91,21 @@ impl EventReader for PgEventLog {
         })
         .transpose()
     }
+    async fn event_at(&self, position: Position) -> Result<Option<StoredEvent>, LogError> {
+        let row = sqlx::query(
+            "SELECT tx_id::text AS tx, global_id, aggregate_type, aggregate_id, sequence,
+                    event_type, event_version, payload, metadata, recorded_at
+               FROM events
+              WHERE global_id = $2 AND tx_id = $1::text::xid8",
+        )
+        .bind(position.tx.to_string())
+        .bind(position.gid)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(log_error)?;
+        row.as_ref().map(row_to_event).transpose()
+    }
+
     async fn log_id(&self) -> Result<String, LogError> {
         sqlx::query_scalar("SELECT id FROM log_identity")
             .fetch_one(&self.pool)

@@ -74,6 +74,20 @@ impl EventReader for SqliteEventLog {
             .map_err(log_error)?;
         Ok(gid.map(position))
     }
+    async fn event_at(&self, position: Position) -> Result<Option<StoredEvent>, LogError> {
+        let row = sqlx::query(
+            "SELECT global_id, aggregate_type, aggregate_id, sequence, event_type, event_version,
+                    payload, metadata, recorded_at
+               FROM events
+              WHERE global_id = ?",
+        )
+        .bind(position.gid)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(log_error)?;
+        row.as_ref().map(row_to_event).transpose()
+    }
+
     async fn log_id(&self) -> Result<String, LogError> {
         sqlx::query_scalar("SELECT id FROM log_identity")
             .fetch_one(&self.pool)

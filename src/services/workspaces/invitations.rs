@@ -28,8 +28,8 @@ use tokio_util::sync::CancellationToken;
 
 use annals_contracts::filter::{FieldPath, Filter, Query, Sort};
 use annals_contracts::{
-    CommitError, Delivery, Envelope, EventBus, EventReader, Position, ProgressBoard,
-    StoredCheckpoint, StoredEvent, ViewStore,
+    CommitError, Delivery, Envelope, EventBus, EventReader, Leadership, Lease, Position,
+    ProgressBoard, StoredCheckpoint, StoredEvent, ViewStore,
 };
 use annals_domain::identity::{User, UserEvent, normalize_email};
 use annals_domain::workspaces::{Bucket, BucketCommand, BucketError, Person};
@@ -79,17 +79,49 @@ pub fn spawn(
         log: parts.log,
         progress: parts.progress,
     });
+    let leadership = parts.leadership;
     tokio::spawn(async move {
         while !cancel.is_cancelled() {
-            if let Err(e) = reactor.run(bus.clone(), cancel.clone()).await {
+            // One process reacts at a time (the commands are idempotent, but a standby's
+            // work would be wasted); the others take over when its lease ends.
+            let lease = match leadership.try_lead(REACTOR).await {
+                Ok(Some(lease)) => lease,
+                Ok(None) | Err(_) => {
+                    tokio::select! {
+                        _ = cancel.cancelled() => {}
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                    continue;
+                }
+            };
+            let led = cancel.child_token();
+            let watch = tokio::spawn(watch_lease(lease, led.clone()));
+            if let Err(e) = reactor.run(bus.clone(), led.clone()).await {
                 tracing::warn!(error = %e, "invitation reactor stopped; restarting");
                 tokio::select! {
                     _ = cancel.cancelled() => {}
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
                 }
             }
+            led.cancel();
+            let _ = watch.await;
         }
     })
+}
+
+/// Cancels `led` when the lease is lost; holds the lease until `led` ends.
+async fn watch_lease(mut lease: Box<dyn Lease>, led: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = led.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+        if !lease.still_held().await {
+            tracing::warn!("invitation reactor lost its leadership; standing by");
+            led.cancel();
+            return;
+        }
+    }
 }
 
 /// What the reactor needs of a process: the write side for its commands, the read side to
@@ -99,6 +131,8 @@ pub struct ReactorParts {
     pub views: Arc<dyn ViewStore>,
     pub log: Arc<dyn EventReader>,
     pub progress: Arc<ProgressBoard>,
+    /// Who may react: one process at a time.
+    pub leadership: Arc<dyn Leadership>,
 }
 
 /// Whether an event (by aggregate type and name) is a registration, what the reactor acts on.
