@@ -59,11 +59,13 @@ impl Surface {
 pub async fn not_found(method: Method, uri: Uri) -> Response {
     let path = uri.path();
     match Surface::of(path) {
-        Surface::Kitsu => kitsu_answer(KitsuError::message(
-            StatusCode::NOT_FOUND,
-            NOT_FOUND_MESSAGE,
-        ))
-        .await,
+        Surface::Kitsu => {
+            kitsu_answer(KitsuError::message(
+                StatusCode::NOT_FOUND,
+                NOT_FOUND_MESSAGE,
+            ))
+            .await
+        }
         Surface::Workspaces => express(StatusCode::NOT_FOUND, &method, path),
         Surface::Datacube => {
             DatacubeError(AppError::NotFound("no such endpoint".into())).into_response()
@@ -75,11 +77,13 @@ pub async fn not_found(method: Method, uri: Uri) -> Response {
 pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     let path = uri.path();
     match Surface::of(path) {
-        Surface::Kitsu => kitsu_answer(KitsuError::message(
-            StatusCode::METHOD_NOT_ALLOWED,
-            KITSU_METHOD_NOT_ALLOWED,
-        ))
-        .await,
+        Surface::Kitsu => {
+            kitsu_answer(KitsuError::message(
+                StatusCode::METHOD_NOT_ALLOWED,
+                KITSU_METHOD_NOT_ALLOWED,
+            ))
+            .await
+        }
         Surface::Workspaces => express(StatusCode::METHOD_NOT_ALLOWED, &method, path),
         Surface::Datacube => (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -102,7 +106,11 @@ async fn kitsu_answer(error: KitsuError) -> Response {
 
 /// The workspaces `{msg}` shape with Express's text for an unrouted request.
 fn express(status: StatusCode, method: &Method, path: &str) -> Response {
-    (status, Json(json!({"msg": format!("Cannot {method} {path}")}))).into_response()
+    (
+        status,
+        Json(json!({"msg": format!("Cannot {method} {path}")})),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

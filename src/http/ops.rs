@@ -1,8 +1,8 @@
 //! Operations endpoints: liveness, readiness with lag, Prometheus metrics, OpenAPI.
 use axum::extract::State;
-use axum::{Extension, Json};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

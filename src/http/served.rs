@@ -78,7 +78,9 @@ fn documented(doc: &utoipa::openapi::OpenApi) -> BTreeSet<Route> {
     let json: Value = serde_json::to_value(doc).unwrap();
     let mut routes = BTreeSet::new();
     for (path, item) in json["paths"].as_object().expect("paths") {
-        for method in ["get", "put", "post", "delete", "options", "head", "patch", "trace"] {
+        for method in [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ] {
             if item.get(method).is_some() {
                 routes.insert((method.to_uppercase(), path.clone()));
             }
@@ -143,7 +145,10 @@ fn the_document_keeps_its_frame() {
     let (_, doc) = crate::http::routes();
     let json: Value = serde_json::to_value(&doc).unwrap();
     assert_eq!(json["info"]["title"], "annals");
-    assert_eq!(json["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        json["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     assert_eq!(
         json["paths"]["/api/bucket/{id}/invitation/{email}"]["delete"]["tags"][0],
         "workspaces: members"

@@ -13,6 +13,7 @@ mod consistency;
 mod identity;
 mod kitsu;
 mod operations;
+mod routing;
 mod spine;
 mod views;
 mod workspaces;

@@ -112,6 +112,9 @@ mod tests {
             assert!(json.contains(path), "{path}");
         }
         assert!(json.contains("LoginBody"));
-        assert!(!json.contains("\"/api/auth/login\""), "the mirror is not documented");
+        assert!(
+            !json.contains("\"/api/auth/login\""),
+            "the mirror is not documented"
+        );
     }
 }

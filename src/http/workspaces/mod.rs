@@ -47,7 +47,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         // See `UNDOCUMENTED`.
         .route("/api/bucket/", get(buckets::list))
         .routes(routes!(buckets::create))
-        .routes(routes!(buckets::retrieve, buckets::update, buckets::destroy))
+        .routes(routes!(
+            buckets::retrieve,
+            buckets::update,
+            buckets::destroy
+        ))
         .routes(routes!(buckets::current_role))
         .routes(routes!(members::users_authorized))
         .routes(routes!(members::add_user))
