@@ -178,7 +178,7 @@ mod tests {
     async fn concurrent_items_share_batches_within_the_limit_and_get_their_own_output() {
         let work = Arc::new(Doubler::default());
         let batcher = Arc::new(Batcher::start(work.clone(), 1, 8));
-        let tasks: Vec<_> = (0..40)
+        let tasks: Vec<_> = (20..60)
             .map(|i| {
                 let batcher = batcher.clone();
                 tokio::spawn(async move { (i, batcher.submit(i).await.unwrap()) })

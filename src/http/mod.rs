@@ -4,42 +4,61 @@ pub mod body;
 pub mod consistency;
 pub mod datacube;
 pub mod errors;
+pub mod fallback;
 pub mod kitsu;
 pub mod openapi;
 pub mod ops;
 pub mod rate_limit;
 pub mod request;
+#[cfg(test)]
+mod served;
 pub mod state;
-pub mod surface;
 pub mod workspaces;
 
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::{Extension, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::http::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Every route with its documentation: operations and the three surfaces. Each route is
+/// declared once, by its handler's `#[utoipa::path]` (path, method, docs) and one `routes!` in
+/// its surface's `routes()`; the few undocumented aliases are listed in the surfaces'
+/// `UNDOCUMENTED` (and Kitsu's `/api` mirror in `kitsu::MIRROR`).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::frame())
+        .merge(ops::routes())
+        .merge(datacube::routes())
+        .merge(kitsu::routes())
+        .merge(workspaces::routes())
+}
+
+/// The served routes, with each surface's answers for unknown paths and methods, and the
+/// OpenAPI document they were built with (served at `/openapi.json`).
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, doc) = api().split_for_parts();
+    let routes = routes
+        .fallback(fallback::not_found)
+        // After every route: it sets the method fallback of the routes present.
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .layer(Extension(openapi::Document::new(&doc)));
+    (routes, doc)
+}
+
 pub fn router(state: AppState) -> Router {
     let limiter = state.login_limiter.clone();
-    Router::new()
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
-        .merge(crate::http::datacube::routes())
-        .merge(crate::http::kitsu::routes())
-        .merge(crate::http::workspaces::routes())
-        .fallback(not_found)
+    routes()
+        .0
         .with_state(state)
         .layer(middleware::from_fn_with_state(
             limiter,
@@ -63,10 +82,6 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-}
-
-async fn not_found() -> crate::http::datacube::errors::DatacubeError {
-    crate::services::error::AppError::NotFound("no such endpoint".into()).into()
 }
 
 /// Request count and latency per route template (not per concrete URL, to bound cardinality).
@@ -103,7 +118,7 @@ async fn refuse_unstorable_urls(req: Request, next: Next) -> Response {
     };
     match field {
         Some(field) => {
-            surface::Surface::of(uri.path()).answer(crate::services::error::AppError::invalid(
+            fallback::Surface::of(uri.path()).answer(crate::services::error::AppError::invalid(
                 field,
                 "must not contain the NUL character (%00)",
             ))

@@ -1,11 +1,23 @@
 //! Operations endpoints: liveness, readiness with lag, Prometheus metrics, OpenAPI.
-use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::http::openapi::Document;
 use crate::http::state::AppState;
+
+/// The operations routes, each declared once by its handler's `#[utoipa::path]`.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+}
 
 /// Events counted at most when reporting lag (the count stays cheap when far behind).
 const LAG_CAP: i64 = 100_000;
@@ -124,10 +136,6 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "This OpenAPI 3.1 document")))]
-pub async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        super::openapi::document(),
-    )
-        .into_response()
+pub async fn openapi(Extension(Document(doc)): Extension<Document>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], doc).into_response()
 }

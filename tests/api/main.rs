@@ -15,6 +15,7 @@ mod identity;
 mod kitsu;
 mod operations;
 mod poison;
+mod routing;
 mod spine;
 mod views;
 mod workspaces;

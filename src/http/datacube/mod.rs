@@ -4,18 +4,20 @@ pub mod api_keys;
 pub mod auth;
 pub mod errors;
 
-use axum::Router;
-use axum::routing::{delete, get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::http::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/core/register", post(accounts::register))
-        .route("/core/login", post(accounts::login))
-        .route("/core/token/refresh", post(accounts::refresh))
-        .route("/core/verify-email", get(accounts::verify_email))
-        .route("/core/me", get(accounts::me).patch(accounts::update_me))
-        .route("/api/api_keys", get(api_keys::list).post(api_keys::create))
-        .route("/api/api_keys/{id}", delete(api_keys::revoke))
+/// The DataCube routes, each declared once: path and method come from the handler's
+/// `#[utoipa::path]`. One `routes!` per path.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(accounts::register))
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::refresh))
+        .routes(routes!(accounts::verify_email))
+        .routes(routes!(accounts::me, accounts::update_me))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::revoke))
 }

@@ -317,15 +317,15 @@ pub async fn recovery_codes(
     }
 }
 
-#[utoipa::path(get, path = "/auth/fido", tag = "kitsu: second factor",
-    description = "Also served under `/api` (and for PUT, POST, DELETE). WebAuthn is not supported.",
+#[utoipa::path(method(get, put, post, delete), path = "/auth/fido", tag = "kitsu: second factor",
+    description = "Also served under `/api`. WebAuthn is not supported.",
     responses((status = 400, description = "`{error: true, message: \"FIDO not enabled.\"}`")))]
 pub async fn fido() -> KitsuError {
     KitsuError::bad_request("FIDO not enabled.")
 }
 
 #[utoipa::path(get, path = "/auth/saml/login", tag = "kitsu: auth",
-    description = "Also served under `/api` (and `POST /auth/saml/sso`). SAML is not supported.",
+    description = "Also served under `/api`. SAML is not supported.",
     responses((status = 400, description = "`{error: \"SAML is not enabled.\"}`")))]
 pub async fn saml() -> KitsuError {
     KitsuError::Body(
@@ -335,11 +335,25 @@ pub async fn saml() -> KitsuError {
 }
 
 #[utoipa::path(get, path = "/auth/oidc/login", tag = "kitsu: auth",
-    description = "Also served under `/api` (and `GET /auth/oidc/callback`). OpenID Connect is not supported.",
+    description = "Also served under `/api`. OpenID Connect is not supported.",
     responses((status = 400, description = "`{error: \"OIDC is not enabled.\"}`")))]
 pub async fn oidc() -> KitsuError {
     KitsuError::Body(
         StatusCode::BAD_REQUEST,
         json!({"error": "OIDC is not enabled."}),
     )
+}
+
+#[utoipa::path(post, path = "/auth/saml/sso", tag = "kitsu: auth",
+    description = "Also served under `/api`. SAML is not supported.",
+    responses((status = 400, description = "`{error: \"SAML is not enabled.\"}`")))]
+pub async fn saml_sso() -> KitsuError {
+    saml().await
+}
+
+#[utoipa::path(get, path = "/auth/oidc/callback", tag = "kitsu: auth",
+    description = "Also served under `/api`. OpenID Connect is not supported.",
+    responses((status = 400, description = "`{error: \"OIDC is not enabled.\"}`")))]
+pub async fn oidc_callback() -> KitsuError {
+    oidc().await
 }

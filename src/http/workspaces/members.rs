@@ -121,6 +121,18 @@ pub async fn remove_invitation(
 }
 
 /// The 2017 form, `DELETE /api/bucket/:id/invitation/:email`.
+#[utoipa::path(delete, path = "/api/bucket/{id}/invitation/{email}", tag = "workspaces: members",
+    description = "The 2017 form of `DELETE /api/bucket/{id}/invitation?email=`.",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "bucket id"),
+        ("email" = String, Path, description = "the invited address"),
+    ),
+    responses(
+        (status = 200, description = "`{invitations}`: the pending invitations left"),
+        (status = 403, body = ErrorBody, description = "Only an admin or the owner can cancel invitations"),
+        (status = 404, body = ErrorBody, description = "No such bucket or invitation, or the caller is not a member"),
+    ))]
 pub async fn remove_invitation_by_path(
     state: State<AppState>,
     caller: WorkspacesCaller,
