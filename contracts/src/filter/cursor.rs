@@ -58,7 +58,10 @@ impl Cursor {
     pub fn of_row(sort: &[Sort], id: &str, doc: &Value) -> Self {
         Self(Body {
             s: sort.iter().map(Sort::to_string).collect(),
-            k: sort.iter().map(|s| sort_value(s.path.lookup(doc))).collect(),
+            k: sort
+                .iter()
+                .map(|s| sort_value(s.path.lookup(doc)))
+                .collect(),
             i: id.to_owned(),
         })
     }

@@ -80,7 +80,13 @@ impl Query {
             })
             .collect();
         hits.sort_by(|(a_id, a), (b_id, b)| {
-            row_cmp(&self.sort, a.lookups(&self.sort), a_id, b.lookups(&self.sort), b_id)
+            row_cmp(
+                &self.sort,
+                a.lookups(&self.sort),
+                a_id,
+                b.lookups(&self.sort),
+                b_id,
+            )
         });
         let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
         Ok(hits

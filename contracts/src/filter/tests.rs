@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 
-use super::postgres::{SqlParam, compile, compile_filter};
 use super::cursor::MAX_CURSOR_LEN;
+use super::postgres::{SqlParam, compile, compile_filter};
 use super::*;
 use crate::StoreError;
 
@@ -526,7 +526,13 @@ fn page_through<'a>(
     docs: &'a [(&'static str, Value)],
     mut run: impl FnMut(&Query) -> Vec<&'a str>,
 ) -> Vec<&'a str> {
-    let doc = |id: &str| docs.iter().find(|(i, _)| *i == id).expect("a row").1.clone();
+    let doc = |id: &str| {
+        docs.iter()
+            .find(|(i, _)| *i == id)
+            .expect("a row")
+            .1
+            .clone()
+    };
     let mut query = case.query();
     let mut all = Vec::new();
     loop {
@@ -609,14 +615,24 @@ fn cursors_are_opaque_tokens_and_refuse_tampering() {
         query.evaluate(std::iter::empty()),
         Err(StoreError::InvalidQuery(_))
     ));
-    assert!(matches!(compile(&query, 1), Err(StoreError::InvalidQuery(_))));
+    assert!(matches!(
+        compile(&query, 1),
+        Err(StoreError::InvalidQuery(_))
+    ));
     assert!(matches!(
         super::sqlite::compile(&query, 1),
         Err(StoreError::InvalidQuery(_))
     ));
     // Values the cursor does not need are not kept: compounds by their rank only.
-    let c = Cursor::of_row(&[Sort::parse("tags").unwrap()], "i", &json!({"tags": [1, 2]}));
-    assert_eq!(c.position(&[Sort::parse("tags").unwrap()]).unwrap().0, [json!([])]);
+    let c = Cursor::of_row(
+        &[Sort::parse("tags").unwrap()],
+        "i",
+        &json!({"tags": [1, 2]}),
+    );
+    assert_eq!(
+        c.position(&[Sort::parse("tags").unwrap()]).unwrap().0,
+        [json!([])]
+    );
 }
 
 #[test]
