@@ -282,7 +282,8 @@ pub struct Query {
     /// Rows skipped (after `after`, if given).
     pub offset: u64,
     /// Keyset pagination: start after this row (a [`Page::next`](crate::Page::next) of the
-    /// same sort). No rows are skipped, so a page costs the same however deep it is, unlike `offset`.
+    /// same sort). Unlike `offset`, no rows are sorted and skipped before the page, so a
+    /// page does not get dearer the deeper it is.
     pub after: Option<Cursor>,
     /// Whether the page carries the number of matching documents
     /// ([`Page::total`](crate::Page::total)); counting reads every match, so ask only when
