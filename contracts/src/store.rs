@@ -1,38 +1,116 @@
 //! The view store interface: JSON documents in collections plus one checkpoint per projection.
 //! Implemented for Postgres (and later SQLite) outside this crate.
+use std::borrow::Cow;
+
 use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::Position;
-use crate::filter::Query;
+use crate::filter::{Cursor, Query};
 
 /// One change to a read model, produced by a projector and applied by the store.
+///
+/// Collection names are `Cow`s: a projection's fixed collections stay `&'static str`
+/// constants (`collection: PROFILES.into()`, or the constructors below, which take either),
+/// and a collection named at run time (`format!("dc:{db}:{coll}")`) is an owned `String`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ViewOp {
     /// Creates or replaces a document.
     Upsert {
-        collection: &'static str,
+        collection: Cow<'static, str>,
         id: String,
         doc: Value,
         owner: Option<String>,
     },
     /// Shallow-merges the object `patch` into an existing document; no-op if it is missing.
     Merge {
-        collection: &'static str,
+        collection: Cow<'static, str>,
         id: String,
         patch: Value,
     },
     /// Adds `by` to the integer field `field` (missing counts as 0); no-op if the document is missing.
     Increment {
-        collection: &'static str,
+        collection: Cow<'static, str>,
         id: String,
-        field: &'static str,
+        field: Cow<'static, str>,
         by: i64,
     },
     Delete {
-        collection: &'static str,
+        collection: Cow<'static, str>,
         id: String,
     },
+}
+
+impl ViewOp {
+    /// Creates or replaces a document without an owner (see [`ViewOp::Upsert`]).
+    pub fn upsert(
+        collection: impl Into<Cow<'static, str>>,
+        id: impl Into<String>,
+        doc: Value,
+    ) -> Self {
+        Self::Upsert {
+            collection: collection.into(),
+            id: id.into(),
+            doc,
+            owner: None,
+        }
+    }
+
+    /// See [`ViewOp::Merge`].
+    pub fn merge(
+        collection: impl Into<Cow<'static, str>>,
+        id: impl Into<String>,
+        patch: Value,
+    ) -> Self {
+        Self::Merge {
+            collection: collection.into(),
+            id: id.into(),
+            patch,
+        }
+    }
+
+    /// See [`ViewOp::Increment`].
+    pub fn increment(
+        collection: impl Into<Cow<'static, str>>,
+        id: impl Into<String>,
+        field: impl Into<Cow<'static, str>>,
+        by: i64,
+    ) -> Self {
+        Self::Increment {
+            collection: collection.into(),
+            id: id.into(),
+            field: field.into(),
+            by,
+        }
+    }
+
+    /// See [`ViewOp::Delete`].
+    pub fn delete(collection: impl Into<Cow<'static, str>>, id: impl Into<String>) -> Self {
+        Self::Delete {
+            collection: collection.into(),
+            id: id.into(),
+        }
+    }
+
+    /// The collection of the document this op changes.
+    pub fn collection(&self) -> &str {
+        match self {
+            Self::Upsert { collection, .. }
+            | Self::Merge { collection, .. }
+            | Self::Increment { collection, .. }
+            | Self::Delete { collection, .. } => collection,
+        }
+    }
+
+    /// The id of the document this op changes.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Upsert { id, .. }
+            | Self::Merge { id, .. }
+            | Self::Increment { id, .. }
+            | Self::Delete { id, .. } => id,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +134,12 @@ pub enum CommitError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
     pub items: Vec<(String, Value)>,
-    pub total: u64,
+    /// How many documents match the filter (all pages together); only when the query asked
+    /// for it ([`Query::count`]), since counting reads every match.
+    pub total: Option<u64>,
+    /// Where the next page starts ([`Query::after`]): the cursor of the last row when the page
+    /// is full, `None` when the page is short (the order is exhausted) or the limit is zero.
+    pub next: Option<Cursor>,
 }
 
 #[async_trait]
@@ -74,12 +157,16 @@ pub trait ViewStore: Send + Sync {
         ops: &[ViewOp],
     ) -> Result<(), CommitError>;
 
-    /// Deletes the projection's documents and sets its checkpoint back to zero, atomically.
-    async fn reset(&self, projection: &str, collections: &[&'static str])
-    -> Result<(), StoreError>;
+    /// Deletes the documents of `collections` and sets the projection's checkpoint back to
+    /// zero, atomically.
+    async fn reset(&self, projection: &str, collections: &[&str]) -> Result<(), StoreError>;
 
     async fn get(&self, collection: &str, id: &str) -> Result<Option<Value>, StoreError>;
 
+    /// One page of the collection's documents matching `query.filter`, in `query.sort` order,
+    /// after `query.after` if given, else after skipping `query.offset`; counted only if
+    /// `query.count`. A cursor that is malformed or belongs to another sort is
+    /// [`StoreError::InvalidQuery`].
     async fn find(&self, collection: &str, query: &Query) -> Result<Page, StoreError>;
 
     /// Every document of a collection, ordered by id (for comparisons and exports).

@@ -48,13 +48,44 @@ async fn filter_ids(conn: &mut PgConnection, filter: &Filter) -> sqlx::Result<Ve
     ids(conn, &sql, &c.params).await
 }
 
-async fn query_ids(conn: &mut PgConnection, query: &Query) -> sqlx::Result<Vec<String>> {
-    let c = compile(query, 2);
+async fn query_rows(
+    conn: &mut PgConnection,
+    query: &Query,
+) -> sqlx::Result<Vec<(String, serde_json::Value)>> {
+    let c = compile(query, 2).expect("a valid query");
     let sql = format!(
-        "SELECT id FROM views WHERE collection = $1 AND {} ORDER BY {} {}",
+        "SELECT id, doc FROM views WHERE collection = $1 AND {} ORDER BY {} {}",
         c.where_sql, c.order_by_sql, c.limit_offset_sql
     );
-    ids(conn, &sql, &c.params).await
+    let rows = bind(sqlx::query(&sql).bind(COLLECTION), &c.params)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("doc")?)))
+        .collect()
+}
+
+async fn query_ids(conn: &mut PgConnection, query: &Query) -> sqlx::Result<Vec<String>> {
+    let rows = query_rows(conn, query).await?;
+    Ok(rows.into_iter().map(|(id, _)| id).collect())
+}
+
+/// Pages through a keyset case with cursors, as the view store does.
+async fn keyset_ids(
+    conn: &mut PgConnection,
+    case: &fixtures::KeysetCase,
+) -> sqlx::Result<Vec<String>> {
+    let mut query = case.query();
+    let mut all = Vec::new();
+    loop {
+        let rows = query_rows(conn, &query).await?;
+        let next = query.next_cursor(&rows);
+        all.extend(rows.into_iter().map(|(id, _)| id));
+        match next {
+            Some(next) if all.len() <= 100 => query.after = Some(next),
+            _ => return Ok(all),
+        }
+    }
 }
 
 async fn setup(conn: &mut PgConnection) -> sqlx::Result<()> {
@@ -98,6 +129,19 @@ async fn run_cases(conn: &mut PgConnection, mode: &str) -> sqlx::Result<Vec<Stri
         if got != case.expected {
             failures.push(format!(
                 "[{mode}] query {:?}: expected {:?}, got {got:?}",
+                case.name, case.expected
+            ));
+        }
+    }
+    for case in fixtures::keyset_cases() {
+        let mut whole = case.query();
+        whole.limit = 100;
+        let offset_order = query_ids(conn, &whole).await?;
+        let paged = keyset_ids(conn, &case).await?;
+        if offset_order != case.expected || paged != case.expected {
+            failures.push(format!(
+                "[{mode}] keyset {:?}: expected {:?}, offset order {offset_order:?}, \
+                 keyset pages {paged:?}",
                 case.name, case.expected
             ));
         }

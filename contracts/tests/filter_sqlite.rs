@@ -46,13 +46,44 @@ async fn filter_ids(conn: &mut SqliteConnection, filter: &Filter) -> sqlx::Resul
     ids(conn, &sql, &c.params).await
 }
 
-async fn query_ids(conn: &mut SqliteConnection, query: &Query) -> sqlx::Result<Vec<String>> {
-    let c = compile(query, 2);
+async fn query_rows(
+    conn: &mut SqliteConnection,
+    query: &Query,
+) -> sqlx::Result<Vec<(String, Value)>> {
+    let c = compile(query, 2).expect("a valid query");
     let sql = format!(
-        "SELECT id FROM views WHERE collection = ?1 AND ({}) ORDER BY {} {}",
+        "SELECT id, doc FROM views WHERE collection = ?1 AND ({}) ORDER BY {} {}",
         c.where_sql, c.order_by_sql, c.limit_offset_sql
     );
-    ids(conn, &sql, &c.params).await
+    let rows = bind(sqlx::query(&sql).bind(COLLECTION), &c.params)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let doc: String = r.try_get("doc")?;
+            let doc = serde_json::from_str(&doc).expect("stored JSON");
+            Ok((r.try_get("id")?, doc))
+        })
+        .collect()
+}
+
+async fn query_ids(conn: &mut SqliteConnection, query: &Query) -> sqlx::Result<Vec<String>> {
+    let rows = query_rows(conn, query).await?;
+    Ok(rows.into_iter().map(|(id, _)| id).collect())
+}
+
+/// Pages through `query` with cursors, as the view store does.
+async fn keyset_ids(conn: &mut SqliteConnection, mut query: Query) -> sqlx::Result<Vec<String>> {
+    let mut all = Vec::new();
+    loop {
+        let rows = query_rows(conn, &query).await?;
+        let next = query.next_cursor(&rows);
+        all.extend(rows.into_iter().map(|(id, _)| id));
+        match next {
+            Some(next) if all.len() <= 1000 => query.after = Some(next),
+            _ => return Ok(all),
+        }
+    }
 }
 
 async fn insert(
@@ -123,6 +154,19 @@ async fn fixtures_match_on_sqlite() {
             Err(e) => failures.push(format!("query {:?}: {e}", case.name)),
         }
     }
+    for case in fixtures::keyset_cases() {
+        let mut whole = case.query();
+        whole.limit = 100;
+        let offset_order = query_ids(&mut conn, &whole).await;
+        let paged = keyset_ids(&mut conn, case.query()).await;
+        match (offset_order, paged) {
+            (Ok(o), Ok(p)) if o == case.expected && p == case.expected => {}
+            (o, p) => failures.push(format!(
+                "keyset {:?}: expected {:?}, offset order {o:?}, keyset pages {p:?}",
+                case.name, case.expected
+            )),
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -130,6 +174,7 @@ async fn fixtures_match_on_sqlite() {
 fn reference(docs: &[(String, Value)], query: &Query) -> Vec<String> {
     query
         .evaluate(docs.iter().map(|(id, d)| (id.as_str(), d)))
+        .expect("a valid query")
         .into_iter()
         .map(str::to_owned)
         .collect()
@@ -236,6 +281,8 @@ async fn agrees_with_the_evaluator_on_edge_cases() {
             sort: vec![],
             limit: 1000,
             offset: 0,
+            after: None,
+            count: false,
         };
         let expected = reference(&docs, &query);
         match query_ids(&mut conn, &query).await {
@@ -259,6 +306,8 @@ async fn agrees_with_the_evaluator_on_edge_cases() {
                 sort: sort.iter().map(|s| Sort::parse(s).expect("sort")).collect(),
                 limit,
                 offset,
+                after: None,
+                count: false,
             };
             let expected = reference(&docs, &query);
             match query_ids(&mut conn, &query).await {
@@ -267,6 +316,22 @@ async fn agrees_with_the_evaluator_on_edge_cases() {
                     "sort {sort:?} {limit}/{offset}: expected {expected:?}, got {got:?}"
                 )),
                 Err(e) => failures.push(format!("sort {sort:?}: {e}")),
+            }
+        }
+    }
+    // Keyset pages over numbers at the edges of exactness agree with the reference order.
+    for sort in [&["n"][..], &["-n"], &["s"], &["-k.x y", "s"], &["l", "-n"]] {
+        let sort: Vec<Sort> = sort.iter().map(|s| Sort::parse(s).expect("sort")).collect();
+        let mut whole = Query::new(Filter::All, sort.clone(), 1000);
+        let expected = reference(&docs, &whole);
+        for page in [1, 2, 3] {
+            whole.limit = page;
+            match keyset_ids(&mut conn, whole.clone()).await {
+                Ok(got) if got == expected => {}
+                Ok(got) => failures.push(format!(
+                    "keyset {sort:?} by {page}: expected {expected:?}, got {got:?}"
+                )),
+                Err(e) => failures.push(format!("keyset {sort:?}: {e}")),
             }
         }
     }

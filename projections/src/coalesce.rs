@@ -1,6 +1,7 @@
 //! Folding a batch's view changes into as few as possible, with the same end result: a batch of
 //! events often touches the same document many times (a login bumps a counter and a date; a
 //! registration is followed by changes), and every change saved is a statement saved.
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -30,8 +31,8 @@ struct Document {
 /// Documents are independent, so their order relative to each other does not matter; the
 /// relative order of ops on one document is kept.
 pub fn coalesce(ops: &[ViewOp]) -> Vec<ViewOp> {
-    let mut order: Vec<(&'static str, String)> = Vec::new();
-    let mut docs: HashMap<(&'static str, String), Document> = HashMap::new();
+    let mut order: Vec<(Cow<'static, str>, String)> = Vec::new();
+    let mut docs: HashMap<(Cow<'static, str>, String), Document> = HashMap::new();
     for op in ops {
         let key = key(op);
         let doc = docs.entry(key.clone()).or_insert_with(|| {
@@ -64,12 +65,13 @@ pub fn coalesce(ops: &[ViewOp]) -> Vec<ViewOp> {
     out
 }
 
-fn key(op: &ViewOp) -> (&'static str, String) {
+/// A document's key; cloning a fixed collection's name copies no string.
+fn key(op: &ViewOp) -> (Cow<'static, str>, String) {
     match op {
         ViewOp::Upsert { collection, id, .. }
         | ViewOp::Merge { collection, id, .. }
         | ViewOp::Increment { collection, id, .. }
-        | ViewOp::Delete { collection, id } => (collection, id.clone()),
+        | ViewOp::Delete { collection, id } => (collection.clone(), id.clone()),
     }
 }
 
@@ -211,7 +213,7 @@ mod tests {
 
     fn upsert(id: &str, doc: Value) -> ViewOp {
         ViewOp::Upsert {
-            collection: "c",
+            collection: "c".into(),
             id: id.into(),
             doc,
             owner: None,
@@ -219,22 +221,22 @@ mod tests {
     }
     fn merge(id: &str, patch: Value) -> ViewOp {
         ViewOp::Merge {
-            collection: "c",
+            collection: "c".into(),
             id: id.into(),
             patch,
         }
     }
     fn inc(id: &str, by: i64) -> ViewOp {
         ViewOp::Increment {
-            collection: "c",
+            collection: "c".into(),
             id: id.into(),
-            field: "n",
+            field: "n".into(),
             by,
         }
     }
     fn delete(id: &str) -> ViewOp {
         ViewOp::Delete {
-            collection: "c",
+            collection: "c".into(),
             id: id.into(),
         }
     }

@@ -5,7 +5,8 @@ use std::cmp::Ordering;
 
 use serde_json::{Number, Value};
 
-use super::{FieldPath, Filter, Query, SortDirection};
+use super::{FieldPath, Filter, Query, Sort, SortDirection};
+use crate::StoreError;
 
 impl FieldPath {
     /// The value at this path, or `None` when missing (walks objects only).
@@ -58,30 +59,70 @@ impl Filter {
 }
 
 impl Query {
-    /// Filters, sorts and pages `(id, doc)` rows, returning the ids in order.
+    /// Filters, sorts and pages `(id, doc)` rows, returning the ids in order; a cursor of
+    /// another sort is [`StoreError::InvalidQuery`].
     pub fn evaluate<'a>(
         &self,
         rows: impl IntoIterator<Item = (&'a str, &'a Value)>,
-    ) -> Vec<&'a str> {
+    ) -> Result<Vec<&'a str>, StoreError> {
+        let after = match &self.after {
+            Some(cursor) => Some(cursor.position(&self.sort)?),
+            None => None,
+        };
         let mut hits: Vec<_> = rows
             .into_iter()
             .filter(|(_, doc)| self.filter.matches(doc))
+            .filter(|(id, doc)| {
+                after.is_none_or(|(keys, after_id)| {
+                    let keys = keys.iter().map(Some);
+                    row_cmp(&self.sort, doc.lookups(&self.sort), id, keys, after_id).is_gt()
+                })
+            })
             .collect();
         hits.sort_by(|(a_id, a), (b_id, b)| {
-            self.sort
-                .iter()
-                .map(|s| sort_cmp(s.path.lookup(a), s.path.lookup(b), s.direction))
-                .find(|o| o.is_ne())
-                .unwrap_or(Ordering::Equal)
-                .then_with(|| a_id.cmp(b_id))
+            row_cmp(
+                &self.sort,
+                a.lookups(&self.sort),
+                a_id,
+                b.lookups(&self.sort),
+                b_id,
+            )
         });
         let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
-        hits.into_iter()
+        Ok(hits
+            .into_iter()
             .skip(offset)
             .take(self.limit as usize)
             .map(|(id, _)| id)
-            .collect()
+            .collect())
     }
+}
+
+trait Lookups {
+    /// The values at each sort key's path.
+    fn lookups<'s>(&'s self, sort: &'s [Sort]) -> impl Iterator<Item = Option<&'s Value>>;
+}
+
+impl Lookups for Value {
+    fn lookups<'s>(&'s self, sort: &'s [Sort]) -> impl Iterator<Item = Option<&'s Value>> {
+        sort.iter().map(|s| s.path.lookup(self))
+    }
+}
+
+/// The order of two rows given their values at the sort keys: key by key, then by id.
+fn row_cmp<'v>(
+    sort: &[Sort],
+    a: impl Iterator<Item = Option<&'v Value>>,
+    a_id: &str,
+    b: impl Iterator<Item = Option<&'v Value>>,
+    b_id: &str,
+) -> Ordering {
+    sort.iter()
+        .zip(a.zip(b))
+        .map(|(s, (a, b))| sort_cmp(a, b, s.direction))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
+        .then_with(|| a_id.as_bytes().cmp(b_id.as_bytes()))
 }
 
 /// Eq semantics: `null` also matches a missing value.

@@ -20,6 +20,25 @@ pub struct QueryCase {
     pub expected: Vec<&'static str>,
 }
 
+/// A sort paged through with cursors, `page` rows at a time: the pages,
+/// concatenated, must be `expected`, which is also the order of the same query
+/// paged with offsets.
+pub struct KeysetCase {
+    pub name: &'static str,
+    pub filter: Filter,
+    pub sort: Vec<Sort>,
+    pub page: u32,
+    pub expected: Vec<&'static str>,
+}
+
+impl KeysetCase {
+    /// The first page's query; the next ones set `after` to the previous
+    /// page's [`Query::next_cursor`].
+    pub fn query(&self) -> Query {
+        Query::new(self.filter.clone(), self.sort.clone(), self.page)
+    }
+}
+
 /// `(id, doc)` rows: int/float numbers, mixed case, `%`/`_`, non-ASCII,
 /// ISO dates, arrays of every kind, nested objects, nulls, missing fields.
 pub fn documents() -> Vec<(&'static str, Value)> {
@@ -473,6 +492,8 @@ pub fn query_cases() -> Vec<QueryCase> {
                 .collect(),
             limit,
             offset,
+            after: None,
+            count: false,
         },
         expected,
     };
@@ -559,6 +580,102 @@ pub fn query_cases() -> Vec<QueryCase> {
             10,
             12,
             ids("d11 d06 d14"),
+        ),
+    ]
+}
+
+/// Keyset pagination over mixed types, missing values, ties, descending and
+/// several keys; page sizes split groups of equal sort values.
+pub fn keyset_cases() -> Vec<KeysetCase> {
+    let k = |name, filter: Value, sort: &[&str], page, expected| KeysetCase {
+        name,
+        filter: Filter::from_json(&filter).expect("fixture filter"),
+        sort: sort
+            .iter()
+            .map(|s| Sort::parse(s).expect("fixture sort"))
+            .collect(),
+        page,
+        expected,
+    };
+    vec![
+        k("by id", json!({}), &[], 4, all_except("")),
+        k("by id, one per page", json!({}), &[], 1, all_except("")),
+        k(
+            "age ascending, mixed types",
+            json!({}),
+            &["age"],
+            4,
+            ids("d11 d10 d08 d07 d02 d01 d03 d12 d05 d09 d13 d04 d15 d06 d14"),
+        ),
+        k(
+            "age descending, a tie split across pages",
+            json!({}),
+            &["-age"],
+            3,
+            ids("d15 d04 d13 d09 d05 d01 d03 d12 d02 d07 d08 d10 d11 d06 d14"),
+        ),
+        k(
+            "name ascending, missing last",
+            json!({}),
+            &["name"],
+            2,
+            ids("d15 d08 d03 d01 d04 d11 d13 d02 d05 d12 d09 d06 d07 d10 d14"),
+        ),
+        k(
+            "numbers then booleans",
+            json!({}),
+            &["score"],
+            2,
+            ids("d05 d02 d03 d01 d11 d13 d04 d06 d07 d08 d09 d10 d12 d14 d15"),
+        ),
+        k(
+            "booleans and strings descending",
+            json!({}),
+            &["-active"],
+            2,
+            ids("d01 d03 d02 d06 d04 d05 d07 d08 d09 d10 d11 d12 d13 d14 d15"),
+        ),
+        k(
+            "arrays and objects tie",
+            json!({}),
+            &["tags"],
+            3,
+            ids("d05 d01 d02 d03 d04 d06 d07 d08 d09 d10 d12 d13 d11 d14 d15"),
+        ),
+        k(
+            "compounds first descending",
+            json!({}),
+            &["-tags"],
+            4,
+            ids("d01 d02 d03 d04 d06 d07 d08 d09 d10 d12 d13 d05 d11 d14 d15"),
+        ),
+        k(
+            "nested, missing and null",
+            json!({}),
+            &["-address.city"],
+            5,
+            ids("d03 d01 d06 d08 d02 d04 d05 d07 d09 d10 d11 d12 d13 d14 d15"),
+        ),
+        k(
+            "two keys, filtered",
+            json!({"age": {"$exists": true}}),
+            &["-created_at", "name"],
+            3,
+            ids("d04 d02 d05 d01 d07 d03 d15 d08 d11 d13 d12 d09 d06 d10"),
+        ),
+        k(
+            "two keys, ties on the first",
+            json!({}),
+            &["age", "-name"],
+            2,
+            ids("d11 d10 d08 d07 d02 d12 d01 d03 d05 d09 d13 d04 d15 d06 d14"),
+        ),
+        k(
+            "three keys",
+            json!({}),
+            &["-active", "tags", "-score"],
+            4,
+            ids("d01 d03 d02 d06 d05 d13 d04 d07 d08 d09 d10 d12 d11 d14 d15"),
         ),
     ]
 }

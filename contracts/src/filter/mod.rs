@@ -58,10 +58,18 @@
 //! After all keys, rows are ordered by the row id ascending (byte order), so
 //! pagination with `limit`/`offset` is stable.
 //!
+//! **Pages.** A [`Query`] returns `limit` rows of that order, starting after
+//! the row its [`Cursor`] (`after`) names if any (keyset pagination: the rows
+//! that sort strictly after the cursor's sort values and id), then skipping
+//! `offset` rows. A cursor holds the sort values of one row (missing as
+//! `null`, arrays and objects only by their rank) and its id; it belongs to
+//! one sort (a cursor of another sort is refused), not to a filter.
+//!
 //! [`Filter::matches`] and [`Query::evaluate`] are the executable reference of
 //! these rules; every SQL compiler must agree with them on the shared fixtures
 //! (`fixtures`, behind the `testing` feature).
 
+mod cursor;
 mod eval;
 #[cfg(any(test, feature = "testing"))]
 pub mod fixtures;
@@ -74,6 +82,8 @@ mod tests;
 use std::fmt;
 
 use serde_json::Value;
+
+pub use cursor::Cursor;
 
 /// Deepest nesting of `$and`/`$or`/`$not` the JSON parser accepts.
 pub const MAX_DEPTH: usize = 16;
@@ -253,11 +263,55 @@ impl Sort {
     }
 }
 
+impl fmt::Display for Sort {
+    /// The form [`Sort::parse`] reads: `created_at` or `-created_at`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.direction == SortDirection::Desc {
+            f.write_str("-")?;
+        }
+        self.path.fmt(f)
+    }
+}
+
 /// A filtered, sorted page of one collection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
     pub filter: Filter,
     pub sort: Vec<Sort>,
     pub limit: u32,
+    /// Rows skipped (after `after`, if given).
     pub offset: u64,
+    /// Keyset pagination: start after this row (a [`Page::next`](crate::Page::next) of the
+    /// same sort). Unlike `offset`, no rows are sorted and skipped before the page, so a
+    /// page does not get dearer the deeper it is.
+    pub after: Option<Cursor>,
+    /// Whether the page carries the number of matching documents
+    /// ([`Page::total`](crate::Page::total)); counting reads every match, so ask only when
+    /// the answer shows it.
+    pub count: bool,
+}
+
+impl Query {
+    /// The first page (`limit` rows, no cursor, no offset, not counted) of `filter` in `sort`
+    /// order.
+    pub fn new(filter: Filter, sort: Vec<Sort>, limit: u32) -> Self {
+        Self {
+            filter,
+            sort,
+            limit,
+            offset: 0,
+            after: None,
+            count: false,
+        }
+    }
+
+    /// The cursor of a page holding `items` (rows of this query, in order): the last row's,
+    /// when the page is full; `None` for a short or empty page (nothing follows).
+    pub fn next_cursor(&self, items: &[(String, Value)]) -> Option<Cursor> {
+        if self.limit == 0 || items.len() < self.limit as usize {
+            return None;
+        }
+        let (id, doc) = items.last()?;
+        Some(Cursor::of_row(&self.sort, id, doc))
+    }
 }

@@ -13,9 +13,10 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use super::{FieldPath, Filter, Query, SortDirection};
+use super::{FieldPath, Filter, Query, Sort, SortDirection};
+use crate::StoreError;
 
 /// A bind parameter, in placeholder order; the SQL casts each placeholder
 /// (`::jsonb`, `::text`, `::text[]`, `::bigint`), so bind them as
@@ -41,6 +42,7 @@ pub struct CompiledFilter {
 /// caller's own, starting at placeholder `first_param`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompiledQuery {
+    /// The filter, and the cursor's "after" condition if the query has one.
     pub where_sql: String,
     pub order_by_sql: String,
     /// `LIMIT $n::bigint OFFSET $m::bigint`.
@@ -58,19 +60,40 @@ pub fn compile_filter(filter: &Filter, first_param: usize) -> CompiledFilter {
     }
 }
 
-/// Compiles a whole query whose first placeholder is `$first_param`.
-pub fn compile(query: &Query, first_param: usize) -> CompiledQuery {
+/// Compiles a whole query whose first placeholder is `$first_param`; a cursor
+/// of another sort is [`StoreError::InvalidQuery`].
+pub fn compile(query: &Query, first_param: usize) -> Result<CompiledQuery, StoreError> {
     let mut b = Builder::new(first_param);
-    let where_sql = b.filter(&query.filter);
+    let mut where_sql = b.filter(&query.filter);
+    if let Some(cursor) = &query.after {
+        let (keys, id) = cursor.position(&query.sort)?;
+        let after = b.after(&query.sort, keys, id);
+        where_sql = format!("({where_sql} AND {after})");
+    }
     let order_by_sql = b.order_by(query);
     let limit = b.param(SqlParam::Int(i64::from(query.limit)), "bigint");
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
     let offset = b.param(SqlParam::Int(offset), "bigint");
-    CompiledQuery {
+    Ok(CompiledQuery {
         where_sql,
         order_by_sql,
         limit_offset_sql: format!("LIMIT {limit} OFFSET {offset}"),
         params: b.params,
+    })
+}
+
+/// The rank of a value's type in a sort key (see [`Builder::rank`]).
+fn rank_of(v: &Value, direction: SortDirection) -> i64 {
+    let asc = match v {
+        Value::Null => return 4,
+        Value::Number(_) => 0,
+        Value::String(_) => 1,
+        Value::Bool(_) => 2,
+        Value::Array(_) | Value::Object(_) => 3,
+    };
+    match direction {
+        SortDirection::Asc => asc,
+        SortDirection::Desc => 3 - asc,
     }
 }
 
@@ -259,35 +282,87 @@ impl Builder {
         )
     }
 
+    /// The sort key's type rank, direction included (missing/null last
+    /// either way): an integer compared ascending.
+    fn rank(&mut self, s: &Sort) -> String {
+        let ty = format!("jsonb_typeof({})", self.at(&s.path));
+        let [number, string, boolean, compound] =
+            [json!(0), json!(""), json!(false), json!([])].map(|v| rank_of(&v, s.direction));
+        format!(
+            "CASE {ty} WHEN 'number' THEN {number} WHEN 'string' THEN {string} \
+             WHEN 'boolean' THEN {boolean} WHEN 'array' THEN {compound} \
+             WHEN 'object' THEN {compound} ELSE 4 END"
+        )
+    }
+
+    /// The sort key's value within each ordered type: `[number, string,
+    /// boolean]`, each SQL `NULL` unless the value has that type.
+    fn typed_values(&mut self, s: &Sort) -> [String; 3] {
+        let at = self.at(&s.path);
+        let text = self.text_at(&s.path);
+        let ty = format!("jsonb_typeof({at})");
+        [
+            format!("CASE WHEN {ty} = 'number' THEN ({at})::numeric END"),
+            format!("CASE WHEN {ty} = 'string' THEN ({text}) COLLATE \"C\" END"),
+            format!("CASE WHEN {ty} = 'boolean' THEN ({at})::boolean END"),
+        ]
+    }
+
     /// One key per sort: type rank (missing/null last either way), then the
     /// value within its type, then the row id.
     fn order_by(&mut self, query: &Query) -> String {
         let mut keys = Vec::new();
         for s in &query.sort {
-            let at = self.at(&s.path);
-            let text = self.text_at(&s.path);
-            let ty = format!("jsonb_typeof({at})");
-            let (dir, [number, string, boolean, compound]) = match s.direction {
-                SortDirection::Asc => ("ASC", [0, 1, 2, 3]),
-                SortDirection::Desc => ("DESC", [3, 2, 1, 0]),
+            let dir = match s.direction {
+                SortDirection::Asc => "ASC",
+                SortDirection::Desc => "DESC",
             };
-            keys.push(format!(
-                "CASE {ty} WHEN 'number' THEN {number} WHEN 'string' THEN {string} \
-                 WHEN 'boolean' THEN {boolean} WHEN 'array' THEN {compound} \
-                 WHEN 'object' THEN {compound} ELSE 4 END ASC"
-            ));
-            keys.push(format!(
-                "CASE WHEN {ty} = 'number' THEN ({at})::numeric END {dir}"
-            ));
-            keys.push(format!(
-                "CASE WHEN {ty} = 'string' THEN ({text}) COLLATE \"C\" END {dir}"
-            ));
-            keys.push(format!(
-                "CASE WHEN {ty} = 'boolean' THEN ({at})::boolean END {dir}"
-            ));
+            keys.push(format!("{} ASC", self.rank(s)));
+            for value in self.typed_values(s) {
+                keys.push(format!("{value} {dir}"));
+            }
         }
         // Byte order like the reference, whatever the database collation.
         keys.push("id COLLATE \"C\" ASC".to_owned());
         keys.join(", ")
+    }
+
+    /// Rows strictly after the cursor's row in [`Builder::order_by`]'s order:
+    /// `rank > r OR (rank = r AND (value > v OR (value = v AND ... id > i)))`,
+    /// key by key, with `<` for descending values. Only rows whose rank equals
+    /// the cursor's compare values, and those have the cursor value's type, so
+    /// the typed key is never `NULL` there and the NULL placement of the
+    /// `ORDER BY` never matters; arrays, objects and missing values tie.
+    fn after(&mut self, sort: &[Sort], keys: &[Value], id: &str) -> String {
+        let id = self.param(SqlParam::Text(id.to_owned()), "text");
+        let mut rest = format!("id COLLATE \"C\" > {id}");
+        for (s, v) in sort.iter().zip(keys).rev() {
+            let rank = self.rank(s);
+            let r = rank_of(v, s.direction);
+            let [number, string, boolean] = self.typed_values(s);
+            let (value, bound) = match v {
+                Value::Number(_) => (number, self.param(SqlParam::Json(v.clone()), "jsonb")),
+                Value::String(t) => (string, self.param(SqlParam::Text(t.clone()), "text")),
+                Value::Bool(_) => (boolean, self.param(SqlParam::Json(v.clone()), "jsonb")),
+                _ => {
+                    rest = format!("({rank} > {r} OR ({rank} = {r} AND {rest}))");
+                    continue;
+                }
+            };
+            let bound = match v {
+                Value::Number(_) => format!("({bound})::numeric"),
+                Value::Bool(_) => format!("({bound})::boolean"),
+                _ => bound,
+            };
+            let op = match s.direction {
+                SortDirection::Asc => ">",
+                SortDirection::Desc => "<",
+            };
+            rest = format!(
+                "({rank} > {r} OR ({rank} = {r} AND \
+                 ({value} {op} {bound} OR ({value} = {bound} AND {rest}))))"
+            );
+        }
+        rest
     }
 }

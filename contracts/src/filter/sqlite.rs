@@ -28,9 +28,10 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::{FieldPath, Filter, Query, SortDirection};
+use super::{FieldPath, Filter, Query, Sort, SortDirection};
+use crate::StoreError;
 
 /// A bind parameter. Placeholder `?N` is `params[N - first_param]`; bind
 /// them in order as `String`, `i64` and `f64`.
@@ -54,6 +55,7 @@ pub struct CompiledFilter {
 /// caller's own, the first of them being placeholder `?{first_param}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompiledQuery {
+    /// The filter, and the cursor's "after" condition if the query has one.
     pub where_sql: String,
     pub order_by_sql: String,
     /// `LIMIT ?n OFFSET ?m`.
@@ -71,19 +73,40 @@ pub fn compile_filter(filter: &Filter, first_param: usize) -> CompiledFilter {
     }
 }
 
-/// Compiles a whole query whose first placeholder is `?{first_param}` (`first_param >= 1`).
-pub fn compile(query: &Query, first_param: usize) -> CompiledQuery {
+/// Compiles a whole query whose first placeholder is `?{first_param}` (`first_param >= 1`);
+/// a cursor of another sort is [`StoreError::InvalidQuery`].
+pub fn compile(query: &Query, first_param: usize) -> Result<CompiledQuery, StoreError> {
     let mut b = Builder::new(first_param);
-    let where_sql = b.filter(&query.filter);
+    let mut where_sql = b.filter(&query.filter);
+    if let Some(cursor) = &query.after {
+        let (keys, id) = cursor.position(&query.sort)?;
+        let after = b.after(&query.sort, keys, id);
+        where_sql = format!("({where_sql} AND {after})");
+    }
     let order_by_sql = b.order_by(query);
     let limit = b.param(SqlParam::Int(i64::from(query.limit)));
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
     let offset = b.param(SqlParam::Int(offset));
-    CompiledQuery {
+    Ok(CompiledQuery {
         where_sql,
         order_by_sql,
         limit_offset_sql: format!("LIMIT {limit} OFFSET {offset}"),
         params: b.params,
+    })
+}
+
+/// The rank of a value's type in a sort key (see [`Builder::rank`]).
+fn rank_of(v: &Value, direction: SortDirection) -> i64 {
+    let asc = match v {
+        Value::Null => return 4,
+        Value::Number(_) => 0,
+        Value::String(_) => 1,
+        Value::Bool(_) => 2,
+        Value::Array(_) | Value::Object(_) => 3,
+    };
+    match direction {
+        SortDirection::Asc => asc,
+        SortDirection::Desc => 3 - asc,
     }
 }
 
@@ -347,6 +370,21 @@ impl Builder {
         )
     }
 
+    /// The sort key's type rank, direction included (missing/null last
+    /// either way): an integer compared ascending.
+    fn rank(&mut self, s: &Sort) -> String {
+        let at = self.at(&s.path);
+        let [number, string, boolean, compound] =
+            [json!(0), json!(""), json!(false), json!([])].map(|v| rank_of(&v, s.direction));
+        format!(
+            "CASE {} WHEN 'integer' THEN {number} WHEN 'real' THEN {number} \
+             WHEN 'text' THEN {string} WHEN 'true' THEN {boolean} \
+             WHEN 'false' THEN {boolean} WHEN 'array' THEN {compound} \
+             WHEN 'object' THEN {compound} ELSE 4 END",
+            at.ty
+        )
+    }
+
     /// Two keys per sort: type rank (missing/null last either way), then the
     /// value within its type (numbers numerically, text bytewise, `false` 0
     /// before `true` 1; arrays and objects tie), then the row id.
@@ -354,26 +392,55 @@ impl Builder {
         let mut keys = Vec::new();
         for s in &query.sort {
             let at = self.at(&s.path);
-            let (dir, [number, string, boolean, compound]) = match s.direction {
-                SortDirection::Asc => ("ASC", [0, 1, 2, 3]),
-                SortDirection::Desc => ("DESC", [3, 2, 1, 0]),
+            let dir = match s.direction {
+                SortDirection::Asc => "ASC",
+                SortDirection::Desc => "DESC",
             };
-            let ty = &at.ty;
-            keys.push(format!(
-                "CASE {ty} WHEN 'integer' THEN {number} WHEN 'real' THEN {number} \
-                 WHEN 'text' THEN {string} WHEN 'true' THEN {boolean} \
-                 WHEN 'false' THEN {boolean} WHEN 'array' THEN {compound} \
-                 WHEN 'object' THEN {compound} ELSE 4 END ASC"
-            ));
+            keys.push(format!("{} ASC", self.rank(s)));
             // Within one rank the values share a type, so one key serves all.
             keys.push(format!(
-                "(CASE WHEN {ty} IN ('array', 'object') THEN NULL ELSE {} END) \
+                "(CASE WHEN {} IN ('array', 'object') THEN NULL ELSE {} END) \
                  COLLATE BINARY {dir}",
-                at.atom
+                at.ty, at.atom
             ));
         }
         // Byte order like the reference.
         keys.push("id COLLATE BINARY ASC".to_owned());
         keys.join(", ")
+    }
+
+    /// Rows strictly after the cursor's row in [`Builder::order_by`]'s order:
+    /// `rank > r OR (rank = r AND (value > v OR (value = v AND ... id > i)))`,
+    /// key by key, with `<` for descending values. Only rows whose rank equals
+    /// the cursor's compare values, and those have the cursor value's type
+    /// (booleans as 0/1), so the value is never `NULL` there and the NULL
+    /// placement of the `ORDER BY` never matters; arrays, objects and missing
+    /// values tie.
+    fn after(&mut self, sort: &[Sort], keys: &[Value], id: &str) -> String {
+        let id = self.param(SqlParam::Text(id.to_owned()));
+        let mut rest = format!("id COLLATE BINARY > {id}");
+        for (s, v) in sort.iter().zip(keys).rev() {
+            let rank = self.rank(s);
+            let r = rank_of(v, s.direction);
+            let bound = match v {
+                Value::Number(n) => self.number(n),
+                Value::String(t) => self.param(SqlParam::Text(t.clone())),
+                Value::Bool(b) => self.param(SqlParam::Int(i64::from(*b))),
+                _ => {
+                    rest = format!("({rank} > {r} OR ({rank} = {r} AND {rest}))");
+                    continue;
+                }
+            };
+            let value = format!("{} COLLATE BINARY", self.at(&s.path).atom);
+            let op = match s.direction {
+                SortDirection::Asc => ">",
+                SortDirection::Desc => "<",
+            };
+            rest = format!(
+                "({rank} > {r} OR ({rank} = {r} AND \
+                 ({value} {op} {bound} OR ({value} = {bound} AND {rest}))))"
+            );
+        }
+        rest
     }
 }

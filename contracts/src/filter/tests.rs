@@ -1,7 +1,9 @@
 use serde_json::{Value, json};
 
+use super::cursor::MAX_CURSOR_LEN;
 use super::postgres::{SqlParam, compile, compile_filter};
 use super::*;
+use crate::StoreError;
 
 fn p(s: &str) -> FieldPath {
     FieldPath::parse(s).unwrap()
@@ -438,8 +440,10 @@ fn compiles_query_with_caller_numbering() {
         sort: vec![Sort::parse("-a").unwrap()],
         limit: 20,
         offset: u64::MAX,
+        after: None,
+        count: false,
     };
-    let c = compile(&query, 2);
+    let c = compile(&query, 2).unwrap();
     assert_eq!(c.where_sql, "doc @> $2::jsonb");
     assert!(
         c.order_by_sql.starts_with(
@@ -463,15 +467,7 @@ fn compiles_query_with_caller_numbering() {
             SqlParam::Int(i64::MAX)
         ]
     );
-    let c = compile(
-        &Query {
-            filter: Filter::All,
-            sort: vec![],
-            limit: 1,
-            offset: 0,
-        },
-        1,
-    );
+    let c = compile(&Query::new(Filter::All, vec![], 1), 1).unwrap();
     assert_eq!(c.order_by_sql, "id COLLATE \"C\" ASC");
 }
 
@@ -501,7 +497,7 @@ fn reference_evaluator_passes_fixtures() {
     }
     for case in fixtures::query_cases() {
         assert_eq!(
-            case.query.evaluate(rows()),
+            case.query.evaluate(rows()).unwrap(),
             case.expected,
             "query case {:?}",
             case.name
@@ -522,4 +518,132 @@ fn numbers_compare_exactly() {
     assert!(gt(json!(-1), json!(-1.5)));
     assert!(!gt(json!(-2), json!(-1.5)));
     assert!(gt(json!(1e300), json!(i64::MAX)));
+}
+
+/// Pages through `case` with cursors, `run` giving each page's ids.
+fn page_through<'a>(
+    case: &fixtures::KeysetCase,
+    docs: &'a [(&'static str, Value)],
+    mut run: impl FnMut(&Query) -> Vec<&'a str>,
+) -> Vec<&'a str> {
+    let doc = |id: &str| {
+        docs.iter()
+            .find(|(i, _)| *i == id)
+            .expect("a row")
+            .1
+            .clone()
+    };
+    let mut query = case.query();
+    let mut all = Vec::new();
+    loop {
+        let ids = run(&query);
+        let items: Vec<(String, Value)> = ids.iter().map(|id| (id.to_string(), doc(id))).collect();
+        all.extend(ids);
+        match query.next_cursor(&items) {
+            Some(next) => query.after = Some(next),
+            None => return all,
+        }
+        assert!(all.len() <= docs.len(), "{}: pages never end", case.name);
+    }
+}
+
+#[test]
+fn reference_evaluator_pages_with_cursors_like_offsets() {
+    let docs = fixtures::documents();
+    let rows = || docs.iter().map(|(id, d)| (*id, d));
+    for case in fixtures::keyset_cases() {
+        let mut whole = case.query();
+        whole.limit = 100;
+        assert_eq!(
+            whole.evaluate(rows()).unwrap(),
+            case.expected,
+            "offset order of {:?}",
+            case.name
+        );
+        let paged = page_through(&case, &docs, |q| q.evaluate(rows()).unwrap());
+        assert_eq!(paged, case.expected, "keyset pages of {:?}", case.name);
+    }
+}
+
+#[test]
+fn cursors_are_opaque_tokens_and_refuse_tampering() {
+    let sort = vec![Sort::parse("-age").unwrap(), Sort::parse("name").unwrap()];
+    let doc = json!({"age": 30, "name": "Al", "x": "'; DROP TABLE views; --"});
+    let cursor = Cursor::of_row(&sort, "d'1", &doc);
+    let token = cursor.encode();
+    assert!(
+        token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "{token}"
+    );
+    assert_eq!(Cursor::decode(&token).unwrap(), cursor);
+    assert_eq!(token.parse::<Cursor>().unwrap(), cursor);
+    assert_eq!(
+        serde_json::to_value(&cursor).unwrap(),
+        Value::String(token.clone())
+    );
+    let (keys, id) = cursor.position(&sort).unwrap();
+    assert_eq!((keys, id), (&[json!(30), json!("Al")][..], "d'1"));
+
+    let invalid = |r: Result<Cursor, StoreError>| matches!(r, Err(StoreError::InvalidQuery(_)));
+    let b64 = |json: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    };
+    for bad in [
+        String::new(),
+        "not a cursor!".to_owned(),
+        format!("{token}="),
+        token[..token.len() - 2].to_owned(),
+        b64("[]"),
+        b64(r#"{"s": ["a"], "k": [], "i": "x"}"#),
+        b64(r#"{"s": ["a"], "k": [1], "i": 1}"#),
+        b64(r#"{"s": ["a"], "k": [1], "i": "x", "sql": "1=1"}"#),
+        b64(r#"{"s": ["a"], "k": ["\u0000"], "i": "x"}"#),
+        b64(r#"{"s": ["a"], "k": [1e999], "i": "x"}"#),
+        "A".repeat(MAX_CURSOR_LEN + 1),
+    ] {
+        assert!(invalid(Cursor::decode(&bad)), "{bad:?} decoded");
+        assert!(serde_json::from_value::<Cursor>(json!(bad)).is_err());
+    }
+    // A well-formed cursor of another sort is refused by the query, not misread.
+    let other = Cursor::decode(&b64(r#"{"s": ["age"], "k": [1], "i": "x"}"#)).unwrap();
+    let mut query = Query::new(Filter::All, sort.clone(), 10);
+    query.after = Some(other);
+    assert!(matches!(
+        query.evaluate(std::iter::empty()),
+        Err(StoreError::InvalidQuery(_))
+    ));
+    assert!(matches!(
+        compile(&query, 1),
+        Err(StoreError::InvalidQuery(_))
+    ));
+    assert!(matches!(
+        super::sqlite::compile(&query, 1),
+        Err(StoreError::InvalidQuery(_))
+    ));
+    // Values the cursor does not need are not kept: compounds by their rank only.
+    let c = Cursor::of_row(
+        &[Sort::parse("tags").unwrap()],
+        "i",
+        &json!({"tags": [1, 2]}),
+    );
+    assert_eq!(
+        c.position(&[Sort::parse("tags").unwrap()]).unwrap().0,
+        [json!([])]
+    );
+}
+
+#[test]
+fn cursor_values_only_travel_as_parameters() {
+    let sort = vec![Sort::parse("name").unwrap(), Sort::parse("-n").unwrap()];
+    let evil = "x'); DROP TABLE views; --";
+    let mut query = Query::new(Filter::All, sort.clone(), 5);
+    query.after = Some(Cursor::of_row(&sort, evil, &json!({"name": evil, "n": 1})));
+    let pg = compile(&query, 2).unwrap();
+    assert!(!pg.where_sql.contains("DROP"), "{}", pg.where_sql);
+    assert!(pg.params.contains(&SqlParam::Text(evil.into())));
+    let lite = super::sqlite::compile(&query, 2).unwrap();
+    assert!(!lite.where_sql.contains("DROP"), "{}", lite.where_sql);
 }

@@ -37,7 +37,7 @@ impl Projection for ApiKeys {
                 at,
                 ..
             } => vec![ViewOp::Upsert {
-                collection: API_KEYS,
+                collection: API_KEYS.into(),
                 id,
                 owner: Some(owner.clone()),
                 doc: json!({
@@ -50,12 +50,12 @@ impl Projection for ApiKeys {
                 }),
             }],
             ApiKeyEvent::ApiKeyUsed { at } => vec![ViewOp::Merge {
-                collection: API_KEYS,
+                collection: API_KEYS.into(),
                 id,
                 patch: json!({"last_used_at": at}),
             }],
             ApiKeyEvent::ApiKeyRevoked { .. } => vec![ViewOp::Delete {
-                collection: API_KEYS,
+                collection: API_KEYS.into(),
                 id,
             }],
         })

@@ -43,7 +43,7 @@ impl Projection for UserProfiles {
         })?;
         let id = event.aggregateid.clone();
         let merge = |patch| ViewOp::Merge {
-            collection: PROFILES,
+            collection: PROFILES.into(),
             id: id.clone(),
             patch,
         };
@@ -57,7 +57,7 @@ impl Projection for UserProfiles {
                 at,
                 ..
             } => vec![ViewOp::Upsert {
-                collection: PROFILES,
+                collection: PROFILES.into(),
                 id: id.clone(),
                 owner: Some(user_id.clone()),
                 doc: json!({
@@ -80,9 +80,9 @@ impl Projection for UserProfiles {
                 merge(json!({"lastLoginAt": at})),
                 // Not idempotent on its own: the checkpoint is what keeps redelivery harmless.
                 ViewOp::Increment {
-                    collection: PROFILES,
+                    collection: PROFILES.into(),
                     id: id.clone(),
-                    field: "loginCount",
+                    field: "loginCount".into(),
                     by: 1,
                 },
             ],

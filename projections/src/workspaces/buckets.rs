@@ -71,13 +71,13 @@ impl Projection for BucketViews {
         })?;
         let bucket = event.aggregateid.clone();
         let merge = |collection: &'static str, id: String, patch| ViewOp::Merge {
-            collection,
+            collection: collection.into(),
             id,
             patch,
         };
         let touch = |at| merge(BUCKETS, bucket.clone(), json!({"updated_at": at}));
         let member = |user_id: &str, email: &str, role, at| ViewOp::Upsert {
-            collection: MEMBERS,
+            collection: MEMBERS.into(),
             id: member_doc_id(&bucket, user_id),
             owner: Some(user_id.to_string()),
             doc: json!({
@@ -104,7 +104,7 @@ impl Projection for BucketViews {
                 at,
             } => vec![
                 ViewOp::Upsert {
-                    collection: BUCKETS,
+                    collection: BUCKETS.into(),
                     id: bucket.clone(),
                     owner: Some(owner.user_id.clone()),
                     doc: json!({
@@ -150,7 +150,7 @@ impl Projection for BucketViews {
                 at,
             } => vec![
                 ViewOp::Upsert {
-                    collection: INVITATIONS,
+                    collection: INVITATIONS.into(),
                     id: sub_doc_id(&bucket, &email),
                     owner: None,
                     doc: json!({
@@ -176,7 +176,7 @@ impl Projection for BucketViews {
                 at,
             } => vec![
                 ViewOp::Delete {
-                    collection: INVITATIONS,
+                    collection: INVITATIONS.into(),
                     id: sub_doc_id(&bucket, &email),
                 },
                 member(&user_id, &email, role.as_str(), at),
@@ -184,14 +184,14 @@ impl Projection for BucketViews {
             ],
             BucketEvent::InvitationRemoved { email, at, .. } => vec![
                 ViewOp::Delete {
-                    collection: INVITATIONS,
+                    collection: INVITATIONS.into(),
                     id: sub_doc_id(&bucket, &email),
                 },
                 touch(at),
             ],
             BucketEvent::MemberRemoved { user_id, at, .. } => vec![
                 ViewOp::Delete {
-                    collection: MEMBERS,
+                    collection: MEMBERS.into(),
                     id: member_doc_id(&bucket, &user_id),
                 },
                 touch(at),
@@ -242,7 +242,7 @@ impl Projection for BucketViews {
                 method,
                 at,
             } => vec![ViewOp::Upsert {
-                collection: PAYMENT_METHODS,
+                collection: PAYMENT_METHODS.into(),
                 id: method.id.clone(),
                 owner: Some(user_id.clone()),
                 doc: json!({
@@ -256,7 +256,7 @@ impl Projection for BucketViews {
                 }),
             }],
             BucketEvent::PaymentMethodDetached { method_id, .. } => vec![ViewOp::Delete {
-                collection: PAYMENT_METHODS,
+                collection: PAYMENT_METHODS.into(),
                 id: method_id,
             }],
             BucketEvent::PlanChanged { plan, at, .. } => vec![merge(
@@ -270,7 +270,7 @@ impl Projection for BucketViews {
                 by,
                 at,
             } => vec![ViewOp::Upsert {
-                collection: CHARGES,
+                collection: CHARGES.into(),
                 id: charge.id.clone(),
                 owner: Some(by.clone()),
                 doc: json!({
@@ -304,7 +304,7 @@ impl Projection for BucketViews {
                 pm2_version,
                 at,
             } => vec![ViewOp::Upsert {
-                collection: SERVERS,
+                collection: SERVERS.into(),
                 id: sub_doc_id(&bucket, &server_name),
                 owner: None,
                 doc: json!({
@@ -316,7 +316,7 @@ impl Projection for BucketViews {
                 }),
             }],
             BucketEvent::ServerRemoved { server_name, .. } => vec![ViewOp::Delete {
-                collection: SERVERS,
+                collection: SERVERS.into(),
                 id: sub_doc_id(&bucket, &server_name),
             }],
             BucketEvent::BucketDeleted {
@@ -328,10 +328,10 @@ impl Projection for BucketViews {
                 ..
             } => {
                 let mut ops = vec![ViewOp::Delete {
-                    collection: BUCKETS,
+                    collection: BUCKETS.into(),
                     id: bucket.clone(),
                 }];
-                let delete = |collection, id| ViewOp::Delete { collection, id };
+                let delete = |collection: &'static str, id| ViewOp::delete(collection, id);
                 ops.extend(
                     member_ids
                         .iter()
@@ -445,7 +445,7 @@ mod tests {
             }))
             .unwrap();
         assert!(ops.contains(&ViewOp::Delete {
-            collection: INVITATIONS,
+            collection: INVITATIONS.into(),
             id: "b1:c@d.e".into()
         }));
         assert_eq!(doc_of(&ops, MEMBERS)["user_id"], "u2");

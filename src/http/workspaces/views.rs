@@ -38,6 +38,8 @@ fn query(filter: Filter, sort: &str) -> Query {
         sort: vec![Sort::parse(sort).expect("a valid sort key")],
         limit: MAX_ROWS,
         offset: 0,
+        after: None,
+        count: false,
     }
 }
 
@@ -391,6 +393,7 @@ pub fn render(docs: &BucketDocs, caller: &str, public_url: &str, now: DateTime<U
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
     use std::collections::{BTreeMap, HashMap};
 
     use annals_contracts::{Envelope, Position, StoredEvent, ViewOp};
@@ -512,7 +515,7 @@ mod tests {
             },
         ];
         let mut bucket = Bucket::default();
-        let mut store: HashMap<&str, BTreeMap<String, Value>> = HashMap::new();
+        let mut store: HashMap<Cow<str>, BTreeMap<String, Value>> = HashMap::new();
         for (i, event) in events.into_iter().enumerate() {
             let stored = StoredEvent {
                 position: Position::new(i as u64 + 1, i as i64 + 1),

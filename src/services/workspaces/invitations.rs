@@ -316,6 +316,8 @@ impl InvitationReactor {
             sort: vec![Sort::parse("created_at").expect("a valid sort key")],
             limit: 1000,
             offset: 0,
+            after: None,
+            count: false,
         };
         let invitations = self
             .views
