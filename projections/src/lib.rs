@@ -24,7 +24,7 @@ pub use log::{EventReader, LogError};
 pub use position::{Position, PositionParseError};
 pub use progress::ProgressBoard;
 pub use projection::{Projection, ProjectionError};
-pub use store::{CommitError, Page, StoreError, ViewOp, ViewStore};
+pub use store::{CommitError, Nested, Page, StoreError, ViewOp, ViewStore};
 pub use worker::{
     BATCH, GROUP_CONSUMER, IDLE, QUIET_FLUSH, StoredCheckpoint, Worker, WorkerError, WorkerGroup,
     consumer_name, rebuild,
