@@ -20,10 +20,11 @@ pub struct Api {
     base: String,
 }
 
-/// A logged-in user: the `Authorization` header value.
+/// A logged-in user: the `Authorization` header value, and the address it registered with.
 #[derive(Clone)]
 pub struct User {
     pub bearer: String,
+    pub email: String,
 }
 
 /// What a `PATCH /core/me` answered.
@@ -123,6 +124,84 @@ impl Api {
         response.bytes().await?;
         Ok(Read { status, stale })
     }
+
+    /// `GET path` as `user`; the body is read and dropped.
+    pub async fn get(&self, user: &User, path: &str) -> Result<StatusCode, Error> {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("authorization", &user.bearer)
+            .send()
+            .await?;
+        let status = response.status();
+        response.bytes().await?;
+        Ok(status)
+    }
+
+    /// POSTs `body` as `user`; anything but a 2xx is an error naming the call.
+    async fn post_as(&self, user: &User, path: &str, body: Value) -> Result<Value, Error> {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("authorization", &user.bearer)
+            .json(&body)
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(format!("POST {path}: {status} {body}").into());
+        }
+        Ok(body)
+    }
+}
+
+/// A bucket for the read phase and the members that read it.
+pub struct BucketFixture {
+    pub id: String,
+    /// The owner and the members added: each may read the bucket.
+    pub readers: Vec<User>,
+    pub members: usize,
+    pub invitations: usize,
+}
+
+/// Creates a bucket owned by `users[0]` through the API, adds the next `members - 1` users as
+/// members and invites `invitations` addresses nobody registered (pending invitations).
+pub async fn bucket_fixture(
+    api: &Api,
+    users: &[User],
+    members: usize,
+    invitations: usize,
+) -> Result<BucketFixture, Error> {
+    let readers: Vec<User> = users.iter().take(members.max(1)).cloned().collect();
+    let owner = &readers[0];
+    let created = api
+        .post_as(
+            owner,
+            "/api/bucket/create_classic",
+            json!({"name": "bench"}),
+        )
+        .await?;
+    let id = created["bucket"]["_id"]
+        .as_str()
+        .ok_or_else(|| format!("create_classic answered no bucket id: {created}"))?
+        .to_string();
+    let add = format!("/api/bucket/{id}/add_user");
+    for member in &readers[1..] {
+        api.post_as(owner, &add, json!({"email": member.email}))
+            .await?;
+    }
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    for k in 0..invitations {
+        let email = format!("bench-invited-{}-{k}@example.com", &run[..12]);
+        api.post_as(owner, &add, json!({"email": email})).await?;
+    }
+    Ok(BucketFixture {
+        id,
+        members: readers.len(),
+        readers,
+        invitations,
+    })
 }
 
 pub struct Setup {
@@ -174,6 +253,7 @@ async fn one_user(api: &Api, email: &str, i: usize) -> Result<User, Error> {
     };
     let user = User {
         bearer: format!("Bearer {access}"),
+        email: email.to_string(),
     };
     let written = api.patch_me(&user, 0).await?;
     if !written.status.is_success() || written.position.is_none() {

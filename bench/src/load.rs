@@ -37,17 +37,72 @@ pub async fn closed_loop(
     warmup: Duration,
     duration: Duration,
 ) -> ClosedResult {
+    let api = api.clone();
+    closed(users, clients, warmup, duration, move |user, n| {
+        let api = api.clone();
+        async move {
+            match api.patch_me(&user, n).await {
+                Ok(w) if w.status.is_success() => Ok(()),
+                Ok(w) => Err(w.status.to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    })
+    .await
+}
+
+/// `clients` loops, each sending `GET path` as its users back to back; requests sent during
+/// `warmup` are not counted.
+pub async fn read_loop(
+    api: &Api,
+    users: &[User],
+    path: &str,
+    clients: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> ClosedResult {
+    let (api, path) = (api.clone(), path.to_string());
+    closed(users, clients, warmup, duration, move |user, _| {
+        let (api, path) = (api.clone(), path.clone());
+        async move {
+            match api.get(&user, &path).await {
+                Ok(status) if status.is_success() => Ok(()),
+                Ok(status) => Err(status.to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    })
+    .await
+}
+
+/// The closed loop: `clients` tasks, each calling `request(user, n)` with its own users back
+/// to back until the end (with fewer users than clients, clients share users); the latencies
+/// of the successes sent after the warm-up are recorded.
+async fn closed<F, Fut>(
+    users: &[User],
+    clients: usize,
+    warmup: Duration,
+    duration: Duration,
+    request: F,
+) -> ClosedResult
+where
+    F: Fn(User, u64) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
     let measure_from = Instant::now() + warmup;
     let end = measure_from + duration;
     let mut tasks = Vec::with_capacity(clients);
     for c in 0..clients {
-        let mine: Vec<User> = users
+        let mut mine: Vec<User> = users
             .iter()
             .skip(c % users.len())
             .step_by(clients)
             .cloned()
             .collect();
-        let api = api.clone();
+        if mine.is_empty() {
+            mine.push(users[c % users.len()].clone());
+        }
+        let request = request.clone();
         tasks.push(tokio::spawn(async move {
             let (mut latencies, mut errors, mut first_error) = (Latencies::default(), 0u64, None);
             for k in 0u64.. {
@@ -55,20 +110,16 @@ pub async fn closed_loop(
                 if sent >= end {
                     break;
                 }
-                let user = &mine[k as usize % mine.len()];
-                let result = api.patch_me(user, (c as u64) << 32 | k).await;
+                let user = mine[k as usize % mine.len()].clone();
+                let result = request(user, (c as u64) << 32 | k).await;
                 if sent < measure_from {
                     continue;
                 }
                 match result {
-                    Ok(w) if w.status.is_success() => latencies.record(sent.elapsed()),
-                    Ok(w) => {
-                        errors += 1;
-                        first_error.get_or_insert_with(|| w.status.to_string());
-                    }
+                    Ok(()) => latencies.record(sent.elapsed()),
                     Err(e) => {
                         errors += 1;
-                        first_error.get_or_insert_with(|| e.to_string());
+                        first_error.get_or_insert(e);
                     }
                 }
             }

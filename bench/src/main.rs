@@ -7,6 +7,7 @@ mod load;
 mod metrics;
 mod nats;
 mod raw;
+mod reads;
 mod report;
 mod startup;
 mod stats;
@@ -85,6 +86,20 @@ pub struct Args {
     /// Rate of each baseline GET series during the lag phase, requests per second.
     #[arg(long, default_value_t = 20.0)]
     pub baseline_rate: f64,
+    /// Concurrent clients (closed loop) of the read phase.
+    #[arg(long, default_value_t = 16)]
+    pub read_clients: usize,
+    /// Duration of each series of the read phase (`GET /core/me`, then `GET /api/bucket/:id`),
+    /// seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub read_duration: f64,
+    /// Members of the read phase's bucket, its owner included (each reads it).
+    #[arg(long, default_value_t = 3)]
+    pub bucket_members: usize,
+    /// Pending invitations of the read phase's bucket (members + invitations stay within the
+    /// free plan's cap).
+    #[arg(long, default_value_t = 2)]
+    pub bucket_invitations: usize,
     /// Short run (~40 s in all): shorter phases.
     #[arg(long)]
     pub quick: bool,
@@ -116,6 +131,7 @@ async fn run(mut args: Args) -> Result<(), http::Error> {
         args.duration = args.duration.min(5.0);
         args.warmup = args.warmup.min(1.0);
         args.lag_duration = args.lag_duration.min(10.0);
+        args.read_duration = args.read_duration.min(3.0);
     }
     let Some(database_url) = &args.database_url else {
         return Err("--database-url (or DATABASE_URL) is required".into());
@@ -127,6 +143,8 @@ async fn run(mut args: Args) -> Result<(), http::Error> {
     eprintln!("setup: registering and logging in {} users", args.users);
     let setup = http::setup_users(&api, args.users).await?;
     eprintln!("setup: done in {:.1} s", setup.elapsed.as_secs_f64());
+
+    let reads = reads::run(&api, &setup.users, &args).await?;
 
     let duration = Args::secs(args.duration);
     eprintln!(
@@ -199,6 +217,7 @@ async fn run(mut args: Args) -> Result<(), http::Error> {
         args: &args,
         env,
         setup,
+        reads,
         raw,
         raw_after,
         raw_single,

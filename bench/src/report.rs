@@ -9,12 +9,17 @@ use crate::http::Setup;
 use crate::load::{ClosedResult, OpenResult};
 use crate::metrics::{Hist, ServerSide};
 use crate::raw::RawResult;
+use crate::reads::ReadResult;
 use crate::stats::{Latencies, Ms, thousands};
 use crate::store::{self, Store};
 
 /// Targets from shared/reference/anchors.md (G1, G3) and the brief.
 const RATIO_TARGET: f64 = 0.30;
 const LAG_P99_TARGET_MS: f64 = 100.0;
+/// The bucket read against the profile read (the "structure" issue): at least half its
+/// throughput, p99 under 10 ms.
+const READ_RATIO_TARGET: f64 = 0.5;
+const READ_P99_TARGET_MS: f64 = 10.0;
 /// Cores used by one program outside the benchmark above which the report warns.
 const OTHER_WARNING: f64 = 0.15;
 
@@ -133,6 +138,7 @@ pub struct Report<'a> {
     pub args: &'a Args,
     pub env: Environment,
     pub setup: Setup,
+    pub reads: ReadResult,
     pub raw: RawResult,
     /// The same reference measured again after the command phase.
     pub raw_after: RawResult,
@@ -200,6 +206,7 @@ impl Report<'_> {
             if a.quick { " (--quick)" } else { "" }
         );
         let _ = writeln!(s, "- Latencies in ms.\n");
+        self.render_reads(&mut s);
 
         let _ = writeln!(s, "## Write throughput (closed loop)\n");
         let _ = writeln!(s, "| Measure | Result | p50 | p99 | p99.9 | max | Notes |");
@@ -422,6 +429,56 @@ impl Report<'_> {
                 .unwrap_or_else(|| "?".into())
         );
         s
+    }
+}
+
+impl Report<'_> {
+    fn render_reads(&self, s: &mut String) {
+        let reads = &self.reads;
+        let _ = writeln!(
+            s,
+            "## Reads (closed loop, {} connections, {:.0} s each, right after setup)\n",
+            reads.me.clients, self.args.read_duration
+        );
+        let _ = writeln!(s, "| Measure | Result | p50 | p99 | p99.9 | max | Notes |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+        let failures = |r: &ClosedResult| {
+            format!(
+                "{} non-2xx/failed{}",
+                r.errors,
+                r.first_error
+                    .as_deref()
+                    .map(|e| format!(" (first: {e})"))
+                    .unwrap_or_default()
+            )
+        };
+        row(
+            s,
+            "`GET /core/me` (reference)",
+            &format!("{} req/s", thousands(reads.me.per_second())),
+            Some(&reads.me.latencies),
+            &failures(&reads.me),
+        );
+        row(
+            s,
+            "`GET /api/bucket/:id`",
+            &format!("{} req/s", thousands(reads.bucket.per_second())),
+            Some(&reads.bucket.latencies),
+            &format!(
+                "{} members, {} pending invitations, read by its members; {}",
+                reads.members,
+                reads.invitations,
+                failures(&reads.bucket)
+            ),
+        );
+        let ratio = reads.ratio();
+        let p99 = reads.bucket.latencies.ms(0.99);
+        let _ = writeln!(
+            s,
+            "| **Ratio** bucket reads/s ÷ profile reads/s | **{ratio:.2}** | | | | | target ≥ {READ_RATIO_TARGET:.2}: {}; bucket p99 < {READ_P99_TARGET_MS:.0} ms: {} |\n",
+            verdict(ratio >= READ_RATIO_TARGET),
+            verdict(p99.is_some_and(|p| p < READ_P99_TARGET_MS))
+        );
     }
 }
 

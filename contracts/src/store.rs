@@ -39,6 +39,66 @@ pub enum ViewOp {
         collection: Cow<'static, str>,
         id: String,
     },
+    /// Changes the value at `path` (object keys, e.g. `["members", user_id]`) inside an
+    /// existing document, as [`Nested::apply`] defines; no-op if the document is missing.
+    /// Lets several events each change their own element of a document's keyed list.
+    Nested {
+        collection: Cow<'static, str>,
+        id: String,
+        path: Vec<String>,
+        change: Nested,
+    },
+}
+
+/// A change at a path inside a document ([`ViewOp::Nested`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Nested {
+    /// Sets the key (added or replaced), if its parent is an object.
+    Set(Value),
+    /// Shallow-merges the object patch into the object at the path, if there is one (like
+    /// [`ViewOp::Merge`]: the patch wins, explicit nulls included).
+    Merge(Value),
+    /// Removes the key, if its parent is an object.
+    Remove,
+}
+
+impl Nested {
+    /// The change applied to `doc` in memory: the semantics every view store implements.
+    /// Only object keys are followed (a path through anything else, or an empty path,
+    /// changes nothing).
+    pub fn apply(&self, doc: &mut Value, path: &[String]) {
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
+        let mut at = doc;
+        for key in parents {
+            match at {
+                Value::Object(map) => match map.get_mut(key) {
+                    Some(next) => at = next,
+                    None => return,
+                },
+                _ => return,
+            }
+        }
+        let Value::Object(parent) = at else {
+            return;
+        };
+        match self {
+            Nested::Set(value) => {
+                parent.insert(last.clone(), value.clone());
+            }
+            Nested::Remove => {
+                parent.remove(last);
+            }
+            Nested::Merge(patch) => {
+                if let (Some(Value::Object(target)), Value::Object(patch)) =
+                    (parent.get_mut(last), patch)
+                {
+                    target.extend(patch.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+            }
+        }
+    }
 }
 
 impl ViewOp {
@@ -98,7 +158,8 @@ impl ViewOp {
             Self::Upsert { collection, .. }
             | Self::Merge { collection, .. }
             | Self::Increment { collection, .. }
-            | Self::Delete { collection, .. } => collection,
+            | Self::Delete { collection, .. }
+            | Self::Nested { collection, .. } => collection,
         }
     }
 
@@ -108,7 +169,8 @@ impl ViewOp {
             Self::Upsert { id, .. }
             | Self::Merge { id, .. }
             | Self::Increment { id, .. }
-            | Self::Delete { id, .. } => id,
+            | Self::Delete { id, .. }
+            | Self::Nested { id, .. } => id,
         }
     }
 }
@@ -171,4 +233,38 @@ pub trait ViewStore: Send + Sync {
 
     /// Every document of a collection, ordered by id (for comparisons and exports).
     async fn dump(&self, collection: &str) -> Result<Vec<(String, Value)>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn path(keys: &[&str]) -> Vec<String> {
+        keys.iter().map(|k| k.to_string()).collect()
+    }
+
+    #[test]
+    fn nested_changes_follow_object_keys_only() {
+        let mut doc = json!({"m": {"a": {"r": 1, "o": {}}}, "l": [1], "s": "x"});
+        Nested::Set(json!({"r": 2})).apply(&mut doc, &path(&["m", "b"]));
+        Nested::Merge(json!({"r": 3, "n": null})).apply(&mut doc, &path(&["m", "a"]));
+        Nested::Remove.apply(&mut doc, &path(&["m", "gone"]));
+        assert_eq!(
+            doc["m"],
+            json!({"a": {"r": 3, "o": {}, "n": null}, "b": {"r": 2}})
+        );
+        let before = doc.clone();
+        for keys in [&["l", "0"][..], &["s", "k"], &["missing", "k"], &[]] {
+            Nested::Set(json!(9)).apply(&mut doc, &path(keys));
+            Nested::Remove.apply(&mut doc, &path(keys));
+        }
+        Nested::Merge(json!({"x": 1})).apply(&mut doc, &path(&["m", "absent"]));
+        Nested::Merge(json!({"x": 1})).apply(&mut doc, &path(&["s"]));
+        Nested::Merge(json!(5)).apply(&mut doc, &path(&["m", "a"]));
+        assert_eq!(doc, before);
+        Nested::Remove.apply(&mut doc, &path(&["m", "a"]));
+        assert_eq!(doc["m"], json!({"b": {"r": 2}}));
+    }
 }

@@ -22,7 +22,7 @@ enum Base {
 
 struct Document {
     base: Base,
-    /// Ops still to apply after the base, in order (merges and increments only).
+    /// Ops still to apply after the base, in order (merges, increments and nested changes).
     pending: Vec<ViewOp>,
 }
 
@@ -71,6 +71,7 @@ fn key(op: &ViewOp) -> (Cow<'static, str>, String) {
         ViewOp::Upsert { collection, id, .. }
         | ViewOp::Merge { collection, id, .. }
         | ViewOp::Increment { collection, id, .. }
+        | ViewOp::Nested { collection, id, .. }
         | ViewOp::Delete { collection, id } => (collection.clone(), id.clone()),
     }
 }
@@ -91,7 +92,17 @@ fn fold(doc: &mut Document, op: &ViewOp) {
             doc.pending.clear();
         }
         // Changes to a missing document are no-ops.
-        ViewOp::Merge { .. } | ViewOp::Increment { .. } if matches!(doc.base, Base::Deleted) => {}
+        ViewOp::Merge { .. } | ViewOp::Increment { .. } | ViewOp::Nested { .. }
+            if matches!(doc.base, Base::Deleted) => {}
+        ViewOp::Nested { path, change, .. } => {
+            if doc.pending.is_empty()
+                && let Base::Known { doc: known, .. } = &mut doc.base
+            {
+                change.apply(known, path);
+                return;
+            }
+            doc.pending.push(op.clone());
+        }
         ViewOp::Merge { patch, .. } => {
             if doc.pending.is_empty()
                 && let Base::Known { doc: known, .. } = &mut doc.base
@@ -172,6 +183,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use annals_contracts::Nested;
 
     /// The reference: ops applied one by one to an in-memory store.
     fn apply_all(store: &mut BTreeMap<(String, String), Value>, ops: &[ViewOp]) {
@@ -207,6 +219,16 @@ mod tests {
                         assert!(increment_in(doc, field, *by));
                     }
                 }
+                ViewOp::Nested {
+                    collection,
+                    id,
+                    path,
+                    change,
+                } => {
+                    if let Some(doc) = store.get_mut(&(collection.to_string(), id.clone())) {
+                        change.apply(doc, path);
+                    }
+                }
             }
         }
     }
@@ -232,6 +254,14 @@ mod tests {
             id: id.into(),
             field: "n".into(),
             by,
+        }
+    }
+    fn nested(id: &str, path: &[&str], change: Nested) -> ViewOp {
+        ViewOp::Nested {
+            collection: "c".into(),
+            id: id.into(),
+            path: path.iter().map(|k| k.to_string()).collect(),
+            change,
         }
     }
     fn delete(id: &str) -> ViewOp {
@@ -279,6 +309,20 @@ mod tests {
             ],
             vec![upsert("m", json!({})), delete("m")],
             vec![merge("ghost", json!({"a": 1})), inc("ghost", 1)],
+            vec![
+                upsert("l", json!({"items": {}})),
+                nested("l", &["items", "x"], Nested::Set(json!({"v": 1}))),
+                merge("l", json!({"at": 1})),
+                nested("l", &["items", "x"], Nested::Merge(json!({"w": 2}))),
+                nested("l", &["items", "y"], Nested::Set(json!(3))),
+            ],
+            vec![
+                nested("a", &["m"], Nested::Set(json!({"k": 1}))),
+                merge("a", json!({"t": 1})),
+                nested("a", &["m", "k"], Nested::Remove),
+                delete("b"),
+                nested("b", &["m"], Nested::Set(json!(1))),
+            ],
         ];
         for ops in batches {
             let mut expected = stored.clone();

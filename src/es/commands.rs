@@ -111,6 +111,13 @@ impl<A: Aggregate + 'static> Work for StreamReads<A> {
     }
 }
 
+/// What an executed command left: where its events landed and the stream's state after it.
+#[derive(Debug)]
+pub struct Executed<A> {
+    pub position: Position,
+    pub state: A,
+}
+
 pub struct Commands<A: Aggregate + 'static> {
     reads: Batcher<StreamReads<A>>,
     services: A::Services,
@@ -146,16 +153,32 @@ where
 
     /// Executes `command` on the stream `id` and returns the position of the stream's newest
     /// event (what the write response reports for read-your-writes).
-    ///
-    /// The command first runs on the remembered state without reading the log: if the stream
-    /// moved on, the append conflicts and the command runs again on the events read since. A
-    /// refusal (or a no-op) on a remembered state is only believed once the log confirms it.
     pub async fn execute(
         &self,
         id: &str,
         command: A::Command,
         metadata: &Metadata,
     ) -> Result<Position, CommandError<A::Error>> {
+        Ok(self
+            .execute_returning(id, command, metadata)
+            .await?
+            .position)
+    }
+
+    /// Executes `command` on the stream `id`; returns the position of the stream's newest
+    /// event and the stream's state after the command (the state it ran on with its events
+    /// applied, or, if it produced none, the state the log confirmed), without reading the
+    /// stream again.
+    ///
+    /// The command first runs on the remembered state without reading the log: if the stream
+    /// moved on, the append conflicts and the command runs again on the events read since. A
+    /// refusal (or a no-op) on a remembered state is only believed once the log confirms it.
+    pub async fn execute_returning(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &Metadata,
+    ) -> Result<Executed<A>, CommandError<A::Error>> {
         let metadata = metadata.to_map();
         let mut read_log = false;
         let mut conflicts = 0;
@@ -178,7 +201,10 @@ where
                     continue;
                 }
                 let position = self.log.stream_position(A::TYPE, id).await;
-                return Ok(position.map_err(unavailable)?.unwrap_or(Position::ZERO));
+                return Ok(Executed {
+                    position: position.map_err(unavailable)?.unwrap_or(Position::ZERO),
+                    state: aggregate,
+                });
             }
             let count = events.len();
             let serialized = events
@@ -201,11 +227,16 @@ where
                 .map_err(unavailable)?
             {
                 Some(position) => {
-                    self.states.remember(id, aggregate, sequence + count);
+                    // The sink applied the events: `aggregate` is the state after them.
+                    self.states
+                        .remember(id, aggregate.clone(), sequence + count);
                     metrics::counter!("annals_events_appended_total", "aggregate" => A::TYPE)
                         .increment(count as u64);
                     self.wake.notify_one();
-                    return Ok(position);
+                    return Ok(Executed {
+                        position,
+                        state: aggregate,
+                    });
                 }
                 None => {
                     conflicts += 1;

@@ -2,6 +2,6 @@
 mod buckets;
 
 pub use buckets::{
-    BUCKETS, BucketViews, CHARGES, INVITATIONS, MEMBERS, PAYMENT_METHODS, SERVERS, member_doc_id,
-    sub_doc_id,
+    BUCKETS, BucketDoc, BucketViews, CHARGES, INVITATIONS, INVITATIONS_FIELD, MEMBERS,
+    MEMBERS_FIELD, PAYMENT_METHODS, SERVERS, changes, member_doc_id, sub_doc_id,
 };

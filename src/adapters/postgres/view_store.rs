@@ -8,7 +8,7 @@ use sqlx::{Connection, PgPool, Postgres, Row, Transaction};
 
 use annals_contracts::filter::postgres::SqlParam;
 use annals_contracts::filter::{self, Query};
-use annals_contracts::{CommitError, Page, Position, StoreError, ViewOp, ViewStore};
+use annals_contracts::{CommitError, Nested, Page, Position, StoreError, ViewOp, ViewStore};
 
 use super::Sticky;
 use super::event_log::parse_xid8;
@@ -124,6 +124,50 @@ async fn apply(
                 .execute(&mut **tx)
                 .await?;
         }
+        ViewOp::Nested {
+            collection,
+            id,
+            path,
+            change,
+        } => {
+            // `Nested::apply`: only object keys are followed (every prefix of the path up to
+            // the parent, `$3[1:k]`, must be an object: `#>` alone would index arrays), an
+            // empty path changes nothing. Merge needs the target itself to be an object too.
+            let objects_up_to = |last: &str| {
+                format!(
+                    "cardinality($3::text[]) > 0 AND NOT EXISTS (
+                        SELECT 1 FROM generate_series(0, {last}) AS k
+                         WHERE jsonb_typeof(doc #> ($3::text[])[1:k]) IS DISTINCT FROM 'object')"
+                )
+            };
+            let parent_is_object = objects_up_to("cardinality($3::text[]) - 1");
+            let (set, condition, value) = match change {
+                Nested::Set(value) => (
+                    "jsonb_set(doc, $3::text[], $4::jsonb, true)",
+                    parent_is_object,
+                    Some(value),
+                ),
+                Nested::Remove => ("doc #- $3::text[]", parent_is_object, None),
+                Nested::Merge(patch) => (
+                    "jsonb_set(doc, $3::text[], (doc #> $3::text[]) || $4::jsonb)",
+                    objects_up_to("cardinality($3::text[])")
+                        + " AND jsonb_typeof($4::jsonb) = 'object'",
+                    Some(patch),
+                ),
+            };
+            let sql = format!(
+                "UPDATE views SET doc = {set}, indexed = $5, updated_at = now()
+                  WHERE collection = $1 AND id = $2 AND {condition}"
+            );
+            sqlx::query(&sql)
+                .bind(collection)
+                .bind(id)
+                .bind(path)
+                .bind(value)
+                .bind(indexed)
+                .execute(&mut **tx)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -189,7 +233,9 @@ async fn apply_batch(
                 deletes.collections.push(collection);
                 deletes.ids.push(id);
             }
-            ViewOp::Increment { .. } => apply(tx, op, indexed(collection)).await?,
+            ViewOp::Increment { .. } | ViewOp::Nested { .. } => {
+                apply(tx, op, indexed(collection)).await?
+            }
         }
     }
     if !upserts.ids.is_empty() {

@@ -308,6 +308,18 @@ async fn apply(conn: &mut SqliteConnection, op: &ViewOp) -> Result<(), StoreErro
                 .await
                 .map_err(unavailable)?;
         }
+        ViewOp::Nested {
+            collection,
+            id,
+            path,
+            change,
+        } => {
+            // The write lock is held: reading, changing here and writing back is atomic.
+            if let Some(mut doc) = load(conn, collection, id).await? {
+                change.apply(&mut doc, path);
+                store(conn, collection, id, &doc).await?;
+            }
+        }
     }
     Ok(())
 }

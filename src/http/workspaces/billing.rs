@@ -53,15 +53,15 @@ pub async fn plans(State(state): State<AppState>) -> Json<Value> {
     Json(Value::Object(plans))
 }
 
-/// The caller's member document if they are the owner: 404 for strangers, 403 for others.
-async fn owner_only(state: &AppState, id: &str, user_id: &str) -> Result<()> {
-    let member = views::membership(state, id, user_id).await?;
-    if member["role"] != "owner" {
+/// The bucket document if the caller is its owner: 404 for strangers, 403 for others.
+async fn owner_only(state: &AppState, id: &str, user_id: &str) -> Result<Value> {
+    let doc = views::bucket(state, id, user_id).await?;
+    if views::member(&doc, user_id).is_none_or(|m| m["role"] != "owner") {
         return Err(
             AppError::Forbidden("only the owner can see the bucket's billing".into()).into(),
         );
     }
-    Ok(())
+    Ok(doc)
 }
 
 #[utoipa::path(get, path = "/api/bucket/{id}/subscription", tag = "workspaces: billing",
@@ -84,9 +84,8 @@ pub async fn subscription(
     let result = async {
         let id = bucket_id(&id)?;
         let freshness = views::fresh(&state, &headers).await?;
-        owner_only(&state, id, &caller.user_id).await?;
-        let docs = views::bucket(&state, id, &caller.user_id).await?;
-        let subscription = views::subscription(&docs.bucket, Utc::now())
+        let doc = owner_only(&state, id, &caller.user_id).await?;
+        let subscription = views::subscription(&doc, Utc::now())
             .ok_or_else(|| AppError::NotFound("the bucket doesnt have any subscription".into()))?;
         Ok(read(freshness, Json(subscription)))
     }
@@ -141,8 +140,7 @@ pub async fn upgrade(
             )
             .await?;
         let bucket = rendered(&state, &done, &caller.user_id);
-        let docs = views::docs_of(&done.bucket);
-        let subscription = views::subscription(&docs.bucket, Utc::now());
+        let subscription = views::subscription(&done.doc.doc, Utc::now());
         Ok(written(
             done.position,
             json!({"bucket": bucket, "subscription": subscription}),

@@ -6,8 +6,9 @@
 //! is this server's public URL.
 //!
 //! Reads come from the read models (`annals_projections::workspaces`) once they have caught up
-//! with every earlier write ([`views::fresh`]); answers to writes are rendered from the
-//! bucket's own stream. Everything under `/api/bucket/:id` answers 404 to non-members.
+//! with every earlier write ([`views::fresh`]); answers to writes are rendered, by the same
+//! renderer, from the bucket document folded from the command's events. Everything under
+//! `/api/bucket/:id` answers 404 to non-members.
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -45,17 +46,17 @@ pub async fn of_member(
     Ok(views::buckets_of(state, user_id)
         .await?
         .into_iter()
-        .map(|docs| {
-            let id = docs.bucket["_id"].as_str().unwrap_or_default().to_string();
-            (id, docs.bucket)
+        .map(|doc| {
+            let id = doc["_id"].as_str().unwrap_or_default().to_string();
+            (id, doc)
         })
         .collect())
 }
 
-/// The API's bucket object after a write, from the bucket's stream.
+/// The API's bucket object after a write, from the document its events lead to.
 pub(super) fn rendered(state: &AppState, written: &Written, caller: &str) -> Value {
     views::render(
-        &views::docs_of(&written.bucket),
+        &written.doc.doc,
         caller,
         &state.identity.public_url,
         Utc::now(),
@@ -83,7 +84,7 @@ pub async fn list(
     let buckets: Vec<Value> = views::buckets_of(&state, &caller.user_id)
         .await?
         .iter()
-        .map(|docs| views::render(docs, &caller.user_id, &state.identity.public_url, now))
+        .map(|doc| views::render(doc, &caller.user_id, &state.identity.public_url, now))
         .collect();
     Ok(read(freshness, Json(buckets)))
 }
@@ -150,9 +151,9 @@ pub async fn retrieve(
 ) -> Result<Response> {
     let id = bucket_id(&id)?;
     let freshness = views::fresh(&state, &headers).await?;
-    let docs = views::bucket(&state, id, &caller.user_id).await?;
+    let doc = views::bucket(&state, id, &caller.user_id).await?;
     let bucket = views::render(
-        &docs,
+        &doc,
         &caller.user_id,
         &state.identity.public_url,
         Utc::now(),

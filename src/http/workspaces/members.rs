@@ -18,15 +18,16 @@ use super::views;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
+use crate::services::workspaces::service::Written;
 
 type Result<T> = std::result::Result<T, WorkspacesError>;
 
-fn members_of(done: &crate::services::workspaces::service::Written) -> Vec<Value> {
-    views::render_members(&views::docs_of(&done.bucket))
+fn members_of(done: &Written) -> Vec<Value> {
+    views::render_members(&done.doc.doc)
 }
 
-fn invitations_of(done: &crate::services::workspaces::service::Written) -> Value {
-    json!({ "invitations": views::render_invitations(&views::docs_of(&done.bucket)) })
+fn invitations_of(done: &Written) -> Value {
+    json!({ "invitations": views::render_invitations(&done.doc.doc) })
 }
 
 #[utoipa::path(get, path = "/api/bucket/{id}/users_authorized", tag = "workspaces: members",
@@ -44,8 +45,8 @@ pub async fn users_authorized(
 ) -> Result<Response> {
     let id = bucket_id(&id)?;
     let freshness = views::fresh(&state, &headers).await?;
-    let docs = views::bucket(&state, id, &caller.user_id).await?;
-    Ok(read(freshness, Json(views::render_members(&docs))))
+    let doc = views::bucket(&state, id, &caller.user_id).await?;
+    Ok(read(freshness, Json(views::render_members(&doc))))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,15 +1,15 @@
-//! The bucket as the API shows it, assembled from the read models (reads) or from the
-//! aggregate (answers to writes), through one shape: the documents of
-//! `annals_projections::workspaces`.
+//! The bucket as the API shows it, rendered from one shape, the bucket document of
+//! `annals_projections::workspaces` (its members and invitations inside): read from the read
+//! model by reads, folded from the command's events by writes (`Written::doc`).
 use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use annals_contracts::filter::{FieldPath, Filter, Query, Sort};
-use annals_domain::workspaces::Bucket;
 use annals_projections::Projection;
 use annals_projections::workspaces::{
-    BUCKETS, BucketViews, CHARGES, INVITATIONS, MEMBERS, PAYMENT_METHODS, SERVERS, member_doc_id,
+    BUCKETS, BucketViews, CHARGES, INVITATIONS_FIELD, MEMBERS, MEMBERS_FIELD, PAYMENT_METHODS,
+    SERVERS,
 };
 
 use crate::http::consistency::Freshness;
@@ -20,45 +20,29 @@ use crate::services::workspaces::invitations::REACTOR;
 /// Far above any plan's caps; bounds what one read loads.
 const MAX_ROWS: u32 = 1000;
 
-/// A bucket's documents.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BucketDocs {
-    pub bucket: Value,
-    pub members: Vec<Value>,
-    pub invitations: Vec<Value>,
-}
-
 fn path(p: &str) -> FieldPath {
     FieldPath::parse(p).expect("a valid field path")
 }
 
 fn query(filter: Filter, sort: &str) -> Query {
-    Query {
+    Query::new(
         filter,
-        sort: vec![Sort::parse(sort).expect("a valid sort key")],
-        limit: MAX_ROWS,
-        offset: 0,
-        after: None,
-        count: false,
-    }
+        vec![Sort::parse(sort).expect("a valid sort key")],
+        MAX_ROWS,
+    )
 }
 
 /// Waits until the read models hold every write committed before this read (or up to the
 /// caller's `X-Annals-Position`), including invitations accepted because of a registration:
-/// first the invitation reactor, then the bucket views up to what the reactor wrote.
+/// one wait, for the invitation reactor and the bucket views to pass the same position. The
+/// reactor only moves past a registration once the bucket views applied the invitations it
+/// accepted (`services::workspaces::invitations`), so both past the position means those are
+/// in the views too.
 pub async fn fresh(state: &AppState, headers: &HeaderMap) -> Result<Freshness, AppError> {
-    let reacted = state.gate.wait(headers, &[REACTOR]).await?;
-    let projected = state
+    state
         .gate
-        .wait(&HeaderMap::new(), &[BucketViews.name()])
-        .await?;
-    Ok(
-        if reacted == Freshness::Fresh && projected == Freshness::Fresh {
-            Freshness::Fresh
-        } else {
-            Freshness::Stale
-        },
-    )
+        .wait(headers, &[REACTOR, BucketViews.name()])
+        .await
 }
 
 async fn find(state: &AppState, collection: &str, q: &Query) -> Result<Vec<Value>, AppError> {
@@ -73,41 +57,41 @@ async fn find(state: &AppState, collection: &str, q: &Query) -> Result<Vec<Value
         .collect())
 }
 
-/// The caller's member document, or 404 for a bucket that does not exist or is not theirs.
-pub async fn membership(state: &AppState, id: &str, user_id: &str) -> Result<Value, AppError> {
-    state
-        .gate
-        .views
-        .get(MEMBERS, &member_doc_id(id, user_id))
-        .await?
-        .ok_or_else(|| AppError::NotFound("bucket not found".into()))
+fn not_found() -> AppError {
+    AppError::NotFound("bucket not found".into())
 }
 
-/// The bucket `id` if `user_id` is a member of it (after [`fresh`]).
-pub async fn bucket(state: &AppState, id: &str, user_id: &str) -> Result<BucketDocs, AppError> {
-    membership(state, id, user_id).await?;
-    let bucket = state
+/// The bucket document `id` if `user_id` is a member of it (after [`fresh`]): one read by id,
+/// the membership checked on the document; 404 for a bucket that does not exist or is not
+/// theirs.
+pub async fn bucket(state: &AppState, id: &str, user_id: &str) -> Result<Value, AppError> {
+    let doc = state
         .gate
         .views
         .get(BUCKETS, id)
         .await?
-        .ok_or_else(|| AppError::NotFound("bucket not found".into()))?;
-    let of_bucket = || Filter::Eq(path("bucket_id"), json!(id));
-    let members = find(state, MEMBERS, &query(of_bucket(), "joined_at")).await?;
-    let invitations = find(state, INVITATIONS, &query(of_bucket(), "created_at")).await?;
-    Ok(BucketDocs {
-        bucket,
-        members,
-        invitations,
-    })
+        .ok_or_else(not_found)?;
+    member(&doc, user_id).ok_or_else(not_found)?;
+    Ok(doc)
 }
 
-/// Every bucket `user_id` is a member of, oldest first.
-pub async fn buckets_of(state: &AppState, user_id: &str) -> Result<Vec<BucketDocs>, AppError> {
+/// The caller's member entry of a bucket document.
+pub fn member<'a>(doc: &'a Value, user_id: &str) -> Option<&'a Value> {
+    doc[MEMBERS_FIELD].get(user_id)
+}
+
+/// The caller's member entry, or 404 for a bucket that does not exist or is not theirs.
+pub async fn membership(state: &AppState, id: &str, user_id: &str) -> Result<Value, AppError> {
+    let doc = bucket(state, id, user_id).await?;
+    Ok(member(&doc, user_id).cloned().unwrap_or(Value::Null))
+}
+
+/// Every bucket document `user_id` is a member of, oldest first.
+pub async fn buckets_of(state: &AppState, user_id: &str) -> Result<Vec<Value>, AppError> {
     let memberships = find(
         state,
         MEMBERS,
-        &query(Filter::Eq(path("user_id"), json!(user_id)), "joined_at"),
+        &query(Filter::Eq(path("user_id"), json!(user_id)), "bucket_id"),
     )
     .await?;
     let ids: Vec<Value> = memberships.iter().map(|m| m["bucket_id"].clone()).collect();
@@ -117,22 +101,13 @@ pub async fn buckets_of(state: &AppState, user_id: &str) -> Result<Vec<BucketDoc
     let buckets = find(
         state,
         BUCKETS,
-        &query(Filter::In(path("_id"), ids.clone()), "created_at"),
+        &query(Filter::In(path("_id"), ids), "created_at"),
     )
     .await?;
-    let in_buckets = || Filter::In(path("bucket_id"), ids.clone());
-    let members = find(state, MEMBERS, &query(in_buckets(), "joined_at")).await?;
-    let invitations = find(state, INVITATIONS, &query(in_buckets(), "created_at")).await?;
+    // The document decides: a membership index a moment ahead or behind is not a membership.
     Ok(buckets
         .into_iter()
-        .map(|bucket| {
-            let mine = |doc: &&Value| doc["bucket_id"] == bucket["_id"];
-            BucketDocs {
-                members: members.iter().filter(mine).cloned().collect(),
-                invitations: invitations.iter().filter(mine).cloned().collect(),
-                bucket,
-            }
-        })
+        .filter(|doc| member(doc, user_id).is_some())
         .collect())
 }
 
@@ -207,60 +182,6 @@ pub fn render_server(doc: Value) -> Value {
     })
 }
 
-/// The documents the projection would hold for this bucket.
-pub fn docs_of(bucket: &Bucket) -> BucketDocs {
-    let plan = bucket.plan.clone();
-    let trial = bucket
-        .trial
-        .as_ref()
-        .map(|t| json!({"plan": t.plan, "started_at": null, "ends_at": t.ends_at}));
-    BucketDocs {
-        bucket: json!({
-            "_id": bucket.bucket_id,
-            "name": bucket.name,
-            "comment": bucket.comment,
-            "app_url": bucket.app_url,
-            "configuration": bucket.configuration,
-            "public_id": bucket.public_id,
-            "secret_id": bucket.secret_id,
-            "owner": bucket.owner,
-            "owner_email": bucket.member(&bucket.owner).map(|m| m.email.clone()),
-            "plan": plan,
-            "trial": trial,
-            "trial_used": bucket.trial_used,
-            "created_at": bucket.created_at,
-            "updated_at": bucket.updated_at,
-        }),
-        members: bucket
-            .members
-            .iter()
-            .map(|m| {
-                json!({
-                    "bucket_id": bucket.bucket_id,
-                    "user_id": m.user_id,
-                    "email": m.email,
-                    "role": m.role,
-                    "notification": m.notification,
-                    "options": m.options,
-                    "joined_at": m.joined_at,
-                })
-            })
-            .collect(),
-        invitations: bucket
-            .invitations
-            .iter()
-            .map(|i| {
-                json!({
-                    "bucket_id": bucket.bucket_id,
-                    "email": i.email,
-                    "invited_by": i.invited_by,
-                    "created_at": i.at,
-                })
-            })
-            .collect(),
-    }
-}
-
 /// The name shown for an account: the local part of its email.
 pub fn username(email: &str) -> String {
     email
@@ -278,21 +199,41 @@ fn person(user_id: &Value, email: &Value) -> Value {
 }
 
 /// A member as `users_authorized` lists it.
-pub fn render_member(doc: &Value) -> Value {
-    let mut member = person(&doc["user_id"], &doc["email"]);
-    member["role"] = doc["role"].clone();
-    member["notification"] = doc["notification"].clone();
-    member["joined_at"] = doc["joined_at"].clone();
+pub fn render_member(entry: &Value) -> Value {
+    let mut member = person(&entry["user_id"], &entry["email"]);
+    member["role"] = entry["role"].clone();
+    member["notification"] = entry["notification"].clone();
+    member["joined_at"] = entry["joined_at"].clone();
     member
 }
 
-pub fn render_members(docs: &BucketDocs) -> Vec<Value> {
-    docs.members.iter().map(render_member).collect()
+/// The entries of a keyed list of the document, ordered by the time `at` (then by key).
+fn ordered<'a>(doc: &'a Value, field: &str, at: &str) -> Vec<&'a Value> {
+    let Some(entries) = doc[field].as_object() else {
+        return vec![];
+    };
+    let time = |entry: &Value| {
+        entry[at]
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+    };
+    let mut entries: Vec<(&String, &Value)> = entries.iter().collect();
+    entries.sort_by(|(ka, a), (kb, b)| time(a).cmp(&time(b)).then_with(|| ka.cmp(kb)));
+    entries.into_iter().map(|(_, entry)| entry).collect()
 }
 
-pub fn render_invitations(docs: &BucketDocs) -> Vec<Value> {
-    docs.invitations
-        .iter()
+/// The members, in the order they joined.
+pub fn render_members(doc: &Value) -> Vec<Value> {
+    ordered(doc, MEMBERS_FIELD, "joined_at")
+        .into_iter()
+        .map(render_member)
+        .collect()
+}
+
+/// The pending invitations, oldest first.
+pub fn render_invitations(doc: &Value) -> Vec<Value> {
+    ordered(doc, INVITATIONS_FIELD, "created_at")
+        .into_iter()
         .map(|i| json!({"email": i["email"], "invited_by": i["invited_by"], "created_at": i["created_at"]}))
         .collect()
 }
@@ -332,10 +273,9 @@ pub fn subscription(bucket: &Value, now: DateTime<Utc>) -> Option<Value> {
     }))
 }
 
-/// The bucket object of the API. `caller` picks whose `user_options` are shown; `public_url`
-/// is the node every client request about this bucket goes to.
-pub fn render(docs: &BucketDocs, caller: &str, public_url: &str, now: DateTime<Utc>) -> Value {
-    let b = &docs.bucket;
+/// The bucket object of the API, from its document. `caller` picks whose `user_options` are
+/// shown; `public_url` is the node every client request about this bucket goes to.
+pub fn render(b: &Value, caller: &str, public_url: &str, now: DateTime<Utc>) -> Value {
     let (plan, trial_end) = plan_at(b, now);
     let payer = person(&b["owner"], &b["owner_email"]);
     let status = if trial_end.is_some() {
@@ -345,11 +285,7 @@ pub fn render(docs: &BucketDocs, caller: &str, public_url: &str, now: DateTime<U
     } else {
         "free"
     };
-    let options = docs
-        .members
-        .iter()
-        .find(|m| m["user_id"] == caller)
-        .map_or_else(|| json!({}), |m| m["options"].clone());
+    let options = member(b, caller).map_or_else(|| json!({}), |m| m["options"].clone());
     let mut out = Map::new();
     for key in [
         "_id",
@@ -379,8 +315,8 @@ pub fn render(docs: &BucketDocs, caller: &str, public_url: &str, now: DateTime<U
         }),
     );
     out.insert("limits".into(), plan["limits"].clone());
-    out.insert("members".into(), json!(render_members(docs)));
-    out.insert("invitations".into(), json!(render_invitations(docs)));
+    out.insert("members".into(), json!(render_members(b)));
+    out.insert("invitations".into(), json!(render_invitations(b)));
     out.insert("user_options".into(), options);
     out.insert(
         "node".into(),
@@ -393,15 +329,11 @@ pub fn render(docs: &BucketDocs, caller: &str, public_url: &str, now: DateTime<U
 
 #[cfg(test)]
 mod tests {
-    use std::borrow::Cow;
-    use std::collections::{BTreeMap, HashMap};
-
-    use annals_contracts::{Envelope, Position, StoredEvent, ViewOp};
     use annals_domain::workspaces::{
         BucketEvent, NotificationState, PaymentMethod, Person, Plan, PlanLimits, Role,
     };
+    use annals_projections::workspaces::BucketDoc;
     use chrono::Duration;
-    use cqrs_es::{Aggregate, DomainEvent};
 
     use super::*;
 
@@ -424,9 +356,9 @@ mod tests {
         }
     }
 
-    /// The same history through the aggregate and through the projection renders the same.
+    /// A bucket's document after a history, as the API shows it.
     #[test]
-    fn reads_and_write_answers_render_the_same_bucket() {
+    fn the_bucket_object_is_rendered_from_its_document() {
         let t = Utc::now();
         let at = |s| t + Duration::seconds(s);
         let events = vec![
@@ -514,72 +446,14 @@ mod tests {
                 at: at(11),
             },
         ];
-        let mut bucket = Bucket::default();
-        let mut store: HashMap<Cow<str>, BTreeMap<String, Value>> = HashMap::new();
-        for (i, event) in events.into_iter().enumerate() {
-            let stored = StoredEvent {
-                position: Position::new(i as u64 + 1, i as i64 + 1),
-                aggregate_type: "bucket".into(),
-                aggregate_id: "5d0c1763ef9ce356bb8c0a32".into(),
-                sequence: i as i64 + 1,
-                event_type: event.event_type(),
-                event_version: "1.0".into(),
-                payload: serde_json::to_value(&event).unwrap(),
-                metadata: HashMap::new(),
-                recorded_at: t,
-            };
-            let envelope = Envelope::from_stored(&stored, Position::ZERO);
-            for op in BucketViews.project(&envelope).unwrap() {
-                match op {
-                    ViewOp::Upsert {
-                        collection,
-                        id,
-                        doc,
-                        ..
-                    } => {
-                        store.entry(collection).or_default().insert(id, doc);
-                    }
-                    ViewOp::Merge {
-                        collection,
-                        id,
-                        patch,
-                    } => {
-                        if let Some(Value::Object(doc)) =
-                            store.entry(collection).or_default().get_mut(&id)
-                        {
-                            for (k, v) in patch.as_object().unwrap() {
-                                doc.insert(k.clone(), v.clone());
-                            }
-                        }
-                    }
-                    ViewOp::Delete { collection, id } => {
-                        store.entry(collection).or_default().remove(&id);
-                    }
-                    ViewOp::Increment { .. } => unreachable!(),
-                }
-            }
-            bucket.apply(event);
+        let mut folded = BucketDoc::default();
+        for event in &events {
+            folded.apply(event);
         }
-        let sorted = |collection: &str, key: &str| {
-            let mut docs: Vec<Value> = store
-                .get(collection)
-                .map(|c| c.values().cloned().collect())
-                .unwrap_or_default();
-            docs.sort_by_key(|d| d[key].as_str().unwrap_or_default().to_string());
-            docs
-        };
-        let projected = BucketDocs {
-            bucket: store[BUCKETS]["5d0c1763ef9ce356bb8c0a32"].clone(),
-            members: sorted(MEMBERS, "joined_at"),
-            invitations: sorted(INVITATIONS, "created_at"),
-        };
-        let from_stream = docs_of(&bucket);
-        for caller in ["alice", "bob"] {
-            assert_eq!(
-                render(&projected, caller, "http://node", at(20)),
-                render(&from_stream, caller, "http://node", at(20)),
-            );
-        }
+        let projected = folded.doc;
+        let alice = render(&projected, "alice", "http://node", at(20));
+        assert_eq!(alice["user_options"], json!({}));
+        assert_eq!(alice["invitations"].as_array().unwrap().len(), 1);
         let shown = render(&projected, "bob", "http://node", at(20));
         assert_eq!(shown["owner"], "bob");
         assert_eq!(shown["credits"]["offer_type"], "pro_8");

@@ -14,8 +14,12 @@
 //!   every invitation committed before the registration is visible. An invitation committed
 //!   after it is handled by the inviting request itself, which looks the address up again
 //!   once its invitation is recorded (`Workspaces::invite`).
-//! - **Read-your-writes.** Bucket reads wait for this reactor before they wait for the bucket
-//!   views (`views::fresh`), so a read after a registration sees its accepted invitations.
+//! - **Read-your-writes.** The reactor moves past a registration (its progress, its
+//!   checkpoint) only once the bucket views applied the memberships it wrote for it. A bucket
+//!   read waits for the reactor and the bucket views to pass one position (`views::fresh`):
+//!   then the views hold every write up to that position and every invitation accepted
+//!   because of a registration up to it, so a read after a registration sees its
+//!   memberships.
 //!
 //! It runs next to the projection workers (`annals serve` and `annals worker`).
 use std::sync::Arc;
@@ -240,10 +244,14 @@ impl InvitationReactor {
             let registered: Vec<Person> = events.iter().filter_map(registration).collect();
             let acted = !registered.is_empty();
             if acted {
-                self.wait_for_views(cancel).await?;
+                self.wait_for_views(None, cancel).await?;
+                let mut written = Position::ZERO;
                 for person in registered {
-                    self.accept(person).await?;
+                    written = written.max(self.accept(person).await?);
                 }
+                // Reads wait for this reactor and the bucket views to pass one position: the
+                // views must hold what was written here before the reactor moves on.
+                self.wait_for_views(Some(written), cancel).await?;
             }
             cursor.at = last;
             self.progress.publish(REACTOR, cursor.at);
@@ -279,10 +287,19 @@ impl InvitationReactor {
         Ok(())
     }
 
-    /// Waits until the bucket views have applied the log up to its current head.
-    async fn wait_for_views(&self, cancel: &CancellationToken) -> Result<(), ReactorError> {
-        let Some(head) = self.log.head().await.map_err(err)? else {
-            return Ok(());
+    /// Waits until the bucket views have applied the log up to `position`, by default its
+    /// current head.
+    async fn wait_for_views(
+        &self,
+        position: Option<Position>,
+        cancel: &CancellationToken,
+    ) -> Result<(), ReactorError> {
+        let head = match position {
+            Some(position) => position,
+            None => match self.log.head().await.map_err(err)? {
+                Some(head) => head,
+                None => return Ok(()),
+            },
         };
         let name = BucketViews.name();
         let deadline = tokio::time::Instant::now() + VIEWS_WAIT;
@@ -306,8 +323,9 @@ impl InvitationReactor {
         }
     }
 
-    /// Turns every pending invitation of `person`'s email into a membership.
-    async fn accept(&self, person: Person) -> Result<(), ReactorError> {
+    /// Turns every pending invitation of `person`'s email into a membership; returns the
+    /// newest position of the buckets it wrote to.
+    async fn accept(&self, person: Person) -> Result<Position, ReactorError> {
         let query = Query {
             filter: Filter::Eq(
                 FieldPath::parse("email").expect("a valid field path"),
@@ -330,6 +348,7 @@ impl InvitationReactor {
             request_id: None,
             origin: Some(REACTOR.into()),
         };
+        let mut written = Position::ZERO;
         for (_, invitation) in invitations {
             let Some(bucket_id) = invitation["bucket_id"].as_str() else {
                 continue;
@@ -339,7 +358,8 @@ impl InvitationReactor {
                 at: Utc::now(),
             };
             match self.buckets.execute(bucket_id, command, &metadata).await {
-                Ok(_) => {
+                Ok(position) => {
+                    written = written.max(position);
                     tracing::info!(bucket_id, user_id = %person.user_id, "invitation accepted")
                 }
                 // Deleted since: nothing to join.
@@ -350,6 +370,6 @@ impl InvitationReactor {
                 Err(e) => return Err(err(e)),
             }
         }
-        Ok(())
+        Ok(written)
     }
 }

@@ -9,14 +9,16 @@ use serde_json::Value;
 use annals_contracts::Position;
 use annals_domain::identity::normalize_email;
 use annals_domain::workspaces::{
-    AccountCommand, AccountError, Bucket, BucketCommand, Charge, NotificationState, PaymentMethod,
-    Person, Plan, Role, WorkspaceAccount,
+    AccountCommand, AccountError, Bucket, BucketCommand, BucketEvent, Charge, NotificationState,
+    PaymentMethod, Person, Plan, Role, WorkspaceAccount,
 };
+use annals_projections::workspaces::BucketDoc;
 
 use super::config::WorkspacesConfig;
 use super::payments::{PaymentError, PaymentProvider};
 use crate::adapters::mail::Mail;
 use crate::es::commands::{CommandError, Commands, Metadata};
+use crate::es::viewed::{Fold, Viewed};
 use crate::services::error::AppError;
 use crate::services::identity::{Identity, validate_email};
 
@@ -24,8 +26,17 @@ use crate::services::identity::{Identity, validate_email};
 /// as abandoned (a creation that crashed between the two writes).
 const ABANDONED_AFTER: Duration = Duration::minutes(5);
 
+/// A bucket's state with its read-model document (`annals_projections::workspaces`).
+pub type ViewedBucket = Viewed<Bucket, BucketDoc>;
+
+impl Fold<BucketEvent> for BucketDoc {
+    fn apply(&mut self, event: &BucketEvent) {
+        BucketDoc::apply(self, event);
+    }
+}
+
 pub struct Workspaces {
-    pub buckets: Commands<Bucket>,
+    pub buckets: Commands<ViewedBucket>,
     pub accounts: Commands<WorkspaceAccount>,
     pub config: WorkspacesConfig,
     pub payments: Arc<dyn PaymentProvider>,
@@ -65,10 +76,12 @@ pub struct BucketFields {
     pub configuration: Option<Value>,
 }
 
-/// A write's outcome: the stream position to report and the bucket after it.
+/// A write's outcome: the stream position to report, the bucket after it, and its read-model
+/// document after it (what answers render, as reads do).
 pub struct Written {
     pub position: Position,
     pub bucket: Bucket,
+    pub doc: BucketDoc,
 }
 
 /// What an invitation did, for the answer and the mail.
@@ -93,14 +106,25 @@ impl Workspaces {
         command: BucketCommand,
         metadata: &Metadata,
     ) -> Result<Written, AppError> {
-        let position = self.buckets.execute(id, command, metadata).await?;
-        let bucket = self.buckets.load(id).await?;
-        Ok(Written { position, bucket })
+        let done = self
+            .buckets
+            .execute_returning(id, command, metadata)
+            .await?;
+        Ok(Written {
+            position: done.position,
+            bucket: done.state.state,
+            doc: done.state.view,
+        })
+    }
+
+    /// The bucket's current state, from the log.
+    async fn load(&self, id: &str) -> Result<Bucket, AppError> {
+        Ok(self.buckets.load(id).await?.state)
     }
 
     /// The bucket as its member `user_id` may see it (consistent with every earlier write).
     pub async fn bucket_for(&self, id: &str, user_id: &str) -> Result<Bucket, AppError> {
-        let bucket = self.buckets.load(id).await?;
+        let bucket = self.load(id).await?;
         bucket.as_member(user_id)?;
         Ok(bucket)
     }
@@ -186,7 +210,7 @@ impl Workspaces {
         let now = Utc::now();
         let mut released = 0;
         for (bucket_id, reserved_at) in account.owned {
-            let bucket = self.buckets.load(&bucket_id).await?;
+            let bucket = self.load(&bucket_id).await?;
             let stale = if bucket.created {
                 bucket.deleted || bucket.owner != user_id
             } else {
@@ -476,7 +500,7 @@ impl Workspaces {
             .cloned()
             .ok_or_else(|| AppError::invalid("plan", "is not a plan of the catalogue"))?;
         let now = Utc::now();
-        let bucket = self.buckets.load(id).await?;
+        let bucket = self.load(id).await?;
         bucket.check_plan_change(actor, &plan, now)?;
         let (mut new_method, mut charge) = (None, None);
         if plan.is_paid() {
@@ -538,7 +562,7 @@ impl Workspaces {
         metadata: &Metadata,
     ) -> Result<Written, AppError> {
         let now = Utc::now();
-        self.buckets.load(id).await?.check_trial(actor, now)?;
+        self.load(id).await?.check_trial(actor, now)?;
         let claim = AccountCommand::ClaimTrial {
             bucket_id: id.to_string(),
             at: now,
@@ -562,7 +586,7 @@ impl Workspaces {
         pm2_version: &str,
         metadata: &Metadata,
     ) -> Result<(Written, bool), AppError> {
-        let before = self.buckets.load(id).await?;
+        let before = self.load(id).await?;
         let known = before.servers.iter().any(|s| s.name == server_name);
         let command = BucketCommand::ConnectServer {
             secret_id: secret_id.to_string(),
