@@ -3,21 +3,7 @@ use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_error, backends, spawn_app, unique_email};
-
-async fn with_key(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    key: &str,
-) -> reqwest::Response {
-    app.client
-        .request(method, app.url(path))
-        .header("Authorization", format!("Api-Key {key}"))
-        .send()
-        .await
-        .unwrap()
-}
+use crate::helpers::{Backend, assert_error, backends, spawn_app, unique_email};
 
 #[apply(backends)]
 async fn a_key_is_shown_once_listed_without_secret_and_authenticates(#[case] backend: Backend) {
@@ -32,11 +18,13 @@ async fn a_key_is_shown_once_listed_without_secret_and_authenticates(#[case] bac
     assert!(key.starts_with(&format!("{prefix}_")), "{body}");
 
     // The key works on the management API, and lists the keys without their secret.
-    let me = with_key(&app, reqwest::Method::GET, "/core/me", &key).await;
+    let me = app.datacube_key(&key).get("/core/me").await;
     assert_eq!(me.status(), StatusCode::OK);
     let me: Value = me.json().await.unwrap();
     assert_eq!(me["email"], json!(email));
-    let listed: Value = with_key(&app, reqwest::Method::GET, "/api/api_keys", &key)
+    let listed: Value = app
+        .datacube_key(&key)
+        .get("/api/api_keys")
         .await
         .json()
         .await
@@ -81,21 +69,16 @@ async fn a_revoked_key_is_refused_at_once(#[case] backend: Backend) {
     let key = body["api_key"]["key"].as_str().unwrap().to_string();
     let id = body["api_key"]["id"].as_str().unwrap().to_string();
     assert_eq!(
-        with_key(&app, reqwest::Method::GET, "/core/me", &key)
-            .await
-            .status(),
+        app.datacube_key(&key).get("/core/me").await.status(),
         StatusCode::OK
     );
 
     let revoked = app
-        .client
-        .delete(app.url(&format!("/api/api_keys/{id}")))
-        .bearer_auth(&access)
-        .send()
-        .await
-        .unwrap();
+        .datacube(&access)
+        .delete(&format!("/api/api_keys/{id}"))
+        .await;
     assert_eq!(revoked.status(), StatusCode::OK);
-    let refused = with_key(&app, reqwest::Method::GET, "/core/me", &key).await;
+    let refused = app.datacube_key(&key).get("/core/me").await;
     assert_error(refused, StatusCode::UNAUTHORIZED, None).await;
     let listed: Value = app
         .client
@@ -123,12 +106,9 @@ async fn keys_are_private_to_their_owner(#[case] backend: Backend) {
         .unwrap();
     let id = body["api_key"]["id"].as_str().unwrap();
     let stolen = app
-        .client
-        .delete(app.url(&format!("/api/api_keys/{id}")))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap();
+        .datacube(&bob)
+        .delete(&format!("/api/api_keys/{id}"))
+        .await;
     assert_error(stolen, StatusCode::NOT_FOUND, None).await;
     let listed: Value = app
         .client
@@ -163,7 +143,7 @@ async fn bad_keys_and_bad_input_are_refused(#[case] backend: Backend) {
         .unwrap();
     assert_error(missing, StatusCode::BAD_REQUEST, Some("name")).await;
     for key in ["nonsense", "dc_nope_nope", "dc__x"] {
-        let refused = with_key(&app, reqwest::Method::GET, "/core/me", key).await;
+        let refused = app.datacube_key(key).get("/core/me").await;
         assert_error(refused, StatusCode::UNAUTHORIZED, None).await;
     }
     let body: Value = app
@@ -176,6 +156,6 @@ async fn bad_keys_and_bad_input_are_refused(#[case] backend: Backend) {
     // Another last character (one that differs from the key's own).
     let other = if key.ends_with('x') { 'y' } else { 'x' };
     let tampered = format!("{}{other}", &key[..key.len() - 1]);
-    let refused = with_key(&app, reqwest::Method::GET, "/core/me", &tampered).await;
+    let refused = app.datacube_key(&tampered).get("/core/me").await;
     assert_error(refused, StatusCode::UNAUTHORIZED, None).await;
 }

@@ -27,40 +27,6 @@ pub async fn account(app: &TestApp) -> Account {
     }
 }
 
-/// A call the way `@pm2/js-api` makes it: JSON body, `{}` on GET and DELETE.
-pub async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Response {
-    let body = body.unwrap_or_else(|| json!({}));
-    app.client
-        .request(method, app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("request")
-}
-
-pub async fn get(app: &TestApp, path: &str, token: &str) -> Response {
-    call(app, Method::GET, path, token, None).await
-}
-
-pub async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Response {
-    call(app, Method::POST, path, token, Some(body)).await
-}
-
-pub async fn put(app: &TestApp, path: &str, token: &str, body: Value) -> Response {
-    call(app, Method::PUT, path, token, Some(body)).await
-}
-
-pub async fn delete(app: &TestApp, path: &str, token: &str) -> Response {
-    call(app, Method::DELETE, path, token, None).await
-}
-
 /// Asserts the status and returns the JSON body.
 pub async fn expect(response: Response, status: StatusCode) -> Value {
     let got = response.status();
@@ -77,13 +43,13 @@ pub async fn expect_msg(response: Response, status: StatusCode) -> Value {
 }
 
 pub async fn create_bucket(app: &TestApp, owner: &Account, name: &str) -> Value {
-    let response = post(
-        app,
-        "/api/bucket/create_classic",
-        &owner.access,
-        json!({"name": name, "comment": "EU cluster", "app_url": "https://example.com"}),
-    )
-    .await;
+    let response = app
+        .workspaces(Some(&owner.access))
+        .post(
+            "/api/bucket/create_classic",
+            json!({"name": name, "comment": "EU cluster", "app_url": "https://example.com"}),
+        )
+        .await;
     assert!(response.headers().contains_key("x-annals-position"));
     expect(response, StatusCode::OK).await["bucket"].clone()
 }
@@ -144,21 +110,25 @@ async fn a_created_bucket_has_the_shape_the_client_needs(#[case] backend: Backen
 
     // The same bucket, read back at once (read-your-writes without any header).
     let read = expect(
-        get(&app, &format!("/api/bucket/{id}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(read, bucket);
     for path in ["/api/bucket", "/api/bucket/"] {
-        let list = expect(get(&app, path, &alice.access).await, StatusCode::OK).await;
+        let list = expect(
+            app.workspaces(Some(&alice.access)).get(path).await,
+            StatusCode::OK,
+        )
+        .await;
         assert_eq!(list, json!([bucket]), "{path}");
     }
-    let role = get(
-        &app,
-        &format!("/api/bucket/{id}/current_role"),
-        &alice.access,
-    )
-    .await;
+    let role = app
+        .workspaces(Some(&alice.access))
+        .get(&format!("/api/bucket/{id}/current_role"))
+        .await;
     assert_eq!(role.status(), StatusCode::OK);
     assert!(
         role.headers()["content-type"]
@@ -168,7 +138,9 @@ async fn a_created_bucket_has_the_shape_the_client_needs(#[case] backend: Backen
     );
     assert_eq!(role.text().await.unwrap(), "owner");
     let me = expect(
-        get(&app, "/api/users/isLogged", &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get("/api/users/isLogged")
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -176,13 +148,12 @@ async fn a_created_bucket_has_the_shape_the_client_needs(#[case] backend: Backen
 
     // Update: the named fields only.
     let updated = expect(
-        put(
-            &app,
-            &format!("/api/bucket/{id}"),
-            &alice.access,
-            json!({"name": "prod-eu", "configuration": {"theme": "dark"}}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .put(
+                &format!("/api/bucket/{id}"),
+                json!({"name": "prod-eu", "configuration": {"theme": "dark"}}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -190,25 +161,23 @@ async fn a_created_bucket_has_the_shape_the_client_needs(#[case] backend: Backen
     assert_eq!(updated["comment"], "EU cluster");
     assert_eq!(updated["configuration"], json!({"theme": "dark"}));
     let options = expect(
-        put(
-            &app,
-            &format!("/api/bucket/{id}/user_options"),
-            &alice.access,
-            json!({"options": {"sort": "name"}}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .put(
+                &format!("/api/bucket/{id}/user_options"),
+                json!({"options": {"sort": "name"}}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(options["bucket"]["user_options"], json!({"sort": "name"}));
     let feedback = expect(
-        put(
-            &app,
-            &format!("/api/bucket/{id}/feedback"),
-            &alice.access,
-            json!({"feedback": "nice"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .put(
+                &format!("/api/bucket/{id}/feedback"),
+                json!({"feedback": "nice"}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -216,19 +185,23 @@ async fn a_created_bucket_has_the_shape_the_client_needs(#[case] backend: Backen
 
     // Delete: the bucket is gone for everyone.
     let deleted = expect(
-        delete(&app, &format!("/api/bucket/{id}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .delete(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(deleted["_id"], json!(id));
     expect_msg(
-        get(&app, &format!("/api/bucket/{id}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::NOT_FOUND,
     )
     .await;
     assert_eq!(
         expect(
-            get(&app, "/api/bucket", &alice.access).await,
+            app.workspaces(Some(&alice.access)).get("/api/bucket").await,
             StatusCode::OK
         )
         .await,
@@ -240,16 +213,16 @@ async fn a_created_bucket_has_the_shape_the_client_needs(#[case] backend: Backen
 async fn missing_and_mistyped_fields_are_400s_naming_them(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = account(&app).await;
-    let created = post(&app, "/api/bucket/create_classic", &alice.access, json!({})).await;
+    let created = app
+        .workspaces(Some(&alice.access))
+        .post("/api/bucket/create_classic", json!({}))
+        .await;
     let body = expect_msg(created, StatusCode::BAD_REQUEST).await;
     assert_eq!(body["fields"], json!(["name"]), "{body}");
-    let typed = post(
-        &app,
-        "/api/bucket/create_classic",
-        &alice.access,
-        json!({"name": 42}),
-    )
-    .await;
+    let typed = app
+        .workspaces(Some(&alice.access))
+        .post("/api/bucket/create_classic", json!({"name": 42}))
+        .await;
     assert_eq!(
         expect_msg(typed, StatusCode::BAD_REQUEST).await["fields"],
         json!(["name"])
@@ -317,20 +290,26 @@ async fn missing_and_mistyped_fields_are_400s_naming_them(#[case] backend: Backe
         ),
     ];
     for (method, route, body, field) in cases {
-        let response = call(
-            &app,
-            method,
-            &format!("/api/bucket/{id}/{route}"),
-            &alice.access,
-            Some(body.clone()),
-        )
-        .await;
+        let response = app
+            .workspaces(Some(&alice.access))
+            .call(
+                method,
+                &format!("/api/bucket/{id}/{route}"),
+                Some(body.clone()),
+            )
+            .await;
         let error = expect_msg(response, StatusCode::BAD_REQUEST).await;
         assert_eq!(error["fields"], json!([field]), "{route} {body}: {error}");
     }
-    let response = put(&app, &format!("/api/bucket/{id}"), &alice.access, json!({})).await;
+    let response = app
+        .workspaces(Some(&alice.access))
+        .put(&format!("/api/bucket/{id}"), json!({}))
+        .await;
     expect_msg(response, StatusCode::BAD_REQUEST).await;
-    let response = delete(&app, &format!("/api/bucket/{id}/invitation"), &alice.access).await;
+    let response = app
+        .workspaces(Some(&alice.access))
+        .delete(&format!("/api/bucket/{id}/invitation"))
+        .await;
     assert_eq!(
         expect_msg(response, StatusCode::BAD_REQUEST).await["fields"],
         json!(["email"])
@@ -346,13 +325,13 @@ async fn missing_and_mistyped_fields_are_400s_naming_them(#[case] backend: Backe
         .unwrap();
     expect_msg(not_json, StatusCode::BAD_REQUEST).await;
     // The legacy field name of transfer_ownership is accepted (and, here, names a stranger).
-    let response = post(
-        &app,
-        &format!("/api/bucket/{id}/transfer_ownership"),
-        &alice.access,
-        json!({"newowner": "nobody@example.com"}),
-    )
-    .await;
+    let response = app
+        .workspaces(Some(&alice.access))
+        .post(
+            &format!("/api/bucket/{id}/transfer_ownership"),
+            json!({"newowner": "nobody@example.com"}),
+        )
+        .await;
     assert_eq!(
         expect_msg(response, StatusCode::NOT_FOUND).await["msg"],
         "user not found"
@@ -460,21 +439,28 @@ async fn non_members_get_404_on_every_route(#[case] backend: Backend) {
     // A stranger cannot tell a bucket that exists from one that does not.
     for target in [id.as_str(), "000000000000000000000000", "not-a-bucket-id"] {
         for (method, path, body) in routes(target) {
-            let response = call(&app, method.clone(), &path, &mallory.access, body).await;
+            let response = app
+                .workspaces(Some(&mallory.access))
+                .call(method.clone(), &path, body)
+                .await;
             let error = expect_msg(response, StatusCode::NOT_FOUND).await;
             assert_eq!(error["msg"], "bucket not found", "{method} {path}");
         }
     }
     // Nothing changed.
     let after = expect(
-        get(&app, &format!("/api/bucket/{id}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(after, bucket);
     assert_eq!(
         expect(
-            get(&app, "/api/bucket", &mallory.access).await,
+            app.workspaces(Some(&mallory.access))
+                .get("/api/bucket")
+                .await,
             StatusCode::OK
         )
         .await,
@@ -492,13 +478,9 @@ async fn roles_guard_the_owner_and_who_may_do_what(#[case] backend: Backend) {
     let path = |route: &str| format!("/api/bucket/{id}/{route}");
     for who in [&bob, &dave] {
         let invited = expect(
-            post(
-                &app,
-                &path("add_user"),
-                &alice.access,
-                json!({"email": who.email}),
-            )
-            .await,
+            app.workspaces(Some(&alice.access))
+                .post(&path("add_user"), json!({"email": who.email}))
+                .await,
             StatusCode::OK,
         )
         .await;
@@ -509,7 +491,9 @@ async fn roles_guard_the_owner_and_who_may_do_what(#[case] backend: Backend) {
         );
     }
     let members = expect(
-        get(&app, &path("users_authorized"), &bob.access).await,
+        app.workspaces(Some(&bob.access))
+            .get(&path("users_authorized"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -527,7 +511,8 @@ async fn roles_guard_the_owner_and_who_may_do_what(#[case] backend: Backend) {
         json!(bob.email.split('@').next().unwrap())
     );
     assert_eq!(
-        get(&app, &path("current_role"), &bob.access)
+        app.workspaces(Some(&bob.access))
+            .get(&path("current_role"))
             .await
             .text()
             .await
@@ -537,53 +522,45 @@ async fn roles_guard_the_owner_and_who_may_do_what(#[case] backend: Backend) {
 
     // Users cannot update, invite, delete or change roles.
     expect_msg(
-        put(
-            &app,
-            &format!("/api/bucket/{id}"),
-            &bob.access,
-            json!({"name": "x"}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .put(&format!("/api/bucket/{id}"), json!({"name": "x"}))
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
     expect_msg(
-        post(
-            &app,
-            &path("add_user"),
-            &bob.access,
-            json!({"email": "z@example.com"}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .post(&path("add_user"), json!({"email": "z@example.com"}))
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
     expect_msg(
-        delete(&app, &format!("/api/bucket/{id}"), &bob.access).await,
+        app.workspaces(Some(&bob.access))
+            .delete(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
     expect_msg(
-        post(
-            &app,
-            &path("promote_user"),
-            &bob.access,
-            json!({"email": dave.email, "role": "admin"}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .post(
+                &path("promote_user"),
+                json!({"email": dave.email, "role": "admin"}),
+            )
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
 
     // The owner promotes; the owner itself is untouchable.
     let promoted = expect(
-        post(
-            &app,
-            &path("promote_user"),
-            &alice.access,
-            json!({"email": bob.email, "role": "admin"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(
+                &path("promote_user"),
+                json!({"email": bob.email, "role": "admin"}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -595,25 +572,20 @@ async fn roles_guard_the_owner_and_who_may_do_what(#[case] backend: Backend) {
             .any(|m| m["email"] == json!(bob.email) && m["role"] == "admin")
     );
     let error = expect_msg(
-        post(
-            &app,
-            &path("promote_user"),
-            &alice.access,
-            json!({"email": alice.email, "role": "user"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(
+                &path("promote_user"),
+                json!({"email": alice.email, "role": "user"}),
+            )
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
     assert_eq!(error["msg"], "impossible to set the role of the owner");
     let error = expect_msg(
-        post(
-            &app,
-            &path("remove_user"),
-            &bob.access,
-            json!({"email": alice.email}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .post(&path("remove_user"), json!({"email": alice.email}))
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -622,13 +594,9 @@ async fn roles_guard_the_owner_and_who_may_do_what(#[case] backend: Backend) {
         "impossible to remove the owner from the bucket"
     );
     let error = expect_msg(
-        post(
-            &app,
-            &path("remove_user"),
-            &alice.access,
-            json!({"email": "nobody@example.com"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("remove_user"), json!({"email": "nobody@example.com"}))
+            .await,
         StatusCode::NOT_FOUND,
     )
     .await;
@@ -636,24 +604,19 @@ async fn roles_guard_the_owner_and_who_may_do_what(#[case] backend: Backend) {
 
     // An admin updates and manages others' notifications; a user only their own.
     expect(
-        put(
-            &app,
-            &format!("/api/bucket/{id}"),
-            &bob.access,
-            json!({"comment": "by bob"}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .put(&format!("/api/bucket/{id}"), json!({"comment": "by bob"}))
+            .await,
         StatusCode::OK,
     )
     .await;
     let states = expect(
-        post(
-            &app,
-            &path("manage_notif"),
-            &bob.access,
-            json!({"email": dave.email, "state": "none"}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .post(
+                &path("manage_notif"),
+                json!({"email": dave.email, "state": "none"}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -666,59 +629,53 @@ async fn roles_guard_the_owner_and_who_may_do_what(#[case] backend: Backend) {
         "{states}"
     );
     expect_msg(
-        post(
-            &app,
-            &path("manage_notif"),
-            &dave.access,
-            json!({"email": bob.email, "state": "none"}),
-        )
-        .await,
+        app.workspaces(Some(&dave.access))
+            .post(
+                &path("manage_notif"),
+                json!({"email": bob.email, "state": "none"}),
+            )
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
     expect(
-        post(
-            &app,
-            &path("manage_notif"),
-            &dave.access,
-            json!({"email": dave.email, "state": "email"}),
-        )
-        .await,
+        app.workspaces(Some(&dave.access))
+            .post(
+                &path("manage_notif"),
+                json!({"email": dave.email, "state": "email"}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
 
     // An admin removes a user; anyone may leave.
     let left = expect(
-        post(
-            &app,
-            &path("remove_user"),
-            &bob.access,
-            json!({"email": dave.email}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .post(&path("remove_user"), json!({"email": dave.email}))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(emails(&left).len(), 2);
     expect_msg(
-        get(&app, &format!("/api/bucket/{id}"), &dave.access).await,
+        app.workspaces(Some(&dave.access))
+            .get(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::NOT_FOUND,
     )
     .await;
     expect(
-        post(
-            &app,
-            &path("remove_user"),
-            &bob.access,
-            json!({"email": bob.email}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .post(&path("remove_user"), json!({"email": bob.email}))
+            .await,
         StatusCode::OK,
     )
     .await;
     expect_msg(
-        get(&app, &format!("/api/bucket/{id}"), &bob.access).await,
+        app.workspaces(Some(&bob.access))
+            .get(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::NOT_FOUND,
     )
     .await;
@@ -730,38 +687,36 @@ async fn the_owned_bucket_cap_answers_403(#[case] backend: Backend) {
     let alice = account(&app).await;
     let first = id_of(&create_bucket(&app, &alice, "one").await);
     create_bucket(&app, &alice, "two").await;
-    let third = post(
-        &app,
-        "/api/bucket/create_classic",
-        &alice.access,
-        json!({"name": "three"}),
-    )
-    .await;
+    let third = app
+        .workspaces(Some(&alice.access))
+        .post("/api/bucket/create_classic", json!({"name": "three"}))
+        .await;
     let error = expect_msg(third, StatusCode::FORBIDDEN).await;
     assert_eq!(error["msg"], "you cant create any more bucket");
     // Membership elsewhere does not count; deleting frees a slot.
     let bob = account(&app).await;
     let bobs = id_of(&create_bucket(&app, &bob, "bob's").await);
     expect(
-        post(
-            &app,
-            &format!("/api/bucket/{bobs}/add_user"),
-            &bob.access,
-            json!({"email": alice.email}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .post(
+                &format!("/api/bucket/{bobs}/add_user"),
+                json!({"email": alice.email}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        delete(&app, &format!("/api/bucket/{first}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .delete(&format!("/api/bucket/{first}"))
+            .await,
         StatusCode::OK,
     )
     .await;
     create_bucket(&app, &alice, "three").await;
     assert_eq!(
         expect(
-            get(&app, "/api/bucket", &alice.access).await,
+            app.workspaces(Some(&alice.access)).get("/api/bucket").await,
             StatusCode::OK
         )
         .await
@@ -808,65 +763,63 @@ async fn subscription_upgrade_trial_and_charges(#[case] backend: Backend) {
     let id = id_of(&create_bucket(&app, &alice, "prod").await);
     let path = |route: &str| format!("/api/bucket/{id}/{route}");
     expect(
-        post(
-            &app,
-            &path("add_user"),
-            &alice.access,
-            json!({"email": bob.email}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("add_user"), json!({"email": bob.email}))
+            .await,
         StatusCode::OK,
     )
     .await;
 
     // A free bucket has no subscription and no charges.
-    let response = get(&app, &path("subscription"), &alice.access).await;
+    let response = app
+        .workspaces(Some(&alice.access))
+        .get(&path("subscription"))
+        .await;
     deprecated(&response);
     let error = expect_msg(response, StatusCode::NOT_FOUND).await;
     assert_eq!(error["msg"], "the bucket doesnt have any subscription");
-    let response = get(&app, &path("payment/charges"), &alice.access).await;
+    let response = app
+        .workspaces(Some(&alice.access))
+        .get(&path("payment/charges"))
+        .await;
     deprecated(&response);
     assert_eq!(expect(response, StatusCode::OK).await, json!([]));
 
     // Upgrading needs a card that pays, and the owner.
-    let response = post(
-        &app,
-        &path("upgrade"),
-        &alice.access,
-        json!({"plan": "pro_8"}),
-    )
-    .await;
+    let response = app
+        .workspaces(Some(&alice.access))
+        .post(&path("upgrade"), json!({"plan": "pro_8"}))
+        .await;
     deprecated(&response);
     expect_msg(response, StatusCode::FORBIDDEN).await;
-    let declined = post(
-        &app,
-        &path("upgrade"),
-        &alice.access,
-        json!({"plan": "pro_8", "stripe_token": "tok_chargeDeclined"}),
-    )
-    .await;
+    let declined = app
+        .workspaces(Some(&alice.access))
+        .post(
+            &path("upgrade"),
+            json!({"plan": "pro_8", "stripe_token": "tok_chargeDeclined"}),
+        )
+        .await;
     assert_eq!(
         expect_msg(declined, StatusCode::FORBIDDEN).await["msg"],
         "your card was declined"
     );
     expect_msg(
-        post(
-            &app,
-            &path("upgrade"),
-            &bob.access,
-            json!({"plan": "pro_8", "stripe_token": "tok_visa"}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .post(
+                &path("upgrade"),
+                json!({"plan": "pro_8", "stripe_token": "tok_visa"}),
+            )
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
-    let response = post(
-        &app,
-        &path("upgrade"),
-        &alice.access,
-        json!({"plan": "pro_8", "stripe_token": "tok_visa", "coupon_id": "WELCOME"}),
-    )
-    .await;
+    let response = app
+        .workspaces(Some(&alice.access))
+        .post(
+            &path("upgrade"),
+            json!({"plan": "pro_8", "stripe_token": "tok_visa", "coupon_id": "WELCOME"}),
+        )
+        .await;
     deprecated(&response);
     assert!(response.headers().contains_key("x-annals-position"));
     let upgraded = expect(response, StatusCode::OK).await;
@@ -874,18 +827,17 @@ async fn subscription_upgrade_trial_and_charges(#[case] backend: Backend) {
     assert_eq!(upgraded["bucket"]["payment"]["offer_type"], "pro_8");
     assert_eq!(upgraded["subscription"]["status"], "active");
     assert_eq!(upgraded["subscription"]["plan"], "pro_8");
-    let again = post(
-        &app,
-        &path("upgrade"),
-        &alice.access,
-        json!({"plan": "pro_8"}),
-    )
-    .await;
+    let again = app
+        .workspaces(Some(&alice.access))
+        .post(&path("upgrade"), json!({"plan": "pro_8"}))
+        .await;
     expect_msg(again, StatusCode::BAD_REQUEST).await;
 
     // The history is real: one charge, with the card on file paying the next upgrade.
     let charges = expect(
-        get(&app, &path("payment/charges"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&path("payment/charges"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -894,25 +846,25 @@ async fn subscription_upgrade_trial_and_charges(#[case] backend: Backend) {
     assert_eq!(charges[0]["plan"], "pro_8");
     assert_eq!(charges[0]["status"], "succeeded");
     expect(
-        post(
-            &app,
-            &path("upgrade"),
-            &alice.access,
-            json!({"plan": "pro_16"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("upgrade"), json!({"plan": "pro_16"}))
+            .await,
         StatusCode::OK,
     )
     .await;
     let charges = expect(
-        get(&app, &path("payment/charges"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&path("payment/charges"))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(charges.as_array().unwrap().len(), 2, "{charges}");
     assert_eq!(charges[0]["plan"], "pro_16", "newest first");
     let subscription = expect(
-        get(&app, &path("subscription"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&path("subscription"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -920,18 +872,25 @@ async fn subscription_upgrade_trial_and_charges(#[case] backend: Backend) {
     assert_eq!(subscription["status"], "active");
     // Billing is the owner's.
     expect_msg(
-        get(&app, &path("payment/charges"), &bob.access).await,
+        app.workspaces(Some(&bob.access))
+            .get(&path("payment/charges"))
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
     expect_msg(
-        get(&app, &path("subscription"), &bob.access).await,
+        app.workspaces(Some(&bob.access))
+            .get(&path("subscription"))
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
 
     // No trial on a paid bucket; one trial per account.
-    let response = call(&app, Method::PUT, &path("start_trial"), &alice.access, None).await;
+    let response = app
+        .workspaces(Some(&alice.access))
+        .call(Method::PUT, &path("start_trial"), None)
+        .await;
     deprecated(&response);
     assert_eq!(
         expect_msg(response, StatusCode::BAD_REQUEST).await["fields"],
@@ -939,51 +898,51 @@ async fn subscription_upgrade_trial_and_charges(#[case] backend: Backend) {
     );
     let second = id_of(&create_bucket(&app, &alice, "staging").await);
     let trial = expect(
-        call(
-            &app,
-            Method::PUT,
-            &format!("/api/bucket/{second}/start_trial"),
-            &alice.access,
-            None,
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .call(
+                Method::PUT,
+                &format!("/api/bucket/{second}/start_trial"),
+                None,
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(trial["plan"], "pro_8");
     assert_eq!(trial["duration"], "14 days");
     let bucket = expect(
-        get(&app, &format!("/api/bucket/{second}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&format!("/api/bucket/{second}"))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(bucket["payment"]["offer_type"], "pro_8");
     assert_eq!(bucket["payment"]["status"], "trialing");
     let subscription = expect(
-        get(
-            &app,
-            &format!("/api/bucket/{second}/subscription"),
-            &alice.access,
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .get(&format!("/api/bucket/{second}/subscription"))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(subscription["status"], "trialing");
     expect(
-        delete(&app, &format!("/api/bucket/{second}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .delete(&format!("/api/bucket/{second}"))
+            .await,
         StatusCode::OK,
     )
     .await;
     let third = id_of(&create_bucket(&app, &alice, "again").await);
-    let refused = call(
-        &app,
-        Method::PUT,
-        &format!("/api/bucket/{third}/start_trial"),
-        &alice.access,
-        None,
-    )
-    .await;
+    let refused = app
+        .workspaces(Some(&alice.access))
+        .call(
+            Method::PUT,
+            &format!("/api/bucket/{third}/start_trial"),
+            None,
+        )
+        .await;
     expect_msg(refused, StatusCode::BAD_REQUEST).await;
 
     // The OpenAPI document marks the four as deprecated.
@@ -1022,36 +981,27 @@ async fn a_paid_bucket_transfers_only_to_a_member_with_a_card(#[case] backend: B
     let id = id_of(&create_bucket(&app, &alice, "prod").await);
     let path = |route: &str| format!("/api/bucket/{id}/{route}");
     expect(
-        post(
-            &app,
-            &path("add_user"),
-            &alice.access,
-            json!({"email": bob.email}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("add_user"), json!({"email": bob.email}))
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        post(
-            &app,
-            &path("upgrade"),
-            &alice.access,
-            json!({"plan": "pro_8", "stripe_token": "tok_visa"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(
+                &path("upgrade"),
+                json!({"plan": "pro_8", "stripe_token": "tok_visa"}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
 
     let error = expect_msg(
-        post(
-            &app,
-            &path("transfer_ownership"),
-            &alice.access,
-            json!({"new_owner": bob.email}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("transfer_ownership"), json!({"new_owner": bob.email}))
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -1062,19 +1012,17 @@ async fn a_paid_bucket_transfers_only_to_a_member_with_a_card(#[case] backend: B
 
     // Bob records a card of his own; he sees only his.
     let card = expect(
-        post(
-            &app,
-            &path("payment/cards"),
-            &bob.access,
-            json!({"token": "tok_mastercard"}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .post(&path("payment/cards"), json!({"token": "tok_mastercard"}))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(card["brand"], "mastercard");
     let cards = expect(
-        get(&app, &path("payment/cards"), &bob.access).await,
+        app.workspaces(Some(&bob.access))
+            .get(&path("payment/cards"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -1082,7 +1030,9 @@ async fn a_paid_bucket_transfers_only_to_a_member_with_a_card(#[case] backend: B
     assert_eq!(cards[0]["_id"], card["_id"]);
     assert_eq!(
         expect(
-            get(&app, &path("payment/cards"), &alice.access).await,
+            app.workspaces(Some(&alice.access))
+                .get(&path("payment/cards"))
+                .await,
             StatusCode::OK
         )
         .await
@@ -1093,20 +1043,18 @@ async fn a_paid_bucket_transfers_only_to_a_member_with_a_card(#[case] backend: B
     );
 
     let transferred = expect(
-        post(
-            &app,
-            &path("transfer_ownership"),
-            &alice.access,
-            json!({"new_owner": bob.email}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("transfer_ownership"), json!({"new_owner": bob.email}))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(transferred["owner"], json!(bob.user_id));
     assert_eq!(transferred["credits"]["payer"]["email"], json!(bob.email));
     let members = expect(
-        get(&app, &path("users_authorized"), &bob.access).await,
+        app.workspaces(Some(&bob.access))
+            .get(&path("users_authorized"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -1122,7 +1070,8 @@ async fn a_paid_bucket_transfers_only_to_a_member_with_a_card(#[case] backend: B
     assert_eq!(role(&bob.email), "owner");
     assert_eq!(role(&alice.email), "admin");
     assert_eq!(
-        get(&app, &path("current_role"), &alice.access)
+        app.workspaces(Some(&alice.access))
+            .get(&path("current_role"))
             .await
             .text()
             .await
@@ -1132,7 +1081,9 @@ async fn a_paid_bucket_transfers_only_to_a_member_with_a_card(#[case] backend: B
     // The new owner must keep a card while the bucket is paid.
     let card_id = card["_id"].as_str().unwrap();
     expect_msg(
-        delete(&app, &path(&format!("payment/card/{card_id}")), &bob.access).await,
+        app.workspaces(Some(&bob.access))
+            .delete(&path(&format!("payment/card/{card_id}")))
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -1150,25 +1101,17 @@ async fn an_invited_address_joins_when_it_registers(#[case] backend: Backend) {
     let carol = unique_email();
     let dave = unique_email();
     let invited = expect(
-        post(
-            &app,
-            &path("add_user"),
-            &alice.access,
-            json!({"email": carol.to_uppercase()}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("add_user"), json!({"email": carol.to_uppercase()}))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(invited["invitations"][0]["email"], json!(carol));
     expect(
-        post(
-            &app,
-            &path("add_user"),
-            &alice.access,
-            json!({"email": dave}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("add_user"), json!({"email": dave}))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -1179,12 +1122,13 @@ async fn an_invited_address_joins_when_it_registers(#[case] backend: Backend) {
     );
     // Dave's invitation is cancelled (the query form): he will not join.
     let left = expect(
-        delete(
-            &app,
-            &format!("{}?email={}", path("invitation"), dave.replace('@', "%40")),
-            &alice.access,
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .delete(&format!(
+                "{}?email={}",
+                path("invitation"),
+                dave.replace('@', "%40")
+            ))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -1193,7 +1137,7 @@ async fn an_invited_address_joins_when_it_registers(#[case] backend: Backend) {
     // Carol registers on the DataCube surface; her first read already sees the bucket.
     let (carol_access, _) = app.signed_up(&carol).await;
     let list = expect(
-        get(&app, "/api/bucket", &carol_access).await,
+        app.workspaces(Some(&carol_access)).get("/api/bucket").await,
         StatusCode::OK,
     )
     .await;
@@ -1201,7 +1145,8 @@ async fn an_invited_address_joins_when_it_registers(#[case] backend: Backend) {
     assert_eq!(list[0]["_id"], json!(id));
     assert_eq!(list[0]["invitations"], json!([]));
     assert_eq!(
-        get(&app, &path("current_role"), &carol_access)
+        app.workspaces(Some(&carol_access))
+            .get(&path("current_role"))
             .await
             .text()
             .await
@@ -1209,14 +1154,20 @@ async fn an_invited_address_joins_when_it_registers(#[case] backend: Backend) {
         "user"
     );
     let members = expect(
-        get(&app, &path("users_authorized"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&path("users_authorized"))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert!(emails(&members).contains(&carol));
     let (dave_access, _) = app.signed_up(&dave).await;
     assert_eq!(
-        expect(get(&app, "/api/bucket", &dave_access).await, StatusCode::OK).await,
+        expect(
+            app.workspaces(Some(&dave_access)).get("/api/bucket").await,
+            StatusCode::OK
+        )
+        .await,
         json!([])
     );
 }
@@ -1228,20 +1179,19 @@ async fn an_invitation_pending_across_a_restart_is_accepted() {
     let id = id_of(&create_bucket(&app, &alice, "prod").await);
     let carol = unique_email();
     expect(
-        post(
-            &app,
-            &format!("/api/bucket/{id}/add_user"),
-            &alice.access,
-            json!({"email": carol}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(
+                &format!("/api/bucket/{id}/add_user"),
+                json!({"email": carol}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
     let app = app.restart().await;
     let (carol_access, _) = app.signed_up(&carol).await;
     let list = expect(
-        get(&app, "/api/bucket", &carol_access).await,
+        app.workspaces(Some(&carol_access)).get("/api/bucket").await,
         StatusCode::OK,
     )
     .await;
@@ -1249,7 +1199,7 @@ async fn an_invitation_pending_across_a_restart_is_accepted() {
     // And once more after another restart: the reactor resumes from its checkpoint.
     let app = app.restart().await;
     let list = expect(
-        get(&app, "/api/bucket", &carol_access).await,
+        app.workspaces(Some(&carol_access)).get("/api/bucket").await,
         StatusCode::OK,
     )
     .await;
@@ -1274,13 +1224,9 @@ async fn agents_link_servers_and_admins_remove_them(#[case] backend: Backend) {
     let id = id_of(&bucket);
     let path = |route: &str| format!("/api/bucket/{id}/{route}");
     expect(
-        post(
-            &app,
-            &path("add_user"),
-            &alice.access,
-            json!({"email": bob.email}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("add_user"), json!({"email": bob.email}))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -1336,7 +1282,9 @@ async fn agents_link_servers_and_admins_remove_them(#[case] backend: Backend) {
     );
 
     let servers = expect(
-        get(&app, &path("meta_servers"), &bob.access).await,
+        app.workspaces(Some(&bob.access))
+            .get(&path("meta_servers"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -1350,41 +1298,31 @@ async fn agents_link_servers_and_admins_remove_them(#[case] backend: Backend) {
     assert_eq!(servers[0]["pm2_version"], "5.4.2");
 
     expect_msg(
-        post(
-            &app,
-            &path("data/deleteServer"),
-            &bob.access,
-            json!({"server_name": "web-1"}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .post(&path("data/deleteServer"), json!({"server_name": "web-1"}))
+            .await,
         StatusCode::FORBIDDEN,
     )
     .await;
     expect_msg(
-        post(
-            &app,
-            &path("data/deleteServer"),
-            &alice.access,
-            json!({"server_name": "web-9"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("data/deleteServer"), json!({"server_name": "web-9"}))
+            .await,
         StatusCode::NOT_FOUND,
     )
     .await;
     let deleted = expect(
-        post(
-            &app,
-            &path("data/deleteServer"),
-            &alice.access,
-            json!({"server_name": "web-1"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("data/deleteServer"), json!({"server_name": "web-1"}))
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(deleted["success"], true);
     let servers = expect(
-        get(&app, &path("meta_servers"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&path("meta_servers"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -1411,36 +1349,48 @@ async fn the_bucket_views_rebuild_to_the_same_documents(#[case] backend: Backend
     for email in [bob.email.clone(), unique_email(), unique_email()] {
         let invite = json!({ "email": email });
         expect(
-            post(&app, &path("add_user"), &alice.access, invite).await,
+            app.workspaces(Some(&alice.access))
+                .post(&path("add_user"), invite)
+                .await,
             StatusCode::OK,
         )
         .await;
     }
     let role = json!({"email": bob.email, "role": "admin"});
     expect(
-        post(&app, &path("promote_user"), &alice.access, role).await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("promote_user"), role)
+            .await,
         StatusCode::OK,
     )
     .await;
     let options = json!({"options": {"theme": "dark"}});
     expect(
-        put(&app, &path("user_options"), &bob.access, options).await,
+        app.workspaces(Some(&bob.access))
+            .put(&path("user_options"), options)
+            .await,
         StatusCode::OK,
     )
     .await;
     let renamed = json!({"name": "prod-eu"});
     let written = expect(
-        put(&app, &format!("/api/bucket/{id}"), &bob.access, renamed).await,
+        app.workspaces(Some(&bob.access))
+            .put(&format!("/api/bucket/{id}"), renamed)
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        delete(&app, &format!("/api/bucket/{gone}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .delete(&format!("/api/bucket/{gone}"))
+            .await,
         StatusCode::OK,
     )
     .await;
     let read = expect(
-        get(&app, &format!("/api/bucket/{id}"), &bob.access).await,
+        app.workspaces(Some(&bob.access))
+            .get(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::OK,
     )
     .await;

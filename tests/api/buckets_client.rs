@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use crate::buckets::{Account, account, expect, get};
+use crate::buckets::{Account, account, expect};
 use crate::clients;
 use crate::helpers::{Backend, TestApp, backends, spawn_app, unique_email};
 
@@ -281,7 +281,7 @@ async fn the_client_reads_its_own_writes_200_times(#[case] backend: Backend) {
     read_your_writes(&app, &alice, &bob).await;
     // Every bucket was deleted again.
     let list = expect(
-        get(&app, "/api/bucket", &alice.access).await,
+        app.workspaces(Some(&alice.access)).get("/api/bucket").await,
         StatusCode::OK,
     )
     .await;

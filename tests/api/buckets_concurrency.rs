@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use annals_contracts::Envelope;
 
-use crate::buckets::{Account, account, create_bucket, delete, expect, get, id_of, post, put};
+use crate::buckets::{Account, account, create_bucket, expect, id_of};
 use crate::helpers::{Backend, TestApp, backends, spawn_app, unique_email};
 
 /// Sends all invitations at once; returns the statuses.
@@ -22,11 +22,10 @@ async fn invite_all(
     emails: &[String],
 ) -> Vec<StatusCode> {
     let path = format!("/api/bucket/{id}/add_user");
-    join_all(
-        emails
-            .iter()
-            .map(|email| post(app, &path, &owner.access, json!({"email": email}))),
-    )
+    join_all(emails.iter().map(|email| {
+        app.workspaces(Some(&owner.access))
+            .post(&path, json!({"email": email}))
+    }))
     .await
     .into_iter()
     .map(|r| r.status())
@@ -38,13 +37,13 @@ async fn fifty_concurrent_invitations_all_land(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = account(&app).await;
     let id = id_of(&create_bucket(&app, &alice, "big").await);
-    let upgraded = post(
-        &app,
-        &format!("/api/bucket/{id}/upgrade"),
-        &alice.access,
-        json!({"plan": "pro_64", "stripe_token": "tok_visa"}),
-    )
-    .await;
+    let upgraded = app
+        .workspaces(Some(&alice.access))
+        .post(
+            &format!("/api/bucket/{id}/upgrade"),
+            json!({"plan": "pro_64", "stripe_token": "tok_visa"}),
+        )
+        .await;
     expect(upgraded, StatusCode::OK).await;
     // Five existing accounts (added directly) and 45 unknown addresses (invited).
     let mut existing = Vec::new();
@@ -61,7 +60,9 @@ async fn fifty_concurrent_invitations_all_land(#[case] backend: Backend) {
     );
 
     let bucket = expect(
-        get(&app, &format!("/api/bucket/{id}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -81,12 +82,9 @@ async fn fifty_concurrent_invitations_all_land(#[case] backend: Backend) {
     assert_eq!(members.len(), 6, "{bucket}");
     assert!(existing.iter().all(|e| members.contains(e.as_str())));
     let users = expect(
-        get(
-            &app,
-            &format!("/api/bucket/{id}/users_authorized"),
-            &alice.access,
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .get(&format!("/api/bucket/{id}/users_authorized"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -122,7 +120,9 @@ async fn the_member_cap_holds_under_concurrent_invitations(#[case] backend: Back
     assert_eq!(accepted, seats - 1, "{statuses:?}");
     assert_eq!(accepted + refused, emails.len(), "{statuses:?}");
     let bucket = expect(
-        get(&app, &format!("/api/bucket/{id}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -146,7 +146,13 @@ async fn the_member_cap_holds_under_concurrent_invitations(#[case] backend: Back
     let (app_ref, access) = (&app, alice.access.as_str());
     let cancels = join_all(pending.iter().take(2).map(|e| {
         let path = cancel_path(e);
-        async move { delete(app_ref, &path, access).await.status() }
+        async move {
+            app_ref
+                .workspaces(Some(access))
+                .delete(&path)
+                .await
+                .status()
+        }
     }));
     let wave: Vec<String> = (0..20).map(|_| unique_email()).collect();
     let (cancelled, statuses) = tokio::join!(cancels, invite_all(&app, &alice, &id, &wave));
@@ -157,7 +163,9 @@ async fn the_member_cap_holds_under_concurrent_invitations(#[case] backend: Back
     let accepted = statuses.iter().filter(|s| **s == StatusCode::OK).count();
     assert!(accepted <= 2, "{statuses:?}");
     let bucket = expect(
-        get(&app, &format!("/api/bucket/{id}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -172,10 +180,8 @@ async fn concurrent_creations_respect_the_owned_bucket_cap(#[case] backend: Back
     let app = spawn_app(backend).await;
     let alice = account(&app).await;
     let statuses: Vec<StatusCode> = join_all((0..10).map(|i| {
-        post(
-            &app,
+        app.workspaces(Some(&alice.access)).post(
             "/api/bucket/create_classic",
-            &alice.access,
             json!({"name": format!("b{i}")}),
         )
     }))
@@ -197,7 +203,7 @@ async fn concurrent_creations_respect_the_owned_bucket_cap(#[case] backend: Back
         "{statuses:?}"
     );
     let list = expect(
-        get(&app, "/api/bucket", &alice.access).await,
+        app.workspaces(Some(&alice.access)).get("/api/bucket").await,
         StatusCode::OK,
     )
     .await;
@@ -253,108 +259,87 @@ async fn every_bucket_change_is_an_event_on_nats() {
     let dave = unique_email();
     for email in [&bob.email, &carol, &dave] {
         expect(
-            post(
-                &app,
-                &path("add_user"),
-                &alice.access,
-                json!({"email": email}),
-            )
-            .await,
+            app.workspaces(Some(&alice.access))
+                .post(&path("add_user"), json!({"email": email}))
+                .await,
             StatusCode::OK,
         )
         .await;
     }
     expect(
-        delete(
-            &app,
-            &format!("{}?email={}", path("invitation"), carol.replace('@', "%40")),
-            &alice.access,
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .delete(&format!(
+                "{}?email={}",
+                path("invitation"),
+                carol.replace('@', "%40")
+            ))
+            .await,
         StatusCode::OK,
     )
     .await;
     app.signed_up(&dave).await;
     expect(
-        get(&app, &path("users_authorized"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&path("users_authorized"))
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        post(
-            &app,
-            &path("promote_user"),
-            &alice.access,
-            json!({"email": bob.email, "role": "developer"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(
+                &path("promote_user"),
+                json!({"email": bob.email, "role": "developer"}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        post(
-            &app,
-            &path("manage_notif"),
-            &alice.access,
-            json!({"email": bob.email, "state": "none"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(
+                &path("manage_notif"),
+                json!({"email": bob.email, "state": "none"}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        put(
-            &app,
-            &path("user_options"),
-            &alice.access,
-            json!({"options": {"a": 1}}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .put(&path("user_options"), json!({"options": {"a": 1}}))
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        put(
-            &app,
-            &path("feedback"),
-            &alice.access,
-            json!({"feedback": "hi"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .put(&path("feedback"), json!({"feedback": "hi"}))
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        put(
-            &app,
-            &format!("/api/bucket/{id}"),
-            &alice.access,
-            json!({"name": "prod-eu"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .put(&format!("/api/bucket/{id}"), json!({"name": "prod-eu"}))
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        crate::buckets::call(
-            &app,
-            reqwest::Method::PUT,
-            &path("start_trial"),
-            &alice.access,
-            None,
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .call(reqwest::Method::PUT, &path("start_trial"), None)
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        post(
-            &app,
-            &path("upgrade"),
-            &alice.access,
-            json!({"plan": "pro_8", "stripe_token": "tok_visa"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(
+                &path("upgrade"),
+                json!({"plan": "pro_8", "stripe_token": "tok_visa"}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -368,51 +353,37 @@ async fn every_bucket_change_is_an_event_on_nats() {
         .unwrap();
     expect(linked, StatusCode::OK).await;
     expect(
-        post(
-            &app,
-            &path("data/deleteServer"),
-            &alice.access,
-            json!({"server_name": "web-1"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("data/deleteServer"), json!({"server_name": "web-1"}))
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        post(
-            &app,
-            &path("payment/cards"),
-            &bob.access,
-            json!({"token": "tok_visa"}),
-        )
-        .await,
+        app.workspaces(Some(&bob.access))
+            .post(&path("payment/cards"), json!({"token": "tok_visa"}))
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        post(
-            &app,
-            &path("remove_user"),
-            &alice.access,
-            json!({"email": dave}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("remove_user"), json!({"email": dave}))
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        post(
-            &app,
-            &path("transfer_ownership"),
-            &alice.access,
-            json!({"new_owner": bob.email}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .post(&path("transfer_ownership"), json!({"new_owner": bob.email}))
+            .await,
         StatusCode::OK,
     )
     .await;
     expect(
-        delete(&app, &format!("/api/bucket/{id}"), &bob.access).await,
+        app.workspaces(Some(&bob.access))
+            .delete(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::OK,
     )
     .await;

@@ -266,34 +266,19 @@ impl TestApp {
     }
 
     pub async fn me(&self, access: &str) -> Response {
-        self.client
-            .get(self.url("/core/me"))
-            .bearer_auth(access)
-            .send()
-            .await
-            .expect("request")
+        self.datacube(access).get("/core/me").await
     }
 
     /// `PATCH /core/me` with `body`, as the owner of `access`.
     pub async fn update_me(&self, access: &str, body: &Value) -> Response {
-        self.client
-            .patch(self.url("/core/me"))
-            .bearer_auth(access)
-            .json(body)
-            .send()
-            .await
-            .expect("request")
+        self.datacube(access).patch("/core/me", body).await
     }
 
     /// `POST /api/api_keys` for a key named `name`, as the owner of `access`.
     pub async fn create_api_key(&self, access: &str, name: &str) -> Response {
-        self.client
-            .post(self.url("/api/api_keys"))
-            .bearer_auth(access)
-            .json(&json!({ "name": name }))
-            .send()
+        self.datacube(access)
+            .post("/api/api_keys", &json!({ "name": name }))
             .await
-            .expect("request")
     }
 
     /// The mails written to the outbox so far.

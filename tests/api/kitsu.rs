@@ -4,71 +4,24 @@ use annals::services::identity::otp::totp_now;
 use annals_domain::identity::UserCommand;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use reqwest::header::{HeaderMap, SET_COOKIE};
-use reqwest::{RequestBuilder, Response, StatusCode};
+use reqwest::{Response, StatusCode};
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
 use crate::clients;
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app, unique_email};
+use crate::surfaces::{GAZU, answer};
 
 const SECRET: &[u8] = b"test-secret-test-secret-test-secret-0123";
 const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
-const GAZU: &str = "CGWire Gazu 1.3.1";
 const NEW_PASSWORD: &str = "another-quite-long-passphrase";
 
-fn kitsu(app: &TestApp, method: reqwest::Method, path: &str) -> RequestBuilder {
-    app.client
-        .request(method, app.url(&format!("/api{path}")))
-        .header("user-agent", GAZU)
-}
-
-async fn get(app: &TestApp, path: &str, token: Option<&str>) -> Response {
-    let mut request = kitsu(app, reqwest::Method::GET, path);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.expect("request")
-}
-
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: &Value,
-) -> Response {
-    let mut request = kitsu(app, method, path).json(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.expect("request")
-}
-
-async fn post(app: &TestApp, path: &str, token: Option<&str>, body: &Value) -> Response {
-    send(app, reqwest::Method::POST, path, token, body).await
-}
-
-async fn put(app: &TestApp, path: &str, token: Option<&str>, body: &Value) -> Response {
-    send(app, reqwest::Method::PUT, path, token, body).await
-}
-
-async fn delete(app: &TestApp, path: &str, token: Option<&str>, body: &Value) -> Response {
-    send(app, reqwest::Method::DELETE, path, token, body).await
-}
-
 async fn login(app: &TestApp, body: &Value) -> Response {
-    post(app, "/auth/login", None, body).await
+    app.kitsu(None).post("/auth/login", body).await
 }
 
 async fn login_with(app: &TestApp, email: &str, password: &str) -> Response {
     login(app, &json!({"email": email, "password": password})).await
-}
-
-/// Status and JSON body.
-async fn answer(response: Response) -> (StatusCode, Value) {
-    let status = response.status();
-    let body = response.json().await.expect("a JSON body");
-    (status, body)
 }
 
 /// Asserts status and exact body.
@@ -382,11 +335,20 @@ async fn an_inactive_person_cannot_log_in_nor_use_a_token(#[case] backend: Backe
         json!({"login": false}),
     )
     .await;
-    let (status, body) =
-        answer(get(&app, "/auth/authenticated", Some(&session.access)).await).await;
+    let (status, body) = answer(
+        app.kitsu(Some(&session.access))
+            .get("/auth/authenticated")
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], true);
-    let (status, _) = answer(get(&app, "/auth/refresh-token", Some(&session.refresh)).await).await;
+    let (status, _) = answer(
+        app.kitsu(Some(&session.refresh))
+            .get("/auth/refresh-token")
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -489,7 +451,8 @@ async fn browsers_get_cookies_and_cookies_authenticate(#[case] backend: Backend)
         .map(|c| cookie_value(c).to_string())
         .expect("a new access cookie");
     assert_eq!(
-        get(&app, "/auth/authenticated", Some(&new_access))
+        app.kitsu(Some(&new_access))
+            .get("/auth/authenticated")
             .await
             .status(),
         StatusCode::OK
@@ -537,29 +500,37 @@ async fn browsers_get_cookies_and_cookies_authenticate(#[case] backend: Backend)
 async fn the_refresh_token_renews_the_access_token(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let session = signed_in(&app).await;
-    let (status, body) =
-        answer(get(&app, "/auth/refresh-token", Some(&session.refresh)).await).await;
+    let (status, body) = answer(
+        app.kitsu(Some(&session.refresh))
+            .get("/auth/refresh-token")
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
     let access = body["access_token"].as_str().unwrap();
-    let (status, me) = answer(get(&app, "/auth/authenticated", Some(access)).await).await;
+    let (status, me) = answer(app.kitsu(Some(access)).get("/auth/authenticated").await).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["user"]["email"], session.email.as_str());
     // Each token on its own route only.
     assert_answer(
-        get(&app, "/auth/refresh-token", Some(&session.access)).await,
+        app.kitsu(Some(&session.access))
+            .get("/auth/refresh-token")
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         json!({"msg": "Only refresh tokens are allowed"}),
     )
     .await;
     assert_answer(
-        get(&app, "/auth/authenticated", Some(&session.refresh)).await,
+        app.kitsu(Some(&session.refresh))
+            .get("/auth/authenticated")
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         json!({"msg": "Only non-refresh tokens are allowed"}),
     )
     .await;
     assert_answer(
-        get(&app, "/auth/refresh-token", None).await,
+        app.kitsu(None).get("/auth/refresh-token").await,
         StatusCode::UNAUTHORIZED,
         json!({"msg": "Missing JWT in cookies or headers (Missing cookie \"refresh_token_cookie\"; Missing Authorization Header)"}),
     )
@@ -570,24 +541,28 @@ async fn the_refresh_token_renews_the_access_token(#[case] backend: Backend) {
 async fn logout_refuses_the_access_and_refresh_tokens_at_once(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let session = signed_in(&app).await;
-    let response = get(&app, "/auth/logout", Some(&session.access)).await;
+    let response = app.kitsu(Some(&session.access)).get("/auth/logout").await;
     assert!(cookies(response.headers()).is_empty());
     assert_answer(response, StatusCode::OK, json!({"logout": true})).await;
     let revoked = json!({"msg": "Token has been revoked"});
     assert_answer(
-        get(&app, "/auth/authenticated", Some(&session.access)).await,
+        app.kitsu(Some(&session.access))
+            .get("/auth/authenticated")
+            .await,
         StatusCode::UNAUTHORIZED,
         revoked.clone(),
     )
     .await;
     assert_answer(
-        get(&app, "/auth/refresh-token", Some(&session.refresh)).await,
+        app.kitsu(Some(&session.refresh))
+            .get("/auth/refresh-token")
+            .await,
         StatusCode::UNAUTHORIZED,
         revoked.clone(),
     )
     .await;
     assert_answer(
-        get(&app, "/auth/logout", Some(&session.access)).await,
+        app.kitsu(Some(&session.access)).get("/auth/logout").await,
         StatusCode::UNAUTHORIZED,
         revoked,
     )
@@ -599,13 +574,13 @@ async fn bad_tokens_get_flask_jwt_extended_answers(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let session = signed_in(&app).await;
     assert_answer(
-        get(&app, "/auth/authenticated", None).await,
+        app.kitsu(None).get("/auth/authenticated").await,
         StatusCode::UNAUTHORIZED,
         json!({"msg": "Missing JWT in cookies or headers (Missing cookie \"access_token_cookie\"; Missing Authorization Header)"}),
     )
     .await;
     assert_answer(
-        get(&app, "/auth/authenticated", Some("None")).await,
+        app.kitsu(Some("None")).get("/auth/authenticated").await,
         StatusCode::UNPROCESSABLE_ENTITY,
         json!({"msg": "Not enough segments"}),
     )
@@ -620,7 +595,7 @@ async fn bad_tokens_get_flask_jwt_extended_answers(#[case] backend: Backend) {
     )
     .unwrap();
     assert_answer(
-        get(&app, "/auth/authenticated", Some(&forged)).await,
+        app.kitsu(Some(&forged)).get("/auth/authenticated").await,
         StatusCode::UNPROCESSABLE_ENTITY,
         json!({"msg": "Signature verification failed"}),
     )
@@ -629,21 +604,24 @@ async fn bad_tokens_get_flask_jwt_extended_answers(#[case] backend: Backend) {
     let segments: Vec<&str> = session.access.split('.').collect();
     let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{}.", segments[1]);
     assert_answer(
-        get(&app, "/auth/authenticated", Some(&unsigned)).await,
+        app.kitsu(Some(&unsigned)).get("/auth/authenticated").await,
         StatusCode::UNPROCESSABLE_ENTITY,
         json!({"msg": "The specified alg value is not allowed"}),
     )
     .await;
     // Expired, otherwise valid: the message gazu refreshes on.
     assert_answer(
-        get(&app, "/auth/authenticated", Some(&expired_access(&session))).await,
+        app.kitsu(Some(&expired_access(&session)))
+            .get("/auth/authenticated")
+            .await,
         StatusCode::UNAUTHORIZED,
         json!({"error": true, "message": "Signature has expired"}),
     )
     .await;
     // The session's real tokens still work.
     assert_eq!(
-        get(&app, "/auth/authenticated", Some(&session.access))
+        app.kitsu(Some(&session.access))
+            .get("/auth/authenticated")
             .await
             .status(),
         StatusCode::OK
@@ -669,20 +647,19 @@ async fn changing_the_password(#[case] backend: Backend) {
     ];
     for (body, message) in cases {
         assert_answer(
-            post(&app, "/auth/change-password", token, &body).await,
+            app.kitsu(token).post("/auth/change-password", &body).await,
             StatusCode::BAD_REQUEST,
             json!({"error": true, "message": message}),
         )
         .await;
     }
     let (status, weak) = answer(
-        post(
-            &app,
-            "/auth/change-password",
-            token,
-            &change(PASSWORD, "password123", "password123"),
-        )
-        .await,
+        app.kitsu(token)
+            .post(
+                "/auth/change-password",
+                &change(PASSWORD, "password123", "password123"),
+            )
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -692,24 +669,22 @@ async fn changing_the_password(#[case] backend: Backend) {
         "{weak}"
     );
     assert_eq!(
-        post(
-            &app,
-            "/auth/change-password",
-            None,
-            &change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
-        )
-        .await
-        .status(),
+        app.kitsu(None)
+            .post(
+                "/auth/change-password",
+                &change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
+            )
+            .await
+            .status(),
         StatusCode::UNAUTHORIZED
     );
     assert_answer(
-        post(
-            &app,
-            "/auth/change-password",
-            token,
-            &change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD),
-        )
-        .await,
+        app.kitsu(token)
+            .post(
+                "/auth/change-password",
+                &change(PASSWORD, NEW_PASSWORD, NEW_PASSWORD),
+            )
+            .await,
         StatusCode::OK,
         json!({"success": true}),
     )
@@ -733,19 +708,17 @@ async fn resetting_the_password_with_a_mailed_token(#[case] backend: Backend) {
     app.register(&email).await;
     let sent = json!({"success": "Reset token sent"});
     assert_answer(
-        post(
-            &app,
-            "/auth/reset-password",
-            None,
-            &json!({"email": unique_email()}),
-        )
-        .await,
+        app.kitsu(None)
+            .post("/auth/reset-password", &json!({"email": unique_email()}))
+            .await,
         StatusCode::OK,
         sent.clone(),
     )
     .await;
     assert_answer(
-        post(&app, "/auth/reset-password", None, &json!({"email": email})).await,
+        app.kitsu(None)
+            .post("/auth/reset-password", &json!({"email": email}))
+            .await,
         StatusCode::OK,
         sent,
     )
@@ -756,49 +729,42 @@ async fn resetting_the_password_with_a_mailed_token(#[case] backend: Backend) {
     let wrong = json!({"error": true, "message": "Wrong or expired token."});
     let wrong_token = "A".repeat(64);
     assert_answer(
-        put(
-            &app,
-            "/auth/reset-password",
-            None,
-            &reset(&wrong_token, NEW_PASSWORD, NEW_PASSWORD),
-        )
-        .await,
+        app.kitsu(None)
+            .put(
+                "/auth/reset-password",
+                &reset(&wrong_token, NEW_PASSWORD, NEW_PASSWORD),
+            )
+            .await,
         StatusCode::BAD_REQUEST,
         wrong.clone(),
     )
     .await;
     assert_answer(
-        put(
-            &app,
-            "/auth/reset-password",
-            None,
-            &reset(&token, NEW_PASSWORD, "different-passphrase"),
-        )
-        .await,
+        app.kitsu(None)
+            .put(
+                "/auth/reset-password",
+                &reset(&token, NEW_PASSWORD, "different-passphrase"),
+            )
+            .await,
         StatusCode::BAD_REQUEST,
         json!({"error": true, "message": "Confirmation password doesn't match."}),
     )
     .await;
     assert_answer(
-        put(
-            &app,
-            "/auth/reset-password",
-            None,
-            &reset(&token, "short", "short"),
-        )
-        .await,
+        app.kitsu(None)
+            .put("/auth/reset-password", &reset(&token, "short", "short"))
+            .await,
         StatusCode::BAD_REQUEST,
         json!({"error": true, "message": "Password is too short."}),
     )
     .await;
     assert_answer(
-        put(
-            &app,
-            "/auth/reset-password",
-            None,
-            &reset(&token, NEW_PASSWORD, NEW_PASSWORD),
-        )
-        .await,
+        app.kitsu(None)
+            .put(
+                "/auth/reset-password",
+                &reset(&token, NEW_PASSWORD, NEW_PASSWORD),
+            )
+            .await,
         StatusCode::OK,
         json!({"success": true}),
     )
@@ -809,23 +775,26 @@ async fn resetting_the_password_with_a_mailed_token(#[case] backend: Backend) {
     );
     // Single use.
     assert_answer(
-        put(
-            &app,
-            "/auth/reset-password",
-            None,
-            &reset(
-                &token,
-                "yet-another-long-passphrase",
-                "yet-another-long-passphrase",
-            ),
-        )
-        .await,
+        app.kitsu(None)
+            .put(
+                "/auth/reset-password",
+                &reset(
+                    &token,
+                    "yet-another-long-passphrase",
+                    "yet-another-long-passphrase",
+                ),
+            )
+            .await,
         StatusCode::BAD_REQUEST,
         wrong,
     )
     .await;
-    let (status, body) =
-        answer(put(&app, "/auth/reset-password", None, &json!({"email": email})).await).await;
+    let (status, body) = answer(
+        app.kitsu(None)
+            .put("/auth/reset-password", &json!({"email": email}))
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], true);
 }
@@ -838,24 +807,22 @@ async fn totp_setup_login_and_recovery_codes(#[case] backend: Backend) {
     let wrong_otp = json!({"error": true, "login": false, "wrong_OTP": true});
 
     assert_answer(
-        put(
-            &app,
-            "/auth/recovery-codes",
-            token,
-            &json!({"totp": "123456"}),
-        )
-        .await,
+        app.kitsu(token)
+            .put("/auth/recovery-codes", &json!({"totp": "123456"}))
+            .await,
         StatusCode::BAD_REQUEST,
         json!({"error": true, "message": "No two factor authentication enabled."}),
     )
     .await;
     assert_answer(
-        post(&app, "/auth/totp", token, &json!({"totp": "123456"})).await,
+        app.kitsu(token)
+            .post("/auth/totp", &json!({"totp": "123456"}))
+            .await,
         StatusCode::BAD_REQUEST,
         json!({"error": true, "message": "TOTP setup was not started."}),
     )
     .await;
-    let (status, setup) = answer(put(&app, "/auth/totp", token, &json!({})).await).await;
+    let (status, setup) = answer(app.kitsu(token).put("/auth/totp", &json!({})).await).await;
     assert_eq!(status, StatusCode::OK, "{setup}");
     let secret = setup["otp_secret"].as_str().unwrap().to_string();
     assert!(
@@ -870,25 +837,31 @@ async fn totp_setup_login_and_recovery_codes(#[case] backend: Backend) {
         (code.parse::<u32>().unwrap() + 500_000) % 1_000_000
     );
     assert_answer(
-        post(&app, "/auth/totp", token, &json!({"totp": other})).await,
+        app.kitsu(token)
+            .post("/auth/totp", &json!({"totp": other}))
+            .await,
         StatusCode::BAD_REQUEST,
         wrong_otp.clone(),
     )
     .await;
-    let (status, enabled) =
-        answer(post(&app, "/auth/totp", token, &json!({"totp": code})).await).await;
+    let (status, enabled) = answer(
+        app.kitsu(token)
+            .post("/auth/totp", &json!({"totp": code}))
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{enabled}");
     let codes: Vec<String> = serde_json::from_value(enabled["otp_recovery_codes"].clone()).unwrap();
     assert_eq!(codes.len(), 16);
     let fresh = enabled["access_token"].as_str().unwrap();
     assert!(enabled["refresh_token"].is_string());
-    let (status, me) = answer(get(&app, "/auth/authenticated", Some(fresh)).await).await;
+    let (status, me) = answer(app.kitsu(Some(fresh)).get("/auth/authenticated").await).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["user"]["totp_enabled"], true);
     assert_eq!(me["user"]["preferred_two_factor_authentication"], "totp");
     assert!(!me["user"].to_string().contains(&secret));
     assert_answer(
-        put(&app, "/auth/totp", token, &json!({})).await,
+        app.kitsu(token).put("/auth/totp", &json!({})).await,
         StatusCode::BAD_REQUEST,
         json!({"error": true, "message": "TOTP already enabled."}),
     )
@@ -945,24 +918,29 @@ async fn totp_setup_login_and_recovery_codes(#[case] backend: Backend) {
     .await;
 
     // New recovery codes replace the old ones.
-    let (status, missing) =
-        answer(put(&app, "/auth/recovery-codes", token, &json!({})).await).await;
+    let (status, missing) = answer(
+        app.kitsu(token)
+            .put("/auth/recovery-codes", &json!({}))
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(missing["missing_OTP"], true);
     assert_answer(
-        put(&app, "/auth/recovery-codes", token, &json!({"totp": other})).await,
+        app.kitsu(token)
+            .put("/auth/recovery-codes", &json!({"totp": other}))
+            .await,
         StatusCode::BAD_REQUEST,
         wrong_otp.clone(),
     )
     .await;
     let (status, renewed) = answer(
-        put(
-            &app,
-            "/auth/recovery-codes",
-            token,
-            &json!({"totp": totp_now(&secret, now()).unwrap()}),
-        )
-        .await,
+        app.kitsu(token)
+            .put(
+                "/auth/recovery-codes",
+                &json!({"totp": totp_now(&secret, now()).unwrap()}),
+            )
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{renewed}");
@@ -979,27 +957,29 @@ async fn totp_setup_login_and_recovery_codes(#[case] backend: Backend) {
 
     // Disabling needs a proof; a recovery code is one (in the query here).
     assert_answer(
-        delete(&app, "/auth/totp", token, &json!({"totp": other})).await,
+        app.kitsu(token)
+            .delete("/auth/totp", &json!({"totp": other}))
+            .await,
         StatusCode::BAD_REQUEST,
         wrong_otp,
     )
     .await;
-    let response = kitsu(
-        &app,
-        reqwest::Method::DELETE,
-        &format!("/auth/totp?recovery_code={}", new_codes[0]),
-    )
-    .bearer_auth(&session.access)
-    .send()
-    .await
-    .unwrap();
+    let response = app
+        .kitsu(Some(&session.access))
+        .bodiless(
+            reqwest::Method::DELETE,
+            &format!("/auth/totp?recovery_code={}", new_codes[0]),
+        )
+        .await;
     assert_answer(response, StatusCode::OK, json!({"success": true})).await;
     assert_eq!(
         login_with(&app, &session.email, PASSWORD).await.status(),
         StatusCode::OK
     );
     assert_answer(
-        delete(&app, "/auth/totp", token, &json!({"totp": "123456"})).await,
+        app.kitsu(token)
+            .delete("/auth/totp", &json!({"totp": "123456"}))
+            .await,
         StatusCode::BAD_REQUEST,
         json!({"error": true, "message": "TOTP not enabled."}),
     )
@@ -1014,20 +994,24 @@ async fn email_otp_setup_and_login_with_a_mailed_code(#[case] backend: Backend) 
     let marker = "Your one-time code:";
 
     assert_answer(
-        put(&app, "/auth/email-otp", token, &json!({})).await,
+        app.kitsu(token).put("/auth/email-otp", &json!({})).await,
         StatusCode::OK,
         json!({"success": true}),
     )
     .await;
     let code = mailed_code(&app, &session.email, marker);
     assert_eq!(code.len(), 6);
-    let (status, enabled) =
-        answer(post(&app, "/auth/email-otp", token, &json!({"email_otp": code})).await).await;
+    let (status, enabled) = answer(
+        app.kitsu(token)
+            .post("/auth/email-otp", &json!({"email_otp": code}))
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{enabled}");
     assert_eq!(enabled["otp_recovery_codes"].as_array().unwrap().len(), 16);
     assert!(enabled["access_token"].is_string() && enabled["refresh_token"].is_string());
     assert_answer(
-        put(&app, "/auth/email-otp", token, &json!({})).await,
+        app.kitsu(token).put("/auth/email-otp", &json!({})).await,
         StatusCode::BAD_REQUEST,
         json!({"error": true, "message": "OTP by email already enabled."}),
     )
@@ -1043,7 +1027,7 @@ async fn email_otp_setup_and_login_with_a_mailed_code(#[case] backend: Backend) 
     .await;
     // Asking for a code answers the same for anyone.
     for email in [session.email.clone(), unique_email()] {
-        let response = get(&app, &otp_request(&email), None).await;
+        let response = app.kitsu(None).get(&otp_request(&email)).await;
         assert_answer(response, StatusCode::OK, json!({"success": true})).await;
     }
     let code = mailed_code(&app, &session.email, marker);
@@ -1059,10 +1043,12 @@ async fn email_otp_setup_and_login_with_a_mailed_code(#[case] backend: Backend) 
     )
     .await;
 
-    get(&app, &otp_request(&session.email), None).await;
+    app.kitsu(None).get(&otp_request(&session.email)).await;
     let code = mailed_code(&app, &session.email, marker);
     assert_answer(
-        delete(&app, "/auth/email-otp", token, &json!({"email_otp": code})).await,
+        app.kitsu(token)
+            .delete("/auth/email-otp", &json!({"email_otp": code}))
+            .await,
         StatusCode::OK,
         json!({"success": true}),
     )
@@ -1077,25 +1063,25 @@ async fn email_otp_setup_and_login_with_a_mailed_code(#[case] backend: Backend) 
 async fn fido_and_saml_are_not_enabled(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     assert_answer(
-        get(&app, "/auth/fido", None).await,
+        app.kitsu(None).get("/auth/fido").await,
         StatusCode::BAD_REQUEST,
         json!({"error": true, "message": "FIDO not enabled."}),
     )
     .await;
     assert_answer(
-        get(&app, "/auth/saml/login", None).await,
+        app.kitsu(None).get("/auth/saml/login").await,
         StatusCode::BAD_REQUEST,
         json!({"error": "SAML is not enabled."}),
     )
     .await;
     assert_answer(
-        put(&app, "/auth/fido", None, &json!({})).await,
+        app.kitsu(None).put("/auth/fido", &json!({})).await,
         StatusCode::BAD_REQUEST,
         json!({"error": true, "message": "FIDO not enabled."}),
     )
     .await;
     assert_answer(
-        get(&app, "/auth/oidc/login", None).await,
+        app.kitsu(None).get("/auth/oidc/login").await,
         StatusCode::BAD_REQUEST,
         json!({"error": "OIDC is not enabled."}),
     )

@@ -17,5 +17,6 @@ mod operations;
 mod poison;
 mod routing;
 mod spine;
+mod surfaces;
 mod views;
 mod workspaces;

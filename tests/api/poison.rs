@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::buckets::{account, call, create_bucket, id_of};
+use crate::buckets::{account, create_bucket, id_of};
 use crate::helpers::{Backend, backends, spawn_app};
 use rstest_reuse::apply;
 
@@ -37,7 +37,10 @@ async fn nul_characters_are_400s_naming_the_field_in_each_surface(#[case] backen
             "feedback",
         ),
     ] {
-        let response = call(&app, method, &path, &alice.access, Some(body)).await;
+        let response = app
+            .workspaces(Some(&alice.access))
+            .call(method, &path, Some(body))
+            .await;
         let status = response.status();
         let body: Value = response.json().await.unwrap();
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
@@ -51,14 +54,10 @@ async fn nul_characters_are_400s_naming_the_field_in_each_surface(#[case] backen
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let path_id = call(
-        &app,
-        Method::GET,
-        "/api/bucket/abc%00def",
-        &alice.access,
-        None,
-    )
-    .await;
+    let path_id = app
+        .workspaces(Some(&alice.access))
+        .call(Method::GET, "/api/bucket/abc%00def", None)
+        .await;
     assert_eq!(path_id.status(), StatusCode::BAD_REQUEST);
     assert!(path_id.json::<Value>().await.unwrap()["msg"].is_string());
 
@@ -72,12 +71,9 @@ async fn nul_characters_are_400s_naming_the_field_in_each_surface(#[case] backen
         .await;
     assert_eq!(me.status(), StatusCode::BAD_REQUEST);
     let revoke = app
-        .client
-        .delete(app.url("/api/api_keys/x%00y"))
-        .bearer_auth(&alice.access)
-        .send()
-        .await
-        .unwrap();
+        .datacube(&alice.access)
+        .delete("/api/api_keys/x%00y")
+        .await;
     assert_eq!(revoke.status(), StatusCode::BAD_REQUEST);
 
     // Kitsu: `{error: true, message}`.

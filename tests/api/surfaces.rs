@@ -81,34 +81,34 @@ impl Kitsu<'_> {
         with_token(request, &self.token)
     }
 
-    pub async fn get(&self, path: &str) -> Response {
+    pub async fn get(self, path: &str) -> Response {
         send(self.request(Method::GET, path)).await
     }
 
     /// A request without a body (arguments in the query string).
-    pub async fn bodiless(&self, method: Method, path: &str) -> Response {
+    pub async fn bodiless(self, method: Method, path: &str) -> Response {
         send(self.request(method, path)).await
     }
 
-    pub async fn send(&self, method: Method, path: &str, body: &Value) -> Response {
+    pub async fn send(self, method: Method, path: &str, body: &Value) -> Response {
         send(self.request(method, path).json(body)).await
     }
 
-    pub async fn post(&self, path: &str, body: &Value) -> Response {
+    pub async fn post(self, path: &str, body: &Value) -> Response {
         self.send(Method::POST, path, body).await
     }
 
-    pub async fn put(&self, path: &str, body: &Value) -> Response {
+    pub async fn put(self, path: &str, body: &Value) -> Response {
         self.send(Method::PUT, path, body).await
     }
 
-    pub async fn delete(&self, path: &str, body: &Value) -> Response {
+    pub async fn delete(self, path: &str, body: &Value) -> Response {
         self.send(Method::DELETE, path, body).await
     }
 }
 
 impl Workspaces<'_> {
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+    pub async fn call(self, method: Method, path: &str, body: Option<Value>) -> Response {
         let body = body.unwrap_or_else(|| Value::Object(Default::default()));
         let request = self
             .app
@@ -118,19 +118,19 @@ impl Workspaces<'_> {
         send(with_token(request, &self.token)).await
     }
 
-    pub async fn get(&self, path: &str) -> Response {
+    pub async fn get(self, path: &str) -> Response {
         self.call(Method::GET, path, None).await
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> Response {
+    pub async fn post(self, path: &str, body: Value) -> Response {
         self.call(Method::POST, path, Some(body)).await
     }
 
-    pub async fn put(&self, path: &str, body: Value) -> Response {
+    pub async fn put(self, path: &str, body: Value) -> Response {
         self.call(Method::PUT, path, Some(body)).await
     }
 
-    pub async fn delete(&self, path: &str) -> Response {
+    pub async fn delete(self, path: &str) -> Response {
         self.call(Method::DELETE, path, None).await
     }
 }
@@ -144,19 +144,19 @@ impl Datacube<'_> {
         }
     }
 
-    pub async fn get(&self, path: &str) -> Response {
+    pub async fn get(self, path: &str) -> Response {
         send(self.request(Method::GET, path)).await
     }
 
-    pub async fn post(&self, path: &str, body: &Value) -> Response {
+    pub async fn post(self, path: &str, body: &Value) -> Response {
         send(self.request(Method::POST, path).json(body)).await
     }
 
-    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+    pub async fn patch(self, path: &str, body: &Value) -> Response {
         send(self.request(Method::PATCH, path).json(body)).await
     }
 
-    pub async fn delete(&self, path: &str) -> Response {
+    pub async fn delete(self, path: &str) -> Response {
         send(self.request(Method::DELETE, path)).await
     }
 }

@@ -49,19 +49,6 @@ async fn revoke(app: &TestApp, bearer: Option<&str>, body: Value) -> Response {
     request.send().await.unwrap()
 }
 
-/// `GET` with the client's habits: a `{}` JSON body and, optionally, a bearer token.
-async fn get(app: &TestApp, path: &str, bearer: Option<&str>) -> Response {
-    let mut request = app
-        .client
-        .get(app.url(path))
-        .header("Content-Type", "application/json")
-        .body("{}");
-    if let Some(token) = bearer {
-        request = request.bearer_auth(token);
-    }
-    request.send().await.unwrap()
-}
-
 /// Registers an account and logs it in with the password grant; returns the token response.
 async fn password_login(app: &TestApp, email: &str) -> Value {
     assert_eq!(app.register(email).await.status(), StatusCode::CREATED);
@@ -127,12 +114,10 @@ async fn the_password_grant_starts_a_session(#[case] backend: Backend) {
     assert!(response.headers().contains_key("x-annals-position"));
     let body: Value = response.json().await.unwrap();
     assert_token_shape(&body);
-    let me = get(
-        &app,
-        "/api/users/isLogged",
-        Some(str_of(&body, "access_token")),
-    )
-    .await;
+    let me = app
+        .workspaces(Some(str_of(&body, "access_token")))
+        .get("/api/users/isLogged")
+        .await;
     assert_eq!(me.status(), StatusCode::OK);
 
     // Form-encoded, with `email` instead of `username`.
@@ -174,12 +159,10 @@ async fn the_refresh_grant_issues_a_new_access_token(#[case] backend: Backend) {
         json!(refresh),
         "the same refresh token"
     );
-    let me = get(
-        &app,
-        "/api/users/isLogged",
-        Some(str_of(&body, "access_token")),
-    )
-    .await;
+    let me = app
+        .workspaces(Some(str_of(&body, "access_token")))
+        .get("/api/users/isLogged")
+        .await;
     assert_eq!(me.status(), StatusCode::OK);
 
     // Form-encoded, without client_id.
@@ -296,7 +279,8 @@ async fn revocation_takes_effect_at_once(#[case] backend: Backend) {
         str_of(&login, "refresh_token"),
     );
     assert_eq!(
-        get(&app, "/api/users/isLogged", Some(access))
+        app.workspaces(Some(access))
+            .get("/api/users/isLogged")
             .await
             .status(),
         StatusCode::OK
@@ -317,14 +301,17 @@ async fn revocation_takes_effect_at_once(#[case] backend: Backend) {
     )
     .await;
     assert_oauth_error(refreshed, "invalid_grant").await;
-    let me = get(&app, "/api/users/isLogged", Some(access)).await;
+    let me = app
+        .workspaces(Some(access))
+        .get("/api/users/isLogged")
+        .await;
     assert_eq!(
         me.headers()["www-authenticate"],
         "Bearer error=\"invalid_token\""
     );
     assert_msg(me, StatusCode::UNAUTHORIZED).await;
     assert_msg(
-        get(&app, "/api/bucket", Some(access)).await,
+        app.workspaces(Some(access)).get("/api/bucket").await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
@@ -342,7 +329,9 @@ async fn revocation_takes_effect_at_once(#[case] backend: Backend) {
     let response = revoke(&app, Some(access), json!({})).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_msg(
-        get(&app, "/api/users/isLogged", Some(access)).await,
+        app.workspaces(Some(access))
+            .get("/api/users/isLogged")
+            .await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
@@ -387,7 +376,10 @@ async fn is_logged_returns_the_callers_user(#[case] backend: Backend) {
     let access = str_of(&login, "access_token");
     let profile: Value = app.me(access).await.json().await.unwrap();
 
-    let response = get(&app, "/api/users/isLogged", Some(access)).await;
+    let response = app
+        .workspaces(Some(access))
+        .get("/api/users/isLogged")
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let user: Value = response.json().await.unwrap();
     assert_eq!(user["_id"], profile["id"], "{user}");
@@ -403,13 +395,13 @@ async fn is_logged_returns_the_callers_user(#[case] backend: Backend) {
     assert!(user.get("password_hash").is_none() && !user.to_string().contains("argon2"));
 
     // Not logged in: 401 with `{msg}`, so the client refreshes and retries.
-    let missing = get(&app, "/api/users/isLogged", None).await;
+    let missing = app.workspaces(None).get("/api/users/isLogged").await;
     assert_eq!(missing.headers()["www-authenticate"], "Bearer");
     let body = assert_msg(missing, StatusCode::UNAUTHORIZED).await;
     assert_eq!(body, json!({"msg": "Missing Authorization Header"}));
     for bogus in ["null", "not-a-token", str_of(&login, "refresh_token")] {
         assert_msg(
-            get(&app, "/api/users/isLogged", Some(bogus)).await,
+            app.workspaces(Some(bogus)).get("/api/users/isLogged").await,
             StatusCode::UNAUTHORIZED,
         )
         .await;
@@ -422,7 +414,7 @@ async fn the_bucket_list_is_an_array(#[case] backend: Backend) {
     let login = password_login(&app, &unique_email()).await;
     let access = str_of(&login, "access_token");
     for path in ["/api/bucket", "/api/bucket/"] {
-        let response = get(&app, path, Some(access)).await;
+        let response = app.workspaces(Some(access)).get(path).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         assert_eq!(response.json::<Value>().await.unwrap(), json!([]), "{path}");
         // The post-login check sends no body at all.
@@ -434,7 +426,11 @@ async fn the_bucket_list_is_an_array(#[case] backend: Backend) {
             .await
             .unwrap();
         assert_eq!(bare.status(), StatusCode::OK, "{path}");
-        assert_msg(get(&app, path, None).await, StatusCode::UNAUTHORIZED).await;
+        assert_msg(
+            app.workspaces(None).get(path).await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
     }
 }
 
