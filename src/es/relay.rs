@@ -158,6 +158,7 @@ impl Relay {
         tracing::info!(%cursor, %log_id, "relay leading");
         let mut checked = Instant::now();
         let mut saved = StoredCheckpoint::with_quiet(cursor, CURSOR_SAVE);
+        let mut failing_since: Option<Instant> = None;
         loop {
             if cancel.is_cancelled() {
                 return;
@@ -199,9 +200,17 @@ impl Relay {
                 envelope.logid = Some(log_id.clone());
             }
             if let Err(e) = self.publisher.publish(&envelopes).await {
-                tracing::warn!(error = %e, "publish failed; retrying the batch");
+                // Once per outage, not once per retry: the bus may be down for minutes.
+                if failing_since.is_none() {
+                    tracing::warn!(error = %e, "publish failed; retrying the batch until the bus is back");
+                    failing_since = Some(Instant::now());
+                }
+                metrics::counter!("annals_relay_publish_failures_total").increment(1);
                 tokio::time::sleep(RETRY).await;
                 continue;
+            }
+            if let Some(since) = failing_since.take() {
+                tracing::info!(after = ?since.elapsed(), "bus back; publishing again");
             }
             cursor = last.position;
             self.save_if_due(&mut saved, cursor).await;
