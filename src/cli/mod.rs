@@ -50,7 +50,8 @@ enum AdminCommand {
         email: String,
         #[arg(long, env = "ANNALS_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
-        /// One of admin, manager, supervisor, user, client, vendor.
+        /// One of admin, manager, supervisor, user, client, vendor, auditor (reads the
+        /// history: `/api/history`).
         #[arg(long, default_value = "admin")]
         role: String,
         #[arg(long, default_value = "Admin")]
