@@ -63,10 +63,7 @@ fn time(field: &str, value: &str) -> std::result::Result<DateTime<Utc>, AppError
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
-            AppError::invalid(
-                field,
-                "must be an RFC 3339 time, e.g. 2026-11-23T11:47:18Z",
-            )
+            AppError::invalid(field, "must be an RFC 3339 time, e.g. 2026-11-23T11:47:18Z")
         })
 }
 
@@ -216,7 +213,11 @@ mod tests {
         .unwrap();
         assert_eq!(
             q.selection.types,
-            ["UserRegistered", "RoleChanged", "annals.bucket.BucketCreated"]
+            [
+                "UserRegistered",
+                "RoleChanged",
+                "annals.bucket.BucketCreated"
+            ]
         );
         assert_eq!(q.limit, 10_000);
         assert_eq!(q.after, Position::new(5, 7));
