@@ -4,7 +4,8 @@
 # streams of 4), next to a reference measured in the same run: Postgres alone sending the same
 # 10,000 rows as JSON to psql. Also `annals replay` of the whole log.
 #
-#   bench/history.sh            builds the release binary (BENCH_NO_BUILD=1 reuses it)
+#   bench/history.sh            builds the release binary (BENCH_NO_BUILD=1 reuses it;
+#                               ANNALS_BIN=<path> BENCH_NO_BUILD=1 measures another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}"
@@ -12,7 +13,7 @@ export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-
 EVENTS="${EVENTS:-20000}"
 RUNS="${RUNS:-5}"
 [[ "${BENCH_NO_BUILD:-}" == 1 ]] || cargo build --release -p annals >&2
-bin="$CARGO_TARGET_DIR/release/annals"
+bin="${ANNALS_BIN:-$CARGO_TARGET_DIR/release/annals}"
 db="annals_history_bench_$$"
 dir="$(mktemp -d)"
 port=$((20000 + RANDOM % 20000))
@@ -60,7 +61,7 @@ lines=$("$bin" replay | wc -l)
 t1=$(date +%s%N)
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 page=$(median "${page_times[@]}") ref=$(median "${ref_times[@]}")
-echo "log: $(psql -d "$db" -Atc 'SELECT count(*) FROM events') events (Postgres, release build)"
+echo "log: $(psql -d "$db" -Atc 'SELECT count(*) FROM events') events (Postgres, $bin)"
 echo "GET /api/history/events?limit=10000 ($(stat -c %s "$dir/page.json") bytes, curl): median ${page} ms of ${page_times[*]}"
 echo "reference, psql fetching the same 10,000 rows as JSON: median ${ref} ms of ${ref_times[*]}"
 echo "ratio page / reference: $(echo "scale=2; $page / ($ref + 0.001)" | bc)"
