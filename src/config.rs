@@ -180,21 +180,29 @@ pub struct Config {
 
 impl Settings {
     /// `distributed`: the command only makes sense with Postgres + NATS (worker, relay).
-    pub fn resolve(&self, distributed: bool) -> Result<Config, ConfigError> {
-        let storage = match self.database_url.as_deref().filter(|s| !s.is_empty()) {
-            None => Storage::Sqlite {
-                url: crate::adapters::sqlite::url_for(&self.data_dir.join("annals.db")),
-            },
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Storage::Postgres {
-                    url: url.to_string(),
+    /// Where the log is (`DATABASE_URL`, or the embedded file in the data directory), and
+    /// nothing else: what a read-only command needs, without touching the data directory.
+    pub fn storage(&self) -> Result<Storage, ConfigError> {
+        Ok(
+            match self.database_url.as_deref().filter(|s| !s.is_empty()) {
+                None => Storage::Sqlite {
+                    url: crate::adapters::sqlite::url_for(&self.data_dir.join("annals.db")),
+                },
+                Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                    Storage::Postgres {
+                        url: url.to_string(),
+                    }
                 }
-            }
-            Some(url) if url.starts_with("sqlite:") => Storage::Sqlite {
-                url: url.to_string(),
+                Some(url) if url.starts_with("sqlite:") => Storage::Sqlite {
+                    url: url.to_string(),
+                },
+                Some(_) => return Err(ConfigError::BadDatabaseUrl),
             },
-            Some(_) => return Err(ConfigError::BadDatabaseUrl),
-        };
+        )
+    }
+
+    pub fn resolve(&self, distributed: bool) -> Result<Config, ConfigError> {
+        let storage = self.storage()?;
         let nats_url = self.nats_url.clone().filter(|s| !s.is_empty());
         let postgres = matches!(storage, Storage::Postgres { .. });
         if distributed && !(postgres && nats_url.is_some()) {

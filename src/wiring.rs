@@ -237,6 +237,7 @@ impl Infra {
             workspaces: Arc::new(workspaces),
             identity: Arc::new(identity),
             log: self.log.clone(),
+            history: crate::services::history::History::new(self.reader()),
             gate: ReadGate {
                 log: self.log.clone(),
                 views: self.views.clone(),

@@ -1,4 +1,6 @@
 //! The `annals` command line.
+mod replay;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -40,6 +42,10 @@ enum Command {
     /// Administration tasks.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Writes the log's events in its global order to stdout, one CloudEvents envelope per
+    /// line (NDJSON, as published on NATS, secrets removed). Read-only: safe while servers run;
+    /// stops at the newest event committed when it started.
+    Replay(replay::ReplayArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,7 +56,8 @@ enum AdminCommand {
         email: String,
         #[arg(long, env = "ANNALS_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
-        /// One of admin, manager, supervisor, user, client, vendor.
+        /// One of admin, manager, supervisor, user, client, vendor, auditor (reads the
+        /// history: `/api/history`).
         #[arg(long, default_value = "admin")]
         role: String,
         #[arg(long, default_value = "Admin")]
@@ -105,6 +112,10 @@ fn shutdown_signal() -> CancellationToken {
 
 async fn run(cli: Cli) -> Result<(), StartError> {
     let command = cli.command.unwrap_or(Command::Serve);
+    // Read-only: no migration, no data directory, nothing a running server needs.
+    if let Command::Replay(args) = command {
+        return replay::replay(&cli.settings, args).await;
+    }
     let distributed = matches!(command, Command::Worker | Command::Relay);
     let mut config = cli.settings.resolve(distributed)?;
     // Bind before anything else so that port 0 resolves to the real port in public links.
@@ -123,6 +134,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     };
     let infra = Infra::connect(config).await?;
     match command {
+        Command::Replay(_) => unreachable!("replay ran above"),
         Command::Migrate => {
             tracing::info!("database migrated");
             Ok(())

@@ -5,6 +5,7 @@ pub mod consistency;
 pub mod datacube;
 pub mod errors;
 pub mod fallback;
+pub mod history;
 pub mod kitsu;
 pub mod openapi;
 pub mod ops;
@@ -39,6 +40,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::frame())
         .merge(ops::routes())
         .merge(datacube::routes())
+        .merge(history::routes())
         .merge(kitsu::routes())
         .merge(workspaces::routes())
 }

@@ -8,6 +8,7 @@ use crate::adapters::nats::EventStream;
 use crate::adapters::postgres::PgRelayState;
 use crate::http::consistency::ReadGate;
 use crate::http::rate_limit::LoginLimiter;
+use crate::services::history::History;
 use crate::services::identity::Identity;
 use crate::services::workspaces::Workspaces;
 
@@ -41,4 +42,6 @@ pub struct Services {
     pub storage: &'static str,
     /// Buckets: commands, plans, payments (the workspaces surface).
     pub workspaces: Arc<Workspaces>,
+    /// The log's history for auditors (`/api/history`).
+    pub history: History,
 }

@@ -25,7 +25,9 @@ fn help_lists_the_subcommands() {
     let out = annals(&["--help"], &[], dir.path());
     assert!(out.status.success());
     let help = text(&out.stdout);
-    for sub in ["serve", "worker", "relay", "migrate", "rebuild", "admin"] {
+    for sub in [
+        "serve", "worker", "relay", "migrate", "rebuild", "admin", "replay",
+    ] {
         assert!(help.contains(sub), "{sub} missing from --help:\n{help}");
     }
 }

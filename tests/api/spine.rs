@@ -44,7 +44,7 @@ async fn log_order(pool: &PgPool) -> Vec<String> {
 }
 
 /// Waits until the stream holds `expected` messages and stays there, then reads them all.
-async fn stream_envelopes(app: &TestApp, expected: u64) -> Vec<Envelope> {
+pub(crate) async fn stream_envelopes(app: &TestApp, expected: u64) -> Vec<Envelope> {
     let events = app.infra.stream.clone().expect("NATS configured");
     let mut stream = events.js.get_stream(&events.name).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

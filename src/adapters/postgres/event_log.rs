@@ -112,6 +112,74 @@ impl EventReader for PgEventLog {
             .await
             .map_err(log_error)
     }
+
+    async fn read_stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<(Position, StoredEvent)>, LogError> {
+        // The primary key finds the stream; each predecessor is one step back on the
+        // global-order index. A stream's sequence order is its global order: an event's
+        // successor is written by a transaction that read it, so it commits later.
+        let rows = sqlx::query(
+            "SELECT e.tx_id::text AS tx, e.global_id, e.aggregate_type, e.aggregate_id,
+                    e.sequence, e.event_type, e.event_version, e.payload, e.metadata,
+                    e.recorded_at, prev.tx AS prev_tx, prev.global_id AS prev_gid
+               FROM events e
+               LEFT JOIN LATERAL (
+                    SELECT b.tx_id::text AS tx, b.global_id FROM events b
+                     WHERE (b.tx_id, b.global_id) < (e.tx_id, e.global_id)
+                     ORDER BY b.tx_id DESC, b.global_id DESC LIMIT 1) prev ON true
+              WHERE e.aggregate_type = $1 AND e.aggregate_id = $2
+                AND (e.tx_id, e.global_id) > ($3::text::xid8, $4)
+                AND e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY e.sequence
+              LIMIT $5",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(after.tx.to_string())
+        .bind(after.gid)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(log_error)?;
+        rows.iter()
+            .map(|row| {
+                let prev = prev_position(
+                    row.try_get("prev_tx").map_err(log_error)?,
+                    row.try_get("prev_gid").map_err(log_error)?,
+                )?;
+                Ok((prev, row_to_event(row)?))
+            })
+            .collect()
+    }
+
+    async fn position_before(&self, position: Position) -> Result<Position, LogError> {
+        let row = sqlx::query(
+            "SELECT tx_id::text AS tx, global_id FROM events
+              WHERE (tx_id, global_id) < ($1::text::xid8, $2)
+              ORDER BY tx_id DESC, global_id DESC LIMIT 1",
+        )
+        .bind(position.tx.to_string())
+        .bind(position.gid)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(log_error)?;
+        match row {
+            Some(r) => prev_position(Some(r.get("tx")), Some(r.get("global_id"))),
+            None => Ok(Position::ZERO),
+        }
+    }
+}
+
+fn prev_position(tx: Option<String>, gid: Option<i64>) -> Result<Position, LogError> {
+    match (tx, gid) {
+        (Some(tx), Some(gid)) => Ok(Position::new(parse_xid8(&tx)?, gid)),
+        _ => Ok(Position::ZERO),
+    }
 }
 
 #[async_trait]

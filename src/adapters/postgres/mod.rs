@@ -14,6 +14,7 @@ pub use relay_state::{PgRelayLeadership, PgRelayState};
 pub use sticky::Sticky;
 pub use view_store::PgViewStore;
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -29,6 +30,19 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Er
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(5))
         .connect(url)
+        .await
+}
+
+/// A small pool whose transactions are read-only (`default_transaction_read_only`), for
+/// commands that only read the log while servers run (`annals replay`): it never migrates and
+/// takes no lock a server needs.
+pub async fn connect_read_only(url: &str) -> Result<PgPool, sqlx::Error> {
+    let options = sqlx::postgres::PgConnectOptions::from_str(url)?
+        .options([("default_transaction_read_only", "on")]);
+    PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
         .await
 }
 

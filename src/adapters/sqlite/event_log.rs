@@ -94,6 +94,48 @@ impl EventReader for SqliteEventLog {
             .await
             .map_err(log_error)
     }
+
+    async fn read_stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<(Position, StoredEvent)>, LogError> {
+        let rows = sqlx::query(
+            "SELECT e.global_id, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type,
+                    e.event_version, e.payload, e.metadata, e.recorded_at,
+                    (SELECT max(b.global_id) FROM events b WHERE b.global_id < e.global_id)
+                        AS prev_gid
+               FROM events e
+              WHERE e.aggregate_type = ? AND e.aggregate_id = ? AND e.global_id > ?
+              ORDER BY e.sequence
+              LIMIT ?",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(after.gid)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(log_error)?;
+        rows.iter()
+            .map(|row| {
+                let prev: Option<i64> = row.try_get("prev_gid").map_err(log_error)?;
+                Ok((prev.map_or(Position::ZERO, position), row_to_event(row)?))
+            })
+            .collect()
+    }
+
+    async fn position_before(&self, before: Position) -> Result<Position, LogError> {
+        let gid: Option<i64> =
+            sqlx::query_scalar("SELECT max(global_id) FROM events WHERE global_id < ?")
+                .bind(before.gid)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(log_error)?;
+        Ok(gid.map_or(Position::ZERO, position))
+    }
 }
 
 #[async_trait]

@@ -57,6 +57,20 @@ async fn open(url: &str, synchronous: SqliteSynchronous) -> Result<SqlitePool, s
         .await
 }
 
+/// Read-only connections to an existing database, for commands that only read the log while a
+/// server runs (`annals replay`): no file is created, nothing migrated, no write lock taken
+/// (WAL readers never block the writer).
+pub async fn connect_read_only(url: &str) -> Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .read_only(true)
+        .create_if_missing(false)
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+}
+
 pub async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }

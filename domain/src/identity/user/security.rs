@@ -1,8 +1,17 @@
 //! Credentials and second factors: what each command is allowed to record, given the state.
 use super::{SecondFactor, User, UserCommand, UserError, UserEvent};
 
-/// Kitsu's person roles.
-pub const ROLES: &[&str] = &["admin", "manager", "supervisor", "user", "client", "vendor"];
+/// Kitsu's person roles, and `auditor`: reads the whole history of events
+/// (`/api/history`), nothing else beyond what a `user` may.
+pub const ROLES: &[&str] = &[
+    "admin",
+    "manager",
+    "supervisor",
+    "user",
+    "client",
+    "vendor",
+    "auditor",
+];
 
 /// Byte-wise comparison whose time does not depend on where the inputs differ.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -47,7 +56,7 @@ pub(super) fn decide(user: &User, command: UserCommand) -> Result<Vec<UserEvent>
             if !ROLES.contains(&role.as_str()) {
                 return Err(UserError::Invalid {
                     field: "role",
-                    message: "must be one of admin, manager, supervisor, user, client, vendor",
+                    message: "must be one of admin, manager, supervisor, user, client, vendor, auditor",
                 });
             }
             if role == user.role {

@@ -521,7 +521,7 @@ fn roles_are_kitsus_and_deactivation_is_recorded() {
             at: t0(),
         })
         .then_expect_error_message(
-            "role: must be one of admin, manager, supervisor, user, client, vendor",
+            "role: must be one of admin, manager, supervisor, user, client, vendor, auditor",
         );
     UserTest::with(())
         .given(vec![registered()])
