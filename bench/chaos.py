@@ -31,6 +31,7 @@ PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGP
 PASSWORD = "chaos-monkey-Password-7411"
 JWT_SECRET = "chaos-secret-0123456789abcdef0123456789abcdef"
 RELAY_LOCK = 0x616E6E616C730001
+SERVE_RESTART = 2.0
 
 
 def now():
@@ -107,7 +108,9 @@ class Supervisor:
                 if self.stopping:
                     return
                 self.exits.append((time.time(), role, p.returncode))
-                time.sleep(0.2)
+                # The API process comes back later than the standbys poll for leadership (1 s),
+                # so that the relay and a worker take over and later faults hit leaders.
+                time.sleep(SERVE_RESTART if role == "serve" else 0.2)
                 if not self.stopping:
                     self.start(role)
 
@@ -308,6 +311,16 @@ def load_thread(user, idx, rec, stop, pace):
             time.sleep(0.1)
             continue
         rec.add("acks", (value, pos))
+        if k % 10 == 0:
+            # A second projection: API keys created (and every other one revoked).
+            try:
+                kst, kh, kbody = user.client.request("POST", "/api/api_keys", {"name": f"K{value}"}, user.auth())
+                if 200 <= kst < 300 and kh.get("x-annals-position"):
+                    rec.add("acks", (f"K{value}", kh["x-annals-position"]))
+                    if k % 20 == 0:
+                        user.client.request("DELETE", f"/api/api_keys/{kbody['api_key']['id']}", None, user.auth())
+            except (OSError, http.client.HTTPException, KeyError, TypeError):
+                pass
         # Read back: half with the position header, half relying on the server's own rule.
         try:
             rst, stale, body = user.get(pos if k % 2 else None)
@@ -504,7 +517,7 @@ def main():
                             "WHERE l.locktype = 'advisory' AND l.granted")
             out = {}
             keys = {RELAY_LOCK: "relay", lock_key("projections"): "projections",
-                    lock_key("invitations"): "invitations"}
+                    lock_key("workspace_invitations"): "invitations"}
             for line in rows.splitlines():
                 if "|" not in line:
                     continue
@@ -543,6 +556,14 @@ def main():
             acked, fresh = probe_catch_up(probe, t0)
             back = None
             if kind == "nats-outage":
+                # A process that starts while NATS is down: serve killed in the outage.
+                t2 = now()
+                pid = sup.kill9("serve")
+                acked2, fresh2 = probe_catch_up(probe, t2)
+                extra = ({"n": f"{n}a", "kind": "serve (NATS down)", "detail": f"pid {pid}",
+                               "led": "", "acked": acked2, "fresh": fresh2, "back": None,
+                               "stale": None, "violations": None, "errors": None})
+                log(f"serve killed during the outage: write acked after {acked2}, fresh after {fresh2}")
                 remaining = args.outage - (now() - t0)
                 if remaining > 0:
                     time.sleep(remaining)
@@ -562,6 +583,8 @@ def main():
             if kind == "nats-outage":
                 f["stale_down"] = stale_down
             faults.append(f)
+            if kind == "nats-outage":
+                faults.append(extra)
             log(f"fault {n}/{len(plan)} {kind} {detail}: write acked after {acked}, "
                 f"fresh after {fresh}, stale {f['stale']}, led {f['led']}")
         stop.set()
@@ -683,8 +706,9 @@ def write_report(args, started, db, stream, nats, rec, faults, verdict, bad, x):
         f"{started:%Y-%m-%d %H:%M} UTC, commit {commit}, {x['elapsed']:.0f} s in all. "
         f"`bash bench/chaos.sh{' --short' if args.short else ''}`: Postgres database + own `{nv}` with "
         f"JetStream (fresh store), release `annals serve` + `annals relay` + 2 × `annals worker`, "
-        f"restarted 200 ms after they die. Load: {args.users} users each sending `PATCH /core/me` then "
-        f"`GET /core/me` (every other one with `X-Annals-Position`), {args.pace * 1000:.0f} ms apart; "
+        f"restarted after they die (serve after {SERVE_RESTART:.0f} s, so that standbys take over its roles; the others after 200 ms). Load: {args.users} users each sending `PATCH /core/me` then "
+        f"`GET /core/me` (every other one with `X-Annals-Position`), {args.pace * 1000:.0f} ms apart, and every "
+        f"tenth time `POST /api/api_keys` (every other key revoked); "
         f"`ANNALS_READ_WAIT_MS` default (2000).", "",
         f"**Verdict: {'FAIL: ' + '; '.join(bad) if bad else 'PASS'}**", "",
         "| check | count | must be 0 |", "|---|---:|:---:|",
@@ -715,8 +739,9 @@ def write_report(args, started, db, stream, nats, rec, faults, verdict, bad, x):
         fresh = fmt(f["fresh"])
         if f["kind"] == "nats-outage":
             fresh += f" (after NATS back: {fmt(f['back'])})"
-        lines.append(f"| {f['n']} | {f['kind']} | {f['detail']} | {f['led']} | {fmt(f['acked'])} | {fresh} | "
-                     f"{f['stale']} | {f['violations']} | {f['errors']} |")
+        dash = lambda v: "(in the outage)" if v is None else v  # noqa: E731
+        lines.append(f"| {f['n']} | {f['kind']} | {f['detail']} | {f['led'] or '-'} | {fmt(f['acked'])} | {fresh} | "
+                     f"{dash(f['stale'])} | {dash(f['violations'])} | {dash(f['errors'])} |")
     by_kind = {}
     for f in faults:
         if f["fresh"] is not None:
