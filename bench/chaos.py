@@ -514,7 +514,8 @@ def main():
         def leaders():
             rows = psql(db, "SELECT a.application_name, (l.classid::bigint << 32) | l.objid::bigint "
                             "FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                            "WHERE l.locktype = 'advisory' AND l.granted")
+                            "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+                            "(SELECT oid FROM pg_database WHERE datname = current_database())")
             out = {}
             keys = {RELAY_LOCK: "relay", lock_key("projections"): "projections",
                     lock_key("workspace_invitations"): "invitations"}
