@@ -89,7 +89,6 @@ class Supervisor:
         kind = role.rstrip("0123456789")
         env = dict(self.env)
         env["DATABASE_URL"] = pg_url(env["CHAOS_DB"], f"chaos-{role}")
-        env["ANNALS_DB_POOL"] = "10" if kind == "serve" else "4"
         out = open(os.path.join(self.tmp, f"{role}.log"), "ab")
         out.write(f"\n===== start {datetime.datetime.now().isoformat()} =====\n".encode())
         out.flush()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fault injection for annals on Postgres + NATS JetStream: see bench/README.md ("Chaos").
-#   bash bench/chaos.sh            # full run: 20 kill/restart faults + a 60 s NATS outage (~8 min)
-#   bash bench/chaos.sh --short    # one fault of each kind + a 10 s outage (~2-3 min), for CI
+# Fault injection for annals on Postgres + NATS JetStream: see bench/README.md, "Chaos".
+#   bash bench/chaos.sh            # full run: 20 kill/restart faults + a 60 s NATS outage (~3 min)
+#   bash bench/chaos.sh --short    # one fault of each kind + a 10 s outage (~35 s), for CI
 # Other flags go to bench/chaos.py (--users, --pace, --rounds, --outage, --out, --keep).
 # Needs: Postgres on 127.0.0.1:5432 (user postgres, trust; PGHOST/PGPORT/PGUSER override),
 # psql, python3 (standard library only), /usr/sbin/nats-server (NATS_SERVER overrides). It starts

@@ -326,7 +326,7 @@ async fn a_process_starts_and_serves_while_nats_is_down() {
         .unwrap()
         .port();
     let app = spawn_app_with(Options {
-        nats_url: Some(format!("nats://127.0.0.1:{port}")),
+        nats_port: Some(port),
         ..Options::of(Backend::Postgres)
     })
     .await;
