@@ -1,6 +1,8 @@
 //! The projection worker: consumes the bus, applies each batch of events together with the
 //! checkpoint in one store transaction, acks after commit, and repairs gaps from the log.
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -60,6 +62,9 @@ pub struct WorkerGroup {
     forward: Option<Forward>,
 }
 
+/// A subscription being attempted.
+type Subscribing = Pin<Box<dyn Future<Output = Result<Box<dyn Subscription>, BusError>> + Send>>;
+
 /// Told of every delivered batch once all workers applied it.
 pub type Forward = Box<dyn Fn(&[Envelope]) + Send + Sync>;
 
@@ -106,6 +111,7 @@ impl WorkerGroup {
         };
         let mut foreign_seen = false;
         let mut subscription: Option<Box<dyn Subscription>> = None;
+        let mut subscribing: Option<Subscribing> = None;
         let mut bus_down_since: Option<Instant> = None;
         let mut next_bus_try = Instant::now();
         let mut lease_checked = Instant::now();
@@ -122,29 +128,40 @@ impl WorkerGroup {
                     return Ok(Stopped::LeaseLost);
                 }
             }
-            if subscription.is_none() && Instant::now() >= next_bus_try {
-                match bus.subscribe(&self.consumer).await {
-                    Ok(s) => {
+            if subscription.is_none() && subscribing.is_none() && Instant::now() >= next_bus_try {
+                let (bus, consumer) = (bus.clone(), self.consumer.clone());
+                subscribing = Some(Box::pin(async move { bus.subscribe(&consumer).await }));
+            }
+            let Some(sub) = subscription.as_mut() else {
+                // No bus: the log is the path. A subscription is attempted beside it, since a
+                // client waiting for an unreachable server may take seconds to give up.
+                let mut attempted = None;
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(Stopped::Cancelled),
+                    result = async { subscribing.as_mut().expect("checked").await }, if subscribing.is_some() => {
+                        attempted = Some(result);
+                    }
+                    _ = tokio::time::sleep(LOG_POLL) => {}
+                }
+                match attempted {
+                    Some(Ok(s)) => {
+                        subscribing = None;
                         if let Some(since) = bus_down_since.take() {
                             tracing::info!(consumer = %self.consumer, after = ?since.elapsed(), "bus back; following it again");
                         }
                         subscription = Some(s);
                     }
-                    Err(e) => {
+                    Some(Err(e)) => {
+                        subscribing = None;
                         if bus_down_since.is_none() {
                             tracing::warn!(consumer = %self.consumer, error = %e, "bus unavailable; following the log");
                             bus_down_since = Some(Instant::now());
                         }
                         next_bus_try = Instant::now() + BUS_RETRY;
                     }
+                    None => {}
                 }
-            }
-            let Some(sub) = subscription.as_mut() else {
-                // No bus: the log is the path.
-                tokio::select! {
-                    _ = cancel.cancelled() => return Ok(Stopped::Cancelled),
-                    _ = tokio::time::sleep(LOG_POLL) => {}
-                }
+                // Events committed before the subscription started may predate its delivery.
                 self.follow_log().await?;
                 continue;
             };

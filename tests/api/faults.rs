@@ -315,3 +315,28 @@ async fn a_relay_does_not_skip_a_log_restored_behind_its_stream() {
     );
     relay.abort();
 }
+
+/// A process starts while NATS is down: it serves, its reads are fresh (the projections follow
+/// the log), and `/readyz` keeps it in rotation while it reports NATS unreachable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_starts_and_serves_while_nats_is_down() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(Options {
+        nats_port: Some(port),
+        ..Options::of(Backend::Postgres)
+    })
+    .await;
+    write_then_read(&app).await;
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(
+        (&body["nats"], &body["status"]),
+        (&json!("unreachable"), &json!("degraded")),
+        "{body}"
+    );
+}

@@ -57,6 +57,8 @@ pub struct Options {
     /// A JetStream stream name and subject prefix to use instead of the app's own (to make
     /// two apps share one stream).
     pub stream: Option<(&'static str, &'static str)>,
+    /// NATS at `127.0.0.1:<port>` instead of `NATS_URL` (e.g. a port where nothing listens).
+    pub nats_port: Option<u16>,
 }
 
 impl Options {
@@ -67,6 +69,7 @@ impl Options {
             workers: true,
             login_rate_per_minute: 1_000_000,
             stream: None,
+            nats_port: None,
         }
     }
 }
@@ -120,7 +123,10 @@ async fn spawn_in(options: Options, data_dir: tempfile::TempDir) -> TestApp {
     let settings = Settings {
         // Embedded: no DATABASE_URL and no NATS_URL, exactly like a fresh install.
         database_url: database.as_ref().map(|db| with_database(&server_url(), db)),
-        nats_url: database.as_ref().map(|_| nats_url()),
+        nats_url: database.as_ref().map(|_| match options.nats_port {
+            Some(port) => format!("nats://127.0.0.1:{port}"),
+            None => nats_url(),
+        }),
         bind: "127.0.0.1:0".into(),
         public_url: Some(format!("http://127.0.0.1:{port}")),
         jwt_secret: Some("test-secret-test-secret-test-secret-0123".into()),

@@ -16,14 +16,21 @@ pub struct EventStream {
 /// Long enough to cover a relay restart; the relay also resumes from the stream's last message.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
+/// How long a starting process waits for NATS before it goes on without it.
+const START_WAIT: Duration = Duration::from_secs(2);
+
 fn bus_error(e: impl std::fmt::Display) -> BusError {
     BusError(e.to_string())
 }
 
 impl EventStream {
+    /// Connects in the background: a process starts (and serves, reading the log) while NATS is
+    /// down, and the client connects when it comes back. The stream is created here if NATS
+    /// answers, otherwise by the relay or a consumer later (both call [`Self::ensure`]).
     pub async fn connect(url: &str, name: &str, prefix: &str) -> Result<Self, BusError> {
         let client = async_nats::ConnectOptions::new()
             .name("annals")
+            .retry_on_initial_connect()
             .connect(url)
             .await
             .map_err(bus_error)?;
@@ -33,7 +40,18 @@ impl EventStream {
             name: name.to_string(),
             prefix: prefix.to_string(),
         };
-        this.ensure().await?;
+        match tokio::time::timeout(START_WAIT, this.ensure()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(url, error = %e, "NATS JetStream unavailable at start; following the log until it answers")
+            }
+            Err(_) => {
+                tracing::warn!(
+                    url,
+                    "NATS unreachable at start; following the log until it answers"
+                )
+            }
+        }
         Ok(this)
     }
 
