@@ -115,6 +115,21 @@ json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv
 
 failed=()
 
+# True once /readyz reports nothing pending for the relay, the projections and the reactors.
+caught_up() {
+  for _ in $(seq 1 60); do
+    if curl -s "$base/readyz" | python3 -c '
+import json, sys
+ready = json.load(sys.stdin)
+parts = [ready.get("relay") or {}] + ready.get("projections", []) + ready.get("reactors", [])
+sys.exit(0 if all(p.get("pending_events", 0) == 0 for p in parts) else 1)'; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  return 1
+}
+
 # Runs one schemathesis pass; records a failure instead of stopping, so every pass reports.
 pass() {
   local label=$1
@@ -131,6 +146,7 @@ pass() {
     --generation-database none \
     --no-color \
     --warnings off \
+    --request-timeout 30 \
     "${seed[@]}" "$@"); then
     failed+=("$label")
   fi
@@ -159,6 +175,15 @@ fuzz_backend() {
   pass "$name: session-ending operations" \
     --include-path /auth/logout --include-path /api/oauth/revoke
 
+  # Everything accepted must stay readable: the relay, projections and reactors catch up with
+  # the log (an event they cannot read stalls them, and every later read waits for them).
+  if ! caught_up; then
+    echo "annals ($name): the read side did not catch up with the log after the fuzz:" >&2
+    curl -s "$base/readyz" >&2
+    echo >&2
+    grep -a '"level":"WARN"' "$work/$name/server.log" | tail -5 >&2
+    failed+=("$name: the read side did not catch up with the log")
+  fi
   if grep -a -q '"level":"ERROR"' "$work/$name/server.log"; then
     echo "--- errors logged by annals ($name):"
     grep -a '"level":"ERROR"' "$work/$name/server.log" | tail -20

@@ -11,6 +11,7 @@ mod cli;
 mod clients;
 mod consistency;
 mod faults;
+mod fuzzed;
 mod identity;
 mod kitsu;
 mod operations;
