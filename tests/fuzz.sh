@@ -8,7 +8,7 @@
 #   FUZZ_BACKENDS=embedded bash tests/fuzz.sh
 #
 # Environment: FUZZ_EXAMPLES (examples per operation, default 30), FUZZ_SEED (reproduce a run),
-# FUZZ_CHECKS (default not_a_server_error), FUZZ_BACKENDS (`embedded postgres`), ANNALS_BIN (a
+# FUZZ_CHECKS (comma-separated, default below), FUZZ_BACKENDS (`embedded postgres`), ANNALS_BIN (a
 # built binary to use instead of `cargo build`), CARGO_TARGET_DIR (the schemathesis venv is cached
 # there, beside the test clients of tests/api/clients.rs), ANNALS_FUZZ_PG (server URL, default
 # postgres://postgres@127.0.0.1:5432), NATS_HOST/NATS_PORT (default 127.0.0.1:4222).
@@ -23,7 +23,11 @@ root=$PWD
 
 SCHEMATHESIS_VERSION=4.32.5
 EXAMPLES="${FUZZ_EXAMPLES:-30}"
-CHECKS="${FUZZ_CHECKS:-not_a_server_error}"
+# not_a_server_error is the point; the others pass today and keep passing. Failing today, not
+# enabled: status_code_conformance (401 is undocumented on most authenticated operations),
+# positive_data_acceptance (documented constraints looser than the validation), ignored_auth
+# (Kitsu answers a malformed JWT with 422, as flask-jwt-extended does), negative_data_rejection.
+CHECKS="${FUZZ_CHECKS:-not_a_server_error,content_type_conformance,response_headers_conformance,response_schema_conformance,missing_required_header,unsupported_method,allow_header_conformance,use_after_free,ensure_resource_availability}"
 BACKENDS="${FUZZ_BACKENDS:-embedded postgres}"
 PG="${ANNALS_FUZZ_PG:-postgres://postgres@127.0.0.1:5432}"
 NATS_HOST="${NATS_HOST:-127.0.0.1}"
@@ -114,6 +118,7 @@ start_server() {
 json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 failed=()
+passes=0
 
 # True once /readyz reports nothing pending for the relay, the projections and the reactors.
 caught_up() {
@@ -135,6 +140,7 @@ pass() {
   local label=$1
   shift
   echo "=== $label"
+  passes=$((passes + 1))
   local seed=() config=()
   [ -n "${FUZZ_SEED:-}" ] && seed=(--seed "$FUZZ_SEED")
   [ -n "${pass_config:-}" ] && config=(--config-file "$pass_config")
@@ -177,6 +183,7 @@ fuzz_backend() {
 
   # Everything accepted must stay readable: the relay, projections and reactors catch up with
   # the log (an event they cannot read stalls them, and every later read waits for them).
+  passes=$((passes + 1))
   if ! caught_up; then
     echo "annals ($name): the read side did not catch up with the log after the fuzz:" >&2
     curl -s "$base/readyz" >&2
@@ -218,6 +225,6 @@ done
 echo "fuzz: $(($(date +%s) - started)) s, $EXAMPLES examples per operation, checks $CHECKS"
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'fuzz failed: %s\n' "${failed[@]}" >&2
-  exit 1
 fi
-echo "fuzz: no failures"
+echo "fuzz: $((passes - ${#failed[@]})) passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
