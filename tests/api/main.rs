@@ -11,6 +11,7 @@ mod cli;
 mod clients;
 mod consistency;
 mod faults;
+mod fuzzed;
 mod history;
 mod identity;
 mod kitsu;
