@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::buckets::{account, create_bucket, expect, get, id_of, put};
+use crate::buckets::{account, create_bucket, expect, id_of};
 use crate::helpers::{Backend, backends, spawn_app};
 use rstest_reuse::apply;
 
@@ -29,32 +29,32 @@ async fn extreme_numbers_round_trip_through_the_log_and_the_views(#[case] backen
         "u64_max": u64::MAX,
     });
     let answered = expect(
-        put(
-            &app,
-            &format!("/api/bucket/{id}/user_options"),
-            &alice.access,
-            json!({"options": {"numbers": numbers}}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .put(
+                &format!("/api/bucket/{id}/user_options"),
+                json!({"options": {"numbers": numbers}}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(answered["bucket"]["user_options"]["numbers"], numbers);
     expect(
-        put(
-            &app,
-            &format!("/api/bucket/{id}"),
-            &alice.access,
-            json!({"configuration": {"numbers": numbers}}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .put(
+                &format!("/api/bucket/{id}"),
+                json!({"configuration": {"numbers": numbers}}),
+            )
+            .await,
         StatusCode::OK,
     )
     .await;
 
     // The read model applied both events (it would lag forever behind an unreadable one).
     let bucket = expect(
-        get(&app, &format!("/api/bucket/{id}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -63,18 +63,16 @@ async fn extreme_numbers_round_trip_through_the_log_and_the_views(#[case] backen
 
     // And the log is still readable from the start: a later command and read go through.
     expect(
-        put(
-            &app,
-            &format!("/api/bucket/{id}"),
-            &alice.access,
-            json!({"comment": "after"}),
-        )
-        .await,
+        app.workspaces(Some(&alice.access))
+            .put(&format!("/api/bucket/{id}"), json!({"comment": "after"}))
+            .await,
         StatusCode::OK,
     )
     .await;
     let after: Value = expect(
-        get(&app, &format!("/api/bucket/{id}"), &alice.access).await,
+        app.workspaces(Some(&alice.access))
+            .get(&format!("/api/bucket/{id}"))
+            .await,
         StatusCode::OK,
     )
     .await;
