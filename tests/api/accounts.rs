@@ -291,11 +291,11 @@ async fn the_embedded_store_keeps_everything_across_a_restart() {
     let checkpoint = app.infra.views.checkpoint("user_profiles").await.unwrap();
 
     let app = app.restart().await;
-    // Read models and checkpoints survived: the same profile, no replay needed.
-    assert_eq!(
-        app.infra.views.checkpoint("user_profiles").await.unwrap(),
-        checkpoint
-    );
+    // Read models and checkpoints survived: the same profile, no replay from the start. (The
+    // stored checkpoint may have moved past events that changed nothing, which it stores a
+    // little later than it applies them.)
+    assert!(checkpoint > annals_contracts::Position::ZERO);
+    assert!(app.infra.views.checkpoint("user_profiles").await.unwrap() >= checkpoint);
     let after: Value = app.me(&access).await.json().await.unwrap();
     assert_eq!(after, before);
     // The events survived: the address is still taken, and the password still works.
