@@ -30,7 +30,6 @@ PG = {"host": os.environ.get("PGHOST", "127.0.0.1"), "port": os.environ.get("PGP
       "user": os.environ.get("PGUSER", "postgres")}
 PASSWORD = "chaos-monkey-Password-7411"
 JWT_SECRET = "chaos-secret-0123456789abcdef0123456789abcdef"
-RELAY_LOCK = 0x616E6E616C730001
 SERVE_RESTART = 2.0
 
 
@@ -43,7 +42,7 @@ def log(msg):
 
 
 def lock_key(role):
-    """The projections' advisory lock key (src/adapters/postgres/leadership.rs)."""
+    """A role's advisory lock key (src/adapters/postgres/leadership.rs)."""
     h = 0xCBF29CE484222325
     for b in b"annals:" + role.encode():
         h ^= b
@@ -516,7 +515,7 @@ def main():
                             "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
                             "(SELECT oid FROM pg_database WHERE datname = current_database())")
             out = {}
-            keys = {RELAY_LOCK: "relay", lock_key("projections"): "projections",
+            keys = {lock_key("relay"): "relay", lock_key("projections"): "projections",
                     lock_key("workspace_invitations"): "invitations"}
             for line in rows.splitlines():
                 if "|" not in line:

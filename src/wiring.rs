@@ -262,7 +262,7 @@ impl Infra {
                     Arc::new(JetStreamPublisher::new(stream.clone())),
                     RelayMode::Durable {
                         state,
-                        database_url: url.clone(),
+                        leadership: Arc::new(PgLeadership::new(url.clone())),
                     },
                 ),
                 _ => (Arc::new(self.local_bus.clone()), RelayMode::Local),

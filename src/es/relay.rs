@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use annals_contracts::{EventReader, Position, StoredCheckpoint, chain};
+use annals_contracts::{EventReader, Leadership, Lease, Position, StoredCheckpoint, chain};
 
 use crate::adapters::Publisher;
-use crate::adapters::postgres::{PgRelayLeadership, PgRelayState};
+use crate::adapters::postgres::PgRelayState;
 
 const BATCH: i64 = 500;
 /// Poll interval when nothing woke the relay (writes from other processes).
@@ -31,7 +31,7 @@ pub enum RelayMode {
     /// JetStream: leadership lock and a cursor in Postgres.
     Durable {
         state: PgRelayState,
-        database_url: String,
+        leadership: Arc<dyn Leadership>,
     },
     /// The in-process bus.
     Local,
@@ -49,8 +49,8 @@ impl Relay {
     pub async fn run(self, cancel: CancellationToken) {
         loop {
             let leadership = match &self.mode {
-                RelayMode::Durable { database_url, .. } => {
-                    match lead(database_url, &cancel).await {
+                RelayMode::Durable { leadership, .. } => {
+                    match lead(leadership.as_ref(), &cancel).await {
                         Some(l) => Some(l),
                         None => return,
                     }
@@ -134,7 +134,7 @@ impl Relay {
 
     async fn publish_while_leader(
         &self,
-        mut leadership: Option<PgRelayLeadership>,
+        mut leadership: Option<Box<dyn Lease>>,
         cancel: &CancellationToken,
     ) {
         let (log_id, mut cursor) = loop {
@@ -233,10 +233,13 @@ impl Relay {
     }
 }
 
-/// Waits until this relay holds the leadership lock (or is cancelled).
-async fn lead(database_url: &str, cancel: &CancellationToken) -> Option<PgRelayLeadership> {
+/// The role whose lease lets a relay publish: one relay at a time.
+pub const RELAY_ROLE: &str = "relay";
+
+/// Waits until this relay holds the relay role (or is cancelled).
+async fn lead(leadership: &dyn Leadership, cancel: &CancellationToken) -> Option<Box<dyn Lease>> {
     loop {
-        match PgRelayLeadership::try_acquire(database_url).await {
+        match leadership.try_lead(RELAY_ROLE).await {
             Ok(Some(l)) => return Some(l),
             Ok(None) => tracing::debug!("another relay leads; standing by"),
             Err(e) => tracing::warn!(error = %e, "cannot reach Postgres for relay leadership"),

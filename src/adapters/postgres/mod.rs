@@ -10,7 +10,7 @@ mod view_store;
 pub use append::PgBatchWriter;
 pub use event_log::PgEventLog;
 pub use leadership::{PgLeadership, lock_key};
-pub use relay_state::{PgRelayLeadership, PgRelayState};
+pub use relay_state::PgRelayState;
 pub use sticky::Sticky;
 pub use view_store::PgViewStore;
 

@@ -1,12 +1,9 @@
-//! The relay's cursor and its leadership lock.
-use sqlx::{Connection, PgConnection, PgPool, Row};
+//! The relay's cursor (its leadership is a `PgLeadership` role, like the projections').
+use sqlx::{PgPool, Row};
 
 use annals_contracts::{LogError, Position};
 
 use super::event_log::parse_xid8;
-
-/// Only one relay may publish at a time: whoever holds this advisory lock (per database).
-const LEADER_LOCK: i64 = 0x616e_6e61_6c73_0001;
 
 #[derive(Clone)]
 pub struct PgRelayState {
@@ -51,31 +48,5 @@ impl PgRelayState {
         .await
         .map_err(|e| LogError(e.to_string()))?;
         Ok(())
-    }
-}
-
-/// Held leadership: a dedicated connection owning the advisory lock. Dropping it closes the
-/// connection, which releases the lock; so does a crash.
-pub struct PgRelayLeadership {
-    conn: PgConnection,
-}
-
-impl PgRelayLeadership {
-    /// `None` if another relay leads.
-    pub async fn try_acquire(database_url: &str) -> Result<Option<Self>, LogError> {
-        let mut conn = PgConnection::connect(database_url)
-            .await
-            .map_err(|e| LogError(e.to_string()))?;
-        let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(LEADER_LOCK)
-            .fetch_one(&mut conn)
-            .await
-            .map_err(|e| LogError(e.to_string()))?;
-        Ok(got.then_some(Self { conn }))
-    }
-
-    /// Whether the lock is still ours (the connection is alive).
-    pub async fn still_held(&mut self) -> bool {
-        self.conn.ping().await.is_ok()
     }
 }
