@@ -68,32 +68,36 @@ pub fn unstorable(value: &Value, root: &str) -> Option<String> {
             .iter()
             .enumerate()
             .find_map(|(i, item)| unstorable(item, &format!("{root}[{i}]"))),
-        Value::Object(map) => map.iter().find_map(|(key, item)| {
-            let path = if root.is_empty() {
-                key.replace('\0', "\\u0000")
-            } else {
-                format!("{root}.{}", key.replace('\0', "\\u0000"))
-            };
-            if key.contains('\0') {
-                Some(path)
-            } else {
-                unstorable(item, &path)
-            }
-        }),
+        Value::Object(map) => unstorable_in(map, root),
         _ => None,
     }
 }
 
-/// Refuses an object holding anything a backend cannot store, naming the field.
-pub fn check_storable(map: &Map<String, Value>) -> Result<(), AppError> {
-    match map.iter().find_map(|(key, item)| {
-        let path = key.replace('\0', "\\u0000");
+/// [`unstorable`] for the members of an object: a key holding NUL is itself the offender.
+fn unstorable_in(map: &Map<String, Value>, root: &str) -> Option<String> {
+    map.iter().find_map(|(key, item)| {
+        let key_text = escape_nul(key);
+        let path = if root.is_empty() {
+            key_text
+        } else {
+            format!("{root}.{key_text}")
+        };
         if key.contains('\0') {
             Some(path)
         } else {
             unstorable(item, &path)
         }
-    }) {
+    })
+}
+
+/// A name holding NUL, printable in an error (`\u0000` for each NUL).
+pub fn escape_nul(name: &str) -> String {
+    name.replace('\0', "\\u0000")
+}
+
+/// Refuses an object holding anything a backend cannot store, naming the field.
+pub fn check_storable(map: &Map<String, Value>) -> Result<(), AppError> {
+    match unstorable_in(map, "") {
         Some(field) => Err(AppError::invalid(
             field,
             "must not contain the NUL character (\\u0000)",

@@ -115,7 +115,7 @@ async fn refuse_unstorable_urls(req: Request, next: Next) -> Response {
         uri.query().and_then(|q| {
             url::form_urlencoded::parse(q.as_bytes())
                 .find(|(k, v)| k.contains('\0') || v.contains('\0'))
-                .map(|(k, _)| k.replace('\0', "\\u0000"))
+                .map(|(k, _)| body::escape_nul(&k))
         })
     };
     match field {
