@@ -112,8 +112,11 @@ impl WorkerGroup {
         let mut foreign_seen = false;
         let mut subscription: Option<Box<dyn Subscription>> = None;
         let mut subscribing: Option<Subscribing> = None;
-        let mut bus_down_since: Option<Instant> = None;
-        let mut next_bus_try = Instant::now();
+        let mut bus = BusHealth {
+            bus,
+            down_since: None,
+            next_try: Instant::now(),
+        };
         let mut lease_checked = Instant::now();
         loop {
             if cancel.is_cancelled() {
@@ -128,8 +131,8 @@ impl WorkerGroup {
                     return Ok(Stopped::LeaseLost);
                 }
             }
-            if subscription.is_none() && subscribing.is_none() && Instant::now() >= next_bus_try {
-                let (bus, consumer) = (bus.clone(), self.consumer.clone());
+            if subscription.is_none() && subscribing.is_none() && Instant::now() >= bus.next_try {
+                let (bus, consumer) = (bus.bus.clone(), self.consumer.clone());
                 subscribing = Some(Box::pin(async move { bus.subscribe(&consumer).await }));
             }
             let Some(sub) = subscription.as_mut() else {
@@ -146,18 +149,12 @@ impl WorkerGroup {
                 match attempted {
                     Some(Ok(s)) => {
                         subscribing = None;
-                        if let Some(since) = bus_down_since.take() {
-                            tracing::info!(consumer = %self.consumer, after = ?since.elapsed(), "bus back; following it again");
-                        }
+                        bus.back(&self.consumer);
                         subscription = Some(s);
                     }
                     Some(Err(e)) => {
                         subscribing = None;
-                        if bus_down_since.is_none() {
-                            tracing::warn!(consumer = %self.consumer, error = %e, "bus unavailable; following the log");
-                            bus_down_since = Some(Instant::now());
-                        }
-                        next_bus_try = Instant::now() + BUS_RETRY;
+                        bus.lost(&self.consumer, &e);
                     }
                     None => {}
                 }
@@ -178,10 +175,8 @@ impl WorkerGroup {
             let batch = match batch {
                 Ok(batch) => batch,
                 Err(e) => {
-                    tracing::warn!(consumer = %self.consumer, error = %e, "bus unavailable; following the log");
-                    bus_down_since = Some(Instant::now());
                     subscription = None;
-                    next_bus_try = Instant::now() + BUS_RETRY;
+                    bus.lost(&self.consumer, &e);
                     continue;
                 }
             };
@@ -260,6 +255,30 @@ impl WorkerGroup {
             }
             let envelopes = chain(&events, from);
             self.apply(&envelopes).await?;
+        }
+    }
+}
+
+/// The bus as a group sees it: since when it is unreachable, and when to try it again.
+struct BusHealth {
+    bus: Arc<dyn EventBus>,
+    down_since: Option<Instant>,
+    next_try: Instant,
+}
+
+impl BusHealth {
+    /// The bus failed (a subscription or a delivery): logged once per outage.
+    fn lost(&mut self, consumer: &str, error: &BusError) {
+        if self.down_since.is_none() {
+            tracing::warn!(consumer, %error, "bus unavailable; following the log");
+            self.down_since = Some(Instant::now());
+        }
+        self.next_try = Instant::now() + BUS_RETRY;
+    }
+
+    fn back(&mut self, consumer: &str) {
+        if let Some(since) = self.down_since.take() {
+            tracing::info!(consumer, after = ?since.elapsed(), "bus back; following it again");
         }
     }
 }
