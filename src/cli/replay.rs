@@ -15,7 +15,7 @@ use annals_contracts::{EventReader, Position};
 use crate::adapters::postgres::{self, PgEventLog};
 use crate::adapters::sqlite::{self, SqliteEventLog};
 use crate::config::{Settings, Storage};
-use crate::services::history::{History, MAX_LIMIT, Selection, StreamId};
+use crate::services::history::{History, MAX_LIMIT, Selection, StreamId, parse_time};
 use crate::wiring::StartError;
 
 #[derive(Debug, Args)]
@@ -42,9 +42,7 @@ pub struct ReplayArgs {
 }
 
 fn rfc3339(value: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| "expected an RFC 3339 time, e.g. 2026-11-23T11:47:18Z".to_string())
+    parse_time(value).ok_or_else(|| "expected an RFC 3339 time, e.g. 2026-11-23T11:47:18Z".into())
 }
 
 /// Opens the log read-only.

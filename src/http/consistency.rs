@@ -54,12 +54,7 @@ impl ReadGate {
             .transpose()?;
         let target = match asked {
             Some(p) => p,
-            None => match self
-                .log
-                .head()
-                .await
-                .map_err(|e| AppError::Unavailable(e.to_string()))?
-            {
+            None => match self.log.head().await? {
                 Some(p) => p,
                 None => return Ok(Freshness::Fresh),
             },

@@ -138,6 +138,12 @@ impl From<annals_domain::workspaces::AccountError> for AppError {
     }
 }
 
+impl From<annals_contracts::LogError> for AppError {
+    fn from(e: annals_contracts::LogError) -> Self {
+        AppError::Unavailable(e.to_string())
+    }
+}
+
 impl From<annals_contracts::StoreError> for AppError {
     fn from(e: annals_contracts::StoreError) -> Self {
         match e {

@@ -19,6 +19,13 @@ pub const MAX_LIMIT: usize = 10_000;
 /// Events read from the log at a time while a selective filter looks for matches.
 const SCAN_BATCH: usize = 5000;
 
+/// An RFC 3339 time, as `since` and `until` take it.
+pub fn parse_time(value: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(value)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// One stream: `<aggregate type>/<aggregate id>` (the envelope's `subject`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamId {

@@ -11,7 +11,7 @@ use crate::http::datacube::auth::Caller;
 use crate::http::datacube::errors::DatacubeError;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
-use crate::services::history::{DEFAULT_LIMIT, MAX_LIMIT, Page, Selection, StreamId};
+use crate::services::history::{DEFAULT_LIMIT, MAX_LIMIT, Page, Selection, StreamId, parse_time};
 
 type Result<T> = std::result::Result<T, DatacubeError>;
 
@@ -60,11 +60,9 @@ struct PageQuery {
 }
 
 fn time(field: &str, value: &str) -> std::result::Result<DateTime<Utc>, AppError> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            AppError::invalid(field, "must be an RFC 3339 time, e.g. 2026-11-23T11:47:18Z")
-        })
+    parse_time(value).ok_or_else(|| {
+        AppError::invalid(field, "must be an RFC 3339 time, e.g. 2026-11-23T11:47:18Z")
+    })
 }
 
 fn parse(query: Option<&str>) -> std::result::Result<PageQuery, AppError> {
@@ -140,7 +138,7 @@ pub async fn events(
         .history
         .page(query.after, &query.selection, query.limit)
         .await
-        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        .map_err(AppError::from)?;
     Ok(Json(page.into()))
 }
 
@@ -176,7 +174,7 @@ pub async fn stream(
         .history
         .page(query.after, &query.selection, query.limit)
         .await
-        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        .map_err(AppError::from)?;
     if page.events.is_empty() && query.after == Position::ZERO && !query.selection.filters() {
         return Err(AppError::NotFound("the log has no event of this stream".into()).into());
     }
