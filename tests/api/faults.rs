@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_trait::async_trait;
-use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -17,6 +15,7 @@ use annals_contracts::{BusError, Envelope, EventBus, Subscription};
 use annals_projections::{GROUP_CONSUMER, WorkerGroup};
 
 use crate::helpers::{Backend, Options, TestApp, spawn_app_with, unique_email};
+use crate::spine::stream_envelopes;
 
 /// A bus that is down: every subscription fails, and the attempts are counted.
 #[derive(Default)]
@@ -189,27 +188,6 @@ async fn one_process_leads_the_projections_and_another_takes_over() {
     stop_second.cancel();
 }
 
-/// The messages on a stream, in order.
-async fn messages(app: &TestApp) -> Vec<Envelope> {
-    let events = app.infra.stream.clone().expect("NATS configured");
-    let stream = events.js.get_stream(&events.name).await.unwrap();
-    let consumer = stream
-        .create_consumer(pull::OrderedConfig {
-            deliver_policy: DeliverPolicy::All,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let mut messages = consumer.messages().await.unwrap();
-    let mut envelopes = Vec::new();
-    while let Ok(Some(Ok(message))) =
-        tokio::time::timeout(Duration::from_millis(500), messages.next()).await
-    {
-        envelopes.push(serde_json::from_slice::<Envelope>(&message.payload).unwrap());
-    }
-    envelopes
-}
-
 fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
@@ -221,17 +199,10 @@ async fn log_id(app: &TestApp) -> String {
         .unwrap()
 }
 
-/// Waits until the stream holds every event of the app's log.
+/// The stream's messages, once it holds every event of the app's log.
 async fn published(app: &TestApp) -> Vec<Envelope> {
-    let head = app.head().await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let envelopes = messages(app).await;
-        if envelopes.last().is_some_and(|e| e.position >= head) {
-            return envelopes;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "not published");
-    }
+    let logged = app.visible_events().await.len() as u64;
+    stream_envelopes(app, logged).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,7 +278,7 @@ async fn a_relay_does_not_skip_a_log_restored_behind_its_stream() {
     let email = unique_email();
     assert_eq!(app.register(&email).await.status(), StatusCode::CREATED);
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = messages(&app).await;
+    let after = stream_envelopes(&app, before.len() as u64).await;
     assert_eq!(
         after.len(),
         before.len(),
