@@ -29,10 +29,9 @@ pub async fn account(app: &TestApp) -> Account {
 
 /// Asserts the status and returns the JSON body.
 pub async fn expect(response: Response, status: StatusCode) -> Value {
-    let got = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(got, status, "{text}");
-    serde_json::from_str(&text).unwrap_or(Value::String(text))
+    let (got, body) = crate::surfaces::answer(response).await;
+    assert_eq!(got, status, "{body}");
+    body
 }
 
 /// Asserts a `{msg, fields?}` error with this status; returns the body.
