@@ -5,3 +5,4 @@
 mod decide;
 pub mod identity;
 pub mod workspaces;
+pub mod versioning;

@@ -3,6 +3,7 @@
 //! beside these without touching them.
 pub mod append;
 pub mod batching;
+pub mod codec;
 mod local_bus;
 pub mod mail;
 pub mod nats;

@@ -1,4 +1,6 @@
 //! The event repository cqrs-es reads streams through: postgres-es or sqlite-es, chosen at start.
+//! Every event read here passes through the log codec, so aggregates are loaded from events
+//! in their current shape.
 use cqrs_es::Aggregate;
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
@@ -8,6 +10,7 @@ use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 use sqlx::{PgPool, Row};
 
+use super::codec;
 use super::postgres::Sticky;
 
 pub enum LogRepository {
@@ -54,6 +57,10 @@ impl LogRepository {
     }
 }
 
+fn decoded(events: Vec<SerializedEvent>) -> Result<Vec<SerializedEvent>, PersistenceError> {
+    events.into_iter().map(codec::serialized).collect()
+}
+
 async fn read_many_postgres<A: Aggregate>(
     connections: &Sticky,
     reads: &[(String, usize)],
@@ -87,7 +94,7 @@ async fn read_many_postgres<A: Aggregate>(
     for row in rows {
         let n: i64 = row.try_get("n").map_err(fail)?;
         let sequence: i64 = row.try_get("sequence").map_err(fail)?;
-        results[(n - 1) as usize].push(SerializedEvent {
+        results[(n - 1) as usize].push(codec::serialized(SerializedEvent {
             aggregate_id: row.try_get("aggregate_id").map_err(fail)?,
             sequence: sequence as usize,
             aggregate_type: A::TYPE.to_string(),
@@ -95,7 +102,7 @@ async fn read_many_postgres<A: Aggregate>(
             event_version: row.try_get("event_version").map_err(fail)?,
             payload: row.try_get("payload").map_err(fail)?,
             metadata: row.try_get("metadata").map_err(fail)?,
-        });
+        })?);
     }
     Ok(results)
 }
@@ -105,7 +112,7 @@ impl PersistedEventRepository for LogRepository {
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        delegate!(self, repo => repo.get_events::<A>(aggregate_id).await)
+        decoded(delegate!(self, repo => repo.get_events::<A>(aggregate_id).await)?)
     }
 
     async fn get_last_events<A: Aggregate>(
@@ -113,7 +120,9 @@ impl PersistedEventRepository for LogRepository {
         aggregate_id: &str,
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        delegate!(self, repo => repo.get_last_events::<A>(aggregate_id, last_sequence).await)
+        decoded(
+            delegate!(self, repo => repo.get_last_events::<A>(aggregate_id, last_sequence).await)?,
+        )
     }
 
     async fn get_snapshot<A: Aggregate>(
@@ -131,14 +140,29 @@ impl PersistedEventRepository for LogRepository {
         delegate!(self, repo => repo.persist::<A>(events, snapshot_update).await)
     }
 
+    /// A stream is small (aggregates are kept small), so it is read whole and decoded.
     async fn stream_events<A: Aggregate>(
         &self,
         aggregate_id: &str,
     ) -> Result<ReplayStream, PersistenceError> {
-        delegate!(self, repo => repo.stream_events::<A>(aggregate_id).await)
+        let events = self.get_events::<A>(aggregate_id).await?;
+        let (mut feed, stream) = ReplayStream::new(events.len().max(1));
+        for event in events {
+            feed.push(Ok(event)).await?;
+        }
+        Ok(stream)
     }
 
+    /// cqrs-es' replay of a whole aggregate type into its in-process queries, which annals
+    /// does not use: read models are rebuilt from the log reader (`annals rebuild`), whose
+    /// rows pass through the log codec. Refused, so that no path reads events undecoded.
     async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
-        delegate!(self, repo => repo.stream_all_events::<A>().await)
+        Err(PersistenceError::UnknownError(
+            format!(
+                "replaying every {} stream through cqrs-es is not supported: rebuild from the event log",
+                A::TYPE
+            )
+            .into(),
+        ))
     }
 }

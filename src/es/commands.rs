@@ -299,7 +299,7 @@ fn backoff(attempt: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use annals_domain::identity::{User, UserCommand};
+    use annals_domain::identity::{RegisteredVia, User, UserCommand};
     use chrono::Utc;
 
     use super::*;
@@ -339,6 +339,7 @@ mod tests {
             last_name: "Lovelace".into(),
             password_hash: "h".into(),
             role: "user".into(),
+            registered_via: RegisteredVia::Signup,
             at: Utc::now(),
         }
     }

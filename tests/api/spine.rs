@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use annals::es::commands::Metadata;
 use annals_contracts::{Envelope, EventBus, Position, chain};
-use annals_domain::identity::UserCommand;
+use annals_domain::identity::{RegisteredVia, UserCommand};
 use annals_projections::Projection;
 use annals_projections::identity::{PROFILES, UserProfiles};
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
@@ -222,6 +222,7 @@ async fn user_activity(app: &TestApp, users: usize, rounds: usize) {
                     last_name: "Lovelace".into(),
                     password_hash: "$argon2id$stand-in".into(),
                     role: "user".into(),
+                    registered_via: RegisteredVia::Signup,
                     at: chrono::Utc::now(),
                 };
                 identity.users.execute(&id, register, &meta).await.unwrap();

@@ -7,7 +7,7 @@ pub mod user;
 pub use api_key::{ApiKey, ApiKeyCommand, ApiKeyError, ApiKeyEvent};
 pub use email_claim::{EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent};
 pub use session::{Session, SessionCommand, SessionError, SessionEvent};
-pub use user::{User, UserCommand, UserError, UserEvent};
+pub use user::{RegisteredVia, User, UserCommand, UserError, UserEvent};
 
 /// Normalises an email address for uniqueness: trimmed and lower-cased.
 pub fn normalize_email(email: &str) -> String {

@@ -54,6 +54,7 @@ impl Projection for UserProfiles {
                 first_name,
                 last_name,
                 role,
+                registered_via,
                 at,
                 ..
             } => vec![ViewOp::Upsert {
@@ -66,6 +67,7 @@ impl Projection for UserProfiles {
                     "firstName": first_name,
                     "lastName": last_name,
                     "role": role,
+                    "registeredVia": registered_via,
                     "verified": false,
                     "active": true,
                     "totpEnabled": false,

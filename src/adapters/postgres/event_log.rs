@@ -9,8 +9,7 @@ use sqlx::{PgPool, Row};
 use annals_contracts::{EventReader, LogError, Position, StoredEvent};
 
 use super::Sticky;
-use crate::adapters::EventLog;
-use crate::adapters::log_error;
+use crate::adapters::{EventLog, codec, log_error};
 
 #[derive(Clone)]
 pub struct PgEventLog {
@@ -37,7 +36,8 @@ fn row_to_event(row: &sqlx::postgres::PgRow) -> Result<StoredEvent, LogError> {
     let tx: String = row.try_get("tx").map_err(log_error)?;
     let metadata: Value = row.try_get("metadata").map_err(log_error)?;
     let metadata: HashMap<String, String> = serde_json::from_value(metadata).unwrap_or_default();
-    Ok(StoredEvent {
+    // Through the log codec: readers see every event in its current shape.
+    codec::stored(StoredEvent {
         position: Position::new(
             parse_xid8(&tx)?,
             row.try_get("global_id").map_err(log_error)?,

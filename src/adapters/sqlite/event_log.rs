@@ -8,8 +8,7 @@ use sqlx::{Row, SqlitePool};
 
 use annals_contracts::{EventReader, LogError, Position, StoredEvent};
 
-use crate::adapters::EventLog;
-use crate::adapters::log_error;
+use crate::adapters::{EventLog, codec, log_error};
 
 #[derive(Clone)]
 pub struct SqliteEventLog {
@@ -32,7 +31,8 @@ fn row_to_event(row: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent, LogError> 
     let metadata: String = row.try_get("metadata").map_err(log_error)?;
     let recorded_at: String = row.try_get("recorded_at").map_err(log_error)?;
     let metadata: HashMap<String, String> = serde_json::from_str(&metadata).unwrap_or_default();
-    Ok(StoredEvent {
+    // Through the log codec: readers see every event in its current shape.
+    codec::stored(StoredEvent {
         position: position(row.try_get("global_id").map_err(log_error)?),
         aggregate_type: row.try_get("aggregate_type").map_err(log_error)?,
         aggregate_id: row.try_get("aggregate_id").map_err(log_error)?,

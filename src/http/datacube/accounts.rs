@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use annals_contracts::Position;
+use annals_domain::identity::RegisteredVia;
 use annals_projections::Projection;
 use annals_projections::identity::{PROFILES, UserProfiles};
 
@@ -64,6 +65,7 @@ pub async fn register(
         first_name: body.required_str("firstName")?,
         last_name: body.required_str("lastName")?,
         role: "user".into(),
+        via: RegisteredVia::Signup,
     };
     let (_, position) = state
         .identity
@@ -201,6 +203,9 @@ pub struct Profile {
     first_name: String,
     last_name: String,
     role: String,
+    /// How the account came to exist: `signup`, `operator` (created by an administrator), or
+    /// `unrecorded` (registered before annals recorded it).
+    registered_via: String,
     verified: bool,
     login_count: i64,
     last_login_at: Option<String>,

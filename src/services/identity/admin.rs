@@ -4,7 +4,7 @@ use std::fmt;
 
 use chrono::Utc;
 
-use annals_domain::identity::UserCommand;
+use annals_domain::identity::{RegisteredVia, UserCommand};
 use annals_domain::identity::user::ROLES;
 
 use super::{Identity, Registration};
@@ -91,6 +91,7 @@ pub async fn ensure_user(identity: &Identity, account: Account) -> Result<Outcom
         first_name: account.first_name,
         last_name: account.last_name,
         role: account.role.clone(),
+        via: RegisteredVia::Operator,
     };
     let (user_id, _) = identity.register(registration, &metadata).await?;
     Ok(Outcome::Created {

@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 
 use annals_contracts::Position;
 use annals_domain::identity::{
-    ApiKey, EmailClaim, EmailClaimCommand, Session, User, UserCommand, normalize_email,
+    ApiKey, EmailClaim, EmailClaimCommand, RegisteredVia, Session, User, UserCommand,
+    normalize_email,
 };
 
 use super::tokens::TokenError;
@@ -36,6 +37,7 @@ pub struct Registration {
     pub last_name: String,
     /// Kitsu person role; `user` for self-registration.
     pub role: String,
+    pub via: RegisteredVia,
 }
 
 #[derive(Debug, Clone)]
@@ -117,6 +119,7 @@ impl Identity {
                 last_name: registration.last_name.trim().to_string(),
                 password_hash,
                 role: registration.role.clone(),
+                registered_via: registration.via,
                 at,
             };
             Ok::<_, AppError>(self.users.execute(&user_id, command, metadata).await?)

@@ -4,7 +4,7 @@ use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::{SecondFactor, UserCommand, UserError, UserEvent};
+use super::{RegisteredVia, SecondFactor, UserCommand, UserError, UserEvent};
 use crate::decide::Decide;
 
 /// Failed logins from one client inside [`LOCKOUT_WINDOW_SECS`] that lock the account for
@@ -24,6 +24,7 @@ pub struct User {
     pub last_name: String,
     pub password_hash: String,
     pub role: String,
+    pub registered_via: RegisteredVia,
     pub verified: bool,
     /// Per client address ("" when unknown): times of the failed logins still inside the
     /// lockout window.
@@ -121,6 +122,7 @@ impl Decide for User {
                 last_name,
                 password_hash,
                 role,
+                registered_via,
                 at,
             } => {
                 if self.registered {
@@ -135,6 +137,7 @@ impl Decide for User {
                     last_name,
                     password_hash,
                     role,
+                    registered_via,
                     at,
                 }]
             }
@@ -231,9 +234,11 @@ impl Aggregate for User {
                 last_name,
                 password_hash,
                 role,
+                registered_via,
                 ..
             } => {
                 self.registered = true;
+                self.registered_via = registered_via;
                 self.user_id = user_id;
                 self.email = email;
                 self.first_name = first_name;

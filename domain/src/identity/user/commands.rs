@@ -1,5 +1,7 @@
 use chrono::{DateTime, Utc};
 
+use super::RegisteredVia;
+
 /// What can be asked of a user. Hashing and verifying passwords happens outside the domain
 /// (it is slow and needs randomness); the domain only sees the outcome.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,6 +13,7 @@ pub enum UserCommand {
         last_name: String,
         password_hash: String,
         role: String,
+        registered_via: RegisteredVia,
         at: DateTime<Utc>,
     },
     /// Records a login attempt whose password check already happened.

@@ -1,8 +1,23 @@
 use chrono::{DateTime, Utc};
-use cqrs_es::DomainEvent;
+use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 
-use super::SecondFactor;
+use super::{SecondFactor, User};
+use crate::versioning::current_version;
+
+/// How an account came to exist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegisteredVia {
+    /// The person signed up themselves (`POST /core/register`).
+    Signup,
+    /// An operator created it: `annals admin create-user`, or the bootstrap admin of a first
+    /// start (`ANNALS_ADMIN_EMAIL`).
+    Operator,
+    /// Registered before `UserRegistered` 2.0 recorded the way in.
+    #[default]
+    Unrecorded,
+}
 
 /// Events of the user stream. Variant names are persisted: renaming one needs an upcaster.
 ///
@@ -19,6 +34,8 @@ pub enum UserEvent {
         #[serde(default)]
         password_hash: String,
         role: String,
+        /// How the account came to exist (since 2.0).
+        registered_via: RegisteredVia,
         at: DateTime<Utc>,
     },
     UserLoggedIn {
@@ -138,6 +155,6 @@ impl DomainEvent for UserEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_string()
+        current_version(User::TYPE, &self.event_type()).to_string()
     }
 }

@@ -4,6 +4,7 @@ mod commands;
 mod errors;
 mod events;
 mod security;
+pub(crate) mod upcasters;
 #[cfg(test)]
 mod tests;
 
@@ -13,5 +14,5 @@ pub use aggregate::{
 };
 pub use commands::{SecondFactor, UserCommand};
 pub use errors::UserError;
-pub use events::UserEvent;
+pub use events::{RegisteredVia, UserEvent};
 pub use security::ROLES;

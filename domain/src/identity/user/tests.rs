@@ -18,6 +18,7 @@ fn registered() -> UserEvent {
         last_name: "Lovelace".into(),
         password_hash: "$argon2id$hash".into(),
         role: "user".into(),
+        registered_via: RegisteredVia::Signup,
         at: t0(),
     }
 }
@@ -30,6 +31,7 @@ fn register_command() -> UserCommand {
         last_name: "Lovelace".into(),
         password_hash: "$argon2id$hash".into(),
         role: "user".into(),
+        registered_via: RegisteredVia::Signup,
         at: t0(),
     }
 }
@@ -157,6 +159,7 @@ fn an_overlong_name_is_refused_naming_the_field() {
             last_name,
             password_hash,
             role,
+            registered_via: RegisteredVia::Signup,
             at,
         })
         .then_expect_error_message("firstName: must be at most 100 characters");

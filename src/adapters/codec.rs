@@ -1,0 +1,114 @@
+//! The log codec: the one place where a row of the event log becomes an event in its current
+//! shape.
+//!
+//! Every path that turns a stored row into an event passes through [`decode`]: aggregate loads
+//! (the repository cqrs-es reads streams through, [`super::LogRepository`]) and the log readers
+//! ([`super::postgres::PgEventLog`], [`super::sqlite::SqliteEventLog`]) behind the relay and so
+//! NATS, the projections' catch-up and rebuild, `annals replay` and `/api/history`. So a change
+//! of how stored events are read (upcasting old versions now; decrypting personal data later)
+//! is made here once and every reader sees it. The write path stores events as the domain
+//! produced them; nothing here rewrites the log.
+use annals_domain::versioning::{self, UnknownVersion};
+use annals_contracts::{LogError, StoredEvent};
+use cqrs_es::persist::{PersistenceError, SerializedEvent};
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error(transparent)]
+    UnknownVersion(#[from] UnknownVersion),
+    #[error("stored {event_type} event is not a JSON object tagged with its type")]
+    Untagged { event_type: String },
+}
+
+/// A stored event's version and payload (the cqrs-es tagged form, `{"<type>": {..}}`) as the
+/// current version of its type reads them.
+pub fn decode(
+    aggregate_type: &str,
+    event_type: &str,
+    version: &str,
+    payload: Value,
+) -> Result<(String, Value), CodecError> {
+    let current = versioning::current_version(aggregate_type, event_type);
+    if version == current {
+        return Ok((version.to_string(), payload));
+    }
+    let untagged = || CodecError::Untagged {
+        event_type: event_type.to_string(),
+    };
+    let Value::Object(mut tagged) = payload else {
+        return Err(untagged());
+    };
+    let Some(Value::Object(fields)) = tagged.remove(event_type) else {
+        return Err(untagged());
+    };
+    let (version, fields) = versioning::upcast(aggregate_type, event_type, version, fields)?;
+    tagged.insert(event_type.to_string(), Value::Object(fields));
+    Ok((version.to_string(), Value::Object(tagged)))
+}
+
+/// A row read for the global order (relay, projections, replay, history).
+pub fn stored(mut event: StoredEvent) -> Result<StoredEvent, LogError> {
+    let (version, payload) = decode(
+        &event.aggregate_type,
+        &event.event_type,
+        &event.event_version,
+        std::mem::take(&mut event.payload),
+    )
+    .map_err(|e| {
+        LogError(format!(
+            "{}/{}/{}: {e}",
+            event.aggregate_type, event.aggregate_id, event.sequence
+        ))
+    })?;
+    event.event_version = version;
+    event.payload = payload;
+    Ok(event)
+}
+
+/// A row read to load an aggregate (cqrs-es).
+pub fn serialized(mut event: SerializedEvent) -> Result<SerializedEvent, PersistenceError> {
+    let (version, payload) = decode(
+        &event.aggregate_type,
+        &event.event_type,
+        &event.event_version,
+        std::mem::take(&mut event.payload),
+    )
+    .map_err(|e| PersistenceError::DeserializationError(Box::new(e)))?;
+    event.event_version = version;
+    event.payload = payload;
+    Ok(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_old_version_is_read_in_the_current_shape_and_version() {
+        let stored = json!({"UserRegistered": {"user_id": "u1", "email": "a@b.c",
+            "first_name": "A", "last_name": "B", "role": "user", "at": "2026-01-01T00:00:00Z"}});
+        let (version, payload) = decode("user", "UserRegistered", "1.0", stored).unwrap();
+        assert_eq!(version, "2.0");
+        assert_eq!(payload["UserRegistered"]["registered_via"], "unrecorded");
+        assert_eq!(payload["UserRegistered"]["email"], "a@b.c");
+    }
+
+    #[test]
+    fn a_current_event_passes_unchanged() {
+        let stored = json!({"EmailVerified": {"at": "2026-01-01T00:00:00Z"}});
+        let read = decode("user", "EmailVerified", "1.0", stored.clone()).unwrap();
+        assert_eq!(read, ("1.0".to_string(), stored));
+    }
+
+    #[test]
+    fn an_unreadable_row_is_an_error_naming_the_event() {
+        let error = decode("user", "UserRegistered", "1.0", json!("x")).unwrap_err();
+        assert!(error.to_string().contains("UserRegistered"), "{error}");
+        let error = decode("user", "UserRegistered", "9.0", json!({"UserRegistered": {}}))
+            .unwrap_err();
+        assert!(error.to_string().contains("9.0"), "{error}");
+    }
+}
