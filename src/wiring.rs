@@ -158,6 +158,14 @@ impl Infra {
         }
     }
 
+    /// The SQLite pool, when the embedded store is the storage.
+    pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
+        match &self.backend {
+            Backend::Sqlite(pool, _) => Some(pool),
+            Backend::Postgres(_) => None,
+        }
+    }
+
     pub fn reader(&self) -> Arc<dyn EventReader> {
         match &self.backend {
             Backend::Postgres(pool) => Arc::new(PgEventLog::new(pool.clone())),

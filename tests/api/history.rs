@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, PASSWORD, TestApp, assert_error, backends, spawn_app, unique_email};
 
 /// A logged-in account with `role` (admin, auditor, ...); its access token.
-async fn account(app: &TestApp, role: &str) -> String {
+pub(crate) async fn account(app: &TestApp, role: &str) -> String {
     let email = unique_email();
     ensure_user(
         &app.state.identity,

@@ -21,4 +21,5 @@ mod routing;
 mod spine;
 mod surfaces;
 mod views;
+mod versions;
 mod workspaces;
