@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+/// The JetStream stream events are published to, unless configured.
+pub const DEFAULT_NATS_STREAM: &str = "ANNALS_EVENTS";
+/// Events go to `<prefix>.<aggregate_type>.<aggregate_id>`, unless configured.
+pub const DEFAULT_SUBJECT_PREFIX: &str = "annals.events";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Environment {
     Development,
@@ -69,7 +74,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "ANNALS_NATS_STREAM",
-        default_value = "ANNALS_EVENTS",
+        default_value = DEFAULT_NATS_STREAM,
         global = true
     )]
     pub nats_stream: String,
@@ -77,7 +82,7 @@ pub struct Settings {
     #[arg(
         long,
         env = "ANNALS_NATS_SUBJECT_PREFIX",
-        default_value = "annals.events",
+        default_value = DEFAULT_SUBJECT_PREFIX,
         global = true
     )]
     pub nats_subject_prefix: String,

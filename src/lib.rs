@@ -7,11 +7,14 @@
 //!   domain (`annals-domain`), and the application error type.
 //! - [`es`]: the event-sourcing core: commands on aggregates, the relay of the log to the bus.
 //! - [`adapters`]: Postgres, SQLite, NATS and mail behind the contracts of `annals-contracts`.
+//! - [`docs`]: the subscriber contract (docs/events.md and the events' JSON Schemas),
+//!   generated from the code.
 //! - [`wiring`]: connects adapters and starts the API, the relay and the workers; only the
 //!   [`cli`] uses it.
 pub mod adapters;
 pub mod cli;
 pub mod config;
+pub mod docs;
 pub mod es;
 pub mod http;
 pub mod services;

@@ -2,6 +2,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -24,24 +25,38 @@ pub struct StoredEvent {
 
 /// The published form of an event: CloudEvents 1.0, structured JSON mode, with annals
 /// extension attributes. `data` holds the event's fields with secrets removed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The field docs are the subscriber contract's (docs/events.md is generated from them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "annals event envelope")]
 pub struct Envelope {
+    /// CloudEvents version: `1.0`.
     pub specversion: String,
-    /// `<aggregate_type>/<aggregate_id>/<sequence>`, also the `Nats-Msg-Id`.
+    /// `<aggregate_type>/<aggregate_id>/<sequence>`: unique per event, and also the
+    /// `Nats-Msg-Id` header.
     pub id: String,
-    /// `annals.<aggregate_type>.<event_type>`
+    /// `annals.<aggregate_type>.<event_type>`, e.g. `annals.bucket.MemberAdded`.
     #[serde(rename = "type")]
     pub event_type: String,
+    /// `annals`.
     pub source: String,
-    /// `<aggregate_type>/<aggregate_id>`
+    /// `<aggregate_type>/<aggregate_id>`: the stream the event belongs to.
     pub subject: String,
+    /// When the event was recorded in the log (RFC 3339, UTC).
     pub time: DateTime<Utc>,
+    /// `application/json`.
     pub datacontenttype: String,
+    /// The event's fields at `eventversion`, secrets removed: see the schema of its type.
     pub data: Value,
+    /// The aggregate type (`user`, `bucket`, ...).
     pub aggregatetype: String,
+    /// The aggregate's id (a stream is one aggregate).
     pub aggregateid: String,
+    /// The event's number in its stream: 1, 2, 3, ... without gaps.
     pub sequence: i64,
+    /// The event type without prefix, e.g. `MemberAdded`.
     pub eventname: String,
+    /// The version of the event type's shape that `data` has (always the current one).
     pub eventversion: String,
     /// Place in the global order, `<tx>.<gid>`.
     pub position: Position,
@@ -53,8 +68,11 @@ pub struct Envelope {
     /// before logs had identities).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logid: Option<String>,
+    /// Who caused the event: a user id, or a component such as `admin-cli` (absent when
+    /// nobody is named).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
+    /// The id of the HTTP request that caused the event, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requestid: Option<String>,
 }
@@ -122,7 +140,7 @@ pub fn redact(value: Value) -> Value {
     }
 }
 
-fn is_secret(key: &str) -> bool {
+pub fn is_secret(key: &str) -> bool {
     key.ends_with("_hash") || key.ends_with("_hashes") || key.ends_with("_secret")
 }
 

@@ -29,6 +29,23 @@ impl fmt::Display for Position {
     }
 }
 
+/// In JSON a position is its `<tx>.<gid>` string.
+impl schemars::JsonSchema for Position {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Position".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]+\\.[0-9]+$",
+            "description": "A place in the global order, `<tx>.<gid>` (e.g. `7531.42`): compare \
+                            as the pair of integers (tx, then gid), never as text. The embedded \
+                            backend's positions have tx 0."
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("a position looks like <tx>.<gid>, e.g. 7531.42")]
 pub struct PositionParseError;

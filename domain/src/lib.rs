@@ -6,3 +6,4 @@ mod decide;
 pub mod identity;
 pub mod workspaces;
 pub mod versioning;
+pub mod catalogue;

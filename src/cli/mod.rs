@@ -46,6 +46,20 @@ enum Command {
     /// line (NDJSON, as published on NATS, secrets removed). Read-only: safe while servers run;
     /// stops at the newest event committed when it started.
     Replay(replay::ReplayArgs),
+    /// Generated documentation.
+    #[command(subcommand)]
+    Docs(DocsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DocsCommand {
+    /// Writes the subscriber contract from the code: docs/events.md and one JSON Schema per
+    /// event type in docs/events/ (CI fails when the committed files differ).
+    Events {
+        /// The repository root to write under.
+        #[arg(long, default_value = ".")]
+        root: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +130,13 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     if let Command::Replay(args) = command {
         return replay::replay(&cli.settings, args).await;
     }
+    // Needs nothing but the code.
+    if let Command::Docs(DocsCommand::Events { root }) = command {
+        let written = crate::docs::write(&root)
+            .map_err(|e| StartError::Failed(format!("writing the docs: {e}")))?;
+        println!("wrote {} files: {}", written.len(), crate::docs::DOCUMENT);
+        return Ok(());
+    }
     let distributed = matches!(command, Command::Worker | Command::Relay);
     let mut config = cli.settings.resolve(distributed)?;
     // Bind before anything else so that port 0 resolves to the real port in public links.
@@ -134,7 +155,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     };
     let infra = Infra::connect(config).await?;
     match command {
-        Command::Replay(_) => unreachable!("replay ran above"),
+        Command::Replay(_) | Command::Docs(_) => unreachable!("ran above"),
         Command::Migrate => {
             tracing::info!("database migrated");
             Ok(())

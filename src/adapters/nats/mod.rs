@@ -5,4 +5,4 @@ mod stream;
 
 pub use bus::JetStreamBus;
 pub use publisher::JetStreamPublisher;
-pub use stream::{EventStream, subject_token};
+pub use stream::{DUPLICATE_WINDOW, EventStream, subject_token};

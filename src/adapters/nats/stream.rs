@@ -14,7 +14,7 @@ pub struct EventStream {
 }
 
 /// Long enough to cover a relay restart; the relay also resumes from the stream's last message.
-const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 /// How long a starting process waits for NATS before it goes on without it.
 const START_WAIT: Duration = Duration::from_secs(2);

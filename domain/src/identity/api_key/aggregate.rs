@@ -1,6 +1,7 @@
 use chrono::{DateTime, Duration, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::decide::Decide;
@@ -36,7 +37,7 @@ pub enum ApiKeyCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum ApiKeyEvent {
     ApiKeyCreated {
         key_id: String,

@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::decide::Decide;
@@ -23,7 +24,7 @@ pub enum EmailClaimCommand {
     Release { user_id: String, at: DateTime<Utc> },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum EmailClaimEvent {
     EmailClaimed {
         email: String,

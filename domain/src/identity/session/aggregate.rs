@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::decide::Decide;
@@ -33,7 +34,7 @@ pub enum SessionCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum SessionEvent {
     SessionStarted {
         user_id: String,

@@ -1,12 +1,13 @@
 use chrono::{DateTime, Utc};
 use cqrs_es::{Aggregate, DomainEvent};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{SecondFactor, User};
 use crate::versioning::current_version;
 
 /// How an account came to exist.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RegisteredVia {
     /// The person signed up themselves (`POST /core/register`).
@@ -23,7 +24,7 @@ pub enum RegisteredVia {
 ///
 /// Fields ending in `_hash`, `_hashes` or `_secret` are secrets: the relay strips them from
 /// what it publishes (so they carry `#[serde(default)]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum UserEvent {
     UserRegistered {
         user_id: String,

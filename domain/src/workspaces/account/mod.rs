@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::decide::Decide;
@@ -45,7 +46,7 @@ pub enum AccountCommand {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum AccountEvent {
     BucketSlotReserved {
         bucket_id: String,

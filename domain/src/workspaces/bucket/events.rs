@@ -1,5 +1,6 @@
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -9,7 +10,7 @@ use super::{Charge, NotificationState, PaymentMethod, Person, Plan, Role};
 ///
 /// Each event carries what a read model or a subscriber needs to act on it alone (e.g. the
 /// member's email next to their id), since projections see one event at a time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum BucketEvent {
     BucketCreated {
         bucket_id: String,

@@ -1,9 +1,10 @@
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A member's role. The order is the order of power: `user < developer < admin < owner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,
@@ -30,7 +31,7 @@ impl Role {
 }
 
 /// Whether a member gets the bucket's notifications by email.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum NotificationState {
     #[default]
@@ -56,13 +57,13 @@ impl NotificationState {
 }
 
 /// An account, as the bucket knows it: its id and (normalised) email.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Person {
     pub user_id: String,
     pub email: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanLimits {
     /// Members plus pending invitations.
     pub max_members: u32,
@@ -72,7 +73,7 @@ pub struct PlanLimits {
 
 /// A plan as it was when the bucket took it: the limits and price in force are part of the
 /// event, so a later change of the catalogue never rewrites history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Plan {
     pub name: String,
     pub limits: PlanLimits,
@@ -88,7 +89,7 @@ impl Plan {
 }
 
 /// A payment method recorded with a payment provider; never the card number or the token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PaymentMethod {
     pub id: String,
     pub provider: String,
@@ -97,7 +98,7 @@ pub struct PaymentMethod {
 }
 
 /// A charge a payment provider accepted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Charge {
     pub id: String,
     pub provider: String,

@@ -1,0 +1,57 @@
+//! Every aggregate's event type, for the subscriber contract: `annals docs events` turns these
+//! into docs/events.md and one JSON Schema per event.
+use cqrs_es::Aggregate;
+use schemars::{Schema, schema_for};
+
+use crate::identity::{
+    ApiKey, ApiKeyEvent, EmailClaim, EmailClaimEvent, Session, SessionEvent, User, UserEvent,
+};
+use crate::workspaces::{AccountEvent, Bucket, BucketEvent, WorkspaceAccount};
+
+/// The events of one aggregate type.
+pub struct EventFamily {
+    pub aggregate_type: &'static str,
+    /// What one stream of this type is.
+    pub about: &'static str,
+    /// The schema of the event enum as stored (cqrs-es' tagged form: one variant per type).
+    pub schema: fn() -> Schema,
+}
+
+pub fn families() -> Vec<EventFamily> {
+    vec![
+        EventFamily {
+            aggregate_type: User::TYPE,
+            about: "One stream per person, keyed by user id: registration, logins, profile, \
+                    password, role, second factors.",
+            schema: || schema_for!(UserEvent),
+        },
+        EventFamily {
+            aggregate_type: Session::TYPE,
+            about: "One stream per login session, keyed by session id (the tokens' `sid`).",
+            schema: || schema_for!(SessionEvent),
+        },
+        EventFamily {
+            aggregate_type: EmailClaim::TYPE,
+            about: "One stream per email address (keyed by a hash of the normalised address): \
+                    who holds it, so that an address registers once.",
+            schema: || schema_for!(EmailClaimEvent),
+        },
+        EventFamily {
+            aggregate_type: ApiKey::TYPE,
+            about: "One stream per document-service API key, keyed by key id.",
+            schema: || schema_for!(ApiKeyEvent),
+        },
+        EventFamily {
+            aggregate_type: Bucket::TYPE,
+            about: "One stream per workspace bucket, keyed by its 24-hex id: members, \
+                    invitations, roles, plans, billing, servers.",
+            schema: || schema_for!(BucketEvent),
+        },
+        EventFamily {
+            aggregate_type: WorkspaceAccount::TYPE,
+            about: "One stream per user (keyed by user id) for the rules spanning their \
+                    buckets: owned-bucket slots and the one trial.",
+            schema: || schema_for!(AccountEvent),
+        },
+    ]
+}
