@@ -2,8 +2,8 @@
 //!
 //! Nothing here does IO. Time comes in through commands (`at` fields) so that every rule
 //! can be tested given/when/then without a clock.
+pub mod catalogue;
 mod decide;
 pub mod identity;
-pub mod workspaces;
 pub mod versioning;
-pub mod catalogue;
+pub mod workspaces;

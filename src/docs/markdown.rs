@@ -144,7 +144,10 @@ fn type_of(schema: &Value) -> String {
     if schema == &Value::Bool(true) || schema.as_object().is_some_and(|m| m.is_empty()) {
         return "any JSON".into();
     }
-    if let Some(name) = schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
+    if let Some(name) = schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+    {
         return format!("[{name}](#{})", anchor(&format!("type {name}")));
     }
     if let Some(values) = constants(schema) {
@@ -188,7 +191,12 @@ fn constants(schema: &Value) -> Option<String> {
     Some(
         values
             .iter()
-            .map(|v| format!("`{}`", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+            .map(|v| {
+                format!(
+                    "`{}`",
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                )
+            })
             .collect::<Vec<_>>()
             .join(" \\| "),
     )
@@ -197,7 +205,8 @@ fn constants(schema: &Value) -> Option<String> {
 /// Every definition the schemas share (positions, plans, people, roles ...), once.
 fn shared_types(envelope: &Value, catalogue: &[Family]) -> String {
     let mut defs = BTreeMap::new();
-    let schemas = std::iter::once(envelope).chain(catalogue.iter().flat_map(|f| &f.events).map(|e| &e.schema));
+    let schemas = std::iter::once(envelope)
+        .chain(catalogue.iter().flat_map(|f| &f.events).map(|e| &e.schema));
     for schema in schemas {
         if let Some(map) = schema["$defs"].as_object() {
             for (name, def) in map {
@@ -260,17 +269,32 @@ mod tests {
 
     #[test]
     fn types_read_like_prose() {
-        assert_eq!(type_of(&json!({"type": "string", "format": "date-time"})), "string (date-time)");
-        assert_eq!(type_of(&json!({"type": ["string", "null"]})), "string or null");
-        assert_eq!(type_of(&json!({"type": "array", "items": {"type": "string"}})), "array of string");
-        assert_eq!(type_of(&json!({"$ref": "#/$defs/Plan"})), "[Plan](#type-plan)");
+        assert_eq!(
+            type_of(&json!({"type": "string", "format": "date-time"})),
+            "string (date-time)"
+        );
+        assert_eq!(
+            type_of(&json!({"type": ["string", "null"]})),
+            "string or null"
+        );
+        assert_eq!(
+            type_of(&json!({"type": "array", "items": {"type": "string"}})),
+            "array of string"
+        );
+        assert_eq!(
+            type_of(&json!({"$ref": "#/$defs/Plan"})),
+            "[Plan](#type-plan)"
+        );
         assert_eq!(type_of(&json!({"enum": ["a", "b"]})), "`a` \\| `b`");
         assert_eq!(type_of(&json!(true)), "any JSON");
     }
 
     #[test]
     fn anchors_follow_github() {
-        assert_eq!(anchor("annals.user.UserRegistered"), "annalsuseruserregistered");
+        assert_eq!(
+            anchor("annals.user.UserRegistered"),
+            "annalsuseruserregistered"
+        );
         assert_eq!(anchor("Type PlanLimits"), "type-planlimits");
     }
 }

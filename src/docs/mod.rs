@@ -113,12 +113,26 @@ mod tests {
     #[test]
     fn every_event_type_of_the_domain_is_in_the_catalogue_with_its_version() {
         let catalogue = schemas::catalogue();
-        let user = catalogue.iter().find(|f| f.aggregate_type == "user").unwrap();
-        let registered = user.events.iter().find(|e| e.name == "UserRegistered").unwrap();
+        let user = catalogue
+            .iter()
+            .find(|f| f.aggregate_type == "user")
+            .unwrap();
+        let registered = user
+            .events
+            .iter()
+            .find(|e| e.name == "UserRegistered")
+            .unwrap();
         assert_eq!(registered.version, "2.0");
         assert_eq!(registered.history.len(), 1);
-        let bucket = catalogue.iter().find(|f| f.aggregate_type == "bucket").unwrap();
-        assert_eq!(bucket.events.len(), 20, "one schema per BucketEvent variant");
+        let bucket = catalogue
+            .iter()
+            .find(|f| f.aggregate_type == "bucket")
+            .unwrap();
+        assert_eq!(
+            bucket.events.len(),
+            20,
+            "one schema per BucketEvent variant"
+        );
         let all: usize = catalogue.iter().map(|f| f.events.len()).sum();
         assert_eq!(all, generate().len() - 2, "one schema file per event type");
     }
@@ -127,7 +141,13 @@ mod tests {
     fn secrets_are_not_in_the_schemas() {
         for event in schemas::catalogue().iter().flat_map(|f| &f.events) {
             let text = event.schema.to_string();
-            for secret in ["password_hash", "token_hash", "otp_secret", "code_hashes", "secret_hash"] {
+            for secret in [
+                "password_hash",
+                "token_hash",
+                "otp_secret",
+                "code_hashes",
+                "secret_hash",
+            ] {
                 assert!(!text.contains(secret), "{} mentions {secret}", event.name);
             }
         }

@@ -35,7 +35,10 @@ fn contract() -> Contract {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let schema = read(&path);
-        if let Some(title) = schema["title"].as_str().filter(|t| t.starts_with("annals.")) {
+        if let Some(title) = schema["title"]
+            .as_str()
+            .filter(|t| t.starts_with("annals."))
+        {
             events.insert(title.to_string(), compile(&schema));
         }
     }
@@ -169,7 +172,10 @@ async fn every_envelope_subscribers_receive_validates_against_the_committed_sche
         "annals.bucket.UserOptionsChanged",
         "annals.bucket.BucketDeleted",
     ] {
-        assert!(types.contains(expected), "{expected} missing from {types:?}");
+        assert!(
+            types.contains(expected),
+            "{expected} missing from {types:?}"
+        );
     }
     let violations: Vec<String> = envelopes
         .iter()
@@ -196,7 +202,11 @@ async fn every_envelope_subscribers_receive_validates_against_the_committed_sche
         .unwrap()
         .clone();
     leaked["data"]["password_hash"] = json!("$argon2id$...");
-    assert_eq!(contract.violations(&leaked).len(), 1, "a leaked secret is caught");
+    assert_eq!(
+        contract.violations(&leaked).len(),
+        1,
+        "a leaked secret is caught"
+    );
     let mut renamed = leaked.clone();
     renamed["type"] = json!("annals.user.NoSuchEvent");
     assert!(!contract.violations(&renamed).is_empty());

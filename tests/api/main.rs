@@ -21,6 +21,6 @@ mod poison;
 mod routing;
 mod spine;
 mod surfaces;
-mod views;
 mod versions;
+mod views;
 mod workspaces;

@@ -121,7 +121,11 @@ async fn a_registration_stored_at_1_0_is_read_as_2_0_by_every_path(#[case] backe
 
     // When its owner logs in: the aggregate is loaded from the log and a command runs on it
     let login = app.login(&email, PASSWORD).await;
-    assert_eq!(login.status(), StatusCode::OK, "the old account still logs in");
+    assert_eq!(
+        login.status(),
+        StatusCode::OK,
+        "the old account still logs in"
+    );
     let access = login.json::<Value>().await.unwrap()["access"]
         .as_str()
         .unwrap()
@@ -162,7 +166,13 @@ async fn a_registration_stored_at_1_0_is_read_as_2_0_by_every_path(#[case] backe
     )
     .await
     .unwrap();
-    let rebuilt = app.infra.views.get(PROFILES, &user_id).await.unwrap().unwrap();
+    let rebuilt = app
+        .infra
+        .views
+        .get(PROFILES, &user_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rebuilt["registeredVia"], "unrecorded");
     assert_eq!(rebuilt, me);
 
