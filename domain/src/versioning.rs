@@ -94,17 +94,19 @@ pub fn upcast(
     Ok((current, fields))
 }
 
+/// Test data: the fields of a JSON object.
+#[cfg(test)]
+pub(crate) fn fields(value: Value) -> Fields {
+    match value {
+        Value::Object(map) => map,
+        _ => unreachable!("test fields are objects"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn fields(value: Value) -> Fields {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("test fields are objects"),
-        }
-    }
 
     #[test]
     fn every_chain_starts_at_the_initial_version_and_has_one_step_per_version() {

@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use annals_contracts::Position;
 use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
 use crate::buckets::{account, create_bucket, expect, id_of};
 use crate::helpers::{Backend, TestApp, backends, spawn_app, unique_email};
+use crate::history::all_pages;
 
 /// The committed schemas, compiled: the envelope's and one per event type (`annals.<a>.<e>`).
 struct Contract {
@@ -120,31 +120,6 @@ async fn varied_history(app: &TestApp) {
     expect(deleted, StatusCode::OK).await;
 }
 
-/// Every envelope of the history, page by page.
-async fn history(app: &TestApp, token: &str) -> Vec<Value> {
-    let mut after = Position::ZERO.to_string();
-    let mut all = vec![];
-    loop {
-        let page: Value = app
-            .client
-            .get(app.url(&format!("/api/history/events?after={after}&limit=1000")))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let events = page["events"].as_array().unwrap().clone();
-        after = page["next"].as_str().unwrap().to_string();
-        let done = events.len() < 1000;
-        all.extend(events);
-        if done {
-            return all;
-        }
-    }
-}
-
 #[apply(backends)]
 async fn every_envelope_subscribers_receive_validates_against_the_committed_schemas(
     #[case] backend: Backend,
@@ -155,7 +130,7 @@ async fn every_envelope_subscribers_receive_validates_against_the_committed_sche
     app.visible_events().await;
     let contract = contract();
 
-    let envelopes = history(&app, &auditor).await;
+    let envelopes = all_pages(&app, &auditor, "/api/history/events?", 1000).await;
     let types: BTreeSet<&str> = envelopes
         .iter()
         .filter_map(|e| e["type"].as_str())

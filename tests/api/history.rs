@@ -48,7 +48,7 @@ async fn page(app: &TestApp, token: &str, path: &str) -> Value {
 }
 
 /// Every page of `path` (which has a query already) with `limit`, in order.
-async fn all_pages(app: &TestApp, token: &str, path: &str, limit: usize) -> Vec<Value> {
+pub(crate) async fn all_pages(app: &TestApp, token: &str, path: &str, limit: usize) -> Vec<Value> {
     let mut after = Position::ZERO.to_string();
     let mut events = Vec::new();
     loop {

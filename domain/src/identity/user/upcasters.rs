@@ -29,14 +29,7 @@ mod tests {
 
     use super::*;
     use crate::identity::UserEvent;
-    use crate::versioning::upcast;
-
-    fn fields(value: Value) -> Fields {
-        match value {
-            Value::Object(map) => map,
-            _ => unreachable!("test fields are objects"),
-        }
-    }
+    use crate::versioning::{fields, upcast};
 
     fn registered_1_0() -> Value {
         json!({
