@@ -328,7 +328,11 @@ async fn filters_select_by_type_time_and_stream(#[case] backend: Backend) {
 }
 
 /// Runs `annals` with only `env` (no configuration from the test's environment).
-async fn annals(args: &[&str], env: &[(&str, &str)], data_dir: &std::path::Path) -> Output {
+pub(crate) async fn annals(
+    args: &[&str],
+    env: &[(&str, &str)],
+    data_dir: &std::path::Path,
+) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_annals"));
     command
         .args(args)
@@ -342,7 +346,7 @@ async fn annals(args: &[&str], env: &[(&str, &str)], data_dir: &std::path::Path)
     command.output().await.expect("annals runs")
 }
 
-fn lines(out: &Output) -> Vec<Value> {
+pub(crate) fn lines(out: &Output) -> Vec<Value> {
     assert!(
         out.status.success(),
         "{}",

@@ -3,6 +3,7 @@
 //! envelopes of `/api/history`, `annals replay` and NATS), on both backends.
 use std::sync::Arc;
 
+use annals::config::Storage;
 use annals::services::identity::claim_id;
 use annals_domain::identity::RegisteredVia;
 use annals_projections::Projection;
@@ -12,7 +13,7 @@ use rstest_reuse::apply;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app, unique_email};
-use crate::history::account;
+use crate::history::{account, annals, lines};
 
 /// Appends a row to the log with SQL, as an older annals wrote it.
 async fn insert_row(
@@ -155,6 +156,24 @@ async fn a_registration_stored_at_1_0_is_read_as_2_0_by_every_path(#[case] backe
     assert_eq!(events[0]["data"]["first_name"], "Old");
     assert!(events[0]["data"].get("password_hash").is_none());
     assert_eq!(events[1]["eventname"], "UserLoggedIn");
+
+    // And so does `annals replay`, in a process of its own
+    let url = match &app.infra.config.storage {
+        Storage::Postgres { url } | Storage::Sqlite { url } => url.clone(),
+    };
+    let elsewhere = tempfile::tempdir().unwrap();
+    let stream = format!("user/{user_id}");
+    let replayed = annals(
+        &["replay", "--stream", &stream],
+        &[("DATABASE_URL", &url)],
+        elsewhere.path(),
+    )
+    .await;
+    assert_eq!(
+        &lines(&replayed),
+        events,
+        "replay gives the history's envelopes"
+    );
 
     // And a rebuild of the profiles gives the same document
     app.settle(UserProfiles.name()).await;
