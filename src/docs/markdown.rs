@@ -130,6 +130,7 @@ fn fields_table(schema: &Value, root: &Value) -> String {
 fn conventional(field: &str) -> Option<&'static str> {
     match field {
         "at" => Some("When it happened (the time of the command that caused it)."),
+        "by" | "added_by" | "invited_by" => Some("The user id of who did it."),
         _ => None,
     }
 }
