@@ -236,6 +236,13 @@ fn shared_types(envelope: &Value, catalogue: &[Family]) -> String {
                     out.push('\n');
                 }
             }
+            None if def.get("properties").is_none() => {
+                out.push_str(&format!("A {}", type_of(&def)));
+                if let Some(pattern) = def["pattern"].as_str() {
+                    out.push_str(&format!(" matching `{pattern}`"));
+                }
+                out.push_str(".\n\n");
+            }
             None => {
                 out.push_str(&fields_table(&def, &root));
                 out.push('\n');
