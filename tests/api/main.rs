@@ -19,6 +19,7 @@ mod operations;
 mod poison;
 mod routing;
 mod spine;
+mod subscriber;
 mod surfaces;
 mod views;
 mod workspaces;

@@ -1,5 +1,8 @@
-//! The subscriber's loop: catch up through the REST history to the newest event, then follow
-//! the NATS stream from there; back to the history whenever the stream skips an event.
+//! The subscriber's loop. With NATS: follow the durable consumer; on its first start, catch up
+//! through the REST history to the newest event first, then make the consumer there; whenever
+//! the stream does not hold the next event (its retention dropped it, or it was lost), read
+//! the missing events from the history and go on with the stream. Without NATS: poll the
+//! history.
 //!
 //! Every event passes through [`Store::apply`], which applies it only if it follows the
 //! checkpoint (`prevposition == checkpoint`), skips it if it is at or before the checkpoint
@@ -35,19 +38,23 @@ async fn follow(
     cancel: &CancellationToken,
 ) -> Result<(), Error> {
     while !cancel.is_cancelled() {
-        let attempt = async {
-            catch_up(store, history, config.page_size).await?;
-            match stream {
-                Some(stream) => follow_stream(config, stream, store, history, cancel).await,
-                None => Ok(()),
-            }
+        let attempt = match stream {
+            Some(stream) => follow_stream(config, stream, store, history, cancel).await,
+            None => catch_up(store, history, config.page_size).await,
         };
-        match attempt.await {
+        match attempt {
             Ok(()) => {}
             Err(e) if e.is_fatal() => return Err(e),
-            Err(e) => tracing::warn!(error = %e, "retrying"),
+            Err(e) => {
+                tracing::warn!(error = %e, "retrying");
+                // NATS is a fan-out, not the only path: while it is down, poll the history.
+                if stream.is_some()
+                    && let Err(e) = catch_up(store, history, config.page_size).await
+                {
+                    tracing::warn!(error = %e, "the history is unreachable too");
+                }
+            }
         }
-        // Without NATS this is the poll; with NATS, a pause before trying it again.
         tokio::select! {
             _ = cancel.cancelled() => {}
             _ = tokio::time::sleep(config.poll()) => {}
@@ -75,7 +82,8 @@ async fn catch_up(store: &Store, history: &mut History, page_size: u32) -> Resul
 }
 
 /// Follows the stream until NATS fails or `cancel` fires. Each message is committed, then
-/// acknowledged: a crash in between redelivers it, and it is skipped.
+/// acknowledged: a crash in between redelivers it, and it is skipped. The first message
+/// after a restart shows whether the stream still holds what came after the checkpoint.
 async fn follow_stream(
     config: &Config,
     stream: &StreamConfig,
@@ -83,8 +91,17 @@ async fn follow_stream(
     history: &mut History,
     cancel: &CancellationToken,
 ) -> Result<(), Error> {
-    let mut messages = stream::open(stream, &store.checkpoint().await?).await?;
-    tracing::info!(checkpoint = %store.checkpoint().await?.position, "following the stream");
+    let nats = stream::connect(stream).await?;
+    let consumer = match stream::existing(&nats, stream).await? {
+        Some(consumer) => consumer,
+        None => {
+            catch_up(store, history, config.page_size).await?;
+            stream::create(&nats, stream, &store.checkpoint().await?).await?
+        }
+    };
+    let mut messages = stream::messages(&consumer).await?;
+    let checkpoint = store.checkpoint().await?.position;
+    tracing::info!(%checkpoint, "following the stream");
     loop {
         let next = tokio::select! {
             _ = cancel.cancelled() => return Ok(()),

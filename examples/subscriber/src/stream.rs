@@ -1,14 +1,16 @@
 //! The NATS side: a JetStream durable pull consumer on the annals stream.
 //!
 //! The consumer is durable, so a restarted subscriber continues where its acknowledgements
-//! left off. When it does not exist yet it is created at the checkpoint's time, less a margin,
-//! rather than at the stream's first message: the events already applied are skipped by
-//! position, and a stream holding years of history is not read again.
+//! left off. It is made once the subscriber has caught up through the history, at the
+//! checkpoint's time less a margin rather than at the stream's first message: what is already
+//! applied is then skipped by position, and a stream holding years of history is not read
+//! again.
 use std::time::Duration;
 
 use async_nats::jetstream::{
     self,
     consumer::{AckPolicy, Consumer, DeliverPolicy, pull},
+    context::ConsumerInfoErrorKind,
 };
 
 use crate::Error;
@@ -30,23 +32,44 @@ pub struct StreamConfig {
 }
 
 pub type Messages = pull::Stream;
+pub type Durable = Consumer<pull::Config>;
 
 fn nats(e: impl std::fmt::Display) -> Error {
     Error::Nats(e.to_string())
 }
 
-/// Connects and opens the subscriber's durable consumer (creating it if missing).
-pub async fn open(config: &StreamConfig, checkpoint: &Checkpoint) -> Result<Messages, Error> {
+/// The annals stream on NATS.
+pub async fn connect(config: &StreamConfig) -> Result<jetstream::stream::Stream, Error> {
     let client = async_nats::ConnectOptions::new()
         .name("annals-subscriber")
         .connect(config.nats_url.as_str())
         .await
         .map_err(nats)?;
-    let stream = jetstream::new(client)
+    jetstream::new(client)
         .get_stream(&config.stream)
         .await
-        .map_err(nats)?;
-    let consumer: Consumer<pull::Config> = stream
+        .map_err(nats)
+}
+
+/// The subscriber's durable consumer, if it was made before.
+pub async fn existing(
+    stream: &jetstream::stream::Stream,
+    config: &StreamConfig,
+) -> Result<Option<Durable>, Error> {
+    match stream.consumer_info(&config.durable).await {
+        Ok(_) => stream.get_consumer(&config.durable).await.map(Some).map_err(nats),
+        Err(e) if matches!(e.kind(), ConsumerInfoErrorKind::NotFound) => Ok(None),
+        Err(e) => Err(nats(e)),
+    }
+}
+
+/// Makes the durable consumer, starting just before `checkpoint`.
+pub async fn create(
+    stream: &jetstream::stream::Stream,
+    config: &StreamConfig,
+    checkpoint: &Checkpoint,
+) -> Result<Durable, Error> {
+    stream
         .get_or_create_consumer(
             &config.durable,
             pull::Config {
@@ -62,7 +85,11 @@ pub async fn open(config: &StreamConfig, checkpoint: &Checkpoint) -> Result<Mess
             },
         )
         .await
-        .map_err(nats)?;
+        .map_err(nats)
+}
+
+/// The consumer's messages, in stream order.
+pub async fn messages(consumer: &Durable) -> Result<Messages, Error> {
     consumer.messages().await.map_err(nats)
 }
 
