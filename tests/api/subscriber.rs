@@ -32,7 +32,10 @@ impl Subscriber {
 
     async fn stop(self) {
         self.cancel.cancel();
-        self.task.await.unwrap().expect("the subscriber stops cleanly");
+        self.task
+            .await
+            .unwrap()
+            .expect("the subscriber stops cleanly");
     }
 }
 
@@ -169,7 +172,14 @@ async fn workspaces_history(app: &TestApp) -> World {
     )
     .await;
     let staging = id_of(&create_bucket(app, &bob, "staging").await);
-    call(app, &bob, &staging, "add_user", json!({"email": dave.email})).await;
+    call(
+        app,
+        &bob,
+        &staging,
+        "add_user",
+        json!({"email": dave.email}),
+    )
+    .await;
     call(
         app,
         &bob,
@@ -179,7 +189,14 @@ async fn workspaces_history(app: &TestApp) -> World {
     )
     .await;
     let scratch = id_of(&create_bucket(app, &carol, "scratch").await);
-    call(app, &carol, &scratch, "add_user", json!({"email": dave.email})).await;
+    call(
+        app,
+        &carol,
+        &scratch,
+        "add_user",
+        json!({"email": dave.email}),
+    )
+    .await;
     expect(
         app.workspaces(Some(&carol.access))
             .delete(&format!("/api/bucket/{scratch}"))
@@ -257,7 +274,11 @@ async fn the_subscribers_table_is_the_servers_read_model(#[case] backend: Backen
     let subscriber = Subscriber::start(&config);
     let first = caught_up(&app, &config, &subscriber).await;
     assert_eq!(table(&config).await, read_model(&app, &world).await);
-    assert_eq!(table(&config).await.len(), 5, "prod: bob, alice, erin; staging: bob, dave");
+    assert_eq!(
+        table(&config).await.len(),
+        5,
+        "prod: bob, alice, erin; staging: bob, dave"
+    );
     assert_eq!(applied(&first), log_length(&app).await, "{first:?}");
     assert!(first.from_history > 0, "{first:?}");
 

@@ -25,7 +25,12 @@ pub struct Config {
     /// Log in as this auditor or admin account (with --password).
     #[arg(long, env = "ANNALS_EMAIL", requires = "password")]
     pub email: Option<String>,
-    #[arg(long, env = "ANNALS_PASSWORD", requires = "email", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ANNALS_PASSWORD",
+        requires = "email",
+        hide_env_values = true
+    )]
     pub password: Option<String>,
     /// NATS with JetStream. Without it the subscriber polls the REST history (annals'
     /// embedded mode has no NATS).
@@ -35,13 +40,21 @@ pub struct Config {
     #[arg(long, env = "ANNALS_NATS_STREAM", default_value = "ANNALS_EVENTS")]
     pub stream: String,
     /// The subject prefix annals publishes under.
-    #[arg(long, env = "ANNALS_NATS_SUBJECT_PREFIX", default_value = "annals.events")]
+    #[arg(
+        long,
+        env = "ANNALS_NATS_SUBJECT_PREFIX",
+        default_value = "annals.events"
+    )]
     pub subject_prefix: String,
     /// The name of this subscriber's durable consumer.
     #[arg(long, env = "SUBSCRIBER_DURABLE", default_value = "members-per-bucket")]
     pub durable: String,
     /// The subscriber's own database: the table and its checkpoint.
-    #[arg(long, env = "SUBSCRIBER_DATABASE_URL", default_value = "sqlite://members.db")]
+    #[arg(
+        long,
+        env = "SUBSCRIBER_DATABASE_URL",
+        default_value = "sqlite://members.db"
+    )]
     pub database_url: String,
     /// Events per history page (1 to 10000).
     #[arg(long, env = "SUBSCRIBER_PAGE_SIZE", default_value_t = 1000,
@@ -100,7 +113,9 @@ mod tests {
         assert!(parse(&["--api-key", "k", "--token", "t"]).is_err());
         assert!(parse(&["--email", "a@x.io"]).is_err(), "a password too");
         let login = parse(&["--email", "a@x.io", "--password", "pw"]).unwrap();
-        assert!(matches!(login.credentials(), Credentials::Login { email, .. } if email == "a@x.io"));
+        assert!(
+            matches!(login.credentials(), Credentials::Login { email, .. } if email == "a@x.io")
+        );
         let key = parse(&["--api-key", "k"]).unwrap();
         assert!(matches!(key.credentials(), Credentials::ApiKey(k) if k == "k"));
     }
@@ -108,7 +123,10 @@ mod tests {
     #[test]
     fn page_sizes_stay_within_what_the_history_serves() {
         for bad in ["0", "10001", "many"] {
-            assert!(parse(&["--token", "t", "--page-size", bad]).is_err(), "{bad}");
+            assert!(
+                parse(&["--token", "t", "--page-size", bad]).is_err(),
+                "{bad}"
+            );
         }
         assert_eq!(
             parse(&["--token", "t", "--page-size", "10000"])

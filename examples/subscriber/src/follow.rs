@@ -123,7 +123,10 @@ async fn follow_stream(
                 reason: e.to_string(),
             })?;
         apply_from_stream(store, history, config.page_size, envelope).await?;
-        message.ack().await.map_err(|e| Error::Nats(e.to_string()))?;
+        message
+            .ack()
+            .await
+            .map_err(|e| Error::Nats(e.to_string()))?;
     }
 }
 
@@ -140,7 +143,7 @@ async fn apply_from_stream(
         return Ok(());
     };
     tracing::info!(
-        checkpoint = %gap.checkpoint, message = %gap.position, prevposition = %gap.prevposition,
+        checkpoint = %gap.checkpoint, next = %gap.position, prevposition = %gap.prevposition,
         "the stream does not hold the events after the checkpoint; reading them from the history"
     );
     catch_up(store, history, page_size).await?;
@@ -150,4 +153,3 @@ async fn apply_from_stream(
         Some(gap) => Err(Error::Gap(gap)),
     }
 }
-

@@ -48,7 +48,10 @@ impl History {
     /// Up to `limit` events after `after`, in the global order. Fewer than `limit` means the
     /// page reached the newest event.
     pub async fn page(&mut self, after: Position, limit: u32) -> Result<Page, Error> {
-        let url = format!("{}/api/history/events?after={after}&limit={limit}", self.base);
+        let url = format!(
+            "{}/api/history/events?after={after}&limit={limit}",
+            self.base
+        );
         let mut renewed = false;
         loop {
             let authorization = match &self.credentials {

@@ -26,7 +26,9 @@ pub enum Change {
         user_id: String,
     },
     /// The bucket is gone, and all its members with it.
-    DropBucket { bucket: String },
+    DropBucket {
+        bucket: String,
+    },
 }
 
 #[derive(Deserialize)]
@@ -227,7 +229,9 @@ mod tests {
         let deleted = event("bucket", "BucketDeleted", json!({"member_ids": ["u1"]}));
         assert_eq!(
             changes(&deleted).unwrap(),
-            [Change::DropBucket { bucket: "b1".into() }]
+            [Change::DropBucket {
+                bucket: "b1".into()
+            }]
         );
     }
 

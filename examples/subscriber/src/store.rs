@@ -377,7 +377,10 @@ mod tests {
         let mut foreign = added(2, 1, "u2");
         foreign.logid = Some("log-2".into());
         let refused = store.apply(&[foreign], Via::Stream).await;
-        assert!(matches!(refused, Err(Error::OtherLog { .. })), "{refused:?}");
+        assert!(
+            matches!(refused, Err(Error::OtherLog { .. })),
+            "{refused:?}"
+        );
         assert_eq!(store.checkpoint().await.unwrap().position, at(1));
     }
 

@@ -57,7 +57,11 @@ pub async fn existing(
     config: &StreamConfig,
 ) -> Result<Option<Durable>, Error> {
     match stream.consumer_info(&config.durable).await {
-        Ok(_) => stream.get_consumer(&config.durable).await.map(Some).map_err(nats),
+        Ok(_) => stream
+            .get_consumer(&config.durable)
+            .await
+            .map(Some)
+            .map_err(nats),
         Err(e) if matches!(e.kind(), ConsumerInfoErrorKind::NotFound) => Ok(None),
         Err(e) => Err(nats(e)),
     }
@@ -99,8 +103,7 @@ fn start_at(checkpoint: &Checkpoint) -> Result<DeliverPolicy, Error> {
     let Some(time) = checkpoint.time else {
         return Ok(DeliverPolicy::All);
     };
-    let start = time::OffsetDateTime::from_unix_timestamp(time.timestamp())
-        .map_err(nats)?
-        - START_MARGIN;
+    let start =
+        time::OffsetDateTime::from_unix_timestamp(time.timestamp()).map_err(nats)? - START_MARGIN;
     Ok(DeliverPolicy::ByStartTime { start_time: start })
 }
