@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::buckets::{Account, account, create_bucket, expect, id_of};
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app, unique_email};
 use crate::history::account_with_role;
+use crate::spine::redeliver_the_stream;
 
 /// The subscriber, run in this process as its binary would run it.
 struct Subscriber {
@@ -70,26 +71,28 @@ fn config(app: &TestApp, dir: &tempfile::TempDir, credentials: &[&str]) -> Confi
     config
 }
 
-async fn store(config: &Config) -> Store {
+/// The subscriber's database, opened by the test to read it (before the subscriber starts, so
+/// that the file exists).
+async fn reader(config: &Config) -> Store {
     Store::open(&config.database_url).await.unwrap()
 }
 
 /// Waits until the subscriber applied the log's newest event; its checkpoint then.
-async fn caught_up(app: &TestApp, config: &Config, subscriber: &Subscriber) -> Checkpoint {
-    let store = store(config).await;
+async fn caught_up(app: &TestApp, reader: &Store, subscriber: &mut Subscriber) -> Checkpoint {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let head: annals_subscriber::Position = app.head().await.to_string().parse().unwrap();
-        let checkpoint = store.checkpoint().await.unwrap();
+        let checkpoint = reader.checkpoint().await.unwrap();
         if checkpoint.position == head {
-            store.close().await;
             return checkpoint;
         }
-        assert!(
-            !subscriber.task.is_finished(),
-            "the subscriber stopped at {}",
-            checkpoint.position
-        );
+        if subscriber.task.is_finished() {
+            let outcome = (&mut subscriber.task).await.unwrap();
+            panic!(
+                "the subscriber stopped at {}: {outcome:?}",
+                checkpoint.position
+            );
+        }
         assert!(
             tokio::time::Instant::now() < deadline,
             "the subscriber is stuck at {}, head {head}",
@@ -97,14 +100,6 @@ async fn caught_up(app: &TestApp, config: &Config, subscriber: &Subscriber) -> C
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// The subscriber's table.
-async fn table(config: &Config) -> Vec<Member> {
-    let store = store(config).await;
-    let members = store.members().await.unwrap();
-    store.close().await;
-    members
 }
 
 /// Events applied, from both sources.
@@ -144,50 +139,26 @@ async fn workspaces_history(app: &TestApp) -> World {
     let dave = account(app).await;
     let erin = unique_email();
     let prod = id_of(&create_bucket(app, &alice, "prod").await);
-    for email in [&bob.email, &carol.email, &erin] {
-        call(app, &alice, &prod, "add_user", json!({"email": email})).await;
+    for (route, body) in [
+        ("add_user", json!({"email": bob.email})),
+        ("add_user", json!({"email": carol.email})),
+        ("add_user", json!({"email": erin})),
+        ("promote_user", json!({"email": bob.email, "role": "admin"})),
+        ("remove_user", json!({"email": carol.email})),
+        ("transfer_ownership", json!({"new_owner": bob.email})),
+    ] {
+        call(app, &alice, &prod, route, body).await;
     }
-    call(
-        app,
-        &alice,
-        &prod,
-        "promote_user",
-        json!({"email": bob.email, "role": "admin"}),
-    )
-    .await;
-    call(
-        app,
-        &alice,
-        &prod,
-        "remove_user",
-        json!({"email": carol.email}),
-    )
-    .await;
-    call(
-        app,
-        &alice,
-        &prod,
-        "transfer_ownership",
-        json!({"new_owner": bob.email}),
-    )
-    .await;
     let staging = id_of(&create_bucket(app, &bob, "staging").await);
-    call(
-        app,
-        &bob,
-        &staging,
-        "add_user",
-        json!({"email": dave.email}),
-    )
-    .await;
-    call(
-        app,
-        &bob,
-        &staging,
-        "promote_user",
-        json!({"email": dave.email, "role": "developer"}),
-    )
-    .await;
+    for (route, body) in [
+        ("add_user", json!({"email": dave.email})),
+        (
+            "promote_user",
+            json!({"email": dave.email, "role": "developer"}),
+        ),
+    ] {
+        call(app, &bob, &staging, route, body).await;
+    }
     let scratch = id_of(&create_bucket(app, &carol, "scratch").await);
     call(
         app,
@@ -271,11 +242,15 @@ async fn the_subscribers_table_is_the_servers_read_model(#[case] backend: Backen
     let config = config(&app, &dir, &["--email", &auditor, "--password", PASSWORD]);
 
     // A first start against a log that already holds all of this: caught up from the history.
-    let subscriber = Subscriber::start(&config);
-    let first = caught_up(&app, &config, &subscriber).await;
-    assert_eq!(table(&config).await, read_model(&app, &world).await);
+    let reader = reader(&config).await;
+    let mut subscriber = Subscriber::start(&config);
+    let first = caught_up(&app, &reader, &mut subscriber).await;
     assert_eq!(
-        table(&config).await.len(),
+        reader.members().await.unwrap(),
+        read_model(&app, &world).await
+    );
+    assert_eq!(
+        reader.members().await.unwrap().len(),
         5,
         "prod: bob, alice, erin; staging: bob, dave"
     );
@@ -284,8 +259,11 @@ async fn the_subscribers_table_is_the_servers_read_model(#[case] backend: Backen
 
     // Following: new events arrive from the stream (with NATS) or the polled history.
     churn(&app, &world).await;
-    let live = caught_up(&app, &config, &subscriber).await;
-    assert_eq!(table(&config).await, read_model(&app, &world).await);
+    let live = caught_up(&app, &reader, &mut subscriber).await;
+    assert_eq!(
+        reader.members().await.unwrap(),
+        read_model(&app, &world).await
+    );
     assert_eq!(applied(&live), log_length(&app).await, "{live:?}");
     let new = applied(&live) - applied(&first);
     assert!(new >= 2, "{live:?}");
@@ -300,51 +278,34 @@ async fn the_subscribers_table_is_the_servers_read_model(#[case] backend: Backen
     // A restart resumes from its checkpoint: what happened meanwhile, and nothing twice.
     subscriber.stop().await;
     churn(&app, &world).await;
-    let subscriber = Subscriber::start(&config);
-    let resumed = caught_up(&app, &config, &subscriber).await;
-    assert_eq!(table(&config).await, read_model(&app, &world).await);
+    let mut subscriber = Subscriber::start(&config);
+    let resumed = caught_up(&app, &reader, &mut subscriber).await;
+    assert_eq!(
+        reader.members().await.unwrap(),
+        read_model(&app, &world).await
+    );
     assert_eq!(applied(&resumed), log_length(&app).await, "{resumed:?}");
     if backend == Backend::Postgres {
         // The durable consumer still held the missed events: the history was not needed.
         assert_eq!(resumed.from_history, live.from_history, "{resumed:?}");
-        redeliveries_change_nothing(&app, &config, &resumed).await;
+        redeliveries_change_nothing(&app, &reader, &config.durable).await;
     }
     subscriber.stop().await;
 }
 
-/// Publishes every message of the stream again under new message ids (as a relay restarted
-/// after the duplicate window would) and waits until the subscriber's consumer acked them
-/// all: its checkpoint and table stay as they were.
-async fn redeliveries_change_nothing(app: &TestApp, config: &Config, before: &Checkpoint) {
-    let table_before = table(config).await;
-    let events = app.infra.stream.clone().unwrap();
-    let mut stream = events.js.get_stream(&events.name).await.unwrap();
-    let last = stream.info().await.unwrap().state.last_sequence;
-    for seq in 1..=last {
-        let message = stream.get_raw_message(seq).await.unwrap();
-        let ack = events
-            .js
-            .publish(message.subject.clone(), message.payload.clone())
-            .await
-            .unwrap();
-        ack.await.unwrap();
-    }
-    let mut consumer: async_nats::jetstream::consumer::PullConsumer =
-        stream.get_consumer(&config.durable).await.unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let info = consumer.info().await.unwrap();
-        if info.ack_floor.stream_sequence >= 2 * last && info.num_ack_pending == 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "redeliveries not consumed: {info:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(store(config).await.checkpoint().await.unwrap(), *before);
-    assert_eq!(table(config).await, table_before);
+/// Every message of the stream published again, and consumed by the subscriber: its
+/// checkpoint and table stay as they were.
+async fn redeliveries_change_nothing(app: &TestApp, reader: &Store, durable: &str) {
+    let before = (
+        reader.checkpoint().await.unwrap(),
+        reader.members().await.unwrap(),
+    );
+    redeliver_the_stream(app, durable).await;
+    let after = (
+        reader.checkpoint().await.unwrap(),
+        reader.members().await.unwrap(),
+    );
+    assert_eq!(after, before);
 }
 
 /// Keeps only the newest `max` messages in the app's stream, as an operator's retention would.
@@ -397,9 +358,13 @@ async fn a_subscriber_behind_the_streams_retention_catches_up_through_the_histor
     let config = config(&app, &dir, &["--api-key", &key]);
 
     // First start: the stream cannot give the beginning; the history can.
-    let subscriber = Subscriber::start(&config);
-    let first = caught_up(&app, &config, &subscriber).await;
-    assert_eq!(table(&config).await, read_model(&app, &world).await);
+    let reader = reader(&config).await;
+    let mut subscriber = Subscriber::start(&config);
+    let first = caught_up(&app, &reader, &mut subscriber).await;
+    assert_eq!(
+        reader.members().await.unwrap(),
+        read_model(&app, &world).await
+    );
     assert_eq!(applied(&first), log_length(&app).await, "{first:?}");
     assert!(
         first.from_history as usize >= applied(&first) - KEPT as usize,
@@ -413,9 +378,12 @@ async fn a_subscriber_behind_the_streams_retention_catches_up_through_the_histor
         churn(&app, &world).await;
     }
     published(&app).await;
-    let subscriber = Subscriber::start(&config);
-    let resumed = caught_up(&app, &config, &subscriber).await;
-    assert_eq!(table(&config).await, read_model(&app, &world).await);
+    let mut subscriber = Subscriber::start(&config);
+    let resumed = caught_up(&app, &reader, &mut subscriber).await;
+    assert_eq!(
+        reader.members().await.unwrap(),
+        read_model(&app, &world).await
+    );
     assert_eq!(applied(&resumed), log_length(&app).await, "{resumed:?}");
     let missed = applied(&resumed) - applied(&first);
     assert!(missed >= 8, "{resumed:?}");
@@ -425,8 +393,11 @@ async fn a_subscriber_behind_the_streams_retention_catches_up_through_the_histor
     );
     // Back on the stream: new events come from it, with nothing missing or repeated.
     churn(&app, &world).await;
-    let live = caught_up(&app, &config, &subscriber).await;
-    assert_eq!(table(&config).await, read_model(&app, &world).await);
+    let live = caught_up(&app, &reader, &mut subscriber).await;
+    assert_eq!(
+        reader.members().await.unwrap(),
+        read_model(&app, &world).await
+    );
     assert_eq!(applied(&live), log_length(&app).await, "{live:?}");
     assert_eq!(live.from_history, resumed.from_history, "{live:?}");
     assert_eq!(

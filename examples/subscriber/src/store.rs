@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use crate::Error;
@@ -88,13 +88,22 @@ impl Store {
     pub async fn open(url: &str) -> Result<Self, Error> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full);
         // One connection: one writer, and an in-memory database stays one database.
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)
             .await?;
+        // WAL lets readers of the table read while the subscriber writes. Switched on once, when
+        // the file is new: switching needs an exclusive lock that cannot wait for other readers.
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&pool)
+            .await?;
+        if mode != "wal" && mode != "memory" {
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
         Ok(Store { pool })
     }
@@ -107,7 +116,10 @@ impl Store {
     /// before the checkpoint is skipped (delivery is at least once); one that does not follow
     /// the checkpoint stops the batch with a [`Gap`].
     pub async fn apply(&self, events: &[Envelope], via: Via) -> Result<Applied, Error> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: take the write lock before reading the checkpoint. A deferred transaction
+        // that read first fails at once (SQLITE_BUSY) if another connection wrote meanwhile,
+        // e.g. a reader of the table that opened the database.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut checkpoint = read_checkpoint(&mut tx).await?;
         let mut outcome = Applied::default();
         for event in events {
