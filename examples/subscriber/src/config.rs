@@ -25,6 +25,7 @@ pub struct Config {
     /// Log in as this auditor or admin account (with --password).
     #[arg(long, env = "ANNALS_EMAIL", requires = "password")]
     pub email: Option<String>,
+    /// Its password.
     #[arg(
         long,
         env = "ANNALS_PASSWORD",
