@@ -21,7 +21,7 @@ use crate::{Envelope, Error};
 /// it cannot read). Passing troubles (annals or NATS down) are logged and retried.
 pub async fn run(config: Config, cancel: CancellationToken) -> Result<(), Error> {
     let store = Store::open(&config.database_url).await?;
-    let mut history = History::new(&config.annals_url, config.credentials());
+    let mut history = History::new(&config.annals_url, config.credentials())?;
     let stream = config.stream();
     let start = store.checkpoint().await?;
     tracing::info!(checkpoint = %start.position, nats = stream.is_some(), "subscriber starting");

@@ -1,12 +1,17 @@
 //! The REST history: `GET /api/history/events?after=<position>&limit=<n>`, for admins and
 //! auditors. It holds the whole log, whatever the stream's retention kept, and works on every
 //! annals backend, so the subscriber catches up (and, without NATS, follows) through it.
+use std::time::Duration;
+
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::Error;
 use crate::envelope::{Envelope, Position};
+
+/// Long enough for a page of 10,000 events on a busy server.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How the subscriber proves it may read the history.
 #[derive(Debug, Clone)]
@@ -36,13 +41,16 @@ pub struct History {
 }
 
 impl History {
-    pub fn new(base: &str, credentials: Credentials) -> Self {
-        History {
-            client: reqwest::Client::new(),
+    pub fn new(base: &str, credentials: Credentials) -> Result<Self, Error> {
+        Ok(History {
+            // A server that stops answering must not stall the subscriber for ever.
+            client: reqwest::Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                .build()?,
             base: base.trim_end_matches('/').to_string(),
             credentials,
             token: None,
-        }
+        })
     }
 
     /// Up to `limit` events after `after`, in the global order. Fewer than `limit` means the
