@@ -233,6 +233,28 @@ async fn read_model(app: &TestApp, world: &World) -> Vec<Member> {
     members
 }
 
+/// Waits until the subscriber caught up, then holds it against the server: its table is the
+/// read model, and it applied every event of the log once (its counters add up to the log's
+/// length; a skipped event would leave a gap it cannot cross, a repeated one would count twice).
+async fn agrees(
+    app: &TestApp,
+    reader: &Store,
+    subscriber: &mut Subscriber,
+    world: &World,
+) -> Checkpoint {
+    let checkpoint = caught_up(app, reader, subscriber).await;
+    assert_eq!(
+        reader.members().await.unwrap(),
+        read_model(app, world).await
+    );
+    assert_eq!(
+        applied(&checkpoint),
+        log_length(app).await,
+        "{checkpoint:?}"
+    );
+    checkpoint
+}
+
 #[apply(backends)]
 async fn the_subscribers_table_is_the_servers_read_model(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
@@ -244,27 +266,17 @@ async fn the_subscribers_table_is_the_servers_read_model(#[case] backend: Backen
     // A first start against a log that already holds all of this: caught up from the history.
     let reader = reader(&config).await;
     let mut subscriber = Subscriber::start(&config);
-    let first = caught_up(&app, &reader, &mut subscriber).await;
-    assert_eq!(
-        reader.members().await.unwrap(),
-        read_model(&app, &world).await
-    );
+    let first = agrees(&app, &reader, &mut subscriber, &world).await;
     assert_eq!(
         reader.members().await.unwrap().len(),
         5,
         "prod: bob, alice, erin; staging: bob, dave"
     );
-    assert_eq!(applied(&first), log_length(&app).await, "{first:?}");
     assert!(first.from_history > 0, "{first:?}");
 
     // Following: new events arrive from the stream (with NATS) or the polled history.
     churn(&app, &world).await;
-    let live = caught_up(&app, &reader, &mut subscriber).await;
-    assert_eq!(
-        reader.members().await.unwrap(),
-        read_model(&app, &world).await
-    );
-    assert_eq!(applied(&live), log_length(&app).await, "{live:?}");
+    let live = agrees(&app, &reader, &mut subscriber, &world).await;
     let new = applied(&live) - applied(&first);
     assert!(new >= 2, "{live:?}");
     match backend {
@@ -279,12 +291,7 @@ async fn the_subscribers_table_is_the_servers_read_model(#[case] backend: Backen
     subscriber.stop().await;
     churn(&app, &world).await;
     let mut subscriber = Subscriber::start(&config);
-    let resumed = caught_up(&app, &reader, &mut subscriber).await;
-    assert_eq!(
-        reader.members().await.unwrap(),
-        read_model(&app, &world).await
-    );
-    assert_eq!(applied(&resumed), log_length(&app).await, "{resumed:?}");
+    let resumed = agrees(&app, &reader, &mut subscriber, &world).await;
     if backend == Backend::Postgres {
         // The durable consumer still held the missed events: the history was not needed.
         assert_eq!(resumed.from_history, live.from_history, "{resumed:?}");
@@ -360,12 +367,7 @@ async fn a_subscriber_behind_the_streams_retention_catches_up_through_the_histor
     // First start: the stream cannot give the beginning; the history can.
     let reader = reader(&config).await;
     let mut subscriber = Subscriber::start(&config);
-    let first = caught_up(&app, &reader, &mut subscriber).await;
-    assert_eq!(
-        reader.members().await.unwrap(),
-        read_model(&app, &world).await
-    );
-    assert_eq!(applied(&first), log_length(&app).await, "{first:?}");
+    let first = agrees(&app, &reader, &mut subscriber, &world).await;
     assert!(
         first.from_history as usize >= applied(&first) - KEPT as usize,
         "{first:?}"
@@ -379,12 +381,7 @@ async fn a_subscriber_behind_the_streams_retention_catches_up_through_the_histor
     }
     published(&app).await;
     let mut subscriber = Subscriber::start(&config);
-    let resumed = caught_up(&app, &reader, &mut subscriber).await;
-    assert_eq!(
-        reader.members().await.unwrap(),
-        read_model(&app, &world).await
-    );
-    assert_eq!(applied(&resumed), log_length(&app).await, "{resumed:?}");
+    let resumed = agrees(&app, &reader, &mut subscriber, &world).await;
     let missed = applied(&resumed) - applied(&first);
     assert!(missed >= 8, "{resumed:?}");
     assert!(
@@ -393,12 +390,7 @@ async fn a_subscriber_behind_the_streams_retention_catches_up_through_the_histor
     );
     // Back on the stream: new events come from it, with nothing missing or repeated.
     churn(&app, &world).await;
-    let live = caught_up(&app, &reader, &mut subscriber).await;
-    assert_eq!(
-        reader.members().await.unwrap(),
-        read_model(&app, &world).await
-    );
-    assert_eq!(applied(&live), log_length(&app).await, "{live:?}");
+    let live = agrees(&app, &reader, &mut subscriber, &world).await;
     assert_eq!(live.from_history, resumed.from_history, "{live:?}");
     assert_eq!(
         live.from_stream as usize,
