@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, PASSWORD, TestApp, assert_error, backends, spawn_app, unique_email};
 
-/// A logged-in account with `role` (admin, auditor, ...); its access token.
-pub(crate) async fn account(app: &TestApp, role: &str) -> String {
+/// An account with `role` (admin, auditor, ...), as `annals admin create-user` makes it; its
+/// email (the password is [`PASSWORD`]).
+pub async fn account_with_role(app: &TestApp, role: &str) -> String {
     let email = unique_email();
     ensure_user(
         &app.state.identity,
@@ -26,6 +27,12 @@ pub(crate) async fn account(app: &TestApp, role: &str) -> String {
     )
     .await
     .expect("account created");
+    email
+}
+
+/// A logged-in account with `role` (admin, auditor, ...); its access token.
+pub(crate) async fn account(app: &TestApp, role: &str) -> String {
+    let email = account_with_role(app, role).await;
     let body: Value = app.login(&email, PASSWORD).await.json().await.unwrap();
     body["access"].as_str().expect("access token").to_string()
 }

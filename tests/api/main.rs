@@ -20,6 +20,7 @@ mod operations;
 mod poison;
 mod routing;
 mod spine;
+mod subscriber;
 mod surfaces;
 mod versions;
 mod views;

@@ -302,6 +302,39 @@ async fn a_projection_killed_mid_stream_ends_equal_to_a_rebuild(#[case] backend:
     assert_eq!(live, rebuilt);
 }
 
+/// Publishes every message of the app's stream again under new message ids, as a relay
+/// restarted after the duplicate window would, and waits until the durable consumer `consumer`
+/// has seen and acknowledged all of them.
+pub async fn redeliver_the_stream(app: &TestApp, consumer: &str) {
+    let events = app.infra.stream.clone().unwrap();
+    let mut stream = events.js.get_stream(&events.name).await.unwrap();
+    let last = stream.info().await.unwrap().state.last_sequence;
+    for seq in 1..=last {
+        let message = stream.get_raw_message(seq).await.unwrap();
+        events
+            .js
+            .publish(message.subject.clone(), message.payload.clone())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    let mut consumer: async_nats::jetstream::consumer::PullConsumer =
+        stream.get_consumer(consumer).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let info = consumer.info().await.unwrap();
+        if info.ack_floor.stream_sequence >= 2 * last && info.num_ack_pending == 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "redeliveries not consumed: {info:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_message_delivered_twice_changes_nothing_the_second_time() {
     let app = spawn_app(Backend::Postgres).await;
@@ -318,38 +351,7 @@ async fn a_message_delivered_twice_changes_nothing_the_second_time() {
         .await
         .unwrap();
 
-    // Redeliver every message of the stream under new message ids, as a relay restarted after
-    // the duplicate window would.
-    let events = app.infra.stream.clone().unwrap();
-    let mut stream = events.js.get_stream(&events.name).await.unwrap();
-    let last = stream.info().await.unwrap().state.last_sequence;
-    for seq in 1..=last {
-        let message = stream.get_raw_message(seq).await.unwrap();
-        events
-            .js
-            .publish(message.subject.clone(), message.payload.clone())
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-    }
-    // Wait until the projection's consumer has seen and acked all of them.
-    let mut consumer: async_nats::jetstream::consumer::PullConsumer = stream
-        .get_consumer(annals_projections::GROUP_CONSUMER)
-        .await
-        .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let info = consumer.info().await.unwrap();
-        if info.ack_floor.stream_sequence >= 2 * last && info.num_ack_pending == 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "redeliveries not consumed: {info:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    redeliver_the_stream(&app, annals_projections::GROUP_CONSUMER).await;
     let after: serde_json::Value = app.me(&access).await.json().await.unwrap();
     assert_eq!(after, before);
     assert_eq!(
