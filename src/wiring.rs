@@ -257,6 +257,7 @@ impl Infra {
             identity: Arc::new(identity),
             log: self.log.clone(),
             history: crate::services::history::History::new(self.reader()),
+            verifier: crate::services::verify::Verifier::new(self.integrity.clone()),
             gate: ReadGate {
                 log: self.log.clone(),
                 views: self.views.clone(),

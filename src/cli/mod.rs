@@ -1,5 +1,6 @@
 //! The `annals` command line.
 mod replay;
+mod verify;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,6 +47,10 @@ enum Command {
     /// line (NDJSON, as published on NATS, secrets removed). Read-only: safe while servers run;
     /// stops at the newest event committed when it started.
     Replay(replay::ReplayArgs),
+    /// Checks the log's tamper evidence: every stream's hash chain and every seal (exit code 0
+    /// only if intact; the first broken link is named). `--read-models` also compares the read
+    /// models with a rebuild from the log. Safe while servers run.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +121,9 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     if let Command::Replay(args) = command {
         return replay::replay(&cli.settings, args).await;
     }
+    if let Command::Verify(args) = command {
+        return verify::verify(&cli.settings, args).await;
+    }
     let distributed = matches!(command, Command::Worker | Command::Relay);
     let mut config = cli.settings.resolve(distributed)?;
     // Bind before anything else so that port 0 resolves to the real port in public links.
@@ -134,7 +142,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     };
     let infra = Infra::connect(config).await?;
     match command {
-        Command::Replay(_) => unreachable!("replay ran above"),
+        Command::Replay(_) | Command::Verify(_) => unreachable!("ran above"),
         Command::Migrate => {
             tracing::info!("database migrated");
             Ok(())
