@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, PASSWORD, TestApp, assert_error, backends, spawn_app, unique_email};
 
 /// A logged-in account with `role` (admin, auditor, ...); its access token.
-async fn account(app: &TestApp, role: &str) -> String {
+pub(crate) async fn account(app: &TestApp, role: &str) -> String {
     let email = unique_email();
     ensure_user(
         &app.state.identity,
@@ -30,7 +30,7 @@ async fn account(app: &TestApp, role: &str) -> String {
     body["access"].as_str().expect("access token").to_string()
 }
 
-async fn get(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
+pub(crate) async fn get(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
     let request = app.client.get(app.url(path));
     match token {
         Some(token) => request.bearer_auth(token),
@@ -70,7 +70,7 @@ async fn all_pages(app: &TestApp, token: &str, path: &str, limit: usize) -> Vec<
 }
 
 /// Users registering, logging in and changing their profiles.
-async fn activity(app: &TestApp, users: usize) -> Vec<String> {
+pub(crate) async fn activity(app: &TestApp, users: usize) -> Vec<String> {
     let mut emails = Vec::new();
     for i in 0..users {
         let email = unique_email();
@@ -328,7 +328,7 @@ async fn filters_select_by_type_time_and_stream(#[case] backend: Backend) {
 }
 
 /// Runs `annals` with only `env` (no configuration from the test's environment).
-async fn annals(args: &[&str], env: &[(&str, &str)], data_dir: &std::path::Path) -> Output {
+pub(crate) async fn annals(args: &[&str], env: &[(&str, &str)], data_dir: &std::path::Path) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_annals"));
     command
         .args(args)

@@ -20,5 +20,6 @@ mod poison;
 mod routing;
 mod spine;
 mod surfaces;
+mod tamper;
 mod views;
 mod workspaces;
