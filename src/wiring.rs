@@ -13,9 +13,9 @@ use annals_contracts::{EventBus, EventReader, Leadership, ProgressBoard, SolePro
 use annals_domain::identity::{ApiKey, EmailClaim, Session, User};
 use annals_projections::{GROUP_CONSUMER, Projection, Stopped, Worker, WorkerGroup};
 
+use crate::adapters::integrity::IntegrityLog;
 use crate::adapters::mail::{Mailer, OutboxMailer, SmtpMailer};
 use crate::adapters::nats::{EventStream, JetStreamBus, JetStreamPublisher};
-use crate::adapters::integrity::IntegrityLog;
 use crate::adapters::postgres::{
     self, PgEventLog, PgIntegrity, PgLeadership, PgRelayState, PgViewStore,
 };
@@ -153,7 +153,10 @@ impl Infra {
             .await
             .map_err(|e| StartError::Migrate(format!("hashing the existing events: {e}")))?;
         if hashed > 0 {
-            tracing::info!(events = hashed, "hashed the events written before tamper evidence");
+            tracing::info!(
+                events = hashed,
+                "hashed the events written before tamper evidence"
+            );
         }
         Ok(Self {
             log,

@@ -111,7 +111,10 @@ pub async fn verify(settings: &Settings, args: VerifyArgs) -> Result<(), StartEr
         let found = compare_read_models(&log).await?;
         if args.json {
             let json = serde_json::json!({ "log": report, "read_models": found });
-            println!("{}", serde_json::to_string_pretty(&json).expect("serializes"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).expect("serializes")
+            );
         } else {
             print_differences(&found);
         }
@@ -207,7 +210,8 @@ async fn compare_read_models(log: &Log) -> Result<Vec<Difference>, StartError> {
     sqlite::migrate(&pool)
         .await
         .map_err(|e| failed(e.to_string()))?;
-    let rebuilt: Arc<dyn ViewStore> = Arc::new(SqliteViewStore::new(pool.clone(), WriteTurns::default()));
+    let rebuilt: Arc<dyn ViewStore> =
+        Arc::new(SqliteViewStore::new(pool.clone(), WriteTurns::default()));
     let mut found = Vec::new();
     for projection in annals_projections::all() {
         let name = projection.name();

@@ -9,8 +9,8 @@ use crate::adapters::postgres::PgRelayState;
 use crate::http::consistency::ReadGate;
 use crate::http::rate_limit::LoginLimiter;
 use crate::services::history::History;
-use crate::services::verify::Verifier;
 use crate::services::identity::Identity;
+use crate::services::verify::Verifier;
 use crate::services::workspaces::Workspaces;
 
 /// What handlers share. Axum clones the state for every request, so it is one `Arc`.

@@ -328,7 +328,11 @@ async fn filters_select_by_type_time_and_stream(#[case] backend: Backend) {
 }
 
 /// Runs `annals` with only `env` (no configuration from the test's environment).
-pub(crate) async fn annals(args: &[&str], env: &[(&str, &str)], data_dir: &std::path::Path) -> Output {
+pub(crate) async fn annals(
+    args: &[&str],
+    env: &[(&str, &str)],
+    data_dir: &std::path::Path,
+) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_annals"));
     command
         .args(args)

@@ -115,10 +115,18 @@ async fn assert_detected(app: &TestApp, token: &str, expected: Value) {
             first["stream"].as_str().unwrap(),
             first["sequence"]
         ),
-        _ => format!("seal {} (up to position {})", first["seal"], first["position"].as_str().unwrap()),
+        _ => format!(
+            "seal {} (up to position {})",
+            first["seal"],
+            first["position"].as_str().unwrap()
+        ),
     };
     assert!(stderr.contains(&where_), "{where_} not in {stderr}");
-    assert!(text(&out.stdout).contains("NOT INTACT"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("NOT INTACT"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[apply(backends)]
@@ -145,8 +153,14 @@ async fn an_untouched_log_verifies_and_its_runs_are_remembered(#[case] backend: 
     let first = verify_route(&app, &auditor).await;
     let report = &first["report"];
     assert_eq!(report["intact"], json!(true), "{first}");
-    assert!(report["events"].as_u64().unwrap() >= log.len() as u64, "{first}");
-    assert!(report["streams"].as_u64().unwrap() >= streams as u64, "{first}");
+    assert!(
+        report["events"].as_u64().unwrap() >= log.len() as u64,
+        "{first}"
+    );
+    assert!(
+        report["streams"].as_u64().unwrap() >= streams as u64,
+        "{first}"
+    );
     assert!(report["seals"].as_u64().unwrap() >= 1, "{first}");
     assert_eq!(report["problems"], json!(0));
     assert_eq!(report["first_broken"], Value::Null);
@@ -155,8 +169,15 @@ async fn an_untouched_log_verifies_and_its_runs_are_remembered(#[case] backend: 
     let out = verify_cli(&app, &[]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("intact: every stream chain and every seal checks out"), "{stdout}");
-    assert!(out.stderr.is_empty(), "no progress bar without a terminal: {}", text(&out.stderr));
+    assert!(
+        stdout.contains("intact: every stream chain and every seal checks out"),
+        "{stdout}"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar without a terminal: {}",
+        text(&out.stderr)
+    );
 
     // The route remembers the CLI's run.
     let again = verify_route(&app, &auditor).await;
@@ -169,16 +190,33 @@ async fn an_untouched_log_verifies_and_its_runs_are_remembered(#[case] backend: 
         app.settle(projection.name()).await;
     }
     let out = verify_cli(&app, &["--read-models"]).await;
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stdout).contains("read models: identical"), "{}", text(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("read models: identical"),
+        "{}",
+        text(&out.stdout)
+    );
     // …until one is changed behind the projections' back.
-    sql(&app, "UPDATE views SET doc = '{\"forged\": true}' WHERE id = (SELECT min(id) FROM views)").await;
+    sql(
+        &app,
+        "UPDATE views SET doc = '{\"forged\": true}' WHERE id = (SELECT min(id) FROM views)",
+    )
+    .await;
     let out = verify_cli(&app, &["--read-models"]).await;
     assert!(!out.status.success());
     let stdout = text(&out.stdout);
     assert!(stdout.contains("1 document(s) differ"), "{stdout}");
     assert!(stdout.contains("\"forged\":true"), "{stdout}");
-    assert!(text(&out.stderr).contains("read models differ"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("read models differ"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[apply(backends)]

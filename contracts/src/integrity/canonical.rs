@@ -128,9 +128,10 @@ mod tests {
 
     #[test]
     fn objects_are_sorted_and_compact() {
-        let value: Value =
-            serde_json::from_str(r#"{ "b": [1, {"z": null, "a": true}], "a": "x\"y", "é": 1, "Z": false }"#)
-                .unwrap();
+        let value: Value = serde_json::from_str(
+            r#"{ "b": [1, {"z": null, "a": true}], "a": "x\"y", "é": 1, "Z": false }"#,
+        )
+        .unwrap();
         assert_eq!(
             canonical(&value),
             r#"{"Z":false,"a":"x\"y","b":[1,{"a":true,"z":null}],"é":1}"#
@@ -167,7 +168,10 @@ mod tests {
             ("9.223372036854776e18", "9223372036854776000"),
             ("1.5e-7", "0.00000015"),
             ("2.50", "2.5"),
-            ("-1.7976931348623157e308", &format!("-17976931348623157{}", "0".repeat(292))),
+            (
+                "-1.7976931348623157e308",
+                &format!("-17976931348623157{}", "0".repeat(292)),
+            ),
         ] {
             let a: Value = serde_json::from_str(written).unwrap();
             let b: Value = serde_json::from_str(read_back).unwrap();

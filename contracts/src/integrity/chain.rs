@@ -71,7 +71,8 @@ pub fn fold(running: &Hash, event_hash: &Hash) -> Hash {
 /// keep, so that the time hashed is the time read back.
 pub fn recorded_now() -> DateTime<Utc> {
     let now = Utc::now();
-    now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
 }
 
 /// A seal over a stretch of the global order: `count` events from `first` to `last`, and the
@@ -128,14 +129,38 @@ mod tests {
         let other_payload = json!({"Renamed": {"name": "Eve"}});
         let other_metadata = json!({"actor": "b"});
         let variants = [
-            EventContent { sequence: 2, ..base },
-            EventContent { aggregate_id: "u2", ..base },
-            EventContent { aggregate_type: "bucket", ..base },
-            EventContent { event_type: "Moved", ..base },
-            EventContent { event_version: "2.0", ..base },
-            EventContent { payload: &other_payload, ..base },
-            EventContent { metadata: &other_metadata, ..base },
-            EventContent { recorded_at: base.recorded_at + TimeDelta::microseconds(1), ..base },
+            EventContent {
+                sequence: 2,
+                ..base
+            },
+            EventContent {
+                aggregate_id: "u2",
+                ..base
+            },
+            EventContent {
+                aggregate_type: "bucket",
+                ..base
+            },
+            EventContent {
+                event_type: "Moved",
+                ..base
+            },
+            EventContent {
+                event_version: "2.0",
+                ..base
+            },
+            EventContent {
+                payload: &other_payload,
+                ..base
+            },
+            EventContent {
+                metadata: &other_metadata,
+                ..base
+            },
+            EventContent {
+                recorded_at: base.recorded_at + TimeDelta::microseconds(1),
+                ..base
+            },
         ];
         for variant in variants {
             assert_ne!(variant.digest(), base.digest(), "{variant:?}");

@@ -65,7 +65,8 @@ fn seal(row: &PgRow) -> Result<Seal, LogError> {
     })
 }
 
-const SEAL_COLUMNS: &str = "number, first_tx::text AS first_tx, first_gid, last_tx::text AS last_tx,
+const SEAL_COLUMNS: &str =
+    "number, first_tx::text AS first_tx, first_gid, last_tx::text AS last_tx,
     last_gid, count, running_hash, sealed_at";
 
 #[async_trait]
@@ -194,7 +195,9 @@ impl IntegrityLog for PgIntegrity {
         .map_err(log_error)?;
         row.map(|r| {
             Ok(RunRecord {
-                finished_at: r.try_get::<DateTime<Utc>, _>("finished_at").map_err(log_error)?,
+                finished_at: r
+                    .try_get::<DateTime<Utc>, _>("finished_at")
+                    .map_err(log_error)?,
                 source: r.try_get("source").map_err(log_error)?,
                 intact: r.try_get("intact").map_err(log_error)?,
                 report: r.try_get::<Value, _>("report").map_err(log_error)?,
@@ -247,8 +250,18 @@ impl IntegrityLog for PgIntegrity {
                    JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS u(t, i, s)
                      ON (e.aggregate_type, e.aggregate_id, e.sequence) = (u.t, u.i, u.s - 1)",
             )
-            .bind(starts.iter().map(|r| r.aggregate_type.clone()).collect::<Vec<_>>())
-            .bind(starts.iter().map(|r| r.aggregate_id.clone()).collect::<Vec<_>>())
+            .bind(
+                starts
+                    .iter()
+                    .map(|r| r.aggregate_type.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                starts
+                    .iter()
+                    .map(|r| r.aggregate_id.clone())
+                    .collect::<Vec<_>>(),
+            )
             .bind(starts.iter().map(|r| r.sequence).collect::<Vec<_>>())
             .fetch_all(&mut *tx)
             .await
@@ -259,15 +272,21 @@ impl IntegrityLog for PgIntegrity {
                 let hash: Option<Vec<u8>> = row.try_get("hash").map_err(log_error)?;
                 before.insert(
                     (
-                        row.try_get::<String, _>("aggregate_type").map_err(log_error)?,
-                        row.try_get::<String, _>("aggregate_id").map_err(log_error)?,
+                        row.try_get::<String, _>("aggregate_type")
+                            .map_err(log_error)?,
+                        row.try_get::<String, _>("aggregate_id")
+                            .map_err(log_error)?,
                         sequence + 1,
                     ),
                     hash.as_deref().and_then(to_hash),
                 );
             }
             let chained = chain_rows(&rows, |row| {
-                let key = (row.aggregate_type.clone(), row.aggregate_id.clone(), row.sequence);
+                let key = (
+                    row.aggregate_type.clone(),
+                    row.aggregate_id.clone(),
+                    row.sequence,
+                );
                 before.get(&key).copied().unwrap_or(Some(GENESIS))
             });
             let (mut gids, mut digests, mut hashes) = (Vec::new(), Vec::new(), Vec::new());

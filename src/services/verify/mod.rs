@@ -7,8 +7,8 @@
 pub mod read_models;
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -174,8 +174,9 @@ impl Verifier {
         };
         let mut after = Position::ZERO;
         let integrity = self.integrity.clone();
-        let mut next =
-            Some(tokio::spawn(async move { integrity.rows_after(after, BATCH).await }));
+        let mut next = Some(tokio::spawn(async move {
+            integrity.rows_after(after, BATCH).await
+        }));
         while let Some(reading) = next.take() {
             let rows = reading.await.map_err(|e| LogError(e.to_string()))??;
             let Some(last) = rows.last() else { break };
@@ -307,10 +308,7 @@ struct SealQueue {
 impl SealQueue {
     async fn front(&mut self) -> Result<Option<Seal>, LogError> {
         if self.pending.is_empty() && self.fetched < self.newest {
-            let page = self
-                .integrity
-                .seals_after(self.fetched, SEAL_BATCH)
-                .await?;
+            let page = self.integrity.seals_after(self.fetched, SEAL_BATCH).await?;
             self.fetched = page.last().map_or(self.newest, |s| s.number);
             self.pending
                 .extend(page.into_iter().filter(|s| s.number <= self.newest));
@@ -365,8 +363,7 @@ impl SealQueue {
         }
         if running_hash(&seal)? != check.running {
             reasons.push(
-                "the running hash differs (events changed, removed, inserted or reordered)"
-                    .into(),
+                "the running hash differs (events changed, removed, inserted or reordered)".into(),
             );
         }
         if !reasons.is_empty() {
