@@ -253,15 +253,18 @@ impl Check {
         self.upto = row.position;
         let digest = row.content().digest_with(&mut self.scratch);
         let stored_hash = row.hash.as_deref().and_then(to_hash);
+        let stored_digest = row.digest.as_deref().and_then(to_hash);
         let mut reasons = Vec::new();
-        if row.digest.as_deref().and_then(to_hash) != Some(digest) {
+        if stored_digest != Some(digest) {
             reasons.push("its content is not what was written (the digest differs)".to_string());
         }
         let key = (row.aggregate_type, row.aggregate_id);
         let stream = format!("{}/{}", key.0, key.1);
         let previous = self.streams.get(&key).copied();
         let before = previous.map_or(GENESIS, |(_, hash)| hash);
-        let expected = link(&before, &digest);
+        // The link is checked on the stored digest: an edited content is reported above, a
+        // broken chain here.
+        let expected = link(&before, &stored_digest.unwrap_or(digest));
         match (stored_hash, previous) {
             (None, _) => reasons.push(
                 "it has no chain hash (written outside annals, or after such an event)".into(),
