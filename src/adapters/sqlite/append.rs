@@ -49,7 +49,7 @@ impl BatchWriter for SqliteBatchWriter {
                 .map_err(log_error)?;
             let mut kept = true;
             let mut previous = match events.first() {
-                Some(first) => previous_hash(&mut *tx, first).await?,
+                Some(first) => previous_hash(&mut tx, first).await?,
                 None => None,
             };
             for event in events {
