@@ -255,8 +255,12 @@ impl Check {
         let stored_hash = row.hash.as_deref().and_then(to_hash);
         let stored_digest = row.digest.as_deref().and_then(to_hash);
         let mut reasons = Vec::new();
-        if stored_digest != Some(digest) {
-            reasons.push("its content is not what was written (the digest differs)".to_string());
+        match stored_digest {
+            None => reasons.push("it has no digest (written outside annals)".to_string()),
+            Some(stored) if stored != digest => {
+                reasons.push("its content is not what was written (the digest differs)".into())
+            }
+            Some(_) => {}
         }
         let key = (row.aggregate_type, row.aggregate_id);
         let stream = format!("{}/{}", key.0, key.1);
@@ -266,9 +270,10 @@ impl Check {
         // broken chain here.
         let expected = link(&before, &stored_digest.unwrap_or(digest));
         match (stored_hash, previous) {
-            (None, _) => reasons.push(
-                "it has no chain hash (written outside annals, or after such an event)".into(),
+            (None, _) if stored_digest.is_some() => reasons.push(
+                "it has no chain hash (it follows an event written outside annals)".into(),
             ),
+            (None, _) => {}
             (Some(_), Some((sequence, _))) if sequence + 1 != row.sequence => reasons.push(
                 format!(
                     "it follows sequence {sequence} in its stream (events removed, inserted or reordered)"
