@@ -263,7 +263,6 @@ impl Check {
             Some(_) => {}
         }
         let key = (row.aggregate_type, row.aggregate_id);
-        let stream = format!("{}/{}", key.0, key.1);
         let previous = self.streams.get(&key).copied();
         let before = previous.map_or(GENESIS, |(_, hash)| hash);
         // The link is checked on the stored digest: an edited content is reported above, a
@@ -286,7 +285,7 @@ impl Check {
         }
         if !reasons.is_empty() {
             self.problem(Broken::Event {
-                stream,
+                stream: format!("{}/{}", key.0, key.1),
                 sequence: row.sequence,
                 position: row.position,
                 reason: reasons.join("; "),
