@@ -65,8 +65,9 @@ impl Sealer {
         self.last.as_ref().map_or(Position::ZERO, |s| s.last)
     }
 
-    /// Seals the events after the last seal up to `cursor`; `None` if there were none, or if
-    /// another relay sealed first.
+    /// Seals the events after the last seal up to `cursor` (at most about `every` of them, so
+    /// that a long unsealed stretch, a log's first seal after an upgrade say, is sealed in
+    /// steps between publishing); `None` if there were none, or if another relay sealed first.
     pub async fn seal(&mut self, cursor: Position) -> Result<Option<Seal>, LogError> {
         let mut running: Hash = match &self.last {
             Some(seal) => running_hash(seal)?,
@@ -84,12 +85,14 @@ impl Sealer {
                 after = *position;
                 count += 1;
             }
-            if (hashes.len() as i64) < FOLD_BATCH {
+            if (hashes.len() as i64) < FOLD_BATCH || count as u64 >= self.policy.every {
                 break;
             }
         }
+        let rest = first.is_some() && after < cursor;
+        // More to seal: due again at once.
+        self.unsealed = if rest { self.policy.every } else { 0 };
         self.since = Instant::now();
-        self.unsealed = 0;
         let Some(first) = first else {
             return Ok(None);
         };
