@@ -114,6 +114,30 @@ pub struct Settings {
     /// Size of the Postgres connection pool.
     #[arg(long, env = "ANNALS_DB_POOL", default_value_t = 16, global = true)]
     pub db_pool: u32,
+    /// The relay seals the global order after this many published events…
+    #[arg(
+        long,
+        env = "ANNALS_SEAL_EVERY",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub seal_every: u64,
+    /// …or this long after the last seal, whichever comes first (if anything is unsealed).
+    #[arg(
+        long,
+        env = "ANNALS_SEAL_INTERVAL_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub seal_interval_ms: u64,
+    /// NATS subject the relay publishes its seals on (outside the events stream).
+    #[arg(
+        long,
+        env = "ANNALS_NATS_SEAL_SUBJECT",
+        default_value = "annals.seals",
+        global = true
+    )]
+    pub nats_seal_subject: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +168,10 @@ pub enum ConfigError {
         "ANNALS_NATS_SUBJECT_PREFIX {0:?} must be dot-separated tokens without spaces, '*' or '>'"
     )]
     BadSubjectPrefix(String),
+    #[error("ANNALS_NATS_SEAL_SUBJECT {0:?} must be a subject outside the events' prefix")]
+    BadSealSubject(String),
+    #[error("ANNALS_SEAL_EVERY and ANNALS_SEAL_INTERVAL_MS must be at least 1")]
+    BadSealPolicy,
     #[error("cannot use the data directory {path}: {reason}")]
     DataDir { path: PathBuf, reason: String },
     #[error(transparent)]
@@ -178,6 +206,10 @@ pub struct Config {
     pub read_wait: Duration,
     pub db_pool: u32,
     pub login_rate_per_minute: u32,
+    /// When the relay seals: after this many events or this long, whichever comes first.
+    pub seal_every: u64,
+    pub seal_interval: Duration,
+    pub nats_seal_subject: String,
     /// Plans and per-account limits of the workspaces surface (from `ANNALS_PLANS`,
     /// `ANNALS_MAX_OWNED_BUCKETS`, ...: see `workspaces::config`).
     pub workspaces: crate::services::workspaces::config::WorkspacesConfig,
@@ -243,6 +275,18 @@ impl Settings {
         {
             return Err(ConfigError::BadSubjectPrefix(prefix.clone()));
         }
+        let seals = &self.nats_seal_subject;
+        if seals.is_empty()
+            || seals.starts_with(&format!("{prefix}."))
+            || seals
+                .split('.')
+                .any(|t| t.is_empty() || t.contains(['*', '>', ' ', '\t']))
+        {
+            return Err(ConfigError::BadSealSubject(seals.clone()));
+        }
+        if self.seal_every == 0 || self.seal_interval_ms == 0 {
+            return Err(ConfigError::BadSealPolicy);
+        }
         std::fs::create_dir_all(&self.data_dir).map_err(|e| ConfigError::DataDir {
             path: self.data_dir.clone(),
             reason: e.to_string(),
@@ -284,6 +328,9 @@ impl Settings {
             read_wait: Duration::from_millis(self.read_wait_ms),
             db_pool: self.db_pool.max(2),
             login_rate_per_minute: self.login_rate_per_minute,
+            seal_every: self.seal_every,
+            seal_interval: Duration::from_millis(self.seal_interval_ms),
+            nats_seal_subject: seals.clone(),
             workspaces: crate::services::workspaces::config::WorkspacesConfig::from_env()?,
         })
     }

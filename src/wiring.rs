@@ -13,14 +13,18 @@ use annals_contracts::{EventBus, EventReader, Leadership, ProgressBoard, SolePro
 use annals_domain::identity::{ApiKey, EmailClaim, Session, User};
 use annals_projections::{GROUP_CONSUMER, Projection, Stopped, Worker, WorkerGroup};
 
+use crate::adapters::integrity::IntegrityLog;
 use crate::adapters::mail::{Mailer, OutboxMailer, SmtpMailer};
 use crate::adapters::nats::{EventStream, JetStreamBus, JetStreamPublisher};
-use crate::adapters::postgres::{self, PgEventLog, PgLeadership, PgRelayState, PgViewStore};
-use crate::adapters::sqlite::{self, SqliteEventLog, SqliteViewStore};
+use crate::adapters::postgres::{
+    self, PgEventLog, PgIntegrity, PgLeadership, PgRelayState, PgViewStore,
+};
+use crate::adapters::sqlite::{self, SqliteEventLog, SqliteIntegrity, SqliteViewStore};
 use crate::adapters::{EventLog, GroupAppender, LocalBus, LogRepository, Publisher};
 use crate::config::{Config, ConfigError, Storage};
 use crate::es::commands::{Commands, WriteSide};
 use crate::es::relay::{Relay, RelayMode};
+use crate::es::sealer::SealPolicy;
 use crate::http::consistency::ReadGate;
 use crate::http::rate_limit::LoginLimiter;
 use crate::http::state::{AppState, Services};
@@ -65,6 +69,8 @@ pub struct Infra {
     pub wake: Arc<Notify>,
     /// Every command's events go through it (batched appends, see `infra::append`).
     pub appender: Arc<GroupAppender>,
+    /// The log's hashes, seals and verification runs.
+    pub integrity: Arc<dyn IntegrityLog>,
     /// JetStream, when configured; otherwise events travel on `local_bus`.
     pub stream: Option<EventStream>,
     pub local_bus: LocalBus,
@@ -137,9 +143,25 @@ impl Infra {
                 1,
             ),
         });
+        let integrity: Arc<dyn IntegrityLog> = match &backend {
+            Backend::Postgres(pool) => Arc::new(PgIntegrity::new(pool.clone())),
+            Backend::Sqlite(pool, _) => Arc::new(SqliteIntegrity::new(pool.clone(), turns.clone())),
+        };
+        // Rows written before the log had hashes are hashed once, before anything is appended.
+        let hashed = integrity
+            .backfill()
+            .await
+            .map_err(|e| StartError::Migrate(format!("hashing the existing events: {e}")))?;
+        if hashed > 0 {
+            tracing::info!(
+                events = hashed,
+                "hashed the events written before tamper evidence"
+            );
+        }
         Ok(Self {
             log,
             views,
+            integrity,
             progress: Arc::new(ProgressBoard::default()),
             wake: Arc::new(Notify::new()),
             appender,
@@ -246,6 +268,7 @@ impl Infra {
             identity: Arc::new(identity),
             log: self.log.clone(),
             history: crate::services::history::History::new(self.reader()),
+            verifier: crate::services::verify::Verifier::new(self.integrity.clone()),
             gate: ReadGate {
                 log: self.log.clone(),
                 views: self.views.clone(),
@@ -267,7 +290,10 @@ impl Infra {
         let (publisher, mode): (Arc<dyn Publisher>, RelayMode) =
             match (self.relay_state(), &self.stream, &self.config.storage) {
                 (Some(state), Some(stream), Storage::Postgres { url }) => (
-                    Arc::new(JetStreamPublisher::new(stream.clone())),
+                    Arc::new(JetStreamPublisher::new(
+                        stream.clone(),
+                        self.config.nats_seal_subject.clone(),
+                    )),
                     RelayMode::Durable {
                         state,
                         leadership: Arc::new(PgLeadership::new(url.clone())),
@@ -280,6 +306,11 @@ impl Infra {
             publisher,
             mode,
             wake: self.wake.clone(),
+            integrity: self.integrity.clone(),
+            sealing: SealPolicy {
+                every: self.config.seal_every,
+                interval: self.config.seal_interval,
+            },
         }
     }
 

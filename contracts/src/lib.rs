@@ -7,6 +7,7 @@ mod bus;
 mod checkpoint;
 mod envelope;
 pub mod filter;
+pub mod integrity;
 mod leadership;
 mod log;
 mod position;

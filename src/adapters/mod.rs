@@ -4,6 +4,7 @@
 pub mod append;
 pub mod batching;
 pub mod codec;
+pub mod integrity;
 mod local_bus;
 pub mod mail;
 pub mod nats;
@@ -17,6 +18,7 @@ pub use repository::LogRepository;
 
 use async_trait::async_trait;
 
+use annals_contracts::integrity::Seal;
 use annals_contracts::{BusError, Envelope, EventReader, LogError, Position};
 
 /// A storage error, as the log's ports report it.
@@ -33,6 +35,11 @@ pub trait Publisher: Send + Sync {
     async fn last_published(&self) -> Result<Option<Envelope>, BusError>;
     /// What the relay publishes into, for messages naming it (a stream's name).
     fn destination(&self) -> String;
+    /// Publishes a seal for readers outside the database (the in-process bus has none: the
+    /// seals table is the only copy).
+    async fn publish_seal(&self, _seal: &Seal) -> Result<(), BusError> {
+        Ok(())
+    }
 }
 
 /// The write side's view of the log, beyond reading it in order.

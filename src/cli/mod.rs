@@ -1,5 +1,6 @@
 //! The `annals` command line.
 mod replay;
+mod verify;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,6 +47,10 @@ enum Command {
     /// line (NDJSON, as published on NATS, secrets removed). Read-only: safe while servers run;
     /// stops at the newest event committed when it started.
     Replay(replay::ReplayArgs),
+    /// Checks the log's tamper evidence: every stream's hash chain and every seal (exit code 0
+    /// only if intact; the first broken link is named). `--read-models` also compares the read
+    /// models with a rebuild from the log. Safe while servers run.
+    Verify(verify::VerifyArgs),
     /// Generated documentation.
     #[command(subcommand)]
     Docs(DocsCommand),
@@ -130,6 +135,9 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     if let Command::Replay(args) = command {
         return replay::replay(&cli.settings, args).await;
     }
+    if let Command::Verify(args) = command {
+        return verify::verify(&cli.settings, args).await;
+    }
     // Needs nothing but the code.
     if let Command::Docs(DocsCommand::Events { root }) = command {
         let written = crate::docs::write(&root)
@@ -155,7 +163,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
     };
     let infra = Infra::connect(config).await?;
     match command {
-        Command::Replay(_) | Command::Docs(_) => unreachable!("ran above"),
+        Command::Replay(_) | Command::Verify(_) | Command::Docs(_) => unreachable!("ran above"),
         Command::Migrate => {
             tracing::info!("database migrated");
             Ok(())

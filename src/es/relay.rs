@@ -4,6 +4,8 @@
 //! only after JetStream acknowledged, so a crash republishes at most one batch, which
 //! `Nats-Msg-Id` deduplicates. With the in-process bus there is one process and nothing to
 //! remember: it starts at the log's head, and workers read older events from the log.
+//!
+//! The leading relay also seals what it has passed (`es::sealer`), and publishes the seals.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +15,9 @@ use tokio_util::sync::CancellationToken;
 use annals_contracts::{EventReader, Leadership, Lease, Position, StoredCheckpoint, chain};
 
 use crate::adapters::Publisher;
+use crate::adapters::integrity::IntegrityLog;
 use crate::adapters::postgres::PgRelayState;
+use crate::es::sealer::{SealPolicy, Sealer};
 
 const BATCH: i64 = 500;
 /// Poll interval when nothing woke the relay (writes from other processes).
@@ -43,6 +47,9 @@ pub struct Relay {
     pub mode: RelayMode,
     /// Poked by local writers so that their events go out without waiting for the poll.
     pub wake: Arc<Notify>,
+    /// Where the seals go, and when.
+    pub integrity: Arc<dyn IntegrityLog>,
+    pub sealing: SealPolicy,
 }
 
 impl Relay {
@@ -137,9 +144,15 @@ impl Relay {
         mut leadership: Option<Box<dyn Lease>>,
         cancel: &CancellationToken,
     ) {
-        let (log_id, mut cursor) = loop {
+        let (log_id, mut cursor, mut sealer) = loop {
             let resumed = match self.log.log_id().await {
-                Ok(log_id) => self.resume_point(&log_id).await.map(|p| (log_id, p)),
+                Ok(log_id) => match self.resume_point(&log_id).await {
+                    Ok(p) => Sealer::resume(self.integrity.clone(), self.sealing)
+                        .await
+                        .map(|sealer| (log_id, p, sealer))
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e.to_string()),
             };
             match resumed {
@@ -184,6 +197,7 @@ impl Relay {
             let Some(last) = events.last() else {
                 metrics::gauge!("annals_relay_lag_seconds").set(0.0);
                 self.save_if_due(&mut saved, cursor).await;
+                self.seal_if_due(&mut sealer, cursor, &log_id).await;
                 tokio::select! {
                     _ = cancel.cancelled() => return,
                     _ = self.wake.notified() => {}
@@ -214,7 +228,27 @@ impl Relay {
             }
             cursor = last.position;
             self.save_if_due(&mut saved, cursor).await;
+            sealer.passed(events.len());
+            self.seal_if_due(&mut sealer, cursor, &log_id).await;
             metrics::counter!("annals_relay_published_total").increment(events.len() as u64);
+        }
+    }
+
+    /// Seals up to `cursor` if due, and publishes the seal. A failure is retried at the next
+    /// turn (the seal is derived from the log, so nothing is lost meanwhile).
+    async fn seal_if_due(&self, sealer: &mut Sealer, cursor: Position, log_id: &str) {
+        if !sealer.due(cursor) {
+            return;
+        }
+        match sealer.seal(cursor).await {
+            Ok(Some(mut seal)) => {
+                seal.logid = Some(log_id.to_string());
+                if let Err(e) = self.publisher.publish_seal(&seal).await {
+                    tracing::warn!(error = %e, number = seal.number, "seal stored but not published");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot seal the log; retrying"),
         }
     }
 

@@ -10,6 +10,7 @@ use crate::http::consistency::ReadGate;
 use crate::http::rate_limit::LoginLimiter;
 use crate::services::history::History;
 use crate::services::identity::Identity;
+use crate::services::verify::Verifier;
 use crate::services::workspaces::Workspaces;
 
 /// What handlers share. Axum clones the state for every request, so it is one `Arc`.
@@ -44,4 +45,6 @@ pub struct Services {
     pub workspaces: Arc<Workspaces>,
     /// The log's history for auditors (`/api/history`).
     pub history: History,
+    /// Verification of the log's tamper evidence (`/api/history/verify`).
+    pub verifier: Verifier,
 }

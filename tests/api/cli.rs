@@ -26,7 +26,7 @@ fn help_lists_the_subcommands() {
     assert!(out.status.success());
     let help = text(&out.stdout);
     for sub in [
-        "serve", "worker", "relay", "migrate", "rebuild", "admin", "replay",
+        "serve", "worker", "relay", "migrate", "rebuild", "admin", "replay", "verify",
     ] {
         assert!(help.contains(sub), "{sub} missing from --help:\n{help}");
     }

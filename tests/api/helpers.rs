@@ -146,6 +146,10 @@ async fn spawn_in(options: Options, data_dir: tempfile::TempDir) -> TestApp {
         login_rate_per_minute: options.login_rate_per_minute,
         environment: annals::config::Environment::Development,
         db_pool: 16,
+        // Seal often, so that tests see their events sealed soon.
+        seal_every: 10_000,
+        seal_interval_ms: 100,
+        nats_seal_subject: format!("t{suffix}.seals"),
     };
     let config = settings.resolve(false).expect("valid test configuration");
     let infra = Infra::connect(config).await.expect("infrastructure");

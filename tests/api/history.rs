@@ -37,7 +37,7 @@ pub(crate) async fn account(app: &TestApp, role: &str) -> String {
     body["access"].as_str().expect("access token").to_string()
 }
 
-async fn get(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
+pub(crate) async fn get(app: &TestApp, path: &str, token: Option<&str>) -> reqwest::Response {
     let request = app.client.get(app.url(path));
     match token {
         Some(token) => request.bearer_auth(token),
@@ -77,7 +77,7 @@ pub(crate) async fn all_pages(app: &TestApp, token: &str, path: &str, limit: usi
 }
 
 /// Users registering, logging in and changing their profiles.
-async fn activity(app: &TestApp, users: usize) -> Vec<String> {
+pub(crate) async fn activity(app: &TestApp, users: usize) -> Vec<String> {
     let mut emails = Vec::new();
     for i in 0..users {
         let email = unique_email();

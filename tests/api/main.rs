@@ -23,5 +23,6 @@ mod spine;
 mod subscriber;
 mod surfaces;
 mod versions;
+mod tamper;
 mod views;
 mod workspaces;

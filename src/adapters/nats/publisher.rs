@@ -3,6 +3,7 @@ use async_nats::jetstream::message::PublishMessage;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+use annals_contracts::integrity::Seal;
 use annals_contracts::{BusError, Envelope};
 
 use super::EventStream;
@@ -11,11 +12,16 @@ use crate::adapters::Publisher;
 #[derive(Clone)]
 pub struct JetStreamPublisher {
     stream: EventStream,
+    /// Where seals go: a plain subject, outside the stream (`annals.seals`).
+    seal_subject: String,
 }
 
 impl JetStreamPublisher {
-    pub fn new(stream: EventStream) -> Self {
-        Self { stream }
+    pub fn new(stream: EventStream, seal_subject: String) -> Self {
+        Self {
+            stream,
+            seal_subject,
+        }
     }
 }
 
@@ -73,5 +79,17 @@ impl Publisher for JetStreamPublisher {
 
     fn destination(&self) -> String {
         format!("JetStream stream {}", self.stream.name)
+    }
+
+    /// A core NATS message (not kept by JetStream: the seals table is the record; this copy
+    /// lets an outside party keep its own).
+    async fn publish_seal(&self, seal: &Seal) -> Result<(), BusError> {
+        let body = serde_json::to_vec(seal).map_err(|e| BusError(e.to_string()))?;
+        let client = self.stream.js.client();
+        client
+            .publish(self.seal_subject.clone(), Bytes::from(body))
+            .await
+            .map_err(|e| BusError(e.to_string()))?;
+        client.flush().await.map_err(|e| BusError(e.to_string()))
     }
 }

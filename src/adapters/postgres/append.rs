@@ -1,12 +1,18 @@
 //! Batched appends to the Postgres log: one `INSERT … ON CONFLICT DO NOTHING RETURNING` for
 //! the whole batch, whose returned rows tell which commands got all their sequences.
+//!
+//! Each row carries its recorded time and content digest, computed here
+//! (`annals_contracts::integrity`); the table's `events_link` trigger chains it to the previous
+//! event of its stream in the same statement (migrations/postgres/0006_tamper_evidence.sql).
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{Connection, PgPool, Row};
 
+use annals_contracts::integrity::{EventContent, recorded_now};
 use annals_contracts::{LogError, Position};
 
 use super::Sticky;
@@ -36,14 +42,17 @@ struct Columns {
     event_version: Vec<String>,
     payload: Vec<Value>,
     metadata: Vec<Value>,
+    recorded_at: Vec<DateTime<Utc>>,
+    digest: Vec<Vec<u8>>,
 }
 
 const INSERT: &str = "
     INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
-                        payload, metadata)
-    SELECT t, i, s, e, v, p, m
+                        payload, metadata, recorded_at, digest)
+    SELECT t, i, s, e, v, p, m, r, d
       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[],
-                  $7::jsonb[]) WITH ORDINALITY AS u(t, i, s, e, v, p, m, n)
+                  $7::jsonb[], $8::timestamptz[], $9::bytea[])
+           WITH ORDINALITY AS u(t, i, s, e, v, p, m, r, d, n)
      ORDER BY n
     ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING
     RETURNING aggregate_type, aggregate_id, sequence, tx_id::text AS tx, global_id";
@@ -78,7 +87,21 @@ fn taken(rows: Vec<PgRow>) -> Result<HashMap<EventKey, Position>, LogError> {
 impl BatchWriter for PgBatchWriter {
     async fn write(&self, batch: &[Appendix]) -> Result<Vec<Option<Position>>, LogError> {
         let mut c = Columns::default();
+        let recorded_at = recorded_now();
+        let mut scratch = Vec::new();
         for event in batch.iter().flatten() {
+            let content = EventContent {
+                aggregate_type: &event.aggregate_type,
+                aggregate_id: &event.aggregate_id,
+                sequence: event.sequence as i64,
+                event_type: &event.event_type,
+                event_version: &event.event_version,
+                payload: &event.payload,
+                metadata: &event.metadata,
+                recorded_at,
+            };
+            c.digest.push(content.digest_with(&mut scratch).to_vec());
+            c.recorded_at.push(recorded_at);
             c.aggregate_type.push(event.aggregate_type.clone());
             c.aggregate_id.push(event.aggregate_id.clone());
             c.sequence.push(event.sequence as i64);
@@ -94,7 +117,9 @@ impl BatchWriter for PgBatchWriter {
             .bind(c.event_type)
             .bind(c.event_version)
             .bind(c.payload)
-            .bind(c.metadata);
+            .bind(c.metadata)
+            .bind(c.recorded_at)
+            .bind(c.digest);
         // With one event per command, a command is kept whole or not at all by the statement
         // alone; otherwise a transaction lets a command kept in part be taken back.
         let single_events = batch.iter().all(|events| events.len() == 1);

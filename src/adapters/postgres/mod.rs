@@ -2,6 +2,7 @@
 //! relay's cursor, and leadership of roles (advisory locks).
 mod append;
 mod event_log;
+mod integrity;
 mod leadership;
 mod relay_state;
 mod sticky;
@@ -9,6 +10,7 @@ mod view_store;
 
 pub use append::PgBatchWriter;
 pub use event_log::PgEventLog;
+pub use integrity::PgIntegrity;
 pub use leadership::{PgLeadership, lock_key};
 pub use relay_state::PgRelayState;
 pub use sticky::Sticky;

@@ -2,10 +2,12 @@
 //! file, for running annals with nothing installed.
 mod append;
 mod event_log;
+mod integrity;
 mod view_store;
 
 pub use append::SqliteBatchWriter;
 pub use event_log::SqliteEventLog;
+pub use integrity::SqliteIntegrity;
 pub use view_store::SqliteViewStore;
 
 use std::path::Path;

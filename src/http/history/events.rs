@@ -18,7 +18,10 @@ type Result<T> = std::result::Result<T, DatacubeError>;
 /// Who may read the history: admins and auditors.
 pub const READERS: &[&str] = &["admin", "auditor"];
 
-async fn require_reader(state: &AppState, caller: &Caller) -> std::result::Result<(), AppError> {
+pub async fn require_reader(
+    state: &AppState,
+    caller: &Caller,
+) -> std::result::Result<(), AppError> {
     let user = state.identity.user(&caller.user_id).await?;
     if READERS.contains(&user.role.as_str()) {
         Ok(())
