@@ -2,6 +2,7 @@
 //!
 //! Nothing here does IO. Time comes in through commands (`at` fields) so that every rule
 //! can be tested given/when/then without a clock.
+pub mod datacube;
 mod decide;
 pub mod identity;
 pub mod workspaces;
