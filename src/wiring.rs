@@ -235,6 +235,10 @@ impl Infra {
         };
         Ok(AppState::new(Services {
             workspaces: Arc::new(workspaces),
+            datacube: Arc::new(crate::services::datacube::Datacube::new(
+                &write,
+                self.views.clone(),
+            )),
             identity: Arc::new(identity),
             log: self.log.clone(),
             history: crate::services::history::History::new(self.reader()),

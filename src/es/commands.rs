@@ -118,6 +118,15 @@ pub struct Executed<A> {
     pub state: A,
 }
 
+/// A command's events, serialized and not yet appended, with the stream's state before and
+/// after them.
+#[derive(Debug)]
+pub struct Prepared<A> {
+    pub events: Vec<SerializedEvent>,
+    pub before: A,
+    pub state: A,
+}
+
 pub struct Commands<A: Aggregate + 'static> {
     reads: Batcher<StreamReads<A>>,
     services: A::Services,
@@ -253,6 +262,53 @@ where
                 }
             }
         }
+    }
+
+    /// Runs `command` on the stream `id` and returns its events serialized, not appended: for
+    /// commands whose events go into the log together with other streams' (see
+    /// [`crate::es::together`]). With `fresh`, the stream is taken to be new without reading
+    /// it (the append conflicts if it is not, and the caller prepares again without `fresh`);
+    /// otherwise its state is read from the log.
+    pub async fn prepare(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &Metadata,
+        fresh: bool,
+    ) -> Result<Prepared<A>, CommandError<A::Error>> {
+        let (mut aggregate, sequence) = if fresh {
+            (A::default(), 0)
+        } else {
+            let (state, sequence, _) = self.state(id, true).await?;
+            (state, sequence)
+        };
+        let before = aggregate.clone();
+        let sink = EventSink::default();
+        aggregate
+            .handle(command, &self.services, &sink)
+            .await
+            .map_err(CommandError::Domain)?;
+        let metadata = metadata.to_map();
+        let events = sink
+            .collect()
+            .await
+            .into_iter()
+            .zip(sequence + 1..)
+            .map(|(payload, sequence)| {
+                SerializedEvent::try_from(&EventEnvelope::<A> {
+                    aggregate_id: id.to_string(),
+                    sequence,
+                    payload,
+                    metadata: metadata.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(unavailable)?;
+        Ok(Prepared {
+            events,
+            before,
+            state: aggregate,
+        })
     }
 
     /// The current state of a stream, straight from the log (consistent, no projection lag).

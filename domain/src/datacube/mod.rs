@@ -4,6 +4,9 @@ pub mod database;
 pub mod document;
 pub mod schema;
 
-pub use database::{Database, DatabaseCommand, DatabaseError, DatabaseEvent, DatabaseName};
+pub use database::{
+    Database, DatabaseCommand, DatabaseError, DatabaseEvent, DatabaseName, DatabaseNameCommand,
+    DatabaseNameEvent,
+};
 pub use document::{Document, DocumentCommand, DocumentError, DocumentEvent, Update};
-pub use schema::{Collection, Field, FieldType};
+pub use schema::{Collection, Field, FieldType, normalize_name, valid_name};

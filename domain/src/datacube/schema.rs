@@ -6,6 +6,11 @@ use serde_json::Value;
 /// Longest database, collection or field name, in characters.
 pub const MAX_NAME: usize = 100;
 
+/// A database name as stored and compared: trimmed and lower-cased.
+pub fn normalize_name(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 /// Names are 1 to 100 word characters (Unicode letters, digits, `_`) or `-`, as the original.
 pub fn valid_name(name: &str) -> bool {
     let len = name.chars().count();

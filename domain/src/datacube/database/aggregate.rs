@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DatabaseEvent;
 use crate::datacube::Collection;
-use crate::datacube::schema::valid_name;
+use crate::datacube::schema::{normalize_name, valid_name};
 use crate::decide::Decide;
 
 /// Names the original reserves (MongoDB's own databases), in any case.
@@ -140,7 +140,7 @@ impl Decide for Database {
                 if self.owner.is_some() {
                     return Err(DatabaseError::AlreadyExists);
                 }
-                let name = name.trim().to_lowercase();
+                let name = normalize_name(&name);
                 if !valid_name(&name) {
                     return Err(DatabaseError::BadName {
                         field: "db_name".into(),
@@ -208,7 +208,7 @@ impl Decide for Database {
                 at,
             } => {
                 self.owned_by(&by)?;
-                if confirmation.trim().to_lowercase() != self.name {
+                if normalize_name(&confirmation) != self.name {
                     return Err(DatabaseError::ConfirmationMismatch);
                 }
                 vec![DatabaseEvent::DatabaseDropped { at }]
