@@ -5,6 +5,6 @@
 //! model's document ([`viewed`]).
 pub mod commands;
 pub mod relay;
-pub mod together;
 mod state_cache;
+pub mod together;
 pub mod viewed;

@@ -63,7 +63,8 @@ impl Projection for DatabaseViews {
             path: vec!["collections".into(), name.to_string()],
             change,
         };
-        let touch = |at: DateTime<Utc>| ViewOp::merge(DATABASES, id.clone(), json!({"updated_at": at}));
+        let touch =
+            |at: DateTime<Utc>| ViewOp::merge(DATABASES, id.clone(), json!({"updated_at": at}));
         Ok(match decoded {
             DatabaseEvent::DatabaseCreated {
                 database_id,

@@ -2,7 +2,10 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod auth;
+pub mod databases;
+pub mod documents;
 pub mod errors;
+pub mod params;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,4 +23,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::me, accounts::update_me))
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::revoke))
+        .routes(routes!(databases::create_database))
+        .routes(routes!(databases::list_databases))
+        .routes(routes!(databases::get_metadata))
+        .routes(routes!(databases::list_collections))
+        .routes(routes!(databases::create_collection))
+        .routes(routes!(databases::drop_database))
+        .routes(routes!(databases::drop_collections))
+        .routes(routes!(
+            documents::insert,
+            documents::find,
+            documents::update,
+            documents::delete
+        ))
 }

@@ -172,7 +172,12 @@ impl Datacube {
             };
             let released = self
                 .names
-                .prepare(&name_stream(owner, &database.name), release, metadata, false)
+                .prepare(
+                    &name_stream(owner, &database.name),
+                    release,
+                    metadata,
+                    false,
+                )
                 .await?;
             let events = dropped.events.into_iter().chain(released.events).collect();
             if let Some(position) = self.together.append(events).await? {

@@ -96,7 +96,11 @@ impl Datacube {
 
     /// The read model's document of a database the caller owns.
     pub async fn viewed_database(&self, owner: &str, database_id: &str) -> Result<Value, AppError> {
-        let database = self.views.get(DATABASES, database_id).await?.ok_or_else(not_found)?;
+        let database = self
+            .views
+            .get(DATABASES, database_id)
+            .await?
+            .ok_or_else(not_found)?;
         if database["user_id"].as_str() != Some(owner) {
             return Err(not_found());
         }
@@ -120,13 +124,19 @@ impl Datacube {
         let now = Utc::now();
         for (i, document) in documents.into_iter().enumerate() {
             let Value::Object(mut body) = document else {
-                return Err(AppError::invalid(format!("{root}[{i}]"), "must be a JSON object"));
+                return Err(AppError::invalid(
+                    format!("{root}[{i}]"),
+                    "must be a JSON object",
+                ));
             };
             let id = match body.remove("_id") {
                 None | Some(Value::Null) => object_id(now),
                 Some(Value::String(id)) => id,
                 Some(_) => {
-                    return Err(AppError::invalid(format!("{root}[{i}]._id"), "must be a string"));
+                    return Err(AppError::invalid(
+                        format!("{root}[{i}]._id"),
+                        "must be a string",
+                    ));
                 }
             };
             if !seen.insert(id.clone()) {
@@ -153,7 +163,12 @@ impl Datacube {
                 };
                 let prepared = self
                     .documents
-                    .prepare(&stream_id(&target.collection_id, id), insert, metadata, fresh)
+                    .prepare(
+                        &stream_id(&target.collection_id, id),
+                        insert,
+                        metadata,
+                        fresh,
+                    )
                     .await
                     .map_err(|e| at_index(root, i, e))?;
                 for event in &prepared.events {
@@ -243,9 +258,9 @@ impl Datacube {
     ) -> Result<Changed, AppError> {
         for _ in 0..ATTEMPTS {
             let database = self.owned(owner, database_id).await?;
-            let target = database
-                .collection(collection)
-                .ok_or_else(|| AppError::NotFound(format!("collection \"{collection}\" not found")))?;
+            let target = database.collection(collection).ok_or_else(|| {
+                AppError::NotFound(format!("collection \"{collection}\" not found"))
+            })?;
             let limit = if many { MAX_MATCHES + 1 } else { 1 };
             let query = Query::new(
                 query::scoped(&target.collection_id, filter.clone()),
@@ -307,13 +322,19 @@ impl Datacube {
         metadata: &Metadata,
     ) -> Result<Changed, AppError> {
         let at = Utc::now();
-        self.change_matching(owner, database_id, collection, filter, many, metadata, |c| {
-            DocumentCommand::Update {
+        self.change_matching(
+            owner,
+            database_id,
+            collection,
+            filter,
+            many,
+            metadata,
+            |c| DocumentCommand::Update {
                 update: update.clone(),
                 collection: c.clone(),
                 at,
-            }
-        })
+            },
+        )
         .await
     }
 
@@ -327,9 +348,15 @@ impl Datacube {
         metadata: &Metadata,
     ) -> Result<Changed, AppError> {
         let at = Utc::now();
-        self.change_matching(owner, database_id, collection, filter, many, metadata, |_| {
-            DocumentCommand::Delete { at }
-        })
+        self.change_matching(
+            owner,
+            database_id,
+            collection,
+            filter,
+            many,
+            metadata,
+            |_| DocumentCommand::Delete { at },
+        )
         .await
     }
 }

@@ -105,7 +105,10 @@ fn filter_error(e: annals_contracts::filter::FilterError) -> AppError {
 
 /// `filter` within the collection `collection_id`.
 pub fn scoped(collection_id: &str, filter: Filter) -> Filter {
-    let scope = Filter::Eq(path(&format!("{META}.c")), Value::String(collection_id.into()));
+    let scope = Filter::Eq(
+        path(&format!("{META}.c")),
+        Value::String(collection_id.into()),
+    );
     match filter {
         Filter::All => scope,
         f => Filter::And(vec![scope, f]),
@@ -123,7 +126,10 @@ pub fn sort(raw: Option<&Value>) -> Result<Vec<Sort>, AppError> {
         Some(v) => v.clone(),
     };
     let Value::Object(keys) = value else {
-        return Err(AppError::invalid("sort", "must be a JSON object like {\"field\": -1}"));
+        return Err(AppError::invalid(
+            "sort",
+            "must be a JSON object like {\"field\": -1}",
+        ));
     };
     let mut sort = Vec::with_capacity(keys.len() + 1);
     for (key, direction) in keys {
@@ -151,14 +157,23 @@ pub enum Projection {
 }
 
 pub fn projection(raw: Option<&Value>) -> Result<Projection, AppError> {
-    let bad = || AppError::invalid("fields", "must be {\"field\": 1} or {\"field\": 0}, or a list of fields");
+    let bad = || {
+        AppError::invalid(
+            "fields",
+            "must be {\"field\": 1} or {\"field\": 0}, or a list of fields",
+        )
+    };
     let value = match raw {
         None | Some(Value::Null) => return Ok(Projection::All),
         Some(Value::String(s)) if s.trim().is_empty() => return Ok(Projection::All),
         Some(Value::String(s)) if s.trim_start().starts_with(['{', '[']) => {
             serde_json::from_str(s).map_err(|_| bad())?
         }
-        Some(Value::String(s)) => Value::Array(s.split(',').map(|f| Value::String(f.trim().into())).collect()),
+        Some(Value::String(s)) => Value::Array(
+            s.split(',')
+                .map(|f| Value::String(f.trim().into()))
+                .collect(),
+        ),
         Some(v) => v.clone(),
     };
     let split = |p: &str| -> Result<Vec<String>, AppError> {
@@ -193,7 +208,10 @@ pub fn projection(raw: Option<&Value>) -> Result<Projection, AppError> {
                     include.push(vec!["-_id".into()]);
                     Ok(Projection::Include(include))
                 }
-                _ => Err(AppError::invalid("fields", "cannot mix inclusion and exclusion")),
+                _ => Err(AppError::invalid(
+                    "fields",
+                    "cannot mix inclusion and exclusion",
+                )),
             }
         }
         _ => Err(bad()),
@@ -201,7 +219,9 @@ pub fn projection(raw: Option<&Value>) -> Result<Projection, AppError> {
 }
 
 fn copy_path(from: &Map<String, Value>, to: &mut Map<String, Value>, path: &[String]) {
-    let Some((first, rest)) = path.split_first() else { return };
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
     let Some(value) = from.get(first) else { return };
     if rest.is_empty() {
         to.insert(first.clone(), value.clone());
@@ -231,7 +251,9 @@ fn remove_path(doc: &mut Map<String, Value>, path: &[String]) {
 
 /// A document view as clients see it: without the service's own fields, projected.
 pub fn shown(doc: Value, projection: &Projection) -> Value {
-    let Value::Object(mut doc) = doc else { return doc };
+    let Value::Object(mut doc) = doc else {
+        return doc;
+    };
     doc.remove(META);
     Value::Object(match projection {
         Projection::All => doc,
@@ -312,8 +334,11 @@ mod tests {
     #[test]
     fn unknown_operators_are_named() {
         let e = compile_filter(json!({"age": {"$where": "1"}})).unwrap_err();
-        assert!(matches!(e, AppError::Invalid { ref field, ref message }
-            if field == "filters.age" && message.contains("$where")), "{e:?}");
+        assert!(
+            matches!(e, AppError::Invalid { ref field, ref message }
+            if field == "filters.age" && message.contains("$where")),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -324,7 +349,10 @@ mod tests {
         assert!(sort(Some(&json!({"a": 2}))).is_err());
         let p = projection(Some(&json!("{\"email\": 1, \"a.b\": 1}"))).unwrap();
         let doc = json!({"_id": "1", "email": "e", "a": {"b": 1, "c": 2}, "x": 0, "_dc": {}});
-        assert_eq!(shown(doc.clone(), &p), json!({"_id": "1", "email": "e", "a": {"b": 1}}));
+        assert_eq!(
+            shown(doc.clone(), &p),
+            json!({"_id": "1", "email": "e", "a": {"b": 1}})
+        );
         let p = projection(Some(&json!({"x": 0}))).unwrap();
         assert_eq!(
             shown(doc, &p),
