@@ -11,6 +11,7 @@ mod cli;
 mod clients;
 mod consistency;
 mod datacube;
+mod datacube_crud;
 mod faults;
 mod fuzzed;
 mod history;

@@ -16,7 +16,9 @@ use super::params::{flag, query_params, required};
 use crate::http::body::JsonObject;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
-use crate::services::datacube::documents::{Changed, collection_name, documents_of, parse_update};
+use crate::services::datacube::documents::{
+    Changed, InCollection, collection_name, documents_of, parse_update,
+};
 use crate::services::datacube::query;
 use crate::services::error::AppError;
 
@@ -175,9 +177,11 @@ pub async fn update(
     let done = state
         .datacube
         .update(
-            &caller.user_id,
-            &database_id,
-            &collection,
+            InCollection {
+                owner: &caller.user_id,
+                database_id: &database_id,
+                collection: &collection,
+            },
             &filter,
             update,
             many,
@@ -213,9 +217,11 @@ pub async fn delete(
     let done = state
         .datacube
         .delete(
-            &caller.user_id,
-            &database_id,
-            &collection,
+            InCollection {
+                owner: &caller.user_id,
+                database_id: &database_id,
+                collection: &collection,
+            },
             &filter,
             true,
             &meta.metadata(Some(&caller.user_id)),

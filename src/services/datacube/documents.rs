@@ -69,6 +69,14 @@ fn as_viewed(document: &Document, version: usize) -> Value {
     Value::Object(doc)
 }
 
+/// The collection a change by filter is about, and who asks.
+#[derive(Debug, Clone, Copy)]
+pub struct InCollection<'a> {
+    pub owner: &'a str,
+    pub database_id: &'a str,
+    pub collection: &'a str,
+}
+
 /// What a change by filter did.
 #[derive(Debug, Default)]
 pub struct Changed {
@@ -248,9 +256,11 @@ impl Datacube {
     /// every one) by `change`, a command per matched document.
     async fn change_matching(
         &self,
-        owner: &str,
-        database_id: &str,
-        collection: &str,
+        InCollection {
+            owner,
+            database_id,
+            collection,
+        }: InCollection<'_>,
         filter: &Filter,
         many: bool,
         metadata: &Metadata,
@@ -313,50 +323,34 @@ impl Datacube {
 
     pub async fn update(
         &self,
-        owner: &str,
-        database_id: &str,
-        collection: &str,
+        target: InCollection<'_>,
         filter: &Filter,
         update: Update,
         many: bool,
         metadata: &Metadata,
     ) -> Result<Changed, AppError> {
         let at = Utc::now();
-        self.change_matching(
-            owner,
-            database_id,
-            collection,
-            filter,
-            many,
-            metadata,
-            |c| DocumentCommand::Update {
+        self.change_matching(target, filter, many, metadata, |c| {
+            DocumentCommand::Update {
                 update: update.clone(),
                 collection: c.clone(),
                 at,
-            },
-        )
+            }
+        })
         .await
     }
 
     pub async fn delete(
         &self,
-        owner: &str,
-        database_id: &str,
-        collection: &str,
+        target: InCollection<'_>,
         filter: &Filter,
         many: bool,
         metadata: &Metadata,
     ) -> Result<Changed, AppError> {
         let at = Utc::now();
-        self.change_matching(
-            owner,
-            database_id,
-            collection,
-            filter,
-            many,
-            metadata,
-            |_| DocumentCommand::Delete { at },
-        )
+        self.change_matching(target, filter, many, metadata, |_| {
+            DocumentCommand::Delete { at }
+        })
         .await
     }
 }
