@@ -238,6 +238,7 @@ impl Infra {
             datacube: Arc::new(crate::services::datacube::Datacube::new(
                 &write,
                 self.views.clone(),
+                self.config.import_max_bytes,
             )),
             identity: Arc::new(identity),
             log: self.log.clone(),

@@ -5,8 +5,10 @@ pub mod auth;
 pub mod databases;
 pub mod documents;
 pub mod errors;
+pub mod import;
 pub mod params;
 
+use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -36,4 +38,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
             documents::update,
             documents::delete
         ))
+        .merge(
+            // The import counts its file against its own limit as it streams.
+            OpenApiRouter::new()
+                .routes(routes!(import::import_data))
+                .layer(DefaultBodyLimit::disable()),
+        )
 }

@@ -5,6 +5,7 @@
 pub mod databases;
 pub mod documents;
 pub mod query;
+pub mod split;
 
 use std::sync::Arc;
 
@@ -24,16 +25,19 @@ pub struct Datacube {
     pub documents: Commands<Document>,
     pub together: Together,
     pub views: Arc<dyn ViewStore>,
+    /// Largest import file, in bytes.
+    pub import_max_bytes: u64,
 }
 
 impl Datacube {
-    pub fn new(write: &WriteSide, views: Arc<dyn ViewStore>) -> Self {
+    pub fn new(write: &WriteSide, views: Arc<dyn ViewStore>, import_max_bytes: u64) -> Self {
         Self {
             databases: Commands::new(write, ()),
             names: Commands::new(write, ()),
             documents: Commands::new(write, ()),
             together: Together::new(write),
             views,
+            import_max_bytes,
         }
     }
 
