@@ -238,6 +238,7 @@ impl Infra {
             datacube: Arc::new(crate::services::datacube::Datacube::new(
                 &write,
                 self.views.clone(),
+                crate::services::history::History::new(self.reader()),
                 self.config.import_max_bytes,
             )),
             identity: Arc::new(identity),

@@ -41,6 +41,8 @@ pub struct Metadata {
     pub actor: Option<String>,
     pub request_id: Option<String>,
     pub origin: Option<String>,
+    /// The credential used: `token:<session id>` or `api_key:<key id>`.
+    pub via: Option<String>,
 }
 
 impl Metadata {
@@ -61,6 +63,9 @@ impl Metadata {
         }
         if let Some(v) = &self.origin {
             map.insert("origin".into(), v.clone());
+        }
+        if let Some(v) = &self.via {
+            map.insert("via".into(), v.clone());
         }
         map
     }

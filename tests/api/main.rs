@@ -12,6 +12,7 @@ mod clients;
 mod consistency;
 mod datacube;
 mod datacube_crud;
+mod datacube_history;
 mod datacube_import;
 mod faults;
 mod fuzzed;

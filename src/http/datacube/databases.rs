@@ -11,6 +11,7 @@ use annals_projections::datacube::{DATABASES, DatabaseViews, DocumentViews};
 
 use super::accounts::written;
 use super::auth::Caller;
+use super::caller::metadata;
 use super::errors::DatacubeError;
 use super::params::{self, query_params, required};
 use crate::http::body::JsonObject;
@@ -74,7 +75,7 @@ pub async fn create_database(
             &caller.user_id,
             &name,
             collections,
-            &meta.metadata(Some(&caller.user_id)),
+            &metadata(&meta, &caller),
         )
         .await?;
     Ok(written(
@@ -240,7 +241,7 @@ pub async fn create_collection(
             &caller.user_id,
             &database_id,
             collections,
-            &meta.metadata(Some(&caller.user_id)),
+            &metadata(&meta, &caller),
         )
         .await?;
     Ok(written(
@@ -272,7 +273,7 @@ pub async fn drop_database(
             &caller.user_id,
             &database_id,
             &confirmation,
-            &meta.metadata(Some(&caller.user_id)),
+            &metadata(&meta, &caller),
         )
         .await?;
     Ok(written(
@@ -307,7 +308,7 @@ pub async fn drop_collections(
             &caller.user_id,
             &database_id,
             names.clone(),
-            &meta.metadata(Some(&caller.user_id)),
+            &metadata(&meta, &caller),
         )
         .await?;
     Ok(written(

@@ -10,6 +10,7 @@ use annals_contracts::filter::Filter;
 
 use super::accounts::written;
 use super::auth::Caller;
+use super::caller::metadata;
 use super::databases::{fresh, read};
 use super::errors::DatacubeError;
 use super::params::{flag, query_params, required};
@@ -21,6 +22,7 @@ use crate::services::datacube::documents::{
 };
 use crate::services::datacube::query;
 use crate::services::error::AppError;
+use crate::services::history::parse_time;
 
 type Result<T> = std::result::Result<T, DatacubeError>;
 
@@ -85,7 +87,7 @@ pub async fn insert(
             &collection,
             documents,
             root,
-            &meta.metadata(Some(&caller.user_id)),
+            &metadata(&meta, &caller),
         )
         .await?;
     Ok(written(
@@ -105,6 +107,7 @@ pub async fn insert(
         ("fields" = Option<String>, Query, description = "Projection: `{\"email\": 1}`, `{\"secret\": 0}` or `email,name`"),
         ("page" = Option<u32>, Query, description = "From 1"),
         ("page_size" = Option<u32>, Query, description = "1 to 1000, default 20"),
+        ("as_of" = Option<String>, Query, description = "RFC 3339 time: the collection as it was then, from its events"),
     ),
     responses(
         (status = 200, description = "`{success, data, pagination: {page, page_size, total, total_items, total_pages}}`"),
@@ -133,10 +136,27 @@ pub async fn find(
         .datacube
         .viewed_collection(&caller.user_id, database_id, &collection)
         .await?;
-    let (data, total) = state
-        .datacube
-        .find(&collection_id, filter, sort, (page, page_size), &projection)
-        .await?;
+    let pages = (page, page_size);
+    let (data, total) = match params.get("as_of") {
+        Some(at) => {
+            let at = parse_time(at.trim()).ok_or_else(|| {
+                AppError::invalid(
+                    "as_of",
+                    "must be an RFC 3339 time, e.g. 2026-11-23T11:47:18Z",
+                )
+            })?;
+            state
+                .datacube
+                .find_as_of(&collection_id, at, filter, sort, pages, &projection)
+                .await?
+        }
+        None => {
+            state
+                .datacube
+                .find(&collection_id, filter, sort, pages, &projection)
+                .await?
+        }
+    };
     Ok(read(
         freshness,
         json!({
@@ -185,7 +205,7 @@ pub async fn update(
             &filter,
             update,
             many,
-            &meta.metadata(Some(&caller.user_id)),
+            &metadata(&meta, &caller),
         )
         .await?;
     Ok(changed(
@@ -224,7 +244,7 @@ pub async fn delete(
             },
             &filter,
             true,
-            &meta.metadata(Some(&caller.user_id)),
+            &metadata(&meta, &caller),
         )
         .await?;
     Ok(changed(

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::accounts::written;
 use super::auth::Caller;
+use super::caller::metadata;
 use super::errors::DatacubeError;
 use crate::http::body::unstorable;
 use crate::http::request::RequestMeta;
@@ -161,7 +162,7 @@ pub async fn import_data(
             &collection,
             documents,
             FILE,
-            &meta.metadata(Some(&caller.user_id)),
+            &metadata(&meta, &caller),
         )
         .await?;
     Ok(written(

@@ -2,9 +2,11 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod auth;
+pub mod caller;
 pub mod databases;
 pub mod documents;
 pub mod errors;
+pub mod history;
 pub mod import;
 pub mod params;
 
@@ -38,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             documents::update,
             documents::delete
         ))
+        .routes(routes!(history::history))
         .merge(
             // The import counts its file against its own limit as it streams.
             OpenApiRouter::new()

@@ -4,6 +4,7 @@
 //! appends commands spanning many streams together ([`Together`]).
 pub mod databases;
 pub mod documents;
+pub mod past;
 pub mod query;
 pub mod split;
 
@@ -15,6 +16,7 @@ use annals_domain::datacube::{Database, DatabaseName, Document};
 use crate::es::commands::{Commands, MAX_ATTEMPTS, WriteSide};
 use crate::es::together::Together;
 use crate::services::error::AppError;
+use crate::services::history::History;
 use crate::services::workspaces::service::is_object_id;
 
 pub use databases::{CollectionReport, NewCollection};
@@ -25,18 +27,26 @@ pub struct Datacube {
     pub documents: Commands<Document>,
     pub together: Together,
     pub views: Arc<dyn ViewStore>,
+    /// The log, for documents' histories and queries `as_of` a time.
+    pub history: History,
     /// Largest import file, in bytes.
     pub import_max_bytes: u64,
 }
 
 impl Datacube {
-    pub fn new(write: &WriteSide, views: Arc<dyn ViewStore>, import_max_bytes: u64) -> Self {
+    pub fn new(
+        write: &WriteSide,
+        views: Arc<dyn ViewStore>,
+        history: History,
+        import_max_bytes: u64,
+    ) -> Self {
         Self {
             databases: Commands::new(write, ()),
             names: Commands::new(write, ()),
             documents: Commands::new(write, ()),
             together: Together::new(write),
             views,
+            history,
             import_max_bytes,
         }
     }
