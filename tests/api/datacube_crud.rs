@@ -177,6 +177,15 @@ async fn every_filter_operator_selects_as_mongo_does(#[case] backend: Backend) {
         (json!({"nick": null}), vec!["a", "b", "c", "d"]),
         (json!({"id": "c"}), vec!["c"]),
         (json!({"age": {"$gt": "5"}}), vec!["d"]),
+        (
+            json!({"name": {"$regex": "^[ab]", "$options": "i"}}),
+            vec!["a", "b"],
+        ),
+        (json!({"name": {"$regex": "e"}}), vec!["d"]),
+        (
+            json!({"$nor": [{"age": {"$gt": 30}}, {"name": "Bob"}]}),
+            vec!["d"],
+        ),
     ] {
         let found = query(
             app.datacube(&access),
@@ -335,6 +344,14 @@ async fn declared_fields_are_typed_and_bad_input_names_the_field(#[case] backend
             "filters.a",
         ),
         ("filters=%7B%22%24where%22%3A%221%22%7D", "filters"),
+        (
+            "filters=%7B%22a%22%3A%7B%22%24regex%22%3A%22(%22%7D%7D",
+            "filters.a",
+        ),
+        (
+            "filters=%7B%22a%22%3A%7B%22%24options%22%3A%22i%22%7D%7D",
+            "filters.a",
+        ),
         ("page=0", "page"),
         ("page_size=1001", "page_size"),
         ("sort=%7B%22a%22%3A2%7D", "sort.a"),

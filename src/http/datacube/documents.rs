@@ -102,7 +102,7 @@ pub async fn insert(
     params(
         ("database_id" = String, Query, description = "24-hex database id"),
         ("collection_name" = String, Query, description = "The collection"),
-        ("filters" = Option<String>, Query, description = "MongoDB-style JSON filter: `$eq $ne $gt $gte $lt $lte $in $nin $exists $not $and $or`, dotted paths, array membership"),
+        ("filters" = Option<String>, Query, description = "MongoDB-style JSON filter: `$eq $ne $gt $gte $lt $lte $in $nin $exists $regex` (`$options: \"i\"`) `$not $and $or $nor`, dotted paths, array membership"),
         ("sort" = Option<String>, Query, description = "`{\"field\": -1}`; then insertion order"),
         ("fields" = Option<String>, Query, description = "Projection: `{\"email\": 1}`, `{\"secret\": 0}` or `email,name`"),
         ("page" = Option<u32>, Query, description = "From 1"),
