@@ -133,3 +133,74 @@ async fn a_documents_versions_and_the_collection_as_of_a_time(#[case] backend: B
         .await;
     assert_error(response, StatusCode::NOT_FOUND, None).await;
 }
+
+/// The DataCube read models are a function of the log: a rebuild gives the same documents.
+#[apply(backends)]
+async fn the_datacube_views_rebuild_to_the_same_documents(#[case] backend: Backend) {
+    use annals_projections::Projection;
+    use annals_projections::datacube::{DATABASES, DOCUMENTS, DatabaseViews, DocumentViews};
+
+    let app = spawn_app(backend).await;
+    let (access, _) = user_with_key(&app).await;
+    let id = seed_database(&app, &access, "crm").await;
+    let dropped = seed_database(&app, &access, "old").await;
+    let client = || app.datacube(&access);
+    let post = json!({"database_id": id, "collection_name": "users",
+                      "data": [{"_id": "a", "n": 1, "tags": []}, {"_id": "b", "n": 2}, {"_id": "c"}]});
+    assert_eq!(
+        client().post("/api/crud", &post).await.status(),
+        StatusCode::CREATED
+    );
+    let update = json!({"database_id": id, "collection_name": "users", "filters": {"n": {"$gte": 1}},
+                        "update_many": true, "update_data": {"$inc": {"n": 1}, "$push": {"tags": "t"}}});
+    assert_eq!(
+        client().put("/api/crud", &update).await.status(),
+        StatusCode::OK
+    );
+    let delete = json!({"database_id": id, "collection_name": "users", "filters": {"_id": "c"}});
+    assert_eq!(
+        client()
+            .send(Method::DELETE, "/api/crud", &delete)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let add = json!({"database_id": id, "name": "logs", "fields": [{"name": "level", "type": "integer"}]});
+    assert_eq!(
+        client().post("/api/create_collection", &add).await.status(),
+        StatusCode::CREATED
+    );
+    let drop = json!({"database_id": dropped, "confirmation": "old"});
+    assert_eq!(
+        client()
+            .send(Method::DELETE, "/api/drop_database", &drop)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    for (projection, collection) in [
+        (
+            std::sync::Arc::new(DatabaseViews) as std::sync::Arc<dyn Projection>,
+            DATABASES,
+        ),
+        (std::sync::Arc::new(DocumentViews), DOCUMENTS),
+    ] {
+        app.settle(projection.name()).await;
+        let live = app.infra.views.dump(collection).await.unwrap();
+        assert!(!live.is_empty());
+        annals_projections::rebuild(
+            projection,
+            app.infra.views.clone(),
+            app.infra.reader(),
+            app.progress(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            app.infra.views.dump(collection).await.unwrap(),
+            live,
+            "{collection}"
+        );
+    }
+}
