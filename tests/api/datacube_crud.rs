@@ -425,6 +425,8 @@ async fn declared_fields_are_typed_and_bad_input_names_the_field(#[case] backend
     let huge = "x".repeat(1_100_000);
     let response = post(json!({ "blob": huge })).await;
     assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, Some("data[0]")).await;
+    let response = post(json!({ "blob": "x".repeat(3_000_000) })).await;
+    assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, Some("body")).await;
 }
 
 #[apply(backends)]
