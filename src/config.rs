@@ -94,6 +94,14 @@ pub struct Settings {
         global = true
     )]
     pub read_wait_ms: u64,
+    /// Largest file `/api/import_data` accepts (413 beyond), in bytes.
+    #[arg(
+        long,
+        env = "ANNALS_IMPORT_MAX_BYTES",
+        default_value_t = 256 * 1024 * 1024,
+        global = true
+    )]
+    pub import_max_bytes: u64,
     /// Login attempts allowed per client address and minute (bursts of a tenth of it).
     #[arg(
         long,
@@ -204,6 +212,7 @@ pub struct Config {
     pub nats_stream: String,
     pub nats_subject_prefix: String,
     pub read_wait: Duration,
+    pub import_max_bytes: u64,
     pub db_pool: u32,
     pub login_rate_per_minute: u32,
     /// When the relay seals: after this many events or this long, whichever comes first.
@@ -326,6 +335,7 @@ impl Settings {
             nats_stream: self.nats_stream.clone(),
             nats_subject_prefix: prefix.clone(),
             read_wait: Duration::from_millis(self.read_wait_ms),
+            import_max_bytes: self.import_max_bytes,
             db_pool: self.db_pool.max(2),
             login_rate_per_minute: self.login_rate_per_minute,
             seal_every: self.seal_every,

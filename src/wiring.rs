@@ -265,6 +265,12 @@ impl Infra {
         };
         Ok(AppState::new(Services {
             workspaces: Arc::new(workspaces),
+            datacube: Arc::new(crate::services::datacube::Datacube::new(
+                &write,
+                self.views.clone(),
+                crate::services::history::History::new(self.reader()),
+                self.config.import_max_bytes,
+            )),
             identity: Arc::new(identity),
             log: self.log.clone(),
             history: crate::services::history::History::new(self.reader()),

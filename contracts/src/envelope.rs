@@ -98,7 +98,12 @@ impl Envelope {
             subject: format!("{}/{}", event.aggregate_type, event.aggregate_id),
             time: event.recorded_at,
             datacontenttype: "application/json".into(),
-            data: redact(fields),
+            // Documents are the users' own data: a field named `file_hash` is not a secret.
+            data: if USER_CONTENT.contains(&event.aggregate_type.as_str()) {
+                fields
+            } else {
+                redact(fields)
+            },
             aggregatetype: event.aggregate_type.clone(),
             aggregateid: event.aggregate_id.clone(),
             sequence: event.sequence,
@@ -124,6 +129,9 @@ impl Envelope {
         serde_json::from_value(self.tagged_payload())
     }
 }
+
+/// Aggregate types whose events carry users' documents, published as they are (not redacted).
+pub const USER_CONTENT: [&str; 1] = ["datacube_document"];
 
 /// Removes secrets: every object key ending in `_hash`, `_hashes` or `_secret` (password and
 /// key hashes, recovery code hashes, one-time-password secrets).

@@ -7,8 +7,9 @@ use annals_contracts::filter::sqlite::{SqlParam, compile, compile_filter};
 use annals_contracts::filter::{Filter, Query, Sort, fixtures};
 use serde_json::{Value, json};
 use sqlx::query::Query as SqlQuery;
-use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteConnection};
-use sqlx::{Connection, Executor, Row};
+use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Executor, Row};
+use std::str::FromStr;
 
 const COLLECTION: &str = "people";
 
@@ -103,7 +104,11 @@ async fn insert(
 
 /// The embedded schema's `views` table (migrations/sqlite) with the fixture documents.
 async fn setup() -> sqlx::Result<SqliteConnection> {
-    let mut conn = SqliteConnection::connect("sqlite::memory:").await?;
+    // REGEXP, as the app registers it on its connections.
+    let mut conn = SqliteConnectOptions::from_str("sqlite::memory:")?
+        .with_regexp()
+        .connect()
+        .await?;
     conn.execute(
         "CREATE TABLE views (
             collection TEXT NOT NULL,

@@ -3,6 +3,9 @@
 use cqrs_es::Aggregate;
 use schemars::{Schema, schema_for};
 
+use crate::datacube::{
+    Database, DatabaseEvent, DatabaseName, DatabaseNameEvent, Document, DocumentEvent,
+};
 use crate::identity::{
     ApiKey, ApiKeyEvent, EmailClaim, EmailClaimEvent, Session, SessionEvent, User, UserEvent,
 };
@@ -52,6 +55,24 @@ pub fn families() -> Vec<EventFamily> {
             about: "One stream per user (keyed by user id) for the rules spanning their \
                     buckets: owned-bucket slots and the one trial.",
             schema: || schema_for!(AccountEvent),
+        },
+        EventFamily {
+            aggregate_type: Database::TYPE,
+            about: "One stream per document-service database, keyed by its 24-hex id: its \
+                    collections with their schemas, drops.",
+            schema: || schema_for!(DatabaseEvent),
+        },
+        EventFamily {
+            aggregate_type: DatabaseName::TYPE,
+            about: "One stream per database name of an owner (keyed by \
+                    `<owner id>/<name>`): which database holds it, so that a name is used once per owner.",
+            schema: || schema_for!(DatabaseNameEvent),
+        },
+        EventFamily {
+            aggregate_type: Document::TYPE,
+            about: "One stream per document, keyed by its 24-hex id: inserted, updated (the \
+                    fields set and removed), deleted.",
+            schema: || schema_for!(DocumentEvent),
         },
     ]
 }

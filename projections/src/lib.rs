@@ -3,6 +3,7 @@
 //! This crate knows the contracts of the event log, the bus and the view store
 //! (`annals-contracts`), never their implementations, and nothing about HTTP.
 mod coalesce;
+pub mod datacube;
 pub mod identity;
 mod projection;
 mod worker;
@@ -23,6 +24,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(identity::UserProfiles),
         Arc::new(identity::ApiKeys),
         Arc::new(workspaces::BucketViews),
+        Arc::new(datacube::DatabaseViews),
+        Arc::new(datacube::DocumentViews),
     ]
 }
 

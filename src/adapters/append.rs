@@ -72,13 +72,15 @@ impl Work for Appends {
 /// Hands commands' events to a few writer lanes that batch whatever queued up meanwhile.
 pub struct GroupAppender {
     batcher: Batcher<Appends>,
+    writer: Arc<dyn BatchWriter>,
 }
 
 impl GroupAppender {
     /// Starts `lanes` writers on the current runtime; they stop when the appender is dropped.
     pub fn start(writer: Arc<dyn BatchWriter>, lanes: usize) -> Self {
         Self {
-            batcher: Batcher::start(Arc::new(Appends(writer)), lanes, MAX_BATCH_EVENTS),
+            batcher: Batcher::start(Arc::new(Appends(writer.clone())), lanes, MAX_BATCH_EVENTS),
+            writer,
         }
     }
 
@@ -88,6 +90,20 @@ impl GroupAppender {
             return Err(LogError("nothing to append".into()));
         }
         self.batcher.submit(events).await
+    }
+}
+
+impl GroupAppender {
+    /// Appends events of several streams (consecutive sequences per stream) in one
+    /// transaction of their own, all or nothing; `Ok(None)` is a conflict on any of them.
+    /// Not batched with other commands: a batch keeps one command per stream, and this one
+    /// spans many.
+    pub async fn append_together(&self, events: Appendix) -> AppendOutcome {
+        if events.is_empty() {
+            return Err(LogError("nothing to append".into()));
+        }
+        let mut outcomes = self.writer.write(std::slice::from_ref(&events)).await?;
+        Ok(outcomes.pop().flatten())
     }
 }
 

@@ -41,6 +41,8 @@ pub struct Metadata {
     pub actor: Option<String>,
     pub request_id: Option<String>,
     pub origin: Option<String>,
+    /// The credential used: `token:<session id>` or `api_key:<key id>`.
+    pub via: Option<String>,
 }
 
 impl Metadata {
@@ -61,6 +63,9 @@ impl Metadata {
         }
         if let Some(v) = &self.origin {
             map.insert("origin".into(), v.clone());
+        }
+        if let Some(v) = &self.via {
+            map.insert("via".into(), v.clone());
         }
         map
     }
@@ -115,6 +120,15 @@ impl<A: Aggregate + 'static> Work for StreamReads<A> {
 #[derive(Debug)]
 pub struct Executed<A> {
     pub position: Position,
+    pub state: A,
+}
+
+/// A command's events, serialized and not yet appended, with the stream's state before and
+/// after them.
+#[derive(Debug)]
+pub struct Prepared<A> {
+    pub events: Vec<SerializedEvent>,
+    pub before: A,
     pub state: A,
 }
 
@@ -253,6 +267,53 @@ where
                 }
             }
         }
+    }
+
+    /// Runs `command` on the stream `id` and returns its events serialized, not appended: for
+    /// commands whose events go into the log together with other streams' (see
+    /// [`crate::es::together`]). With `fresh`, the stream is taken to be new without reading
+    /// it (the append conflicts if it is not, and the caller prepares again without `fresh`);
+    /// otherwise its state is read from the log.
+    pub async fn prepare(
+        &self,
+        id: &str,
+        command: A::Command,
+        metadata: &Metadata,
+        fresh: bool,
+    ) -> Result<Prepared<A>, CommandError<A::Error>> {
+        let (mut aggregate, sequence) = if fresh {
+            (A::default(), 0)
+        } else {
+            let (state, sequence, _) = self.state(id, true).await?;
+            (state, sequence)
+        };
+        let before = aggregate.clone();
+        let sink = EventSink::default();
+        aggregate
+            .handle(command, &self.services, &sink)
+            .await
+            .map_err(CommandError::Domain)?;
+        let metadata = metadata.to_map();
+        let events = sink
+            .collect()
+            .await
+            .into_iter()
+            .zip(sequence + 1..)
+            .map(|(payload, sequence)| {
+                SerializedEvent::try_from(&EventEnvelope::<A> {
+                    aggregate_id: id.to_string(),
+                    sequence,
+                    payload,
+                    metadata: metadata.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(unavailable)?;
+        Ok(Prepared {
+            events,
+            before,
+            state: aggregate,
+        })
     }
 
     /// The current state of a stream, straight from the log (consistent, no projection lag).

@@ -55,6 +55,8 @@ pub struct Authenticated<S> {
     pub user_id: String,
     /// The login session, for token callers (logout revokes it); `None` for API keys.
     pub session_id: Option<String>,
+    /// The API key's id, for key callers.
+    pub key_id: Option<String>,
     pub via: Credential,
     surface: PhantomData<fn() -> S>,
 }
@@ -64,6 +66,7 @@ impl<S> Clone for Authenticated<S> {
         Self {
             user_id: self.user_id.clone(),
             session_id: self.session_id.clone(),
+            key_id: self.key_id.clone(),
             via: self.via,
             surface: PhantomData,
         }
@@ -125,6 +128,7 @@ impl<S: AuthPolicy> FromRequestParts<AppState> for Authenticated<S> {
             return Ok(Authenticated {
                 user_id,
                 session_id: None,
+                key_id: crate::services::identity::api_keys::key_id(key).map(str::to_string),
                 via: Credential::ApiKey,
                 surface: PhantomData,
             });
@@ -142,6 +146,7 @@ impl<S: AuthPolicy> FromRequestParts<AppState> for Authenticated<S> {
         Ok(Authenticated {
             user_id: who.user_id,
             session_id: Some(who.session_id),
+            key_id: None,
             via: Credential::Token,
             surface: PhantomData,
         })

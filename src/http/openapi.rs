@@ -2,7 +2,7 @@
 //! paths come from the routes themselves (`crate::http::api`: every route is declared once,
 //! with its `#[utoipa::path]`); nothing here lists them.
 use bytes::Bytes;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 struct BearerAuth;
@@ -18,6 +18,14 @@ impl Modify for BearerAuth {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        // The document service's keys: `Authorization: Api-Key <key>`.
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Api-Key <key>`",
+            ))),
         );
     }
 }

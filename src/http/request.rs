@@ -35,6 +35,7 @@ impl RequestMeta {
             actor: actor.map(str::to_string),
             request_id: self.request_id.clone(),
             origin: self.origin.clone(),
+            via: None,
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::adapters::nats::EventStream;
 use crate::adapters::postgres::PgRelayState;
 use crate::http::consistency::ReadGate;
 use crate::http::rate_limit::LoginLimiter;
+use crate::services::datacube::Datacube;
 use crate::services::history::History;
 use crate::services::identity::Identity;
 use crate::services::verify::Verifier;
@@ -43,6 +44,8 @@ pub struct Services {
     pub storage: &'static str,
     /// Buckets: commands, plans, payments (the workspaces surface).
     pub workspaces: Arc<Workspaces>,
+    /// Databases, collections and documents (the document service).
+    pub datacube: Arc<Datacube>,
     /// The log's history for auditors (`/api/history`).
     pub history: History,
     /// Verification of the log's tamper evidence (`/api/history/verify`).

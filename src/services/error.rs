@@ -20,6 +20,9 @@ pub enum AppError {
     /// A uniqueness rule, naming the field (e.g. an email already registered).
     #[error("{field}: {message}")]
     Duplicate { field: String, message: String },
+    /// Input over a size limit, naming the field (413).
+    #[error("{field}: {message}")]
+    TooLarge { field: String, message: String },
     #[error("account locked until {until}")]
     Locked { until: DateTime<Utc> },
     /// Optimistic-concurrency retries ran out.
@@ -149,6 +152,58 @@ impl From<annals_contracts::StoreError> for AppError {
         match e {
             annals_contracts::StoreError::InvalidQuery(m) => AppError::invalid("filters", m),
             annals_contracts::StoreError::Unavailable(m) => AppError::Unavailable(m),
+        }
+    }
+}
+
+impl From<annals_domain::datacube::DatabaseError> for AppError {
+    fn from(e: annals_domain::datacube::DatabaseError) -> Self {
+        use annals_domain::datacube::DatabaseError;
+        match e {
+            DatabaseError::NotFound => AppError::NotFound("database not found".into()),
+            DatabaseError::AlreadyExists => AppError::Conflict,
+            DatabaseError::NameTaken => AppError::Duplicate {
+                field: "db_name".into(),
+                message: "a database with this name already exists".into(),
+            },
+            DatabaseError::BadName { ref field } => AppError::invalid(
+                field.clone(),
+                "must be 1 to 100 letters, digits, '_' or '-'",
+            ),
+            DatabaseError::Reserved(_) => AppError::invalid("db_name", "is a reserved name"),
+            DatabaseError::Duplicate { field, name } => {
+                AppError::invalid(field, format!("\"{name}\" appears twice"))
+            }
+            DatabaseError::UnknownCollections(names) => AppError::invalid(
+                "collection_names",
+                format!("unknown collections: {}", names.join(", ")),
+            ),
+            DatabaseError::ConfirmationMismatch => {
+                AppError::invalid("confirmation", "does not match the database name")
+            }
+        }
+    }
+}
+
+impl From<annals_domain::datacube::DocumentError> for AppError {
+    fn from(e: annals_domain::datacube::DocumentError) -> Self {
+        use annals_domain::datacube::DocumentError;
+        match e {
+            DocumentError::AlreadyExists => AppError::Duplicate {
+                field: "_id".into(),
+                message: "a document with this id already exists".into(),
+            },
+            DocumentError::NotFound => AppError::NotFound("document not found".into()),
+            e => {
+                // The message without the field it starts with: the body names it apart.
+                let message = e.to_string();
+                let field = e.field();
+                let message = message
+                    .strip_prefix(&format!("{field}: "))
+                    .unwrap_or(&message)
+                    .to_string();
+                AppError::invalid(field, message)
+            }
         }
     }
 }

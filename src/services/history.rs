@@ -133,6 +133,30 @@ impl History {
         self.log.head().await
     }
 
+    /// Every event of one stream, in order, with its metadata.
+    pub async fn stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<annals_contracts::StoredEvent>, LogError> {
+        let mut events = Vec::new();
+        let mut after = Position::ZERO;
+        loop {
+            let read = self
+                .log
+                .read_stream(aggregate_type, aggregate_id, after, MAX_LIMIT as i64)
+                .await?;
+            let full = read.len() == MAX_LIMIT;
+            for (_, event) in read {
+                after = event.position;
+                events.push(event);
+            }
+            if !full {
+                return Ok(events);
+            }
+        }
+    }
+
     /// Up to `limit` selected events after `after`, in the global order (one stream's: in
     /// its order, which is the same). A page with fewer than `limit` events reached the
     /// newest event visible (or `selection.upto`).

@@ -1,4 +1,5 @@
 //! Application services: the use cases behind the HTTP surfaces, IO around the pure domain.
+pub mod datacube;
 pub mod error;
 pub mod history;
 pub mod identity;

@@ -54,6 +54,8 @@ pub struct Options {
     pub relay: bool,
     pub workers: bool,
     pub login_rate_per_minute: u32,
+    /// Largest import file in bytes.
+    pub import_max_bytes: u64,
     /// A JetStream stream name and subject prefix to use instead of the app's own (to make
     /// two apps share one stream).
     pub stream: Option<(&'static str, &'static str)>,
@@ -68,6 +70,7 @@ impl Options {
             relay: true,
             workers: true,
             login_rate_per_minute: 1_000_000,
+            import_max_bytes: 256 * 1024 * 1024,
             stream: None,
             nats_port: None,
         }
@@ -144,6 +147,7 @@ async fn spawn_in(options: Options, data_dir: tempfile::TempDir) -> TestApp {
         read_wait_ms: 5000,
         // High enough for the load tests; the rate-limit test sets its own.
         login_rate_per_minute: options.login_rate_per_minute,
+        import_max_bytes: options.import_max_bytes,
         environment: annals::config::Environment::Development,
         db_pool: 16,
         // Seal often, so that tests see their events sealed soon.

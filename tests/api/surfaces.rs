@@ -156,6 +156,20 @@ impl Datacube<'_> {
         send(self.request(Method::PATCH, path).json(body)).await
     }
 
+    pub async fn put(self, path: &str, body: &Value) -> Response {
+        send(self.request(Method::PUT, path).json(body)).await
+    }
+
+    /// A multipart form (DataCube's import).
+    pub async fn multipart(self, path: &str, form: reqwest::multipart::Form) -> Response {
+        send(self.request(Method::POST, path).multipart(form)).await
+    }
+
+    /// Any method with a JSON body (DataCube's drops and deletes send one with DELETE).
+    pub async fn send(self, method: Method, path: &str, body: &Value) -> Response {
+        send(self.request(method, path).json(body)).await
+    }
+
     pub async fn delete(self, path: &str) -> Response {
         send(self.request(Method::DELETE, path)).await
     }

@@ -54,6 +54,8 @@ impl Filter {
                 matches!(p.lookup(doc), Some(Value::Array(items)) if items.iter().any(|i| json_eq(i, v)))
             }
             Filter::Exists(p, present) => p.lookup(doc).is_some() == *present,
+            Filter::Regex(p, r) => matches!(p.lookup(doc), Some(Value::String(x))
+                if regex::Regex::new(r.as_str()).is_ok_and(|re| re.is_match(x))),
         }
     }
 }

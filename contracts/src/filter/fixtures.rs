@@ -296,6 +296,31 @@ pub fn filter_cases() -> Vec<FilterCase> {
             json!({"age": {"$ilike": "3"}}),
             ids("d04"),
         ),
+        j(
+            "$regex unanchored",
+            json!({"name": {"$regex": "lic"}}),
+            ids("d01 d13"),
+        ),
+        j(
+            "$regex anchored",
+            json!({"name": {"$regex": "^[ab]"}}),
+            ids("d02 d13"),
+        ),
+        j(
+            "$regex case-insensitive",
+            json!({"name": {"$regex": "^a.*e$", "$options": "i"}}),
+            ids("d01 d03"),
+        ),
+        j(
+            "$regex strings only",
+            json!({"age": {"$regex": "3"}}),
+            ids("d04"),
+        ),
+        j(
+            "$nor",
+            json!({"$nor": [{"age": {"$gte": 30}}, {"name": {"$exists": false}}]}),
+            ids("d02 d04 d06 d07 d08 d11 d15"),
+        ),
         j("$gt", json!({"age": {"$gt": 30}}), ids("d05 d09 d13")),
         j(
             "$gte",

@@ -2,13 +2,14 @@
 //!
 //! `{"a.b": v}` is `Eq` (several keys: `And`); `{"a": {"$op": arg, ..}}`
 //! applies operators (`$eq $ne $gt $gte $lt $lte $in $nin $ieq $ilike
-//! $contains $exists $not`; several: `And`; the four bounds form one
-//! `Range`); `{"$and": [..]}`, `{"$or": [..]}`, `{"$not": {..}}` combine.
+//! $contains $exists $not $regex` (with `$options: "i"`); several: `And`;
+//! the four bounds form one `Range`); `{"$and": [..]}`, `{"$or": [..]}`,
+//! `{"$nor": [..]}`, `{"$not": {..}}` combine.
 //! An object value without `$` keys is a literal to equal.
 
 use serde_json::{Map, Value};
 
-use super::{FieldPath, Filter, FilterError, MAX_CLAUSES, MAX_DEPTH};
+use super::{FieldPath, Filter, FilterError, MAX_CLAUSES, MAX_DEPTH, Pattern};
 
 pub(super) fn parse(value: &Value, root: &str) -> Result<Filter> {
     let mut parser = Parser {
@@ -78,7 +79,7 @@ impl Parser {
         let mut parts = Vec::with_capacity(map.len());
         for (key, v) in sorted(map) {
             let part = match key.as_str() {
-                "$and" | "$or" => {
+                "$and" | "$or" | "$nor" => {
                     let items = match v {
                         Value::Array(items) if !items.is_empty() => items,
                         _ => return Err(invalid(at, key, "a non-empty array of filter objects")),
@@ -88,10 +89,10 @@ impl Parser {
                         .enumerate()
                         .map(|(i, item)| self.object(item, &format!("{at}.{key}[{i}]"), depth + 1))
                         .collect::<Result<Vec<_>>>()?;
-                    if key == "$and" {
-                        Filter::And(fs)
-                    } else {
-                        Filter::Or(fs)
+                    match key.as_str() {
+                        "$and" => Filter::And(fs),
+                        "$or" => Filter::Or(fs),
+                        _ => Filter::Not(Box::new(Filter::Or(fs))),
                     }
                 }
                 "$not" => {
@@ -185,6 +186,23 @@ impl Parser {
                     }
                 }
                 "$contains" => Filter::Contains(p, literal(arg, at)?),
+                // Read with its `$regex`.
+                "$options" if ops.contains_key("$regex") => continue,
+                "$options" => return Err(invalid(at, op, "a sibling \"$regex\"")),
+                "$regex" => {
+                    let Value::String(pattern) = arg else {
+                        return Err(invalid(at, op, "a string"));
+                    };
+                    let case_insensitive = match ops.get("$options") {
+                        None => false,
+                        Some(Value::String(o)) if o.is_empty() => false,
+                        Some(Value::String(o)) if o == "i" => true,
+                        Some(_) => return Err(invalid(at, "$options", "\"i\" or \"\"")),
+                    };
+                    let pattern = Pattern::new(pattern, case_insensitive)
+                        .map_err(|_| invalid(at, op, "a valid regular expression"))?;
+                    Filter::Regex(p, pattern)
+                }
                 "$exists" => {
                     let Value::Bool(b) = arg else {
                         return Err(invalid(at, op, "a boolean"));

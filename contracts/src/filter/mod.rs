@@ -46,6 +46,7 @@
 //! | `Contains(p, v)` | value at `p` is an array with an element JSON-equal to `v` |
 //! | `Exists(p, true)` | value at `p` is present (an explicit `null` counts as present) |
 //! | `Exists(p, false)` | value at `p` is missing |
+//! | `Regex(p, r)` | value at `p` is a string in which `r` finds a match (unanchored; `(?i)`: case-insensitive, ASCII letters only guaranteed alike in every dialect) |
 //!
 //! Strings in filter values never contain U+0000: Postgres cannot store or
 //! bind it. The JSON parser refuses it; other producers of a [`Filter`] must
@@ -195,6 +196,32 @@ pub enum Filter {
     },
     Contains(FieldPath, Value),
     Exists(FieldPath, bool),
+    /// The value is a string in which the regular expression finds a match (unanchored).
+    Regex(FieldPath, Pattern),
+}
+
+/// A regular expression as a filter holds it: checked when parsed, in the syntax both SQL
+/// dialects and the reference read alike (Rust `regex`, Postgres AREs, SQLite's `REGEXP`
+/// through sqlx, itself Rust `regex`); `(?i)` in front for case-insensitive matching.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern(String);
+
+impl Pattern {
+    /// Refuses what `regex` cannot compile, and look-around or backreferences (which Rust
+    /// `regex` does not have either way).
+    pub fn new(pattern: &str, case_insensitive: bool) -> Result<Pattern, String> {
+        let pattern = if case_insensitive {
+            format!("(?i){pattern}")
+        } else {
+            pattern.to_owned()
+        };
+        regex::Regex::new(&pattern).map_err(|e| e.to_string())?;
+        Ok(Pattern(pattern))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl Filter {

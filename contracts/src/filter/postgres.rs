@@ -187,6 +187,12 @@ impl Builder {
                 lte,
             } => self.range(path, [(">", gt), (">=", gte), ("<", lt), ("<=", lte)]),
             Filter::Contains(p, v) => self.contains(p, v),
+            Filter::Regex(p, r) => {
+                let at = self.at(p);
+                let text = self.text_at(p);
+                let pattern = self.param(SqlParam::Text(r.as_str().to_owned()), "text");
+                format!("COALESCE(jsonb_typeof({at}) = 'string' AND ({text}) ~ {pattern}, FALSE)")
+            }
             Filter::Exists(p, present) => {
                 let at = self.at(p);
                 let op = if *present { "IS NOT NULL" } else { "IS NULL" };

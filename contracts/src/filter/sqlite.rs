@@ -247,6 +247,15 @@ impl Builder {
                 lte,
             } => self.range(path, [(">", gt), (">=", gte), ("<", lt), ("<=", lte)]),
             Filter::Contains(p, v) => self.contains(p, v),
+            // `REGEXP` is registered on every connection (sqlx's `with_regexp`, Rust `regex`).
+            Filter::Regex(p, r) => {
+                let at = self.at(p);
+                let pattern = self.param(SqlParam::Text(r.as_str().to_owned()));
+                format!(
+                    "COALESCE({} = 'text' AND {} REGEXP {pattern}, FALSE)",
+                    at.ty, at.atom
+                )
+            }
             Filter::Exists(p, present) => {
                 let at = self.at(p);
                 let op = if *present { "IS NOT NULL" } else { "IS NULL" };

@@ -50,7 +50,9 @@ async fn open(url: &str, synchronous: SqliteSynchronous) -> Result<SqlitePool, s
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(synchronous)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(Duration::from_secs(10))
+        // `REGEXP` for the filter language's `Regex` (contracts::filter::sqlite).
+        .with_regexp();
     SqlitePoolOptions::new()
         .max_connections(8)
         // No ping before each statement (see the Postgres pool); a file does not hang up.
@@ -66,7 +68,8 @@ pub async fn connect_read_only(url: &str) -> Result<SqlitePool, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .read_only(true)
         .create_if_missing(false)
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(Duration::from_secs(10))
+        .with_regexp();
     SqlitePoolOptions::new()
         .max_connections(2)
         .connect_with(options)

@@ -21,13 +21,16 @@ impl Described for AppError {
             AppError::Duplicate { .. } => "duplicate",
             AppError::Conflict => "conflict",
             AppError::Locked { .. } => "account_locked",
+            AppError::TooLarge { .. } => "too_large",
             AppError::Unavailable(_) => "unavailable",
         }
     }
 
     fn field(&self) -> Option<&str> {
         match self {
-            AppError::Invalid { field, .. } | AppError::Duplicate { field, .. } => Some(field),
+            AppError::Invalid { field, .. }
+            | AppError::Duplicate { field, .. }
+            | AppError::TooLarge { field, .. } => Some(field),
             _ => None,
         }
     }

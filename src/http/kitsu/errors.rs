@@ -185,6 +185,7 @@ fn app_body(e: &AppError) -> (StatusCode, Value) {
             }),
         ),
         AppError::Duplicate { .. } => error(StatusCode::BAD_REQUEST, e.to_string()),
+        AppError::TooLarge { .. } => error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
         AppError::Unauthorized(m) => error(StatusCode::UNAUTHORIZED, m.clone()),
         AppError::Token(t) => token_body(t, TokenKind::Access, None),
         AppError::Forbidden(m) => error(StatusCode::FORBIDDEN, m.clone()),

@@ -152,7 +152,7 @@ impl OAuthError {
 impl From<AppError> for OAuthError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::Invalid { .. } | AppError::Duplicate { .. } => {
+            AppError::Invalid { .. } | AppError::Duplicate { .. } | AppError::TooLarge { .. } => {
                 OAuthError::invalid_request(e.to_string())
             }
             AppError::Token(kind) => OAuthError::invalid_grant(match kind {

@@ -44,6 +44,11 @@ fn split(key: &str) -> Option<(&str, &str)> {
     (!id.is_empty() && !secret.is_empty()).then_some((id, secret))
 }
 
+/// The public id of a key as presented (`dc_<id>_<secret>`), if it has that shape.
+pub fn key_id(key: &str) -> Option<&str> {
+    split(key).map(|(id, _)| id)
+}
+
 impl Identity {
     pub async fn create_api_key(
         &self,

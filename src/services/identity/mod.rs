@@ -1,6 +1,6 @@
 //! Identity for all surfaces: registration, login, tokens, email verification.
 pub mod admin;
-mod api_keys;
+pub mod api_keys;
 mod credentials;
 mod login;
 pub mod otp;

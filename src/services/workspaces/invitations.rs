@@ -347,6 +347,7 @@ impl InvitationReactor {
             actor: Some(person.user_id.clone()),
             request_id: None,
             origin: Some(REACTOR.into()),
+            via: None,
         };
         let mut written = Position::ZERO;
         for (_, invitation) in invitations {
