@@ -64,8 +64,8 @@ pub fn families() -> Vec<EventFamily> {
         },
         EventFamily {
             aggregate_type: DatabaseName::TYPE,
-            about: "One stream per database name of an owner (keyed by \
-                    `<owner id>/<name>`): which database holds it, so that a name is used once per owner.",
+            about: "One stream per database name of an owner, keyed by `<owner id>/<name>`: \
+                    which database holds it, so that a name is used once per owner.",
             schema: || schema_for!(DatabaseNameEvent),
         },
         EventFamily {
