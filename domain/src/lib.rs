@@ -4,5 +4,6 @@
 //! can be tested given/when/then without a clock.
 mod decide;
 pub mod identity;
-pub mod workspaces;
+pub mod personal;
 pub mod versioning;
+pub mod workspaces;

@@ -45,9 +45,9 @@ pub struct UnknownVersion {
 }
 
 fn step(aggregate_type: &str, event_type: &str, from: &str) -> Option<&'static Upcaster> {
-    UPCASTERS
-        .iter()
-        .find(|u| u.aggregate_type == aggregate_type && u.event_type == event_type && u.from == from)
+    UPCASTERS.iter().find(|u| {
+        u.aggregate_type == aggregate_type && u.event_type == event_type && u.from == from
+    })
 }
 
 /// The steps of an event type's history, oldest first.
@@ -118,7 +118,9 @@ mod tests {
                 u.from
             );
             let from_same = UPCASTERS.iter().filter(|o| {
-                o.aggregate_type == u.aggregate_type && o.event_type == u.event_type && o.from == u.from
+                o.aggregate_type == u.aggregate_type
+                    && o.event_type == u.event_type
+                    && o.from == u.from
             });
             assert_eq!(from_same.count(), 1, "two upcasters from one version");
         }

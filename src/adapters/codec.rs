@@ -8,8 +8,8 @@
 //! of how stored events are read (upcasting old versions now; decrypting personal data later)
 //! is made here once and every reader sees it. The write path stores events as the domain
 //! produced them; nothing here rewrites the log.
-use annals_domain::versioning::{self, UnknownVersion};
 use annals_contracts::{LogError, StoredEvent};
+use annals_domain::versioning::{self, UnknownVersion};
 use cqrs_es::persist::{PersistenceError, SerializedEvent};
 use serde_json::Value;
 
@@ -107,8 +107,13 @@ mod tests {
     fn an_unreadable_row_is_an_error_naming_the_event() {
         let error = decode("user", "UserRegistered", "1.0", json!("x")).unwrap_err();
         assert!(error.to_string().contains("UserRegistered"), "{error}");
-        let error = decode("user", "UserRegistered", "9.0", json!({"UserRegistered": {}}))
-            .unwrap_err();
+        let error = decode(
+            "user",
+            "UserRegistered",
+            "9.0",
+            json!({"UserRegistered": {}}),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("9.0"), "{error}");
     }
 }

@@ -4,8 +4,8 @@ use std::fmt;
 
 use chrono::Utc;
 
-use annals_domain::identity::{RegisteredVia, UserCommand};
 use annals_domain::identity::user::ROLES;
+use annals_domain::identity::{RegisteredVia, UserCommand};
 
 use super::{Identity, Registration};
 use crate::es::commands::Metadata;

@@ -4,9 +4,9 @@ mod commands;
 mod errors;
 mod events;
 mod security;
-pub(crate) mod upcasters;
 #[cfg(test)]
 mod tests;
+pub(crate) mod upcasters;
 
 pub use aggregate::{
     LOCKOUT_DURATION_SECS, LOCKOUT_THRESHOLD, LOCKOUT_WINDOW_SECS, PendingReset, SecondFactorState,
