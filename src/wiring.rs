@@ -15,6 +15,7 @@ use annals_projections::{GROUP_CONSUMER, Projection, Stopped, Worker, WorkerGrou
 
 use crate::adapters::mail::{Mailer, OutboxMailer, SmtpMailer};
 use crate::adapters::nats::{EventStream, JetStreamBus, JetStreamPublisher};
+use crate::adapters::person_keys::{KeyStore, Sealer};
 use crate::adapters::postgres::{self, PgEventLog, PgLeadership, PgRelayState, PgViewStore};
 use crate::adapters::sqlite::{self, SqliteEventLog, SqliteViewStore};
 use crate::adapters::{EventLog, GroupAppender, LocalBus, LogRepository, Publisher};
@@ -68,6 +69,8 @@ pub struct Infra {
     /// JetStream, when configured; otherwise events travel on `local_bus`.
     pub stream: Option<EventStream>,
     pub local_bus: LocalBus,
+    /// The keys that seal personal data, and those this process used lately.
+    pub sealer: Arc<Sealer>,
 }
 
 impl Infra {
@@ -137,7 +140,12 @@ impl Infra {
                 1,
             ),
         });
+        let sealer = Arc::new(Sealer::new(match &backend {
+            Backend::Postgres(pool) => KeyStore::Postgres(pool.clone()),
+            Backend::Sqlite(pool, _) => KeyStore::Sqlite(pool.clone()),
+        }));
         Ok(Self {
+            sealer,
             log,
             views,
             progress: Arc::new(ProgressBoard::default()),
@@ -175,9 +183,7 @@ impl Infra {
             }
             Backend::Sqlite(pool, _) => {
                 let pool = pool.clone();
-                Arc::new(move || {
-                    LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(pool.clone()))
-                })
+                Arc::new(move || LogRepository::sqlite(pool.clone()))
             }
         }
     }
@@ -189,6 +195,7 @@ impl Infra {
             log: self.log.clone(),
             appender: self.appender.clone(),
             wake: self.wake.clone(),
+            sealer: self.sealer.clone(),
         }
     }
 

@@ -7,8 +7,10 @@ pub mod codec;
 mod local_bus;
 pub mod mail;
 pub mod nats;
+pub mod person_keys;
 pub mod postgres;
 mod repository;
+pub mod sealed;
 pub mod sqlite;
 
 pub use append::GroupAppender;

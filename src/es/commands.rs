@@ -18,6 +18,8 @@ use tokio::sync::Notify;
 use annals_contracts::{LogError, Position};
 
 use crate::adapters::batching::{Batcher, Work};
+use crate::adapters::person_keys::Sealer;
+use crate::adapters::sealed;
 use crate::adapters::{EventLog, GroupAppender, LogRepository};
 use crate::es::state_cache::StateCache;
 
@@ -76,6 +78,8 @@ pub struct WriteSide {
     pub appender: Arc<GroupAppender>,
     /// Poked after each append so the relay publishes without waiting for its poll.
     pub wake: Arc<Notify>,
+    /// Seals the personal fields of events before they are appended.
+    pub sealer: Arc<Sealer>,
 }
 
 /// Reads of streams of one aggregate type, batched: the session checks of concurrent requests
@@ -124,6 +128,7 @@ pub struct Commands<A: Aggregate + 'static> {
     log: Arc<dyn EventLog>,
     appender: Arc<GroupAppender>,
     wake: Arc<Notify>,
+    sealer: Arc<Sealer>,
     states: StateCache<A>,
 }
 
@@ -147,6 +152,7 @@ where
             log: write.log.clone(),
             appender: write.appender.clone(),
             wake: write.wake.clone(),
+            sealer: write.sealer.clone(),
             states: StateCache::default(),
         }
     }
@@ -207,7 +213,7 @@ where
                 });
             }
             let count = events.len();
-            let serialized = events
+            let mut serialized = events
                 .into_iter()
                 .zip(sequence + 1..)
                 .map(|(payload, sequence)| {
@@ -220,6 +226,7 @@ where
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(unavailable)?;
+            self.seal(&mut serialized).await?;
             match self
                 .appender
                 .append(serialized)
@@ -253,6 +260,29 @@ where
                 }
             }
         }
+    }
+
+    /// Seals the personal fields of `events` (see `annals_domain::personal`) with their
+    /// subjects' keys: the log never holds them in plaintext.
+    async fn seal(&self, events: &mut [SerializedEvent]) -> Result<(), CommandError<A::Error>> {
+        let mut subjects = Vec::new();
+        for event in events.iter_mut() {
+            let (id, event_type) = (event.aggregate_id.clone(), event.event_type.clone());
+            if let Some(fields) = fields_of(event) {
+                subjects.extend(sealed::personal_subjects(A::TYPE, &id, &event_type, fields));
+            }
+        }
+        if subjects.is_empty() {
+            return Ok(());
+        }
+        let keys = self.sealer.keys(subjects).await.map_err(unavailable)?;
+        for event in events.iter_mut() {
+            let (id, event_type) = (event.aggregate_id.clone(), event.event_type.clone());
+            if let Some(fields) = fields_of(event) {
+                sealed::seal_personal(A::TYPE, &id, &event_type, fields, &keys);
+            }
+        }
+        Ok(())
     }
 
     /// The current state of a stream, straight from the log (consistent, no projection lag).
@@ -291,6 +321,16 @@ where
     }
 }
 
+/// The fields of a serialized event (cqrs-es tags them with the event type).
+fn fields_of(
+    event: &mut SerializedEvent,
+) -> Option<&mut serde_json::Map<String, serde_json::Value>> {
+    event
+        .payload
+        .get_mut(&event.event_type)
+        .and_then(|v| v.as_object_mut())
+}
+
 /// Random jitter growing with the attempt, capped at 50 ms, so racing writers spread out.
 fn backoff(attempt: u32) -> Duration {
     let cap = (1u64 << attempt.min(6)).min(50);
@@ -309,17 +349,16 @@ mod tests {
     fn process(pool: &sqlx::SqlitePool) -> WriteSide {
         let for_repository = pool.clone();
         WriteSide {
-            repository: Arc::new(move || {
-                LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(
-                    for_repository.clone(),
-                ))
-            }),
+            repository: Arc::new(move || LogRepository::sqlite(for_repository.clone())),
             log: Arc::new(SqliteEventLog::new(pool.clone())),
             appender: Arc::new(GroupAppender::start(
                 Arc::new(SqliteBatchWriter::new(pool.clone(), Default::default())),
                 1,
             )),
             wake: Arc::new(Notify::new()),
+            sealer: Arc::new(Sealer::new(crate::adapters::person_keys::KeyStore::Sqlite(
+                pool.clone(),
+            ))),
         }
     }
 
