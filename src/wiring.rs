@@ -240,9 +240,19 @@ impl Infra {
             config: self.config.workspaces.clone(),
             payments: Arc::new(crate::services::workspaces::payments::LocalPayments),
         };
+        let (identity, workspaces) = (Arc::new(identity), Arc::new(workspaces));
+        let erasure = crate::services::erasure::Erasure {
+            identity: identity.clone(),
+            workspaces: workspaces.clone(),
+            views: self.views.clone(),
+            log: self.reader(),
+            progress: self.progress.clone(),
+            sealer: self.sealer.clone(),
+        };
         Ok(AppState::new(Services {
-            workspaces: Arc::new(workspaces),
-            identity: Arc::new(identity),
+            erasure,
+            workspaces,
+            identity,
             log: self.log.clone(),
             history: crate::services::history::History::new(self.reader()),
             gate: ReadGate {

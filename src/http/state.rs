@@ -8,6 +8,7 @@ use crate::adapters::nats::EventStream;
 use crate::adapters::postgres::PgRelayState;
 use crate::http::consistency::ReadGate;
 use crate::http::rate_limit::LoginLimiter;
+use crate::services::erasure::Erasure;
 use crate::services::history::History;
 use crate::services::identity::Identity;
 use crate::services::workspaces::Workspaces;
@@ -44,4 +45,6 @@ pub struct Services {
     pub workspaces: Arc<Workspaces>,
     /// The log's history for auditors (`/api/history`).
     pub history: History,
+    /// Erasing a person's personal data (`/api/admin`, `annals admin erase-user`).
+    pub erasure: Erasure,
 }
