@@ -10,6 +10,7 @@ mod buckets_concurrency;
 mod cli;
 mod clients;
 mod consistency;
+mod erasure;
 mod faults;
 mod fuzzed;
 mod history;
