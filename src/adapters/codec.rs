@@ -102,11 +102,21 @@ pub fn stored(mut event: StoredEvent, keys: &Keys) -> Result<StoredEvent, LogErr
     Ok(event)
 }
 
+/// Set in the metadata of an event read to load an aggregate when some of its fields read as
+/// erased: a state a process remembers from before the erasure is then read anew (see
+/// `es::commands`), so that it cannot keep what the erasure removed.
+pub const ERASED_FIELDS: &str = "annals.erased_fields";
+
 /// A row read to load an aggregate (cqrs-es).
 pub fn serialized(
     mut event: SerializedEvent,
     keys: &Keys,
 ) -> Result<SerializedEvent, PersistenceError> {
+    if sealed::has_erased(&event.payload, keys)
+        && let Value::Object(metadata) = &mut event.metadata
+    {
+        metadata.insert(ERASED_FIELDS.into(), Value::String("true".into()));
+    }
     let (version, payload) = decode(
         &event.aggregate_type,
         &event.event_type,

@@ -130,6 +130,19 @@ fn open_one(subject: &str, key_id: &str, ciphertext: &str, keys: &Keys) -> Value
     opened.unwrap_or_else(|| personal::erased_value(subject))
 }
 
+/// Whether some sealed value inside `value` cannot be opened with `keys` (its subject was
+/// erased): it will read as erased.
+pub fn has_erased(value: &Value, keys: &Keys) -> bool {
+    if let Some((subject, key_id, _)) = sealed_parts(value) {
+        return keys.get(subject).is_none_or(|k| k.id != key_id);
+    }
+    match value {
+        Value::Object(map) => map.values().any(|v| has_erased(v, keys)),
+        Value::Array(items) => items.iter().any(|v| has_erased(v, keys)),
+        _ => false,
+    }
+}
+
 /// Replaces every sealed value inside `value` by what it reads as with `keys`.
 pub fn open(value: &mut Value, keys: &Keys) {
     if let Some((subject, key_id, ciphertext)) = sealed_parts(value) {
@@ -202,6 +215,11 @@ mod tests {
         ]);
         // No keys at all
         let mut gone = sealed.clone();
+        assert!(has_erased(&gone, &Keys::new()));
+        let mut both = keys_of(&address, &key);
+        both.insert("user:u1".into(), key.clone());
+        assert!(!has_erased(&gone, &both));
+        assert!(has_erased(&gone, &keys_of("user:u1", &key)));
         open(&mut gone, &Keys::new());
         assert_eq!(
             gone,

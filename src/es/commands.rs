@@ -19,8 +19,8 @@ use annals_contracts::{LogError, Position};
 
 use crate::adapters::batching::{Batcher, Work};
 use crate::adapters::person_keys::Sealer;
-use crate::adapters::sealed;
 use crate::adapters::{EventLog, GroupAppender, LogRepository};
+use crate::adapters::{codec, sealed};
 use crate::es::state_cache::StateCache;
 
 /// Conflicts before one is reported (409). High enough for dozens of writers racing on one
@@ -303,11 +303,26 @@ where
             Some(remembered) => remembered,
             None => (A::default(), 0),
         };
-        let newer = self
+        let mut newer = self
             .reads
             .submit((id.to_string(), sequence))
             .await
             .map_err(unavailable)?;
+        // Events read as erased after a remembered state: the person was erased since, and the
+        // remembered state may hold what the erasure removed (an invitation withdrawn while
+        // its address could still be read). The whole stream is read anew instead.
+        if sequence > 0
+            && newer
+                .iter()
+                .any(|e| e.metadata.get(codec::ERASED_FIELDS).is_some())
+        {
+            (aggregate, sequence) = (A::default(), 0);
+            newer = self
+                .reads
+                .submit((id.to_string(), 0))
+                .await
+                .map_err(unavailable)?;
+        }
         let read = !newer.is_empty();
         for serialized in newer {
             let event = EventEnvelope::<A>::try_from(serialized).map_err(unavailable)?;
@@ -436,6 +451,38 @@ mod tests {
             .await
             .expect("accepted: the account is active again");
         assert_eq!(a.reads.submit(("u1".into(), 0)).await.unwrap().len(), 4);
+    }
+
+    /// A process that remembers a person's state from before their erasure reads the stream
+    /// anew once it meets events whose fields read as erased.
+    #[tokio::test]
+    async fn a_state_remembered_from_before_an_erasure_is_read_anew() {
+        let (_dir, pool) = scratch_log().await;
+        let (erasing, other) = (process(&pool), process(&pool));
+        let (a, b) = (
+            Commands::<User>::new(&erasing, ()),
+            Commands::<User>::new(&other, ()),
+        );
+        let meta = Metadata::default();
+        a.execute("u1", register("u1"), &meta).await.unwrap();
+        assert_eq!(b.load("u1").await.unwrap().email, "u1@example.com");
+        let rename = UserCommand::UpdateProfile {
+            first_name: Some("Ann".into()),
+            last_name: None,
+            at: Utc::now(),
+        };
+        a.execute("u1", rename, &meta).await.unwrap();
+        let subjects = annals_domain::personal::user_subjects("u1", "u1@example.com");
+        assert_eq!(erasing.sealer.erase(&subjects).await.unwrap(), 2);
+        let seen = b.load("u1").await.unwrap();
+        assert_eq!(
+            seen.email,
+            annals_domain::personal::erased_email("u1@example.com")
+        );
+        assert_eq!(
+            (seen.first_name.as_str(), seen.last_name.as_str()),
+            ("erased", "erased")
+        );
     }
 
     /// Concurrent commands of one process on many streams and on one stream: every accepted
