@@ -57,6 +57,15 @@ pub fn decode(
     Ok((version.to_string(), Value::Object(tagged)))
 }
 
+/// The subjects whose keys `events` need.
+pub fn subjects(events: &[StoredEvent]) -> Vec<String> {
+    let mut found = Vec::new();
+    for event in events {
+        sealed::subjects(&event.payload, &mut found);
+    }
+    found
+}
+
 /// Rows read for the global order (relay, projections, replay, history), with the keys
 /// they need fetched in one query.
 pub async fn stored_all(
@@ -64,7 +73,7 @@ pub async fn stored_all(
     store: &KeyStore,
 ) -> Result<Vec<StoredEvent>, LogError> {
     let keys = store
-        .keys_for(events.iter().map(|e| &e.payload))
+        .fetch(&subjects(&events))
         .await
         .map_err(super::log_error)?;
     events.into_iter().map(|e| stored(e, &keys)).collect()

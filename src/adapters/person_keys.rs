@@ -32,46 +32,55 @@ fn key_from(id: String, secret: Vec<u8>) -> Option<PersonKey> {
     })
 }
 
+fn distinct(subjects: &[String]) -> Vec<String> {
+    let mut wanted = subjects.to_vec();
+    wanted.sort();
+    wanted.dedup();
+    wanted
+}
+
+fn keyed(rows: Vec<(String, String, Vec<u8>)>) -> impl Iterator<Item = (String, PersonKey)> {
+    rows.into_iter()
+        .filter_map(|(subject, id, secret)| Some((subject, key_from(id, secret)?)))
+}
+
+/// The keys of `subjects` that still exist, read through `executor` (the log reader's kept
+/// connection, or the pool).
+pub async fn fetch_postgres<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    subjects: &[String],
+) -> Result<Keys, sqlx::Error> {
+    if subjects.is_empty() {
+        return Ok(Keys::new());
+    }
+    let rows: Vec<(String, String, Vec<u8>)> =
+        sqlx::query_as("SELECT subject, key_id, secret FROM person_keys WHERE subject = ANY($1)")
+            .bind(distinct(subjects))
+            .fetch_all(executor)
+            .await?;
+    Ok(keyed(rows).collect())
+}
+
 impl KeyStore {
-    /// The keys of `subjects` that still exist.
+    /// The keys of `subjects` that still exist, in one query.
     pub async fn fetch(&self, subjects: &[String]) -> Result<Keys, sqlx::Error> {
-        let mut keys = Keys::new();
         if subjects.is_empty() {
-            return Ok(keys);
+            return Ok(Keys::new());
         }
-        let mut wanted = subjects.to_vec();
-        wanted.sort();
-        wanted.dedup();
-        let rows = match self {
-            KeyStore::Postgres(pool) => sqlx::query(
-                "SELECT subject, key_id, secret FROM person_keys WHERE subject = ANY($1)",
-            )
-            .bind(&wanted)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| (r.get("subject"), r.get("key_id"), r.get("secret")))
-            .collect::<Vec<(String, String, Vec<u8>)>>(),
+        match self {
+            KeyStore::Postgres(pool) => fetch_postgres(pool, subjects).await,
             KeyStore::Sqlite(pool) => {
                 // json_each: one statement for any number of subjects.
-                sqlx::query(
+                let rows: Vec<(String, String, Vec<u8>)> = sqlx::query_as(
                     "SELECT subject, key_id, secret FROM person_keys
                       WHERE subject IN (SELECT value FROM json_each(?))",
                 )
-                .bind(Value::from(wanted).to_string())
+                .bind(Value::from(distinct(subjects)).to_string())
                 .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| (r.get("subject"), r.get("key_id"), r.get("secret")))
-                .collect()
-            }
-        };
-        for (subject, id, secret) in rows {
-            if let Some(key) = key_from(id, secret) {
-                keys.insert(subject, key);
+                .await?;
+                Ok(keyed(rows).collect())
             }
         }
-        Ok(keys)
     }
 
     /// The key of `subject`, made now if it has none.

@@ -9,7 +9,7 @@ use sqlx::{PgPool, Row};
 use annals_contracts::{EventReader, LogError, Position, StoredEvent};
 
 use super::Sticky;
-use crate::adapters::person_keys::KeyStore;
+use crate::adapters::person_keys::{KeyStore, fetch_postgres};
 use crate::adapters::{EventLog, codec, log_error};
 
 #[derive(Clone)]
@@ -78,12 +78,16 @@ impl EventReader for PgEventLog {
         .bind(limit);
         let mut conn = self.tailing.get().await.map_err(log_error)?;
         let rows = rows.fetch_all(&mut *conn).await.map_err(log_error)?;
-        self.tailing.put_back(conn);
         let raw = rows
             .iter()
             .map(row_to_event)
             .collect::<Result<Vec<_>, _>>()?;
-        codec::stored_all(raw, &self.keys).await
+        // The keys on the same kept connection: the relay and the workers tail in a loop.
+        let keys = fetch_postgres(&mut *conn, &codec::subjects(&raw))
+            .await
+            .map_err(log_error)?;
+        self.tailing.put_back(conn);
+        raw.into_iter().map(|e| codec::stored(e, &keys)).collect()
     }
 
     async fn head(&self) -> Result<Option<Position>, LogError> {
