@@ -16,6 +16,7 @@ use annals_projections::{GROUP_CONSUMER, Projection, Stopped, Worker, WorkerGrou
 use crate::adapters::integrity::IntegrityLog;
 use crate::adapters::mail::{Mailer, OutboxMailer, SmtpMailer};
 use crate::adapters::nats::{EventStream, JetStreamBus, JetStreamPublisher};
+use crate::adapters::person_keys::{KeyStore, Sealer};
 use crate::adapters::postgres::{
     self, PgEventLog, PgIntegrity, PgLeadership, PgRelayState, PgViewStore,
 };
@@ -74,6 +75,8 @@ pub struct Infra {
     /// JetStream, when configured; otherwise events travel on `local_bus`.
     pub stream: Option<EventStream>,
     pub local_bus: LocalBus,
+    /// The keys that seal personal data, and those this process used lately.
+    pub sealer: Arc<Sealer>,
 }
 
 impl Infra {
@@ -158,7 +161,12 @@ impl Infra {
                 "hashed the events written before tamper evidence"
             );
         }
+        let sealer = Arc::new(Sealer::new(match &backend {
+            Backend::Postgres(pool) => KeyStore::Postgres(pool.clone()),
+            Backend::Sqlite(pool, _) => KeyStore::Sqlite(pool.clone()),
+        }));
         Ok(Self {
+            sealer,
             log,
             views,
             integrity,
@@ -205,9 +213,7 @@ impl Infra {
             }
             Backend::Sqlite(pool, _) => {
                 let pool = pool.clone();
-                Arc::new(move || {
-                    LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(pool.clone()))
-                })
+                Arc::new(move || LogRepository::sqlite(pool.clone()))
             }
         }
     }
@@ -219,6 +225,7 @@ impl Infra {
             log: self.log.clone(),
             appender: self.appender.clone(),
             wake: self.wake.clone(),
+            sealer: self.sealer.clone(),
         }
     }
 
@@ -263,15 +270,25 @@ impl Infra {
             config: self.config.workspaces.clone(),
             payments: Arc::new(crate::services::workspaces::payments::LocalPayments),
         };
+        let (identity, workspaces) = (Arc::new(identity), Arc::new(workspaces));
+        let erasure = crate::services::erasure::Erasure {
+            identity: identity.clone(),
+            workspaces: workspaces.clone(),
+            views: self.views.clone(),
+            log: self.reader(),
+            progress: self.progress.clone(),
+            sealer: self.sealer.clone(),
+        };
         Ok(AppState::new(Services {
-            workspaces: Arc::new(workspaces),
+            erasure,
+            workspaces,
             datacube: Arc::new(crate::services::datacube::Datacube::new(
                 &write,
                 self.views.clone(),
                 crate::services::history::History::new(self.reader()),
                 self.config.import_max_bytes,
             )),
-            identity: Arc::new(identity),
+            identity,
             log: self.log.clone(),
             history: crate::services::history::History::new(self.reader()),
             verifier: crate::services::verify::Verifier::new(self.integrity.clone()),

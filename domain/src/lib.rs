@@ -6,5 +6,6 @@ pub mod catalogue;
 pub mod datacube;
 mod decide;
 pub mod identity;
+pub mod personal;
 pub mod versioning;
 pub mod workspaces;

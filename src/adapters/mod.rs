@@ -8,8 +8,10 @@ pub mod integrity;
 mod local_bus;
 pub mod mail;
 pub mod nats;
+pub mod person_keys;
 pub mod postgres;
 mod repository;
+pub mod sealed;
 pub mod sqlite;
 
 pub use append::GroupAppender;

@@ -11,19 +11,20 @@ use sqlite_es::SqliteEventRepository;
 use sqlx::{PgPool, Row};
 
 use super::codec;
+use super::person_keys::KeyStore;
 use super::postgres::Sticky;
 
 pub enum LogRepository {
     /// postgres-es, and kept connections for the reads of the command path.
-    Postgres(PostgresEventRepository, Sticky),
-    Sqlite(SqliteEventRepository),
+    Postgres(PostgresEventRepository, Sticky, KeyStore),
+    Sqlite(SqliteEventRepository, KeyStore),
 }
 
 macro_rules! delegate {
     ($self:ident, $repo:ident => $call:expr) => {
         match $self {
-            LogRepository::Postgres($repo, _) => $call,
-            LogRepository::Sqlite($repo) => $call,
+            LogRepository::Postgres($repo, _, _) => $call,
+            LogRepository::Sqlite($repo, _) => $call,
         }
     };
 }
@@ -32,7 +33,20 @@ impl LogRepository {
     /// `reads`: connections kept for [`LogRepository::get_last_events_of_many`], which may be
     /// shared by the repositories of all aggregate types.
     pub fn postgres(pool: PgPool, reads: Sticky) -> Self {
-        LogRepository::Postgres(PostgresEventRepository::new(pool), reads)
+        let keys = KeyStore::Postgres(pool.clone());
+        LogRepository::Postgres(PostgresEventRepository::new(pool), reads, keys)
+    }
+
+    pub fn sqlite(pool: sqlx::SqlitePool) -> Self {
+        let keys = KeyStore::Sqlite(pool.clone());
+        LogRepository::Sqlite(SqliteEventRepository::new(pool), keys)
+    }
+
+    /// The keys of sealed personal fields.
+    fn keys(&self) -> &KeyStore {
+        match self {
+            LogRepository::Postgres(_, _, keys) | LogRepository::Sqlite(_, keys) => keys,
+        }
     }
 
     /// For each `(aggregate_id, after)`: the stream's events after sequence `after`, as
@@ -43,10 +57,10 @@ impl LogRepository {
         reads: &[(String, usize)],
     ) -> Result<Vec<Vec<SerializedEvent>>, PersistenceError> {
         match self {
-            LogRepository::Postgres(_, connections) => {
-                read_many_postgres::<A>(connections, reads).await
+            LogRepository::Postgres(_, connections, keys) => {
+                read_many_postgres::<A>(connections, keys, reads).await
             }
-            LogRepository::Sqlite(_) => {
+            LogRepository::Sqlite(..) => {
                 let mut results = Vec::with_capacity(reads.len());
                 for (id, after) in reads {
                     results.push(self.get_last_events::<A>(id, *after).await?);
@@ -57,12 +71,9 @@ impl LogRepository {
     }
 }
 
-fn decoded(events: Vec<SerializedEvent>) -> Result<Vec<SerializedEvent>, PersistenceError> {
-    events.into_iter().map(codec::serialized).collect()
-}
-
 async fn read_many_postgres<A: Aggregate>(
     connections: &Sticky,
+    keys: &KeyStore,
     reads: &[(String, usize)],
 ) -> Result<Vec<Vec<SerializedEvent>>, PersistenceError> {
     let fail = |e: sqlx::Error| PersistenceError::UnknownError(Box::new(e));
@@ -90,11 +101,13 @@ async fn read_many_postgres<A: Aggregate>(
     .await
     .map_err(fail)?;
     connections.put_back(conn);
-    let mut results = vec![Vec::new(); reads.len()];
+    let mut raw = Vec::with_capacity(rows.len());
+    let mut streams = Vec::with_capacity(rows.len());
     for row in rows {
         let n: i64 = row.try_get("n").map_err(fail)?;
         let sequence: i64 = row.try_get("sequence").map_err(fail)?;
-        results[(n - 1) as usize].push(codec::serialized(SerializedEvent {
+        streams.push((n - 1) as usize);
+        raw.push(SerializedEvent {
             aggregate_id: row.try_get("aggregate_id").map_err(fail)?,
             sequence: sequence as usize,
             aggregate_type: A::TYPE.to_string(),
@@ -102,7 +115,14 @@ async fn read_many_postgres<A: Aggregate>(
             event_version: row.try_get("event_version").map_err(fail)?,
             payload: row.try_get("payload").map_err(fail)?,
             metadata: row.try_get("metadata").map_err(fail)?,
-        })?);
+        });
+    }
+    let mut results = vec![Vec::new(); reads.len()];
+    for (stream, event) in streams
+        .into_iter()
+        .zip(codec::serialized_all(raw, keys).await?)
+    {
+        results[stream].push(event);
     }
     Ok(results)
 }
@@ -112,7 +132,8 @@ impl PersistedEventRepository for LogRepository {
         &self,
         aggregate_id: &str,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        decoded(delegate!(self, repo => repo.get_events::<A>(aggregate_id).await)?)
+        let events = delegate!(self, repo => repo.get_events::<A>(aggregate_id).await)?;
+        codec::serialized_all(events, self.keys()).await
     }
 
     async fn get_last_events<A: Aggregate>(
@@ -120,9 +141,9 @@ impl PersistedEventRepository for LogRepository {
         aggregate_id: &str,
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        decoded(
-            delegate!(self, repo => repo.get_last_events::<A>(aggregate_id, last_sequence).await)?,
-        )
+        let events =
+            delegate!(self, repo => repo.get_last_events::<A>(aggregate_id, last_sequence).await)?;
+        codec::serialized_all(events, self.keys()).await
     }
 
     async fn get_snapshot<A: Aggregate>(

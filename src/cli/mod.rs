@@ -84,6 +84,14 @@ enum AdminCommand {
         #[arg(long, default_value = "")]
         last_name: String,
     },
+    /// Erases a user's personal data (email, names): deletes their keys, so every reader of
+    /// the log reads those fields as erased from now on, and records it as events (the read
+    /// models show the erased forms; the account can no longer log in). The rest of the
+    /// history stays. Safe while servers run; runs the projections itself if none does.
+    EraseUser {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -127,6 +135,37 @@ fn shutdown_signal() -> CancellationToken {
         token.cancel();
     });
     cancel
+}
+
+/// `admin erase-user`: with the relay and the projections of this process running, in case no
+/// server runs (erasure waits for the bucket views before it deletes keys; where another
+/// process leads them, this one stands by).
+async fn erase_user(infra: &Infra, email: &str) -> Result<(), StartError> {
+    let state = infra.state()?;
+    let cancel = CancellationToken::new();
+    let relay = infra.spawn_relay(cancel.clone());
+    let workers = infra.spawn_workers(cancel.clone());
+    let metadata = crate::es::commands::Metadata {
+        actor: Some("admin-cli".into()),
+        ..Default::default()
+    };
+    let erased = async {
+        let user_id = state.erasure.user_id_by_email(email).await?;
+        state.erasure.erase_user(&user_id, &metadata).await
+    }
+    .await;
+    cancel.cancel();
+    for task in std::iter::once(relay).chain(workers) {
+        let _ = task.await;
+    }
+    let erased = erased.map_err(|e| StartError::Failed(e.to_string()))?;
+    println!(
+        "erased user {} ({} key(s) deleted, {} bucket(s))",
+        erased.user_id,
+        erased.keys_deleted,
+        erased.buckets.len()
+    );
+    Ok(())
 }
 
 async fn run(cli: Cli) -> Result<(), StartError> {
@@ -190,6 +229,7 @@ async fn run(cli: Cli) -> Result<(), StartError> {
             println!("{outcome}");
             Ok(())
         }
+        Command::Admin(AdminCommand::EraseUser { email }) => erase_user(&infra, &email).await,
         Command::Relay => {
             let cancel = shutdown_signal();
             let _ = infra.spawn_relay(cancel).await;

@@ -18,7 +18,9 @@ use tokio::sync::Notify;
 use annals_contracts::{LogError, Position};
 
 use crate::adapters::batching::{Batcher, Work};
+use crate::adapters::person_keys::Sealer;
 use crate::adapters::{EventLog, GroupAppender, LogRepository};
+use crate::adapters::{codec, sealed};
 use crate::es::state_cache::StateCache;
 
 /// Conflicts before one is reported (409). High enough for dozens of writers racing on one
@@ -81,6 +83,8 @@ pub struct WriteSide {
     pub appender: Arc<GroupAppender>,
     /// Poked after each append so the relay publishes without waiting for its poll.
     pub wake: Arc<Notify>,
+    /// Seals the personal fields of events before they are appended.
+    pub sealer: Arc<Sealer>,
 }
 
 /// Reads of streams of one aggregate type, batched: the session checks of concurrent requests
@@ -138,6 +142,7 @@ pub struct Commands<A: Aggregate + 'static> {
     log: Arc<dyn EventLog>,
     appender: Arc<GroupAppender>,
     wake: Arc<Notify>,
+    sealer: Arc<Sealer>,
     states: StateCache<A>,
 }
 
@@ -161,6 +166,7 @@ where
             log: write.log.clone(),
             appender: write.appender.clone(),
             wake: write.wake.clone(),
+            sealer: write.sealer.clone(),
             states: StateCache::default(),
         }
     }
@@ -221,7 +227,7 @@ where
                 });
             }
             let count = events.len();
-            let serialized = events
+            let mut serialized = events
                 .into_iter()
                 .zip(sequence + 1..)
                 .map(|(payload, sequence)| {
@@ -234,6 +240,7 @@ where
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(unavailable)?;
+            self.seal(&mut serialized).await?;
             match self
                 .appender
                 .append(serialized)
@@ -294,7 +301,7 @@ where
             .await
             .map_err(CommandError::Domain)?;
         let metadata = metadata.to_map();
-        let events = sink
+        let mut events = sink
             .collect()
             .await
             .into_iter()
@@ -309,11 +316,35 @@ where
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(unavailable)?;
+        self.seal(&mut events).await?;
         Ok(Prepared {
             events,
             before,
             state: aggregate,
         })
+    }
+
+    /// Seals the personal fields of `events` (see `annals_domain::personal`) with their
+    /// subjects' keys: the log never holds them in plaintext.
+    async fn seal(&self, events: &mut [SerializedEvent]) -> Result<(), CommandError<A::Error>> {
+        let mut subjects = Vec::new();
+        for event in events.iter_mut() {
+            let (id, event_type) = (event.aggregate_id.clone(), event.event_type.clone());
+            if let Some(fields) = fields_of(event) {
+                subjects.extend(sealed::personal_subjects(A::TYPE, &id, &event_type, fields));
+            }
+        }
+        if subjects.is_empty() {
+            return Ok(());
+        }
+        let keys = self.sealer.keys(subjects).await.map_err(unavailable)?;
+        for event in events.iter_mut() {
+            let (id, event_type) = (event.aggregate_id.clone(), event.event_type.clone());
+            if let Some(fields) = fields_of(event) {
+                sealed::seal_personal(A::TYPE, &id, &event_type, fields, &keys);
+            }
+        }
+        Ok(())
     }
 
     /// The current state of a stream, straight from the log (consistent, no projection lag).
@@ -334,11 +365,26 @@ where
             Some(remembered) => remembered,
             None => (A::default(), 0),
         };
-        let newer = self
+        let mut newer = self
             .reads
             .submit((id.to_string(), sequence))
             .await
             .map_err(unavailable)?;
+        // Events read as erased after a remembered state: the person was erased since, and the
+        // remembered state may hold what the erasure removed (an invitation withdrawn while
+        // its address could still be read). The whole stream is read anew instead.
+        if sequence > 0
+            && newer
+                .iter()
+                .any(|e| e.metadata.get(codec::ERASED_FIELDS).is_some())
+        {
+            (aggregate, sequence) = (A::default(), 0);
+            newer = self
+                .reads
+                .submit((id.to_string(), 0))
+                .await
+                .map_err(unavailable)?;
+        }
         let read = !newer.is_empty();
         for serialized in newer {
             let event = EventEnvelope::<A>::try_from(serialized).map_err(unavailable)?;
@@ -350,6 +396,16 @@ where
         }
         Ok((aggregate, sequence, true))
     }
+}
+
+/// The fields of a serialized event (cqrs-es tags them with the event type).
+fn fields_of(
+    event: &mut SerializedEvent,
+) -> Option<&mut serde_json::Map<String, serde_json::Value>> {
+    event
+        .payload
+        .get_mut(&event.event_type)
+        .and_then(|v| v.as_object_mut())
 }
 
 /// Random jitter growing with the attempt, capped at 50 ms, so racing writers spread out.
@@ -370,17 +426,16 @@ mod tests {
     fn process(pool: &sqlx::SqlitePool) -> WriteSide {
         let for_repository = pool.clone();
         WriteSide {
-            repository: Arc::new(move || {
-                LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(
-                    for_repository.clone(),
-                ))
-            }),
+            repository: Arc::new(move || LogRepository::sqlite(for_repository.clone())),
             log: Arc::new(SqliteEventLog::new(pool.clone())),
             appender: Arc::new(GroupAppender::start(
                 Arc::new(SqliteBatchWriter::new(pool.clone(), Default::default())),
                 1,
             )),
             wake: Arc::new(Notify::new()),
+            sealer: Arc::new(Sealer::new(crate::adapters::person_keys::KeyStore::Sqlite(
+                pool.clone(),
+            ))),
         }
     }
 
@@ -458,6 +513,38 @@ mod tests {
             .await
             .expect("accepted: the account is active again");
         assert_eq!(a.reads.submit(("u1".into(), 0)).await.unwrap().len(), 4);
+    }
+
+    /// A process that remembers a person's state from before their erasure reads the stream
+    /// anew once it meets events whose fields read as erased.
+    #[tokio::test]
+    async fn a_state_remembered_from_before_an_erasure_is_read_anew() {
+        let (_dir, pool) = scratch_log().await;
+        let (erasing, other) = (process(&pool), process(&pool));
+        let (a, b) = (
+            Commands::<User>::new(&erasing, ()),
+            Commands::<User>::new(&other, ()),
+        );
+        let meta = Metadata::default();
+        a.execute("u1", register("u1"), &meta).await.unwrap();
+        assert_eq!(b.load("u1").await.unwrap().email, "u1@example.com");
+        let rename = UserCommand::UpdateProfile {
+            first_name: Some("Ann".into()),
+            last_name: None,
+            at: Utc::now(),
+        };
+        a.execute("u1", rename, &meta).await.unwrap();
+        let subjects = annals_domain::personal::user_subjects("u1", "u1@example.com");
+        assert_eq!(erasing.sealer.erase(&subjects).await.unwrap(), 2);
+        let seen = b.load("u1").await.unwrap();
+        assert_eq!(
+            seen.email,
+            annals_domain::personal::erased_email("u1@example.com")
+        );
+        assert_eq!(
+            (seen.first_name.as_str(), seen.last_name.as_str()),
+            ("erased", "erased")
+        );
     }
 
     /// Concurrent commands of one process on many streams and on one stream: every accepted

@@ -1,4 +1,5 @@
 //! The HTTP edge: router, middleware, error mapping, read-your-writes.
+pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod consistency;
@@ -41,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(ops::routes())
         .merge(datacube::routes())
         .merge(history::routes())
+        .merge(admin::routes())
         .merge(kitsu::routes())
         .merge(workspaces::routes())
 }

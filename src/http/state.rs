@@ -9,6 +9,7 @@ use crate::adapters::postgres::PgRelayState;
 use crate::http::consistency::ReadGate;
 use crate::http::rate_limit::LoginLimiter;
 use crate::services::datacube::Datacube;
+use crate::services::erasure::Erasure;
 use crate::services::history::History;
 use crate::services::identity::Identity;
 use crate::services::verify::Verifier;
@@ -50,4 +51,6 @@ pub struct Services {
     pub history: History,
     /// Verification of the log's tamper evidence (`/api/history/verify`).
     pub verifier: Verifier,
+    /// Erasing a person's personal data (`/api/admin`, `annals admin erase-user`).
+    pub erasure: Erasure,
 }

@@ -56,9 +56,7 @@ fn repository(app: &TestApp) -> LogRepository {
         annals::wiring::Backend::Postgres(pool) => {
             LogRepository::postgres(pool.clone(), Sticky::new(pool.clone()))
         }
-        annals::wiring::Backend::Sqlite(pool, _) => {
-            LogRepository::Sqlite(sqlite_es::SqliteEventRepository::new(pool.clone()))
-        }
+        annals::wiring::Backend::Sqlite(pool, _) => LogRepository::sqlite(pool.clone()),
     }
 }
 

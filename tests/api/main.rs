@@ -15,6 +15,7 @@ mod datacube;
 mod datacube_crud;
 mod datacube_history;
 mod datacube_import;
+mod erasure;
 mod faults;
 mod fuzzed;
 mod history;

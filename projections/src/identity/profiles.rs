@@ -1,6 +1,7 @@
 //! `users`: one profile document per user, served by `GET /core/me` and friends.
 use annals_domain::identity::user::SecondFactor;
 use annals_domain::identity::{User, UserEvent};
+use annals_domain::personal::ERASED_TEXT;
 use cqrs_es::Aggregate;
 use serde_json::json;
 
@@ -119,6 +120,15 @@ impl Projection for UserProfiles {
             | UserEvent::EmailOtpConsumed { .. }
             | UserEvent::RecoveryCodesGenerated { .. }
             | UserEvent::RecoveryCodeUsed { .. } => vec![],
+            // The same values a rebuild reads from the sealed fields once the keys are gone.
+            UserEvent::UserErased { email, at } => vec![merge(json!({
+                "email": email,
+                "firstName": ERASED_TEXT,
+                "lastName": ERASED_TEXT,
+                "active": false,
+                "erased": true,
+                "updatedAt": at,
+            }))],
             UserEvent::ProfileUpdated {
                 first_name,
                 last_name,

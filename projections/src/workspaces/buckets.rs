@@ -260,6 +260,27 @@ pub fn changes(bucket: &str, event: BucketEvent) -> Vec<ViewOp> {
             &user_id,
             Nested::Merge(json!({"options": options})),
         )],
+        // The erased form a rebuild reads from the sealed fields once the keys are gone.
+        BucketEvent::MemberErased {
+            user_id,
+            email,
+            owner,
+            ..
+        } => {
+            let mut ops = vec![in_bucket(
+                MEMBERS_FIELD,
+                &user_id,
+                Nested::Merge(json!({"email": email})),
+            )];
+            if owner {
+                ops.push(merge(
+                    BUCKETS,
+                    bucket.to_string(),
+                    json!({"owner_email": email}),
+                ));
+            }
+            ops
+        }
         BucketEvent::OwnershipTransferred { from, to, at } => vec![
             merge(
                 BUCKETS,

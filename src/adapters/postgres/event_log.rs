@@ -9,11 +9,14 @@ use sqlx::{PgPool, Row};
 use annals_contracts::{EventReader, LogError, Position, StoredEvent};
 
 use super::Sticky;
+use crate::adapters::person_keys::{KeyStore, fetch_postgres};
 use crate::adapters::{EventLog, codec, log_error};
 
 #[derive(Clone)]
 pub struct PgEventLog {
     pool: PgPool,
+    /// The keys sealed personal fields need.
+    keys: KeyStore,
     /// For `read_after`, which the relay and the workers call in a loop.
     tailing: Sticky,
 }
@@ -22,6 +25,7 @@ impl PgEventLog {
     pub fn new(pool: PgPool) -> Self {
         Self {
             tailing: Sticky::new(pool.clone()),
+            keys: KeyStore::Postgres(pool.clone()),
             pool,
         }
     }
@@ -36,8 +40,8 @@ fn row_to_event(row: &sqlx::postgres::PgRow) -> Result<StoredEvent, LogError> {
     let tx: String = row.try_get("tx").map_err(log_error)?;
     let metadata: Value = row.try_get("metadata").map_err(log_error)?;
     let metadata: HashMap<String, String> = serde_json::from_value(metadata).unwrap_or_default();
-    // Through the log codec: readers see every event in its current shape.
-    codec::stored(StoredEvent {
+    // Raw: the callers pass the batch through the log codec.
+    Ok(StoredEvent {
         position: Position::new(
             parse_xid8(&tx)?,
             row.try_get("global_id").map_err(log_error)?,
@@ -74,8 +78,16 @@ impl EventReader for PgEventLog {
         .bind(limit);
         let mut conn = self.tailing.get().await.map_err(log_error)?;
         let rows = rows.fetch_all(&mut *conn).await.map_err(log_error)?;
+        let raw = rows
+            .iter()
+            .map(row_to_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        // The keys on the same kept connection: the relay and the workers tail in a loop.
+        let keys = fetch_postgres(&mut *conn, &codec::subjects(&raw))
+            .await
+            .map_err(log_error)?;
         self.tailing.put_back(conn);
-        rows.iter().map(row_to_event).collect()
+        raw.into_iter().map(|e| codec::stored(e, &keys)).collect()
     }
 
     async fn head(&self) -> Result<Option<Position>, LogError> {
@@ -103,7 +115,13 @@ impl EventReader for PgEventLog {
         .fetch_optional(&self.pool)
         .await
         .map_err(log_error)?;
-        row.as_ref().map(row_to_event).transpose()
+        let raw: Vec<StoredEvent> = row
+            .as_ref()
+            .map(row_to_event)
+            .transpose()?
+            .into_iter()
+            .collect();
+        Ok(codec::stored_all(raw, &self.keys).await?.pop())
     }
 
     async fn log_id(&self) -> Result<String, LogError> {
@@ -146,7 +164,8 @@ impl EventReader for PgEventLog {
         .fetch_all(&self.pool)
         .await
         .map_err(log_error)?;
-        rows.iter()
+        let (prevs, raw): (Vec<Position>, Vec<StoredEvent>) = rows
+            .iter()
             .map(|row| {
                 let prev = prev_position(
                     row.try_get("prev_tx").map_err(log_error)?,
@@ -154,7 +173,13 @@ impl EventReader for PgEventLog {
                 )?;
                 Ok((prev, row_to_event(row)?))
             })
-            .collect()
+            .collect::<Result<Vec<_>, LogError>>()?
+            .into_iter()
+            .unzip();
+        Ok(prevs
+            .into_iter()
+            .zip(codec::stored_all(raw, &self.keys).await?)
+            .collect())
     }
 
     async fn position_before(&self, position: Position) -> Result<Position, LogError> {

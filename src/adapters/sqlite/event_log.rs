@@ -8,16 +8,22 @@ use sqlx::{Row, SqlitePool};
 
 use annals_contracts::{EventReader, LogError, Position, StoredEvent};
 
+use crate::adapters::person_keys::KeyStore;
 use crate::adapters::{EventLog, codec, log_error};
 
 #[derive(Clone)]
 pub struct SqliteEventLog {
     pool: SqlitePool,
+    /// The keys sealed personal fields need.
+    keys: KeyStore,
 }
 
 impl SqliteEventLog {
     pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            keys: KeyStore::Sqlite(pool.clone()),
+            pool,
+        }
     }
 }
 
@@ -31,8 +37,8 @@ fn row_to_event(row: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent, LogError> 
     let metadata: String = row.try_get("metadata").map_err(log_error)?;
     let recorded_at: String = row.try_get("recorded_at").map_err(log_error)?;
     let metadata: HashMap<String, String> = serde_json::from_str(&metadata).unwrap_or_default();
-    // Through the log codec: readers see every event in its current shape.
-    codec::stored(StoredEvent {
+    // Raw: the callers pass the batch through the log codec.
+    Ok(StoredEvent {
         position: position(row.try_get("global_id").map_err(log_error)?),
         aggregate_type: row.try_get("aggregate_type").map_err(log_error)?,
         aggregate_id: row.try_get("aggregate_id").map_err(log_error)?,
@@ -64,7 +70,11 @@ impl EventReader for SqliteEventLog {
         .fetch_all(&self.pool)
         .await
         .map_err(log_error)?;
-        rows.iter().map(row_to_event).collect()
+        let raw = rows
+            .iter()
+            .map(row_to_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        codec::stored_all(raw, &self.keys).await
     }
 
     async fn head(&self) -> Result<Option<Position>, LogError> {
@@ -85,7 +95,13 @@ impl EventReader for SqliteEventLog {
         .fetch_optional(&self.pool)
         .await
         .map_err(log_error)?;
-        row.as_ref().map(row_to_event).transpose()
+        let raw: Vec<StoredEvent> = row
+            .as_ref()
+            .map(row_to_event)
+            .transpose()?
+            .into_iter()
+            .collect();
+        Ok(codec::stored_all(raw, &self.keys).await?.pop())
     }
 
     async fn log_id(&self) -> Result<String, LogError> {
@@ -119,12 +135,19 @@ impl EventReader for SqliteEventLog {
         .fetch_all(&self.pool)
         .await
         .map_err(log_error)?;
-        rows.iter()
+        let (prevs, raw): (Vec<Position>, Vec<StoredEvent>) = rows
+            .iter()
             .map(|row| {
                 let prev: Option<i64> = row.try_get("prev_gid").map_err(log_error)?;
                 Ok((prev.map_or(Position::ZERO, position), row_to_event(row)?))
             })
-            .collect()
+            .collect::<Result<Vec<_>, LogError>>()?
+            .into_iter()
+            .unzip();
+        Ok(prevs
+            .into_iter()
+            .zip(codec::stored_all(raw, &self.keys).await?)
+            .collect())
     }
 
     async fn position_before(&self, before: Position) -> Result<Position, LogError> {

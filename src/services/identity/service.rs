@@ -2,7 +2,6 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 
 use annals_contracts::Position;
 use annals_domain::identity::{
@@ -48,9 +47,10 @@ pub struct TokenPair {
     pub refresh: String,
 }
 
-/// Email claims are keyed by a digest of the address: stable, and no address in subjects.
+/// Email claims are keyed by a digest of the address: stable, and no address in subjects
+/// (the digest that also names the address's personal-data subject).
 pub fn claim_id(email: &str) -> String {
-    hex::encode(&Sha256::digest(normalize_email(email).as_bytes())[..16])
+    annals_domain::personal::email_digest(email)
 }
 
 pub fn validate_email(email: &str) -> Result<String, AppError> {
@@ -148,12 +148,12 @@ impl Identity {
             return Ok(None);
         };
         let user = self.users.load(&holder).await?;
-        Ok(user.registered.then_some(user))
+        Ok((user.registered && !user.erased).then_some(user))
     }
 
     pub async fn user(&self, user_id: &str) -> Result<User, AppError> {
         let user = self.users.load(user_id).await?;
-        if !user.registered {
+        if !user.registered || user.erased {
             return Err(AppError::NotFound("user not found".into()));
         }
         Ok(user)

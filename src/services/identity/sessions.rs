@@ -85,6 +85,11 @@ impl Identity {
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AppError> {
         let claims = self.tokens.verify(refresh_token, TokenKind::Refresh)?;
         let session_id = self.check_session(&claims.sub, Some(&claims.jti)).await?;
+        // An erased account's sessions end with their access tokens (checked here, not on
+        // every request: refreshing is rare).
+        if self.users.load(&claims.sub).await?.erased {
+            return Err(AppError::Token(TokenError::Revoked));
+        }
         Ok(TokenPair {
             access: self
                 .tokens

@@ -301,26 +301,16 @@ impl InvitationReactor {
                 None => return Ok(()),
             },
         };
-        let name = BucketViews.name();
-        let deadline = tokio::time::Instant::now() + VIEWS_WAIT;
-        loop {
-            let reached = match self.progress.watch(name) {
-                Some(progress) => *progress.borrow(),
-                None => self.views.checkpoint(name).await.map_err(err)?,
-            };
-            if reached >= head {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() > deadline {
-                return Err(ReactorError(format!(
-                    "{name} did not reach {head} in time (at {reached})"
-                )));
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => return Err(ReactorError("cancelled".into())),
-                _ = tokio::time::sleep(Duration::from_millis(5)) => {}
-            }
-        }
+        crate::services::catch_up::applied(
+            self.views.as_ref(),
+            &self.progress,
+            BucketViews.name(),
+            head,
+            VIEWS_WAIT,
+            cancel,
+        )
+        .await
+        .map_err(err)
     }
 
     /// Turns every pending invitation of `person`'s email into a membership; returns the

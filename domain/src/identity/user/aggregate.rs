@@ -40,6 +40,9 @@ pub struct User {
     pub email_otp_sent: Option<(u64, DateTime<Utc>)>,
     pub email_otp_counter: u64,
     pub recovery_code_hashes: Vec<String>,
+    /// Erased: the account is gone for good (its history stays, its personal data reads as
+    /// erased) and every command is refused as for an unknown user.
+    pub erased: bool,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +117,12 @@ fn check_name(field: &'static str, value: &str) -> Result<(), UserError> {
 
 impl Decide for User {
     fn decide(&self, command: UserCommand) -> Result<Vec<UserEvent>, UserError> {
+        if self.erased {
+            return match command {
+                UserCommand::Erase { .. } => Ok(vec![]),
+                _ => Err(UserError::NotRegistered),
+            };
+        }
         Ok(match command {
             UserCommand::Register {
                 user_id,
@@ -180,6 +189,15 @@ impl Decide for User {
                 } else {
                     vec![UserEvent::EmailVerified { at }]
                 }
+            }
+            UserCommand::Erase { at } => {
+                if !self.registered {
+                    return Err(UserError::NotRegistered);
+                }
+                vec![UserEvent::UserErased {
+                    email: crate::personal::erased_email(&self.email),
+                    at,
+                }]
             }
             UserCommand::UpdateProfile {
                 first_name,
@@ -328,6 +346,13 @@ impl Aggregate for User {
             }
             UserEvent::RecoveryCodeUsed { code_hash, .. } => {
                 self.recovery_code_hashes.retain(|h| *h != code_hash);
+            }
+            UserEvent::UserErased { email, .. } => {
+                self.email = email;
+                self.first_name = crate::personal::ERASED_TEXT.to_string();
+                self.last_name = crate::personal::ERASED_TEXT.to_string();
+                self.erased = true;
+                self.active = false;
             }
         }
     }

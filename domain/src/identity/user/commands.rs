@@ -27,6 +27,10 @@ pub enum UserCommand {
     VerifyEmail {
         at: DateTime<Utc>,
     },
+    /// Erases the person's personal data (see [`crate::personal`]); asking twice is harmless.
+    Erase {
+        at: DateTime<Utc>,
+    },
     UpdateProfile {
         first_name: Option<String>,
         last_name: Option<String>,

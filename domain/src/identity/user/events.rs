@@ -127,6 +127,13 @@ pub enum UserEvent {
         code_hash: String,
         at: DateTime<Utc>,
     },
+    /// The person's personal data was erased (their keys deleted): from now on their email and
+    /// names read as erased everywhere. `email` is the erased form of the address (see
+    /// [`crate::personal`]), so read models can show it without reading older events.
+    UserErased {
+        email: String,
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for UserEvent {
@@ -151,6 +158,7 @@ impl DomainEvent for UserEvent {
             UserEvent::EmailOtpConsumed { .. } => "EmailOtpConsumed",
             UserEvent::RecoveryCodesGenerated { .. } => "RecoveryCodesGenerated",
             UserEvent::RecoveryCodeUsed { .. } => "RecoveryCodeUsed",
+            UserEvent::UserErased { .. } => "UserErased",
         }
         .to_string()
     }

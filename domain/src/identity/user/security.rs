@@ -140,6 +140,7 @@ pub(super) fn decide(user: &User, command: UserCommand) -> Result<Vec<UserEvent>
         UserCommand::Register { .. }
         | UserCommand::RecordLoginAttempt { .. }
         | UserCommand::VerifyEmail { .. }
-        | UserCommand::UpdateProfile { .. } => unreachable!("handled by the aggregate"),
+        | UserCommand::UpdateProfile { .. }
+        | UserCommand::Erase { .. } => unreachable!("handled by the aggregate"),
     })
 }

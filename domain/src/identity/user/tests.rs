@@ -1,5 +1,6 @@
 //! Given/when/then for the user aggregate.
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
 
 use super::*;
@@ -533,4 +534,44 @@ fn roles_are_kitsus_and_deactivation_is_recorded() {
             at: t0(),
         })
         .then_expect_events(vec![UserEvent::UserDeactivated { at: t0() }]);
+}
+
+fn erased() -> UserEvent {
+    UserEvent::UserErased {
+        email: crate::personal::erased_email("ada@example.com"),
+        at: t0(),
+    }
+}
+
+#[test]
+fn erasing_a_user_records_the_erased_form_of_their_address() {
+    UserTest::with(())
+        .given(vec![registered()])
+        .when(UserCommand::Erase { at: t0() })
+        .then_expect_events(vec![erased()]);
+}
+
+#[test]
+fn an_erased_user_is_gone_for_every_command_but_erasure() {
+    UserTest::with(())
+        .given(vec![registered(), erased()])
+        .when(attempt(true, "1.2.3.4", t0()))
+        .then_expect_error(UserError::NotRegistered);
+    UserTest::with(())
+        .given(vec![registered(), erased()])
+        .when(UserCommand::Erase { at: t0() })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_erased_users_state_holds_no_personal_data() {
+    let mut user = User::default();
+    user.apply(registered());
+    user.apply(erased());
+    assert_eq!(user.email, crate::personal::erased_email("ada@example.com"));
+    assert_eq!(
+        (user.first_name.as_str(), user.last_name.as_str()),
+        ("erased", "erased")
+    );
+    assert!(user.erased && !user.active);
 }

@@ -304,6 +304,11 @@ impl Aggregate for Bucket {
                     m.options = options;
                 }
             }
+            E::MemberErased { user_id, email, .. } => {
+                if let Some(m) = self.member_mut(&user_id) {
+                    m.email = email;
+                }
+            }
             E::OwnershipTransferred { from, to, at } => {
                 self.owner = to.user_id.clone();
                 if let Some(m) = self.member_mut(&to.user_id) {

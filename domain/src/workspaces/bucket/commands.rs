@@ -73,6 +73,15 @@ pub enum BucketCommand {
         options: Value,
         at: DateTime<Utc>,
     },
+    /// A person's personal data is being erased: a pending invitation of `email` is withdrawn
+    /// (while it can still be read), and if `user_id` is a member their entry is erased.
+    /// Harmless when neither applies. `actor`: who erases (recorded as the withdrawal's `by`).
+    ErasePerson {
+        actor: String,
+        user_id: String,
+        email: String,
+        at: DateTime<Utc>,
+    },
     TransferOwnership {
         actor: String,
         new_owner_email: String,

@@ -84,6 +84,14 @@ pub enum BucketEvent {
         options: Value,
         at: DateTime<Utc>,
     },
+    /// The member's personal data was erased: their entry now shows `email`, the erased form of
+    /// their address (not personal). `owner`: they own the bucket. Membership and role stay.
+    MemberErased {
+        user_id: String,
+        email: String,
+        owner: bool,
+        at: DateTime<Utc>,
+    },
     /// `to` is now the owner and `from` an admin.
     OwnershipTransferred {
         from: Person,
@@ -160,6 +168,7 @@ impl DomainEvent for BucketEvent {
             BucketEvent::RoleChanged { .. } => "RoleChanged",
             BucketEvent::NotificationStateChanged { .. } => "NotificationStateChanged",
             BucketEvent::UserOptionsChanged { .. } => "UserOptionsChanged",
+            BucketEvent::MemberErased { .. } => "MemberErased",
             BucketEvent::OwnershipTransferred { .. } => "OwnershipTransferred",
             BucketEvent::FeedbackSent { .. } => "FeedbackSent",
             BucketEvent::PaymentMethodAttached { .. } => "PaymentMethodAttached",

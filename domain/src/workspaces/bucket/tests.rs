@@ -1,5 +1,6 @@
 //! Given/when/then for the bucket aggregate.
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
 use serde_json::json;
 
@@ -1056,4 +1057,77 @@ fn only_the_owner_deletes_and_the_event_lists_what_went_away() {
             charges: vec![],
             at: later(1),
         }]);
+}
+
+fn erase(user: &str, address: &str) -> BucketCommand {
+    BucketCommand::ErasePerson {
+        actor: "admin-1".into(),
+        user_id: user.into(),
+        email: address.into(),
+        at: later(1),
+    }
+}
+
+#[test]
+fn erasing_a_member_erases_their_entry_and_keeps_the_membership() {
+    BucketTest::with(())
+        .given(team())
+        .when(erase(USER, &email(USER)))
+        .then_expect_events(vec![BucketEvent::MemberErased {
+            user_id: USER.into(),
+            email: crate::personal::erased_email(&email(USER)),
+            owner: false,
+            at: later(1),
+        }]);
+}
+
+#[test]
+fn erasing_an_invited_address_withdraws_the_invitation() {
+    BucketTest::with(())
+        .given(with(team(), [invited("guest@example.com")]))
+        .when(erase("u-guest", "Guest@Example.com"))
+        .then_expect_events(vec![BucketEvent::InvitationRemoved {
+            email: "guest@example.com".into(),
+            by: "admin-1".into(),
+            at: later(1),
+        }]);
+}
+
+#[test]
+fn erasing_the_owner_keeps_them_owner_and_erasing_a_stranger_changes_nothing() {
+    BucketTest::with(())
+        .given(team())
+        .when(erase(OWNER, &email(OWNER)))
+        .then_expect_events(vec![BucketEvent::MemberErased {
+            user_id: OWNER.into(),
+            email: crate::personal::erased_email(&email(OWNER)),
+            owner: true,
+            at: later(1),
+        }]);
+    BucketTest::with(())
+        .given(team())
+        .when(erase("stranger", "stranger@example.com"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn an_erased_member_reads_as_erased_and_erasing_again_changes_nothing() {
+    let erased = BucketEvent::MemberErased {
+        user_id: USER.into(),
+        email: crate::personal::erased_email(&email(USER)),
+        owner: false,
+        at: later(1),
+    };
+    let mut bucket = Bucket::default();
+    for event in with(team(), [erased.clone()]) {
+        bucket.apply(event);
+    }
+    assert_eq!(
+        bucket.member(USER).map(|m| m.email.clone()),
+        Some(crate::personal::erased_email(&email(USER)))
+    );
+    BucketTest::with(())
+        .given(with(team(), [erased]))
+        .when(erase(USER, &email(USER)))
+        .then_expect_events(vec![]);
 }

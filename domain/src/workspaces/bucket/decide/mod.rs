@@ -5,7 +5,9 @@
 //! - [`members`]: remove, roles, ownership, and a member's own settings and feedback.
 //! - [`billing`]: payment methods, plans, trials.
 //! - [`servers`]: connect, remove.
+//! - [`erasure`]: a person's personal data erased.
 mod billing;
+mod erasure;
 mod invitations;
 mod lifecycle;
 mod members;
@@ -63,6 +65,12 @@ impl Decide for Bucket {
             C::AcceptInvitation { person, at } => self.accept_invitation(person, at),
             C::RemoveInvitation { actor, email, at } => self.remove_invitation(actor, email, at),
             C::RemoveMember { actor, email, at } => self.remove_member(actor, email, at),
+            C::ErasePerson {
+                actor,
+                user_id,
+                email,
+                at,
+            } => Ok(self.erase_person(actor, user_id, email, at)),
             C::SetRole {
                 actor,
                 email,
