@@ -6,6 +6,7 @@ use schemars::{Schema, schema_for};
 use crate::identity::{
     ApiKey, ApiKeyEvent, EmailClaim, EmailClaimEvent, Session, SessionEvent, User, UserEvent,
 };
+use crate::kitsu::{Record, RecordEvent, UniqueClaim, UniqueClaimEvent};
 use crate::workspaces::{AccountEvent, Bucket, BucketEvent, WorkspaceAccount};
 
 /// The events of one aggregate type.
@@ -52,6 +53,19 @@ pub fn families() -> Vec<EventFamily> {
             about: "One stream per user (keyed by user id) for the rules spanning their \
                     buckets: owned-bucket slots and the one trial.",
             schema: || schema_for!(AccountEvent),
+        },
+        EventFamily {
+            aggregate_type: Record::TYPE,
+            about: "One stream per production-tracker record (Kitsu data API), keyed by its \
+                    UUID, whatever its model: creation with every field, updates with each \
+                    changed field's old and new value, deletion; who and when.",
+            schema: || schema_for!(RecordEvent),
+        },
+        EventFamily {
+            aggregate_type: UniqueClaim::TYPE,
+            about: "One stream per unique value of a tracker model's field (keyed by a hash of \
+                    model, field and normalised value): which record holds it.",
+            schema: || schema_for!(UniqueClaimEvent),
         },
     ]
 }

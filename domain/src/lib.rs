@@ -5,5 +5,6 @@
 pub mod catalogue;
 mod decide;
 pub mod identity;
+pub mod kitsu;
 pub mod versioning;
 pub mod workspaces;
