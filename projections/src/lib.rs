@@ -4,6 +4,7 @@
 //! (`annals-contracts`), never their implementations, and nothing about HTTP.
 mod coalesce;
 pub mod identity;
+pub mod kitsu;
 mod projection;
 mod worker;
 pub mod workspaces;
@@ -23,6 +24,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(identity::UserProfiles),
         Arc::new(identity::ApiKeys),
         Arc::new(workspaces::BucketViews),
+        Arc::new(kitsu::KitsuRecords),
     ]
 }
 
