@@ -244,6 +244,10 @@ impl Infra {
         Ok(AppState::new(Services {
             workspaces: Arc::new(workspaces),
             identity: Arc::new(identity),
+            records: Arc::new(crate::services::kitsu::Records {
+                records: Commands::new(&write, ()),
+                claims: Commands::new(&write, ()),
+            }),
             log: self.log.clone(),
             history: crate::services::history::History::new(self.reader()),
             gate: ReadGate {

@@ -2,4 +2,5 @@
 pub mod error;
 pub mod history;
 pub mod identity;
+pub mod kitsu;
 pub mod workspaces;
