@@ -5,10 +5,10 @@
 mod models;
 mod record;
 mod registry;
-mod unique_claim;
-mod values;
 #[cfg(test)]
 mod tests;
+mod unique_claim;
+mod values;
 
 pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent};

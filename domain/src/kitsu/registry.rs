@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FieldType {
     /// A string of at most `max` characters (`None`: unbounded text).
-    Text { max: Option<usize> },
+    Text {
+        max: Option<usize>,
+    },
     Bool,
     Int,
     Float,

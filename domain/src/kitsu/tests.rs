@@ -98,14 +98,26 @@ fn wrong_types_name_the_field() {
             json!({"name": "much too long a status name", "color": "#000000"}),
             "name",
         ),
-        ("task-types", json!({"name": "A", "priority": "high"}), "priority"),
-        ("task-types", json!({"name": "A", "for_entity": "Car"}), "for_entity"),
+        (
+            "task-types",
+            json!({"name": "A", "priority": "high"}),
+            "priority",
+        ),
+        (
+            "task-types",
+            json!({"name": "A", "for_entity": "Car"}),
+            "for_entity",
+        ),
         (
             "task-types",
             json!({"name": "A", "department_id": "not-a-uuid"}),
             "department_id",
         ),
-        ("studios", json!({"name": "S", "color": "#fff", "archived": "no"}), "archived"),
+        (
+            "studios",
+            json!({"name": "S", "color": "#fff", "archived": "no"}),
+            "archived",
+        ),
     ] {
         let error = RecordTest::with(())
             .given_no_previous_events()
@@ -123,7 +135,10 @@ fn wrong_types_name_the_field() {
 fn a_record_is_created_once() {
     RecordTest::with(())
         .given(vec![open_created()])
-        .when(create("project-status", json!({"name": "B", "color": "#111111"})))
+        .when(create(
+            "project-status",
+            json!({"name": "B", "color": "#111111"}),
+        ))
         .then_expect_error(RecordError::AlreadyExists);
 }
 
@@ -223,7 +238,10 @@ fn a_delete_keeps_the_last_values_and_is_final() {
 #[test]
 fn unique_keys_fold_case_only_where_zou_does() {
     let task_type = model("task-types").unwrap().field("name").unwrap();
-    assert_eq!(task_type.unique_key(&json!("Modeling")).unwrap(), "modeling");
+    assert_eq!(
+        task_type.unique_key(&json!("Modeling")).unwrap(),
+        "modeling"
+    );
     let status = model("project-status").unwrap().field("name").unwrap();
     assert_eq!(status.unique_key(&json!("Open")).unwrap(), "Open");
     assert_eq!(status.unique_key(&Value::Null), None);

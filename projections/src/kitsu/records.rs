@@ -59,7 +59,11 @@ impl Projection for KitsuRecords {
                     .map(|change| (change.field, change.new))
                     .collect();
                 patch.insert("updated_at".into(), Value::String(zou_datetime(at)));
-                vec![ViewOp::merge(definition.collection, id, Value::Object(patch))]
+                vec![ViewOp::merge(
+                    definition.collection,
+                    id,
+                    Value::Object(patch),
+                )]
             }
             RecordEvent::RecordDeleted { .. } => vec![ViewOp::delete(definition.collection, id)],
         })
@@ -109,7 +113,10 @@ mod tests {
                 at,
             }))
             .unwrap();
-        let ViewOp::Upsert { collection, doc, .. } = &ops[0] else {
+        let ViewOp::Upsert {
+            collection, doc, ..
+        } = &ops[0]
+        else {
             panic!("{ops:?}");
         };
         assert_eq!(collection, "kitsu_project_status");

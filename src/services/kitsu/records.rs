@@ -193,7 +193,10 @@ impl Records {
             by: by.into(),
             at: Utc::now(),
         };
-        let executed = self.records.execute_returning(id, command, metadata).await?;
+        let executed = self
+            .records
+            .execute_returning(id, command, metadata)
+            .await?;
         let held: Vec<Wanted> = definition
             .unique_fields()
             .filter_map(|f| {

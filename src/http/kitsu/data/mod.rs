@@ -94,8 +94,17 @@ async fn all_of(state: &AppState, model: &Model, options: &ListOptions) -> Kitsu
     let mut query = Query::new(options.filter.clone(), sorts(&["created_at"]), SCAN);
     let mut items = Vec::new();
     loop {
-        let page = state.gate.views.find(model.collection, &query).await.map_err(AppError::from)?;
-        items.extend(page.items.into_iter().map(|(_, doc)| keep_fields(doc, &options.fields)));
+        let page = state
+            .gate
+            .views
+            .find(model.collection, &query)
+            .await
+            .map_err(AppError::from)?;
+        items.extend(
+            page.items
+                .into_iter()
+                .map(|(_, doc)| keep_fields(doc, &options.fields)),
+        );
         match page.next {
             Some(next) => query.after = Some(next),
             None => break,
@@ -120,7 +129,12 @@ async fn page_of(
     );
     query.offset = offset.max(0) as u64;
     query.count = true;
-    let found = state.gate.views.find(model.collection, &query).await.map_err(AppError::from)?;
+    let found = state
+        .gate
+        .views
+        .find(model.collection, &query)
+        .await
+        .map_err(AppError::from)?;
     let total = found.total.unwrap_or_default();
     let data: Vec<Value> = found
         .items
@@ -196,7 +210,10 @@ pub async fn create(
         .create(model, input, &caller.user_id, &metadata)
         .await
         .map_err(KitsuError::crud)?;
-    let response = (StatusCode::CREATED, Json(serialized(model, &id, &executed.state)));
+    let response = (
+        StatusCode::CREATED,
+        Json(serialized(model, &id, &executed.state)),
+    );
     Ok(with_position(response.into_response(), executed.position))
 }
 
@@ -299,5 +316,8 @@ pub async fn delete(
         .delete(model, &id, &caller.user_id, &metadata)
         .await
         .map_err(KitsuError::crud)?;
-    Ok(with_position(StatusCode::NO_CONTENT.into_response(), position))
+    Ok(with_position(
+        StatusCode::NO_CONTENT.into_response(),
+        position,
+    ))
 }

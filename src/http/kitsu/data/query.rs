@@ -47,8 +47,14 @@ fn typed(ty: FieldType, value: &str) -> KitsuResult<Value> {
         FieldType::Reference(_) => uuid::Uuid::try_parse(value)
             .map(|_| json!(value))
             .map_err(|_| KitsuError::bad_request(format!("Invalid UUID value: {value}"))),
-        FieldType::Int => value.parse::<i64>().map(|n| json!(n)).map_err(|_| invalid()),
-        FieldType::Float => value.parse::<f64>().map(|n| json!(n)).map_err(|_| invalid()),
+        FieldType::Int => value
+            .parse::<i64>()
+            .map(|n| json!(n))
+            .map_err(|_| invalid()),
+        FieldType::Float => value
+            .parse::<f64>()
+            .map(|n| json!(n))
+            .map_err(|_| invalid()),
         FieldType::Text { .. } | FieldType::Choice(_) | FieldType::Json => Ok(json!(value)),
     }
 }
@@ -187,10 +193,12 @@ mod tests {
             (("page", "x"), "page must be an integer."),
             (("department_id", "nope"), "Invalid UUID value: nope"),
             (("archived", "maybe"), "Invalid boolean value"),
-            (("priority", "[1"), "Malformed list filter for field priority."),
+            (
+                ("priority", "[1"),
+                "Malformed list filter for field priority.",
+            ),
         ] {
-            let Err(KitsuError::Body(status, body)) =
-                list_options(task_types, &pairs(&[query]))
+            let Err(KitsuError::Body(status, body)) = list_options(task_types, &pairs(&[query]))
             else {
                 panic!("{query:?} accepted");
             };
