@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
+use crate::clients;
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app, unique_email};
 use crate::surfaces::answer;
 
@@ -28,6 +29,12 @@ async fn access_token(app: &TestApp, email: &str) -> String {
 
 /// A studio manager (`admin`), signed in.
 async fn admin(app: &TestApp) -> String {
+    let email = admin_account(app).await;
+    access_token(app, &email).await
+}
+
+/// A studio manager's account; its email.
+async fn admin_account(app: &TestApp) -> String {
     let email = unique_email();
     let account = Account {
         email: email.clone(),
@@ -37,7 +44,7 @@ async fn admin(app: &TestApp) -> String {
         last_name: "Manager".into(),
     };
     ensure_user(&app.state.identity, account).await.unwrap();
-    access_token(app, &email).await
+    email
 }
 
 /// An artist (`user`), signed in.
@@ -441,4 +448,59 @@ async fn a_rename_moves_the_unique_name(#[case] backend: Backend) {
     .await;
     let (_, list) = get(&app, &token, "/data/file-status").await;
     assert_eq!(names(&list), ["A", "B", "C"]);
+}
+
+const GAZU_REFERENCE_DATA: &str = r##"
+import json, sys
+import gazu
+from gazu.exception import ParameterException
+
+host, email, password = sys.argv[1:4]
+gazu.set_host(host)
+gazu.log_in(email, password)
+out = {}
+wip = gazu.task.new_task_status("Work in progress", "wip", "#00FF00")
+gazu.task.new_task_status("Done", "done", "#0000FF")
+out["wip"] = wip
+out["statuses"] = [s["name"] for s in gazu.task.all_task_statuses()]
+out["by_name"] = gazu.task.get_task_status_by_name("work in progress")["id"]
+try:
+    gazu.task.new_task_status("Again", "wip", "#00FF00")
+    out["duplicate"] = "accepted"
+except ParameterException as e:
+    out["duplicate"] = str(e)
+modeling = gazu.task.new_task_type("Modeling")
+out["same_type"] = gazu.task.new_task_type("Modeling")["id"] == modeling["id"]
+out["types"] = [t["name"] for t in gazu.task.all_task_types()]
+out["page"] = gazu.client.fetch_all("task-status", {"page": 1, "limit": 1})
+print(json.dumps(out))
+"##;
+
+#[apply(backends)]
+async fn gazu_creates_and_reads_task_statuses_and_types(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = admin_account(&app).await;
+    let host = app.url("/api");
+    let out = clients::python(GAZU_REFERENCE_DATA, &[&host, &email, PASSWORD])
+        .await
+        .json;
+    assert_eq!(out["wip"]["type"], "TaskStatus", "{out}");
+    assert_eq!(out["wip"]["is_artist_allowed"], true, "{out}");
+    assert_eq!(
+        out["statuses"],
+        json!(["Done", "Work in progress"]),
+        "{out}"
+    );
+    assert_eq!(out["by_name"], out["wip"]["id"], "{out}");
+    assert!(
+        out["duplicate"]
+            .as_str()
+            .unwrap()
+            .contains("A record with the same unique values already exists."),
+        "{out}"
+    );
+    assert_eq!(out["same_type"], true, "{out}");
+    assert_eq!(out["types"], json!(["Modeling"]), "{out}");
+    assert_eq!(out["page"]["total"], 2, "{out}");
+    assert_eq!(out["page"]["data"].as_array().unwrap().len(), 1, "{out}");
 }
