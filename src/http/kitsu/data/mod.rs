@@ -166,12 +166,14 @@ async fn page_of(
     ))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: KitsuCaller,
+    caller: Result<KitsuCaller, KitsuError>,
     Path(route): Path<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
+    // An unknown model has no route in Zou: 404 before authentication.
     let model = Records::model(&route)?;
+    let caller = caller?;
     Records::allow(model.rules.list, &caller.user.role)?;
     let options = list_options(model, &query_pairs(&raw))?;
     let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
@@ -196,12 +198,14 @@ pub async fn list(
     ))]
 pub async fn create(
     State(state): State<AppState>,
-    caller: KitsuCaller,
+    caller: Result<KitsuCaller, KitsuError>,
     meta: RequestMeta,
     Path(route): Path<String>,
     body: Bytes,
 ) -> KitsuResult<Response> {
+    // An unknown model has no route in Zou: 404 before authentication.
     let model = Records::model(&route)?;
+    let caller = caller?;
     Records::allow(model.rules.create, &caller.user.role)?;
     let input = json_object(&body)?;
     let metadata = meta.metadata(Some(&caller.user_id));
@@ -232,11 +236,13 @@ pub async fn create(
     ))]
 pub async fn read(
     State(state): State<AppState>,
-    caller: KitsuCaller,
+    caller: Result<KitsuCaller, KitsuError>,
     Path((route, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
+    // An unknown model has no route in Zou: 404 before authentication.
     let model = Records::model(&route)?;
+    let caller = caller?;
     let id = record_id(&id)?;
     let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
     let doc = state
@@ -267,12 +273,14 @@ pub async fn read(
     ))]
 pub async fn update(
     State(state): State<AppState>,
-    caller: KitsuCaller,
+    caller: Result<KitsuCaller, KitsuError>,
     meta: RequestMeta,
     Path((route, id)): Path<(String, String)>,
     body: Bytes,
 ) -> KitsuResult<Response> {
+    // An unknown model has no route in Zou: 404 before authentication.
     let model = Records::model(&route)?;
+    let caller = caller?;
     let id = record_id(&id)?;
     let input = json_object(&body)?;
     state.records.live(model, &id).await?;
@@ -302,11 +310,13 @@ pub async fn update(
     ))]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: KitsuCaller,
+    caller: Result<KitsuCaller, KitsuError>,
     meta: RequestMeta,
     Path((route, id)): Path<(String, String)>,
 ) -> KitsuResult<Response> {
+    // An unknown model has no route in Zou: 404 before authentication.
     let model = Records::model(&route)?;
+    let caller = caller?;
     let id = record_id(&id)?;
     state.records.live(model, &id).await?;
     Records::allow(model.rules.delete, &caller.user.role)?;
