@@ -289,6 +289,10 @@ impl Infra {
                 self.config.import_max_bytes,
             )),
             identity,
+            records: Arc::new(crate::services::kitsu::Records {
+                records: Commands::new(&write, ()),
+                claims: Commands::new(&write, ()),
+            }),
             log: self.log.clone(),
             history: crate::services::history::History::new(self.reader()),
             verifier: crate::services::verify::Verifier::new(self.integrity.clone()),

@@ -9,6 +9,7 @@ use crate::datacube::{
 use crate::identity::{
     ApiKey, ApiKeyEvent, EmailClaim, EmailClaimEvent, Session, SessionEvent, User, UserEvent,
 };
+use crate::kitsu::{Record, RecordEvent, UniqueClaim, UniqueClaimEvent};
 use crate::workspaces::{AccountEvent, Bucket, BucketEvent, WorkspaceAccount};
 
 /// The events of one aggregate type.
@@ -73,6 +74,19 @@ pub fn families() -> Vec<EventFamily> {
             about: "One stream per document, keyed by its 24-hex id: inserted, updated (the \
                     fields set and removed), deleted.",
             schema: || schema_for!(DocumentEvent),
+        },
+        EventFamily {
+            aggregate_type: Record::TYPE,
+            about: "One stream per production-tracker record (Kitsu data API), keyed by its \
+                    UUID, whatever its model: creation with every field, updates with each \
+                    changed field's old and new value, deletion; who and when.",
+            schema: || schema_for!(RecordEvent),
+        },
+        EventFamily {
+            aggregate_type: UniqueClaim::TYPE,
+            about: "One stream per unique value of a tracker model's field (keyed by a hash of \
+                    model, field and normalised value): which record holds it.",
+            schema: || schema_for!(UniqueClaimEvent),
         },
     ]
 }

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod datacube;
 mod decide;
 pub mod identity;
+pub mod kitsu;
 pub mod personal;
 pub mod versioning;
 pub mod workspaces;

@@ -5,6 +5,7 @@
 mod coalesce;
 pub mod datacube;
 pub mod identity;
+pub mod kitsu;
 mod projection;
 mod worker;
 pub mod workspaces;
@@ -26,6 +27,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(workspaces::BucketViews),
         Arc::new(datacube::DatabaseViews),
         Arc::new(datacube::DocumentViews),
+        Arc::new(kitsu::KitsuRecords),
     ]
 }
 

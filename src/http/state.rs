@@ -35,6 +35,8 @@ impl std::ops::Deref for AppState {
 
 pub struct Services {
     pub identity: Arc<Identity>,
+    /// The production tracker's records (Kitsu data API).
+    pub records: Arc<crate::services::kitsu::Records>,
     pub log: Arc<dyn EventLog>,
     pub gate: ReadGate,
     pub stream: Option<EventStream>,

@@ -141,6 +141,38 @@ impl From<annals_domain::workspaces::AccountError> for AppError {
     }
 }
 
+impl From<annals_domain::kitsu::RecordError> for AppError {
+    fn from(e: annals_domain::kitsu::RecordError) -> Self {
+        use annals_domain::kitsu::RecordError;
+        // The messages are Zou's sanitized database-error texts (reference 2.2).
+        match e {
+            RecordError::UnknownModel(route) => AppError::NotFound(format!("no model {route}")),
+            RecordError::UnknownField { ref field, .. } => AppError::invalid(field, e.to_string()),
+            RecordError::Missing { field } => {
+                AppError::invalid(field, "A required field is missing.")
+            }
+            RecordError::Invalid { field, .. } => {
+                AppError::invalid(field, "One of the provided values has an invalid format.")
+            }
+            RecordError::AlreadyExists => AppError::Conflict,
+            RecordError::NotFound => AppError::NotFound("no such record".into()),
+        }
+    }
+}
+
+impl From<annals_domain::kitsu::UniqueClaimError> for AppError {
+    fn from(e: annals_domain::kitsu::UniqueClaimError) -> Self {
+        use annals_domain::kitsu::UniqueClaimError;
+        match e {
+            UniqueClaimError::Taken => AppError::Duplicate {
+                field: "value".into(),
+                message: "A record with the same unique values already exists.".into(),
+            },
+            UniqueClaimError::NotHolder => AppError::Conflict,
+        }
+    }
+}
+
 impl From<annals_contracts::LogError> for AppError {
     fn from(e: annals_contracts::LogError) -> Self {
         AppError::Unavailable(e.to_string())

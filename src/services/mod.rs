@@ -5,5 +5,6 @@ pub mod erasure;
 pub mod error;
 pub mod history;
 pub mod identity;
+pub mod kitsu;
 pub mod verify;
 pub mod workspaces;

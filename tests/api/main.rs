@@ -21,6 +21,7 @@ mod fuzzed;
 mod history;
 mod identity;
 mod kitsu;
+mod kitsu_data;
 mod operations;
 mod poison;
 mod routing;

@@ -66,6 +66,23 @@ impl KitsuError {
         KitsuError::Token(error, expected, Some(token.to_string()))
     }
 
+    /// An error of a generic CRUD write: Zou's sanitized database messages come as
+    /// `{"message"}` without `error` (reference 2.2); the field is named in `data.errors`.
+    pub fn crud(error: AppError) -> Self {
+        match error {
+            AppError::Invalid { field, message } | AppError::Duplicate { field, message } => {
+                KitsuError::Body(
+                    StatusCode::BAD_REQUEST,
+                    json!({
+                        "message": message,
+                        "data": {"errors": [{"field": field, "message": message}]},
+                    }),
+                )
+            }
+            other => other.into(),
+        }
+    }
+
     /// An application error on a route that wants `expected` tokens.
     pub fn from_app(error: AppError, expected: TokenKind) -> Self {
         match error {

@@ -6,6 +6,7 @@
 //! lookups, and more than one organisation (every person belongs to the "Kitsu" one).
 pub mod auth;
 pub mod body;
+pub mod data;
 pub mod errors;
 pub mod index;
 pub mod passwords;
@@ -46,11 +47,26 @@ pub const MIRROR: &str = "/api";
 /// Routes served but not documented besides the [`MIRROR`] copies: `(method, path, why)`. The
 /// router test in `crate::http` compares every served route with `/openapi.json` and accepts
 /// only these besides.
-pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[(
-    "GET",
-    "/api/",
-    "gazu asks `<host>/api/` for the version (its URL join keeps the trailing slash)",
-)];
+pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[
+    (
+        "GET",
+        "/api/",
+        "gazu asks `<host>/api/` for the version (its URL join keeps the trailing slash)",
+    ),
+    ("GET", "/data/{model}/", SLASH),
+    ("POST", "/data/{model}/", SLASH),
+    ("GET", "/data/{model}/{id}/", SLASH),
+    ("PUT", "/data/{model}/{id}/", SLASH),
+    ("DELETE", "/data/{model}/{id}/", SLASH),
+    ("GET", "/api/data/{model}/", SLASH),
+    ("POST", "/api/data/{model}/", SLASH),
+    ("GET", "/api/data/{model}/{id}/", SLASH),
+    ("PUT", "/api/data/{model}/{id}/", SLASH),
+    ("DELETE", "/api/data/{model}/{id}/", SLASH),
+];
+
+/// Zou accepts every route with a trailing slash (`strict_slashes = False`); clients use both.
+const SLASH: &str = "trailing-slash alias of a generic data route";
 
 /// The Kitsu routes, relative to the API root, each declared once: path and method come from
 /// the handler's `#[utoipa::path]`. One `routes!` per path.
@@ -80,6 +96,19 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(second_factor::saml_sso))
         .routes(routes!(second_factor::oidc))
         .routes(routes!(second_factor::oidc_callback))
+        .routes(routes!(data::list, data::create))
+        .routes(routes!(data::read, data::update, data::delete))
+}
+
+/// The trailing-slash aliases of the data routes (see `UNDOCUMENTED`).
+fn slash_aliases() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/data/{model}/", get(data::list).post(data::create))
+        .route(
+            "/data/{model}/{id}/",
+            get(data::read).put(data::update).delete(data::delete),
+        )
 }
 
 /// The surface served at the root and under [`MIRROR`], with Zou's security headers.
@@ -88,6 +117,7 @@ pub fn surface() -> OpenApiRouter<AppState> {
 /// every operation's description says "Also served under `/api`".
 pub fn routes() -> OpenApiRouter<AppState> {
     let (root, doc) = surface().split_for_parts();
+    let root = root.merge(slash_aliases());
     let served = root
         .clone()
         .nest(MIRROR, root)

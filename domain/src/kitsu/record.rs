@@ -1,0 +1,298 @@
+//! The generic record aggregate: one stream per record of any registry model. Commands carry
+//! the raw input; the registry decides what is valid, and events keep every changed field with
+//! its old and new value, who changed it and when.
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, DomainEvent};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::models::model;
+use super::registry::Model;
+use super::values::check;
+use crate::decide::Decide;
+
+/// Keys no client sets: the server chooses ids and times.
+const SERVER_KEYS: &[&str] = &["id", "created_at", "updated_at", "type"];
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The model's route; `None` until created.
+    pub model: Option<String>,
+    pub fields: BTreeMap<String, Value>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub deleted: bool,
+}
+
+impl Record {
+    /// Whether this is a live record of the model with `route`.
+    pub fn is_live(&self, route: &str) -> bool {
+        !self.deleted && self.model.as_deref() == Some(route)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordCommand {
+    Create {
+        model: String,
+        input: Map<String, Value>,
+        by: String,
+        at: DateTime<Utc>,
+    },
+    /// Keys that are not fields of the model are ignored, as Zou does on updates.
+    Update {
+        model: String,
+        input: Map<String, Value>,
+        by: String,
+        at: DateTime<Utc>,
+    },
+    Delete {
+        model: String,
+        by: String,
+        at: DateTime<Utc>,
+    },
+}
+
+/// One field's change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Value,
+    pub new: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub enum RecordEvent {
+    /// A record created with every field of its model (defaults filled in).
+    RecordCreated {
+        /// The model's route (`project-status`).
+        model: String,
+        fields: BTreeMap<String, Value>,
+        /// The person who acted.
+        by: String,
+        at: DateTime<Utc>,
+    },
+    RecordUpdated {
+        model: String,
+        /// Only the fields whose value changed.
+        changes: Vec<FieldChange>,
+        by: String,
+        at: DateTime<Utc>,
+    },
+    /// The record is gone; `fields` are its last values.
+    RecordDeleted {
+        model: String,
+        fields: BTreeMap<String, Value>,
+        by: String,
+        at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for RecordEvent {
+    fn event_type(&self) -> String {
+        match self {
+            RecordEvent::RecordCreated { .. } => "RecordCreated",
+            RecordEvent::RecordUpdated { .. } => "RecordUpdated",
+            RecordEvent::RecordDeleted { .. } => "RecordDeleted",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RecordError {
+    #[error("no model is served at {0}")]
+    UnknownModel(String),
+    /// Zou's constructor refusing a keyword.
+    #[error("'{field}' is an invalid keyword argument for {type_name}")]
+    UnknownField {
+        field: String,
+        type_name: &'static str,
+    },
+    #[error("{field}: is required")]
+    Missing { field: String },
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: &'static str },
+    #[error("the record already exists")]
+    AlreadyExists,
+    #[error("no such record")]
+    NotFound,
+}
+
+fn known_model(route: &str) -> Result<&'static Model, RecordError> {
+    model(route).ok_or_else(|| RecordError::UnknownModel(route.to_string()))
+}
+
+fn checked(field: &super::Field, value: &Value) -> Result<(), RecordError> {
+    check(field, value).map_err(|reason| match reason {
+        "is required" => RecordError::Missing {
+            field: field.name.to_string(),
+        },
+        reason => RecordError::Invalid {
+            field: field.name.to_string(),
+            reason,
+        },
+    })
+}
+
+impl Model {
+    /// Every field of a new record from a create's input: unknown keys refused, defaults
+    /// filled in, types checked.
+    pub fn prepare_create(
+        &self,
+        input: &Map<String, Value>,
+    ) -> Result<BTreeMap<String, Value>, RecordError> {
+        if let Some(key) = input
+            .keys()
+            .find(|k| !SERVER_KEYS.contains(&k.as_str()) && self.field(k).is_none())
+        {
+            return Err(RecordError::UnknownField {
+                field: key.clone(),
+                type_name: self.type_name,
+            });
+        }
+        let mut fields = BTreeMap::new();
+        for field in self.fields {
+            let value = match input.get(field.name) {
+                Some(Value::Null) | None => field.default.value(),
+                Some(v) => v.clone(),
+            };
+            checked(field, &value)?;
+            fields.insert(field.name.to_string(), value);
+        }
+        Ok(fields)
+    }
+
+    /// The changes an update's input makes to `current`: server keys, `project_id`, protected
+    /// fields and unknown keys are ignored; unchanged values are not changes.
+    pub fn prepare_update(
+        &self,
+        current: &BTreeMap<String, Value>,
+        input: &Map<String, Value>,
+    ) -> Result<Vec<FieldChange>, RecordError> {
+        let mut changes = Vec::new();
+        for (key, new) in input {
+            let Some(field) = self.field(key) else {
+                continue;
+            };
+            if field.protected || key == "project_id" {
+                continue;
+            }
+            checked(field, new)?;
+            let old = current.get(key).cloned().unwrap_or(Value::Null);
+            if old != *new {
+                changes.push(FieldChange {
+                    field: key.clone(),
+                    old,
+                    new: new.clone(),
+                });
+            }
+        }
+        Ok(changes)
+    }
+}
+
+impl Decide for Record {
+    fn decide(&self, command: RecordCommand) -> Result<Vec<RecordEvent>, RecordError> {
+        Ok(match command {
+            RecordCommand::Create {
+                model,
+                input,
+                by,
+                at,
+            } => {
+                let definition = known_model(&model)?;
+                if self.model.is_some() {
+                    return Err(RecordError::AlreadyExists);
+                }
+                let fields = definition.prepare_create(&input)?;
+                vec![RecordEvent::RecordCreated {
+                    model,
+                    fields,
+                    by,
+                    at,
+                }]
+            }
+            RecordCommand::Update {
+                model,
+                input,
+                by,
+                at,
+            } => {
+                let definition = known_model(&model)?;
+                if !self.is_live(&model) {
+                    return Err(RecordError::NotFound);
+                }
+                let changes = definition.prepare_update(&self.fields, &input)?;
+                if changes.is_empty() {
+                    return Ok(vec![]);
+                }
+                vec![RecordEvent::RecordUpdated {
+                    model,
+                    changes,
+                    by,
+                    at,
+                }]
+            }
+            RecordCommand::Delete { model, by, at } => {
+                if !self.is_live(&model) {
+                    return Err(RecordError::NotFound);
+                }
+                vec![RecordEvent::RecordDeleted {
+                    model,
+                    fields: self.fields.clone(),
+                    by,
+                    at,
+                }]
+            }
+        })
+    }
+}
+
+impl Aggregate for Record {
+    const TYPE: &'static str = super::RECORD_TYPE;
+    type Command = RecordCommand;
+    type Event = RecordEvent;
+    type Error = RecordError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: RecordCommand,
+        _services: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), RecordError> {
+        crate::decide::handle(self, command, sink).await
+    }
+
+    fn apply(&mut self, event: RecordEvent) {
+        match event {
+            RecordEvent::RecordCreated {
+                model, fields, at, ..
+            } => {
+                self.model = Some(model);
+                self.fields = fields;
+                self.created_at = Some(at);
+                self.updated_at = Some(at);
+            }
+            RecordEvent::RecordUpdated { changes, at, .. } => {
+                for change in changes {
+                    self.fields.insert(change.field, change.new);
+                }
+                self.updated_at = Some(at);
+            }
+            RecordEvent::RecordDeleted { at, .. } => {
+                self.deleted = true;
+                self.updated_at = Some(at);
+            }
+        }
+    }
+}

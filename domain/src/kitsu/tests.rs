@@ -1,0 +1,329 @@
+//! Given/when/then for records and unique claims.
+use chrono::{DateTime, TimeZone, Utc};
+use cqrs_es::test::TestFramework;
+use serde_json::{Map, Value, json};
+
+use super::*;
+
+type RecordTest = TestFramework<Record>;
+type ClaimTest = TestFramework<UniqueClaim>;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
+}
+
+fn input(value: Value) -> Map<String, Value> {
+    value.as_object().unwrap().clone()
+}
+
+fn create(model: &str, value: Value) -> RecordCommand {
+    RecordCommand::Create {
+        model: model.into(),
+        input: input(value),
+        by: "admin".into(),
+        at: t0(),
+    }
+}
+
+fn open_created() -> RecordEvent {
+    RecordEvent::RecordCreated {
+        model: "project-status".into(),
+        fields: [
+            ("name".to_string(), json!("Open")),
+            ("color".to_string(), json!("#000000")),
+        ]
+        .into(),
+        by: "admin".into(),
+        at: t0(),
+    }
+}
+
+#[test]
+fn a_create_records_every_field_with_defaults() {
+    let created = RecordTest::with(())
+        .given_no_previous_events()
+        .when(create(
+            "task-types",
+            json!({"name": "Modeling", "id": "ignored", "created_at": "x"}),
+        ))
+        .inspect_result()
+        .unwrap();
+    let RecordEvent::RecordCreated { fields, .. } = &created[0] else {
+        panic!("{created:?}");
+    };
+    assert_eq!(fields["name"], "Modeling");
+    assert_eq!(fields["color"], "#FFFFFF");
+    assert_eq!(fields["priority"], 1);
+    assert_eq!(fields["for_entity"], "Asset");
+    assert_eq!(fields["department_id"], Value::Null);
+    assert_eq!(fields.len(), TASK_TYPE_FIELDS);
+}
+
+const TASK_TYPE_FIELDS: usize = 10;
+
+#[test]
+fn an_unknown_key_is_refused_on_create() {
+    RecordTest::with(())
+        .given_no_previous_events()
+        .when(create(
+            "project-status",
+            json!({"name": "Open", "color": "#000000", "foo": 1}),
+        ))
+        .then_expect_error(RecordError::UnknownField {
+            field: "foo".into(),
+            type_name: "ProjectStatus",
+        });
+}
+
+#[test]
+fn a_missing_required_field_is_refused() {
+    RecordTest::with(())
+        .given_no_previous_events()
+        .when(create("project-status", json!({"name": "Open"})))
+        .then_expect_error(RecordError::Missing {
+            field: "color".into(),
+        });
+}
+
+#[test]
+fn wrong_types_name_the_field() {
+    for (model, body, field) in [
+        (
+            "project-status",
+            json!({"name": 5, "color": "#000000"}),
+            "name",
+        ),
+        (
+            "project-status",
+            json!({"name": "much too long a status name", "color": "#000000"}),
+            "name",
+        ),
+        (
+            "task-types",
+            json!({"name": "A", "priority": "high"}),
+            "priority",
+        ),
+        (
+            "task-types",
+            json!({"name": "A", "for_entity": "Car"}),
+            "for_entity",
+        ),
+        (
+            "task-types",
+            json!({"name": "A", "department_id": "not-a-uuid"}),
+            "department_id",
+        ),
+        (
+            "studios",
+            json!({"name": "S", "color": "#fff", "archived": "no"}),
+            "archived",
+        ),
+    ] {
+        let error = RecordTest::with(())
+            .given_no_previous_events()
+            .when(create(model, body))
+            .inspect_result()
+            .unwrap_err();
+        assert!(
+            matches!(&error, RecordError::Invalid { field: f, .. } if f == field),
+            "{error:?}"
+        );
+    }
+}
+
+#[test]
+fn a_record_is_created_once() {
+    RecordTest::with(())
+        .given(vec![open_created()])
+        .when(create(
+            "project-status",
+            json!({"name": "B", "color": "#111111"}),
+        ))
+        .then_expect_error(RecordError::AlreadyExists);
+}
+
+#[test]
+fn an_update_records_old_and_new_values_of_changed_fields_only() {
+    RecordTest::with(())
+        .given(vec![open_created()])
+        .when(RecordCommand::Update {
+            model: "project-status".into(),
+            input: input(json!({"name": "Opened", "color": "#000000", "bogus": 1, "id": "x"})),
+            by: "admin".into(),
+            at: t0(),
+        })
+        .then_expect_events(vec![RecordEvent::RecordUpdated {
+            model: "project-status".into(),
+            changes: vec![FieldChange {
+                field: "name".into(),
+                old: json!("Open"),
+                new: json!("Opened"),
+            }],
+            by: "admin".into(),
+            at: t0(),
+        }]);
+}
+
+#[test]
+fn an_update_that_changes_nothing_records_nothing() {
+    RecordTest::with(())
+        .given(vec![open_created()])
+        .when(RecordCommand::Update {
+            model: "project-status".into(),
+            input: input(json!({"name": "Open"})),
+            by: "admin".into(),
+            at: t0(),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_required_field_cannot_be_nulled() {
+    RecordTest::with(())
+        .given(vec![open_created()])
+        .when(RecordCommand::Update {
+            model: "project-status".into(),
+            input: input(json!({"color": null})),
+            by: "admin".into(),
+            at: t0(),
+        })
+        .then_expect_error(RecordError::Missing {
+            field: "color".into(),
+        });
+}
+
+#[test]
+fn a_record_of_another_model_is_not_found() {
+    RecordTest::with(())
+        .given(vec![open_created()])
+        .when(RecordCommand::Delete {
+            model: "studios".into(),
+            by: "admin".into(),
+            at: t0(),
+        })
+        .then_expect_error(RecordError::NotFound);
+}
+
+#[test]
+fn a_delete_keeps_the_last_values_and_is_final() {
+    let deleted = RecordEvent::RecordDeleted {
+        model: "project-status".into(),
+        fields: [
+            ("name".to_string(), json!("Open")),
+            ("color".to_string(), json!("#000000")),
+        ]
+        .into(),
+        by: "admin".into(),
+        at: t0(),
+    };
+    RecordTest::with(())
+        .given(vec![open_created()])
+        .when(RecordCommand::Delete {
+            model: "project-status".into(),
+            by: "admin".into(),
+            at: t0(),
+        })
+        .then_expect_events(vec![deleted.clone()]);
+    RecordTest::with(())
+        .given(vec![open_created(), deleted])
+        .when(RecordCommand::Update {
+            model: "project-status".into(),
+            input: input(json!({"name": "Again"})),
+            by: "admin".into(),
+            at: t0(),
+        })
+        .then_expect_error(RecordError::NotFound);
+}
+
+#[test]
+fn unique_keys_fold_case_only_where_zou_does() {
+    let task_type = model("task-types").unwrap().field("name").unwrap();
+    assert_eq!(
+        task_type.unique_key(&json!("Modeling")).unwrap(),
+        "modeling"
+    );
+    let status = model("project-status").unwrap().field("name").unwrap();
+    assert_eq!(status.unique_key(&json!("Open")).unwrap(), "Open");
+    assert_eq!(status.unique_key(&Value::Null), None);
+    let color = model("project-status").unwrap().field("color").unwrap();
+    assert_eq!(color.unique_key(&json!("#000000")), None);
+}
+
+#[test]
+fn reference_models_are_read_by_all_and_written_by_admins() {
+    for m in MODELS {
+        assert!(m.rules.list.allows("user") && m.rules.read.allows("client"));
+        assert!(!m.rules.create.allows("manager") && m.rules.create.allows("admin"));
+        assert!(!m.rules.delete.allows("supervisor"));
+    }
+}
+
+#[test]
+fn the_document_is_shaped_like_zou_json() {
+    let m = model("project-status").unwrap();
+    let fields = m
+        .prepare_create(&input(json!({"name": "Open", "color": "#000000"})))
+        .unwrap();
+    let doc = document(m, "id-1", &fields, t0(), t0());
+    assert_eq!(
+        doc,
+        json!({"id": "id-1", "created_at": "2026-11-28T12:00:00",
+               "updated_at": "2026-11-28T12:00:00", "type": "ProjectStatus",
+               "name": "Open", "color": "#000000"})
+    );
+}
+
+fn claim(record_id: &str) -> UniqueClaimCommand {
+    UniqueClaimCommand::Claim {
+        model: "project-status".into(),
+        field: "name".into(),
+        value: "Open".into(),
+        record_id: record_id.into(),
+        at: t0(),
+    }
+}
+
+fn claimed(record_id: &str) -> UniqueClaimEvent {
+    UniqueClaimEvent::UniqueValueClaimed {
+        model: "project-status".into(),
+        field: "name".into(),
+        value: "Open".into(),
+        record_id: record_id.into(),
+        at: t0(),
+    }
+}
+
+#[test]
+fn a_free_value_is_claimed_and_then_taken_for_others() {
+    ClaimTest::with(())
+        .given_no_previous_events()
+        .when(claim("r1"))
+        .then_expect_events(vec![claimed("r1")]);
+    ClaimTest::with(())
+        .given(vec![claimed("r1")])
+        .when(claim("r2"))
+        .then_expect_error(UniqueClaimError::Taken);
+    ClaimTest::with(())
+        .given(vec![claimed("r1")])
+        .when(claim("r1"))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_released_value_is_free_and_only_its_holder_releases() {
+    let released = UniqueClaimEvent::UniqueValueReleased {
+        record_id: "r1".into(),
+        at: t0(),
+    };
+    ClaimTest::with(())
+        .given(vec![claimed("r1"), released])
+        .when(claim("r2"))
+        .then_expect_events(vec![claimed("r2")]);
+    ClaimTest::with(())
+        .given(vec![claimed("r1")])
+        .when(UniqueClaimCommand::Release {
+            record_id: "r2".into(),
+            at: t0(),
+        })
+        .then_expect_error(UniqueClaimError::NotHolder);
+}

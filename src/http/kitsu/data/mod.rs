@@ -1,0 +1,333 @@
+//! Zou's generic CRUD (reference 2): `GET/POST /data/<model>`, `GET/PUT/DELETE
+//! /data/<model>/<id>` for every model of the registry. Writes are commands on the record's
+//! stream; reads answer the `kitsu_records` read model once it has caught up.
+pub mod query;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+
+use annals_contracts::filter::{Query, Sort};
+use annals_domain::kitsu::{Model, Record, document};
+use annals_projections::kitsu::RECORDS;
+
+use self::query::{ListOptions, keep_fields, list_options};
+use super::auth::KitsuCaller;
+use super::errors::{KitsuError, KitsuResult};
+use crate::http::body::check_storable;
+use crate::http::consistency::{with_freshness, with_position};
+use crate::http::request::RequestMeta;
+use crate::http::state::AppState;
+use crate::services::error::AppError;
+use crate::services::kitsu::Records;
+
+/// Rows read per store query while collecting a plain (unpaginated) list.
+const SCAN: u32 = 1000;
+
+fn sorts(specs: &[&str]) -> Vec<Sort> {
+    specs
+        .iter()
+        .map(|s| Sort::parse(s).expect("a valid sort"))
+        .collect()
+}
+
+/// The JSON object of a write's body, as Zou's `request.json` reads it.
+fn json_object(body: &Bytes) -> KitsuResult<Map<String, Value>> {
+    let empty = || {
+        KitsuError::bad_request(
+            "Data are empty. Please verify that you sent JSON data and that you set the right headers.",
+        )
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(empty());
+    }
+    let object = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Err(empty()),
+        Err(_) => {
+            return Err(KitsuError::bad_request(
+                "The browser (or proxy) sent a request that this server could not understand.",
+            ));
+        }
+    };
+    if let Err(AppError::Invalid { field, message }) = check_storable(&object) {
+        return Err(KitsuError::invalid_field(&field, &message));
+    }
+    Ok(object)
+}
+
+/// A record id from the path: Zou refuses what is not a UUID before looking.
+fn record_id(id: &str) -> KitsuResult<String> {
+    uuid::Uuid::try_parse(id)
+        .map(|u| u.to_string())
+        .map_err(|_| {
+            KitsuError::Body(
+                StatusCode::BAD_REQUEST,
+                json!({"error": true, "message": "Malformed ID.", "data": null}),
+            )
+        })
+}
+
+/// The record as Zou serializes it, from the write side's state.
+fn serialized(model: &Model, id: &str, record: &Record) -> Value {
+    let created = record.created_at.unwrap_or_else(Utc::now);
+    let updated = record.updated_at.unwrap_or(created);
+    document(model, id, &record.fields, created, updated)
+}
+
+fn query_pairs(raw: &Option<String>) -> Vec<(String, String)> {
+    raw.as_deref()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every matching document, in creation order (a plain list has no paging).
+async fn all_of(state: &AppState, model: &Model, options: &ListOptions) -> KitsuResult<Value> {
+    let mut query = Query::new(options.filter.clone(), sorts(&["created_at"]), SCAN);
+    let mut items = Vec::new();
+    loop {
+        let page = state
+            .gate
+            .views
+            .find(model.collection, &query)
+            .await
+            .map_err(AppError::from)?;
+        items.extend(
+            page.items
+                .into_iter()
+                .map(|(_, doc)| keep_fields(doc, &options.fields)),
+        );
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    Ok(Value::Array(items))
+}
+
+/// Zou's paginated object, newest changes first.
+async fn page_of(
+    state: &AppState,
+    model: &Model,
+    options: &ListOptions,
+    page: i64,
+) -> KitsuResult<Value> {
+    let limit = options.limit;
+    let offset = (page - 1) * i64::from(limit);
+    let mut query = Query::new(
+        options.filter.clone(),
+        sorts(&["-updated_at", "-created_at"]),
+        if page < 1 { 0 } else { limit },
+    );
+    query.offset = offset.max(0) as u64;
+    query.count = true;
+    let found = state
+        .gate
+        .views
+        .find(model.collection, &query)
+        .await
+        .map_err(AppError::from)?;
+    let total = found.total.unwrap_or_default();
+    let data: Vec<Value> = found
+        .items
+        .into_iter()
+        .map(|(_, doc)| keep_fields(doc, &options.fields))
+        .collect();
+    Ok(json!({
+        "data": data,
+        "total": total,
+        "nb_pages": total.div_ceil(u64::from(limit)),
+        "limit": limit,
+        "offset": offset,
+        "page": page,
+    }))
+}
+
+#[utoipa::path(get, path = "/data/{model}", tag = "kitsu: data",
+    description = "Also served under `/api`, and with a trailing slash. The model's records: a \
+        plain array, or with `page` Zou's paginated object (`data`, `total`, `nb_pages`, \
+        `limit`, `offset`, `page`). Other query keys that are attributes of the model filter \
+        (`name` case-insensitive, `[...]` lists, booleans, UUIDs).",
+    security(("bearer" = [])),
+    params(("model" = String, Path, description = "The model's route, e.g. `project-status`")),
+    responses(
+        (status = 200, description = "Array of records, or the paginated object"),
+        (status = 400, description = "`{error: true, message}`: a malformed filter or page"),
+        (status = 403, description = "The caller may not list this model"),
+        (status = 404, description = "No such model"),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    Path(route): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> KitsuResult<Response> {
+    // An unknown model has no route in Zou: 404 before authentication.
+    let model = Records::model(&route)?;
+    let caller = caller?;
+    Records::allow(model.rules.list, &caller.user.role)?;
+    let options = list_options(model, &query_pairs(&raw))?;
+    let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
+    let body = match options.page {
+        Some(page) => page_of(&state, model, &options, page).await?,
+        None => all_of(&state, model, &options).await?,
+    };
+    Ok(with_freshness(Json(body).into_response(), freshness))
+}
+
+#[utoipa::path(post, path = "/data/{model}", tag = "kitsu: data",
+    description = "Also served under `/api`, and with a trailing slash. Creates a record; \
+        `id`, `created_at`, `updated_at` are the server's.",
+    security(("bearer" = [])),
+    params(("model" = String, Path, description = "The model's route")),
+    request_body = Object,
+    responses(
+        (status = 201, description = "The created record"),
+        (status = 400, description = "`{message}`: unknown key, missing or malformed field, duplicate unique value"),
+        (status = 403, description = "The caller may not create records of this model"),
+        (status = 404, description = "No such model"),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    meta: RequestMeta,
+    Path(route): Path<String>,
+    body: Bytes,
+) -> KitsuResult<Response> {
+    // An unknown model has no route in Zou: 404 before authentication.
+    let model = Records::model(&route)?;
+    let caller = caller?;
+    Records::allow(model.rules.create, &caller.user.role)?;
+    let input = json_object(&body)?;
+    let metadata = meta.metadata(Some(&caller.user_id));
+    let (id, executed) = state
+        .records
+        .create(model, input, &caller.user_id, &metadata)
+        .await
+        .map_err(KitsuError::crud)?;
+    let response = (
+        StatusCode::CREATED,
+        Json(serialized(model, &id, &executed.state)),
+    );
+    Ok(with_position(response.into_response(), executed.position))
+}
+
+#[utoipa::path(get, path = "/data/{model}/{id}", tag = "kitsu: data",
+    description = "Also served under `/api`, and with a trailing slash.",
+    security(("bearer" = [])),
+    params(
+        ("model" = String, Path, description = "The model's route"),
+        ("id" = String, Path, description = "The record's UUID"),
+    ),
+    responses(
+        (status = 200, description = "The record"),
+        (status = 400, description = "`{error: true, message: \"Malformed ID.\", data: null}`"),
+        (status = 403, description = "The caller may not read it"),
+        (status = 404, description = "No such model or record"),
+    ))]
+pub async fn read(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    Path((route, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> KitsuResult<Response> {
+    // An unknown model has no route in Zou: 404 before authentication.
+    let model = Records::model(&route)?;
+    let caller = caller?;
+    let id = record_id(&id)?;
+    let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
+    let doc = state
+        .gate
+        .views
+        .get(model.collection, &id)
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| AppError::NotFound(format!("no {route} {id}")))?;
+    Records::allow(model.rules.read, &caller.user.role)?;
+    Ok(with_freshness(Json(doc).into_response(), freshness))
+}
+
+#[utoipa::path(put, path = "/data/{model}/{id}", tag = "kitsu: data",
+    description = "Also served under `/api`, and with a trailing slash. Changes the given \
+        fields; keys that are not fields, server keys and protected fields are ignored.",
+    security(("bearer" = [])),
+    params(
+        ("model" = String, Path, description = "The model's route"),
+        ("id" = String, Path, description = "The record's UUID"),
+    ),
+    request_body = Object,
+    responses(
+        (status = 200, description = "The record after the change"),
+        (status = 400, description = "`{message}`: malformed field or duplicate unique value; or a malformed id"),
+        (status = 403, description = "The caller may not change it"),
+        (status = 404, description = "No such model or record"),
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    meta: RequestMeta,
+    Path((route, id)): Path<(String, String)>,
+    body: Bytes,
+) -> KitsuResult<Response> {
+    // An unknown model has no route in Zou: 404 before authentication.
+    let model = Records::model(&route)?;
+    let caller = caller?;
+    let id = record_id(&id)?;
+    let input = json_object(&body)?;
+    state.records.live(model, &id).await?;
+    Records::allow(model.rules.update, &caller.user.role)?;
+    let metadata = meta.metadata(Some(&caller.user_id));
+    let executed = state
+        .records
+        .update(model, &id, input, &caller.user_id, &metadata)
+        .await
+        .map_err(KitsuError::crud)?;
+    let response = Json(serialized(model, &id, &executed.state)).into_response();
+    Ok(with_position(response, executed.position))
+}
+
+#[utoipa::path(delete, path = "/data/{model}/{id}", tag = "kitsu: data",
+    description = "Also served under `/api`, and with a trailing slash.",
+    security(("bearer" = [])),
+    params(
+        ("model" = String, Path, description = "The model's route"),
+        ("id" = String, Path, description = "The record's UUID"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed id"),
+        (status = 403, description = "The caller may not delete it"),
+        (status = 404, description = "No such model or record"),
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    meta: RequestMeta,
+    Path((route, id)): Path<(String, String)>,
+) -> KitsuResult<Response> {
+    // An unknown model has no route in Zou: 404 before authentication.
+    let model = Records::model(&route)?;
+    let caller = caller?;
+    let id = record_id(&id)?;
+    state.records.live(model, &id).await?;
+    Records::allow(model.rules.delete, &caller.user.role)?;
+    let metadata = meta.metadata(Some(&caller.user_id));
+    let position = state
+        .records
+        .delete(model, &id, &caller.user_id, &metadata)
+        .await
+        .map_err(KitsuError::crud)?;
+    Ok(with_position(
+        StatusCode::NO_CONTENT.into_response(),
+        position,
+    ))
+}

@@ -1,0 +1,209 @@
+//! The list query string as Zou reads it (reference 2.1): reserved options, and every other
+//! key that is an attribute of the model compiled to a filter of the read model. Keys that are
+//! not attributes are ignored (resources read some of them, e.g. `force`).
+use annals_contracts::filter::{FieldPath, Filter};
+use annals_domain::kitsu::{FieldType, Model};
+use serde_json::{Value, json};
+
+use crate::http::kitsu::errors::{KitsuError, KitsuResult};
+
+/// Zou's `NB_RECORDS_PER_PAGE`.
+pub const DEFAULT_LIMIT: u32 = 100;
+
+/// What a list request asks.
+#[derive(Debug)]
+pub struct ListOptions {
+    /// `Some` only when `page` is given: the answer is then the paginated object.
+    pub page: Option<i64>,
+    pub limit: u32,
+    /// `fields=a,b`: the keys kept (with `id` and `type`).
+    pub fields: Option<Vec<String>>,
+    pub filter: Filter,
+}
+
+/// The type of an attribute: a field of the model, or one every record has.
+fn attribute(model: &Model, key: &str) -> Option<FieldType> {
+    match key {
+        "id" => Some(FieldType::Reference("")),
+        "created_at" | "updated_at" => Some(FieldType::Text { max: None }),
+        _ => model.field(key).map(|f| f.ty),
+    }
+}
+
+/// Zou's boolean casting (gazu sends `True`/`False`).
+fn boolean(value: &str) -> KitsuResult<Value> {
+    match value.to_ascii_lowercase().as_str() {
+        "y" | "yes" | "t" | "true" | "on" | "1" => Ok(json!(true)),
+        "n" | "no" | "f" | "false" | "off" | "0" => Ok(json!(false)),
+        _ => Err(KitsuError::bad_request("Invalid boolean value")),
+    }
+}
+
+/// The JSON value a query-string value means for an attribute of type `ty`.
+fn typed(ty: FieldType, value: &str) -> KitsuResult<Value> {
+    let invalid = || KitsuError::bad_request("One of the provided values has an invalid format.");
+    match ty {
+        FieldType::Bool => boolean(value),
+        FieldType::Reference(_) => uuid::Uuid::try_parse(value)
+            .map(|_| json!(value))
+            .map_err(|_| KitsuError::bad_request(format!("Invalid UUID value: {value}"))),
+        FieldType::Int => value
+            .parse::<i64>()
+            .map(|n| json!(n))
+            .map_err(|_| invalid()),
+        FieldType::Float => value
+            .parse::<f64>()
+            .map(|n| json!(n))
+            .map_err(|_| invalid()),
+        FieldType::Text { .. } | FieldType::Choice(_) | FieldType::Json => Ok(json!(value)),
+    }
+}
+
+/// A list value (`[...]`): its elements, each read as the attribute's type.
+fn list(key: &str, ty: FieldType, value: &str) -> KitsuResult<Vec<Value>> {
+    let malformed = || KitsuError::bad_request(format!("Malformed list filter for field {key}."));
+    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(value) else {
+        return Err(malformed());
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::String(s) => typed(ty, &s),
+            Value::Null => Ok(Value::Null),
+            other => typed(ty, &other.to_string()),
+        })
+        .collect()
+}
+
+fn clause(key: &str, ty: FieldType, value: &str) -> KitsuResult<Filter> {
+    let path = FieldPath::parse(key).map_err(|e| KitsuError::bad_request(e.to_string()))?;
+    if value.starts_with('[') {
+        return Ok(Filter::In(path, list(key, ty, value)?));
+    }
+    if key == "name" {
+        // Zou compares names with ILIKE: case-insensitive.
+        return Ok(Filter::IEq(path, value.to_string()));
+    }
+    Ok(Filter::Eq(path, typed(ty, value)?))
+}
+
+pub fn list_options(model: &Model, pairs: &[(String, String)]) -> KitsuResult<ListOptions> {
+    let mut options = ListOptions {
+        page: None,
+        limit: DEFAULT_LIMIT,
+        fields: None,
+        filter: Filter::All,
+    };
+    let mut clauses = Vec::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "page" => {
+                let page = value
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| KitsuError::bad_request("page must be an integer."))?;
+                options.page = Some(page);
+            }
+            "limit" => {
+                options.limit = match value.trim().parse::<u32>() {
+                    Ok(0) | Err(_) => DEFAULT_LIMIT,
+                    Ok(n) => n,
+                }
+            }
+            "fields" => {
+                options.fields = Some(
+                    value
+                        .split(',')
+                        .map(|f| f.trim().to_string())
+                        .filter(|f| !f.is_empty())
+                        .collect(),
+                );
+            }
+            "relations" => {}
+            _ => {
+                if let Some(ty) = attribute(model, key) {
+                    clauses.push(clause(key, ty, value)?);
+                }
+            }
+        }
+    }
+    if !clauses.is_empty() {
+        options.filter = Filter::And(clauses);
+    }
+    Ok(options)
+}
+
+/// Keeps only the asked keys of a document (and always `id` and `type`).
+pub fn keep_fields(doc: Value, fields: &Option<Vec<String>>) -> Value {
+    let (Some(fields), Value::Object(map)) = (fields, &doc) else {
+        return doc;
+    };
+    Value::Object(
+        map.iter()
+            .filter(|(k, _)| k.as_str() == "id" || k.as_str() == "type" || fields.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use annals_domain::kitsu::model;
+
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn query_strings_compile_to_filters_as_zou_reads_them() {
+        let task_status = model("task-status").unwrap();
+        let options = list_options(
+            task_status,
+            &pairs(&[
+                ("name", "Done"),
+                ("is_done", "True"),
+                ("priority", "[1, 2]"),
+                ("force", "true"),
+                ("page", "2"),
+                ("limit", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(options.page, Some(2));
+        assert_eq!(options.limit, DEFAULT_LIMIT);
+        let path = |p: &str| FieldPath::parse(p).unwrap();
+        assert_eq!(
+            options.filter,
+            Filter::And(vec![
+                Filter::IEq(path("name"), "Done".into()),
+                Filter::Eq(path("is_done"), json!(true)),
+                Filter::In(path("priority"), vec![json!(1), json!(2)]),
+            ])
+        );
+    }
+
+    #[test]
+    fn malformed_filters_are_refused_with_zou_messages() {
+        let task_types = model("task-types").unwrap();
+        for (query, message) in [
+            (("page", "x"), "page must be an integer."),
+            (("department_id", "nope"), "Invalid UUID value: nope"),
+            (("archived", "maybe"), "Invalid boolean value"),
+            (
+                ("priority", "[1"),
+                "Malformed list filter for field priority.",
+            ),
+        ] {
+            let Err(KitsuError::Body(status, body)) = list_options(task_types, &pairs(&[query]))
+            else {
+                panic!("{query:?} accepted");
+            };
+            assert_eq!(status.as_u16(), 400);
+            assert_eq!(body["message"], message);
+        }
+    }
+}
