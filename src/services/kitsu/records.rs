@@ -151,15 +151,16 @@ impl Records {
         Ok(record)
     }
 
+    /// Changes the record `current` (as [`Records::live`] read it) by `input`.
     pub async fn update(
         &self,
         definition: &'static Model,
         id: &str,
+        current: Record,
         input: Map<String, Value>,
         by: &str,
         metadata: &Metadata,
     ) -> Result<Executed<Record>, AppError> {
-        let current = self.live(definition, id).await?;
         let changes = definition.prepare_update(&current.fields, &input)?;
         let (gained, lost) = unique_moves(definition, &changes);
         self.claim_all(definition, id, &gained, metadata).await?;

@@ -35,6 +35,16 @@ fn sorts(specs: &[&str]) -> Vec<Sort> {
         .collect()
 }
 
+/// The model a route names, then the caller: an unknown model has no route in Zou, so it
+/// answers 404 before authentication.
+fn model_and_caller(
+    route: &str,
+    caller: Result<KitsuCaller, KitsuError>,
+) -> KitsuResult<(&'static Model, KitsuCaller)> {
+    let model = Records::model(route)?;
+    Ok((model, caller?))
+}
+
 /// The JSON object of a write's body, as Zou's `request.json` reads it.
 fn json_object(body: &Bytes) -> KitsuResult<Map<String, Value>> {
     let empty = || {
@@ -171,9 +181,7 @@ pub async fn list(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
-    // An unknown model has no route in Zou: 404 before authentication.
-    let model = Records::model(&route)?;
-    let caller = caller?;
+    let (model, caller) = model_and_caller(&route, caller)?;
     Records::allow(model.rules.list, &caller.user.role)?;
     let options = list_options(model, &query_pairs(&raw))?;
     let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
@@ -203,9 +211,7 @@ pub async fn create(
     Path(route): Path<String>,
     body: Bytes,
 ) -> KitsuResult<Response> {
-    // An unknown model has no route in Zou: 404 before authentication.
-    let model = Records::model(&route)?;
-    let caller = caller?;
+    let (model, caller) = model_and_caller(&route, caller)?;
     Records::allow(model.rules.create, &caller.user.role)?;
     let input = json_object(&body)?;
     let metadata = meta.metadata(Some(&caller.user_id));
@@ -240,9 +246,7 @@ pub async fn read(
     Path((route, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
-    // An unknown model has no route in Zou: 404 before authentication.
-    let model = Records::model(&route)?;
-    let caller = caller?;
+    let (model, caller) = model_and_caller(&route, caller)?;
     let id = record_id(&id)?;
     let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
     let doc = state
@@ -278,17 +282,15 @@ pub async fn update(
     Path((route, id)): Path<(String, String)>,
     body: Bytes,
 ) -> KitsuResult<Response> {
-    // An unknown model has no route in Zou: 404 before authentication.
-    let model = Records::model(&route)?;
-    let caller = caller?;
+    let (model, caller) = model_and_caller(&route, caller)?;
     let id = record_id(&id)?;
     let input = json_object(&body)?;
-    state.records.live(model, &id).await?;
+    let current = state.records.live(model, &id).await?;
     Records::allow(model.rules.update, &caller.user.role)?;
     let metadata = meta.metadata(Some(&caller.user_id));
     let executed = state
         .records
-        .update(model, &id, input, &caller.user_id, &metadata)
+        .update(model, &id, current, input, &caller.user_id, &metadata)
         .await
         .map_err(KitsuError::crud)?;
     let response = Json(serialized(model, &id, &executed.state)).into_response();
@@ -314,9 +316,7 @@ pub async fn delete(
     meta: RequestMeta,
     Path((route, id)): Path<(String, String)>,
 ) -> KitsuResult<Response> {
-    // An unknown model has no route in Zou: 404 before authentication.
-    let model = Records::model(&route)?;
-    let caller = caller?;
+    let (model, caller) = model_and_caller(&route, caller)?;
     let id = record_id(&id)?;
     state.records.live(model, &id).await?;
     Records::allow(model.rules.delete, &caller.user.role)?;
