@@ -81,11 +81,10 @@ pub const PERSONAL_FIELDS: &[PersonalField] = &[
 ];
 
 /// The personal fields of one event type.
-pub fn declared(
-    aggregate_type: &str,
-    event_type: &str,
-) -> impl Iterator<Item = &'static PersonalField> {
-    let (aggregate_type, event_type) = (aggregate_type.to_string(), event_type.to_string());
+pub fn declared<'a>(
+    aggregate_type: &'a str,
+    event_type: &'a str,
+) -> impl Iterator<Item = &'static PersonalField> + 'a {
     PERSONAL_FIELDS
         .iter()
         .filter(move |f| f.aggregate_type == aggregate_type && f.event_type == event_type)

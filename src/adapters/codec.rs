@@ -59,11 +59,7 @@ pub fn decode(
 
 /// The subjects whose keys `events` need.
 pub fn subjects(events: &[StoredEvent]) -> Vec<String> {
-    let mut found = Vec::new();
-    for event in events {
-        sealed::subjects(&event.payload, &mut found);
-    }
-    found
+    sealed::subjects_of(events.iter().map(|e| &e.payload))
 }
 
 /// Rows read for the global order (relay, projections, replay, history), with the keys
@@ -73,7 +69,7 @@ pub async fn stored_all(
     store: &KeyStore,
 ) -> Result<Vec<StoredEvent>, LogError> {
     let keys = store
-        .fetch(&subjects(&events))
+        .keys_for(events.iter().map(|e| &e.payload))
         .await
         .map_err(super::log_error)?;
     events.into_iter().map(|e| stored(e, &keys)).collect()

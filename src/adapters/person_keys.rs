@@ -152,11 +152,7 @@ impl KeyStore {
         &self,
         payloads: impl IntoIterator<Item = &'a Value>,
     ) -> Result<Keys, sqlx::Error> {
-        let mut subjects = Vec::new();
-        for payload in payloads {
-            sealed::subjects(payload, &mut subjects);
-        }
-        self.fetch(&subjects).await
+        self.fetch(&sealed::subjects_of(payloads)).await
     }
 }
 

@@ -90,6 +90,15 @@ fn sealed_parts(value: &Value) -> Option<(&str, &str, &str)> {
     ))
 }
 
+/// The subjects of every sealed value inside `payloads`.
+pub fn subjects_of<'a>(payloads: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
+    let mut found = Vec::new();
+    for payload in payloads {
+        subjects(payload, &mut found);
+    }
+    found
+}
+
 /// The subjects of every sealed value inside `value`.
 pub fn subjects(value: &Value, into: &mut Vec<String>) {
     if let Some((subject, _, _)) = sealed_parts(value) {

@@ -227,20 +227,7 @@ where
                 });
             }
             let count = events.len();
-            let mut serialized = events
-                .into_iter()
-                .zip(sequence + 1..)
-                .map(|(payload, sequence)| {
-                    SerializedEvent::try_from(&EventEnvelope::<A> {
-                        aggregate_id: id.to_string(),
-                        sequence,
-                        payload,
-                        metadata: metadata.clone(),
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(unavailable)?;
-            self.seal(&mut serialized).await?;
+            let serialized = self.stored_form(id, events, sequence, &metadata).await?;
             match self
                 .appender
                 .append(serialized)
@@ -300,10 +287,27 @@ where
             .handle(command, &self.services, &sink)
             .await
             .map_err(CommandError::Domain)?;
-        let metadata = metadata.to_map();
-        let mut events = sink
-            .collect()
-            .await
+        let events = sink.collect().await;
+        let events = self
+            .stored_form(id, events, sequence, &metadata.to_map())
+            .await?;
+        Ok(Prepared {
+            events,
+            before,
+            state: aggregate,
+        })
+    }
+
+    /// `events` of the stream `id` as the log stores them: numbered after `sequence`, with
+    /// `metadata`, personal fields sealed.
+    async fn stored_form(
+        &self,
+        id: &str,
+        events: Vec<A::Event>,
+        sequence: usize,
+        metadata: &HashMap<String, String>,
+    ) -> Result<Vec<SerializedEvent>, CommandError<A::Error>> {
+        let mut serialized = events
             .into_iter()
             .zip(sequence + 1..)
             .map(|(payload, sequence)| {
@@ -316,12 +320,8 @@ where
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(unavailable)?;
-        self.seal(&mut events).await?;
-        Ok(Prepared {
-            events,
-            before,
-            state: aggregate,
-        })
+        self.seal(&mut serialized).await?;
+        Ok(serialized)
     }
 
     /// Seals the personal fields of `events` (see `annals_domain::personal`) with their
