@@ -88,13 +88,13 @@ impl KeyStore {
         let fresh = PersonKey::generate();
         let (id, secret): (String, Vec<u8>) = match self {
             KeyStore::Postgres(pool) => {
+                // DO UPDATE (a no-op write) rather than DO NOTHING plus a SELECT: the SELECT
+                // would read the statement's snapshot, which misses a key another
+                // registration of the same person committed meanwhile, and find no row.
                 let row = sqlx::query(
-                    "WITH made AS (
-                        INSERT INTO person_keys (subject, key_id, secret) VALUES ($1, $2, $3)
-                        ON CONFLICT (subject) DO NOTHING RETURNING key_id, secret)
-                     SELECT key_id, secret FROM made
-                     UNION ALL SELECT key_id, secret FROM person_keys WHERE subject = $1
-                     LIMIT 1",
+                    "INSERT INTO person_keys (subject, key_id, secret) VALUES ($1, $2, $3)
+                     ON CONFLICT (subject) DO UPDATE SET key_id = person_keys.key_id
+                     RETURNING key_id, secret",
                 )
                 .bind(subject)
                 .bind(&fresh.id)

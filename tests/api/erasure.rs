@@ -416,3 +416,22 @@ async fn admin_erase_user_erases_by_email_from_the_command_line(#[case] backend:
     .await;
     assert!(!unknown.status.success());
 }
+
+/// Many first uses of one person's key at once (concurrent registrations of one address) all
+/// get the one key that was made: none may miss the row another made meanwhile.
+#[tokio::test]
+async fn concurrent_first_uses_of_a_key_agree_on_it() {
+    use annals::adapters::person_keys::KeyStore;
+    let app = spawn_app(Backend::Postgres).await;
+    let store = KeyStore::Postgres(app.pg());
+    for round in 0..20 {
+        let subject = format!("race-{round}-{}", unique_email());
+        let keys = futures::future::join_all((0..32).map(|_| {
+            let store = store.clone();
+            let subject = subject.clone();
+            async move { store.get_or_create(&subject).await.expect("a key").id }
+        }))
+        .await;
+        assert!(keys.iter().all(|id| *id == keys[0]), "{keys:?}");
+    }
+}
