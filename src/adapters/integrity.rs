@@ -17,23 +17,25 @@ pub struct ChainRow {
     pub sequence: i64,
     pub event_type: String,
     pub event_version: String,
-    pub payload: Value,
-    pub metadata: Value,
+    /// The JSON text as stored: hashed without being parsed into a tree (see
+    /// `annals_contracts::integrity::Canonical`).
+    pub payload: String,
+    pub metadata: String,
     pub recorded_at: DateTime<Utc>,
     pub digest: Option<Vec<u8>>,
     pub hash: Option<Vec<u8>>,
 }
 
 impl ChainRow {
-    pub fn content(&self) -> EventContent<'_> {
+    pub fn content(&self) -> EventContent<'_, str> {
         EventContent {
             aggregate_type: &self.aggregate_type,
             aggregate_id: &self.aggregate_id,
             sequence: self.sequence,
             event_type: &self.event_type,
             event_version: &self.event_version,
-            payload: &self.payload,
-            metadata: &self.metadata,
+            payload: self.payload.as_str(),
+            metadata: self.metadata.as_str(),
             recorded_at: self.recorded_at,
         }
     }

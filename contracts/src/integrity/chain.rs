@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::canonical::encode_event;
+use super::canonical::{Canonical, encode_event};
 use crate::Position;
 
 /// A SHA-256 value.
@@ -18,20 +18,29 @@ pub fn to_hash(bytes: &[u8]) -> Option<Hash> {
     bytes.try_into().ok()
 }
 
-/// The hashed content of one event, as stored.
-#[derive(Debug, Clone, Copy)]
-pub struct EventContent<'a> {
+/// The hashed content of one event, as stored: its JSON parsed (writers) or as the database
+/// holds it (`J = str`, readers).
+#[derive(Debug)]
+pub struct EventContent<'a, J: Canonical + ?Sized = Value> {
     pub aggregate_type: &'a str,
     pub aggregate_id: &'a str,
     pub sequence: i64,
     pub event_type: &'a str,
     pub event_version: &'a str,
-    pub payload: &'a Value,
-    pub metadata: &'a Value,
+    pub payload: &'a J,
+    pub metadata: &'a J,
     pub recorded_at: DateTime<Utc>,
 }
 
-impl EventContent<'_> {
+// By hand: derived ones would require `J: Clone`, which `str` is not.
+impl<J: Canonical + ?Sized> Clone for EventContent<'_, J> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<J: Canonical + ?Sized> Copy for EventContent<'_, J> {}
+
+impl<J: Canonical + ?Sized> EventContent<'_, J> {
     /// `SHA-256` of the canonical encoding; `scratch` is reused between calls.
     pub fn digest_with(&self, scratch: &mut Vec<u8>) -> Hash {
         scratch.clear();

@@ -27,5 +27,5 @@
 mod canonical;
 mod chain;
 
-pub use canonical::{encode_event, write_canonical};
+pub use canonical::{Canonical, encode_event, write_canonical};
 pub use chain::{EventContent, GENESIS, Hash, Seal, fold, link, recorded_now, to_hash};

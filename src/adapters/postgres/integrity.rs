@@ -26,7 +26,8 @@ impl PgIntegrity {
 }
 
 const COLUMNS: &str = "tx_id::text AS tx, global_id, aggregate_type, aggregate_id, sequence,
-    event_type, event_version, payload, metadata, recorded_at, digest, hash";
+    event_type, event_version, payload::text AS payload, metadata::text AS metadata, recorded_at,
+    digest, hash";
 
 fn position(row: &PgRow, tx: &str, gid: &str) -> Result<Position, LogError> {
     let text: String = row.try_get(tx).map_err(log_error)?;

@@ -161,6 +161,48 @@ impl Verifier {
         Ok(report)
     }
 
+    /// The log in batches with their rows' content digests, in a pipeline: the next batch is
+    /// read while this one is hashed on every core, and both while the one before is checked.
+    fn digested_batches(&self) -> Batches {
+        let (read_tx, mut read_rx) =
+            tokio::sync::mpsc::channel::<Result<Vec<ChainRow>, LogError>>(1);
+        let (hashed_tx, hashed_rx) = tokio::sync::mpsc::channel(1);
+        let integrity = self.integrity.clone();
+        tokio::spawn(async move {
+            let mut after = Position::ZERO;
+            loop {
+                let rows = integrity.rows_after(after, BATCH).await;
+                let more = match &rows {
+                    Ok(rows) => {
+                        after = rows.last().map_or(after, |r| r.position);
+                        rows.len() as i64 == BATCH
+                    }
+                    Err(_) => false,
+                };
+                if read_tx.send(rows).await.is_err() || !more {
+                    break;
+                }
+            }
+        });
+        tokio::spawn(async move {
+            while let Some(rows) = read_rx.recv().await {
+                let hashed = match rows {
+                    Ok(rows) => tokio::task::spawn_blocking(move || {
+                        let digests = digests(&rows);
+                        (rows, digests)
+                    })
+                    .await
+                    .map_err(|e| LogError(format!("hashing failed: {e}"))),
+                    Err(e) => Err(e),
+                };
+                if hashed_tx.send(hashed).await.is_err() {
+                    break;
+                }
+            }
+        });
+        hashed_rx
+    }
+
     async fn verify(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<Report, LogError> {
         let started_at = Utc::now();
         // Seals written after this are left to the next run: the scan may not reach them.
@@ -172,25 +214,12 @@ impl Verifier {
             fetched: 0,
             newest: newest_seal,
         };
-        let mut after = Position::ZERO;
-        let integrity = self.integrity.clone();
-        let mut next = Some(tokio::spawn(async move {
-            integrity.rows_after(after, BATCH).await
-        }));
-        while let Some(reading) = next.take() {
-            let rows = reading.await.map_err(|e| LogError(e.to_string()))??;
-            let Some(last) = rows.last() else { break };
-            after = last.position;
-            let full = rows.len() as i64 == BATCH;
-            if full {
-                let integrity = self.integrity.clone();
-                next = Some(tokio::spawn(async move {
-                    integrity.rows_after(after, BATCH).await
-                }));
-            }
-            for row in rows {
+        let mut batches = self.digested_batches();
+        while let Some(batch) = batches.recv().await {
+            let (rows, digests) = batch?;
+            for (row, digest) in rows.into_iter().zip(digests) {
                 seals.passed(&mut check, row.position).await?;
-                check.event(row);
+                check.event(row, digest);
                 seals.ended(&mut check).await?;
             }
             progress(check.events);
@@ -220,6 +249,33 @@ impl Verifier {
     }
 }
 
+/// Batches of rows with their content digests, in the global order.
+type Batches = tokio::sync::mpsc::Receiver<Result<(Vec<ChainRow>, Vec<Hash>), LogError>>;
+
+/// The content digests of `rows`, on every core: rows are independent (only the chain and
+/// seal folds that follow are sequential).
+fn digests(rows: &[ChainRow]) -> Vec<Hash> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = rows.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut scratch = Vec::new();
+                    part.iter()
+                        .map(|row| row.content().digest_with(&mut scratch))
+                        .collect::<Vec<Hash>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().expect("hashing a row does not panic"))
+            .collect()
+    })
+}
+
 /// The state of one pass.
 #[derive(Default)]
 struct Check {
@@ -236,7 +292,6 @@ struct Check {
     last_seal: i64,
     problems: u64,
     broken: Vec<Broken>,
-    scratch: Vec<u8>,
 }
 
 impl Check {
@@ -248,10 +303,10 @@ impl Check {
     }
 
     /// Checks one event against its stream, and folds it into the running hash.
-    fn event(&mut self, row: ChainRow) {
+    /// `digest`: of the row's content as read.
+    fn event(&mut self, row: ChainRow, digest: Hash) {
         self.events += 1;
         self.upto = row.position;
-        let digest = row.content().digest_with(&mut self.scratch);
         let stored_hash = row.hash.as_deref().and_then(to_hash);
         let stored_digest = row.digest.as_deref().and_then(to_hash);
         let mut reasons = Vec::new();
