@@ -8,7 +8,7 @@
 #                               ANNALS_BIN=<path> BENCH_NO_BUILD=1 measures another build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}"
+export CARGO_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 EVENTS="${EVENTS:-20000}"
 RUNS="${RUNS:-5}"

@@ -32,7 +32,7 @@ BACKENDS="${FUZZ_BACKENDS:-embedded postgres}"
 PG="${ANNALS_FUZZ_PG:-postgres://postgres@127.0.0.1:5432}"
 NATS_HOST="${NATS_HOST:-127.0.0.1}"
 NATS_PORT="${NATS_PORT:-4222}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/annals/target}"
+export CARGO_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 started=$(date +%s)
 
 # --- schemathesis, installed once per build directory -------------------------------------

@@ -55,6 +55,7 @@ pub struct RunRecord {
 pub trait IntegrityLog: Send + Sync {
     /// Up to `limit` rows after `after` in the global order, held back like
     /// `EventReader::read_after` (never past a transaction that could still be running).
+    /// Fewer does not mean the end: only an empty answer does.
     async fn rows_after(&self, after: Position, limit: i64) -> Result<Vec<ChainRow>, LogError>;
 
     /// How many rows the log holds (for progress).

@@ -21,6 +21,15 @@ use crate::services::verify::read_models::{Difference, differences};
 use crate::services::verify::{Report, Verifier};
 use crate::wiring::StartError;
 
+/// A line of the report on stdout. A reader that stops early (`| head`) is not an error: the
+/// exit code still tells whether the log is intact.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// Also rebuild every projection into a scratch store and compare it with the live read
@@ -100,7 +109,7 @@ pub async fn verify(settings: &Settings, args: VerifyArgs) -> Result<(), StartEr
         .map_err(unreadable)?;
     bar.finish_and_clear();
     if args.json && !args.read_models {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&report).expect("a report serializes")
         );
@@ -111,7 +120,7 @@ pub async fn verify(settings: &Settings, args: VerifyArgs) -> Result<(), StartEr
         let found = compare_read_models(&log).await?;
         if args.json {
             let json = serde_json::json!({ "log": report, "read_models": found });
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&json).expect("serializes")
             );
@@ -135,7 +144,7 @@ pub async fn verify(settings: &Settings, args: VerifyArgs) -> Result<(), StartEr
 }
 
 fn print_report(report: &Report) {
-    println!(
+    out!(
         "checked {} events in {} streams and {} seals, up to position {} ({} ms)",
         report.events,
         report.streams,
@@ -144,27 +153,27 @@ fn print_report(report: &Report) {
         (report.finished_at - report.started_at).num_milliseconds()
     );
     if report.unsealed_events > 0 {
-        println!(
+        out!(
             "{} events after the newest seal (the relay seals them shortly)",
             report.unsealed_events
         );
     }
     if report.intact {
-        println!("intact: every stream chain and every seal checks out");
+        out!("intact: every stream chain and every seal checks out");
         return;
     }
-    println!("NOT INTACT: {} broken link(s)", report.problems);
+    out!("NOT INTACT: {} broken link(s)", report.problems);
     for broken in &report.broken {
-        println!("  {broken}");
+        out!("  {broken}");
     }
 }
 
 fn print_differences(found: &[Difference]) {
     if found.is_empty() {
-        println!("read models: identical to a rebuild from the log");
+        out!("read models: identical to a rebuild from the log");
         return;
     }
-    println!(
+    out!(
         "read models: {} document(s) differ from a rebuild from the log",
         found.len()
     );
@@ -173,7 +182,7 @@ fn print_differences(found: &[Difference]) {
             v.as_ref()
                 .map_or_else(|| "(missing)".to_string(), |v| v.to_string())
         };
-        println!(
+        out!(
             "  {}/{}:\n    live:    {}\n    rebuilt: {}",
             d.collection,
             d.id,

@@ -23,6 +23,8 @@ use crate::es::sealer::running_hash;
 
 /// Rows read at a time (the next batch is read while this one is hashed).
 const BATCH: i64 = 10_000;
+/// Batches between the pipeline's stages.
+const DEPTH: usize = 2;
 /// Seals read at a time.
 const SEAL_BATCH: i64 = 1000;
 /// Problems kept in a report beyond the count.
@@ -165,8 +167,8 @@ impl Verifier {
     /// read while this one is hashed on every core, and both while the one before is checked.
     fn digested_batches(&self) -> Batches {
         let (read_tx, mut read_rx) =
-            tokio::sync::mpsc::channel::<Result<Vec<ChainRow>, LogError>>(1);
-        let (hashed_tx, hashed_rx) = tokio::sync::mpsc::channel(1);
+            tokio::sync::mpsc::channel::<Result<Vec<ChainRow>, LogError>>(DEPTH);
+        let (hashed_tx, hashed_rx) = tokio::sync::mpsc::channel(DEPTH);
         let integrity = self.integrity.clone();
         tokio::spawn(async move {
             let mut after = Position::ZERO;
@@ -175,7 +177,7 @@ impl Verifier {
                 let more = match &rows {
                     Ok(rows) => {
                         after = rows.last().map_or(after, |r| r.position);
-                        rows.len() as i64 == BATCH
+                        !rows.is_empty()
                     }
                     Err(_) => false,
                 };
