@@ -1,6 +1,7 @@
 //! Zou's generic CRUD (reference 2): `GET/POST /data/<model>`, `GET/PUT/DELETE
 //! /data/<model>/<id>` for every model of the registry. Writes are commands on the record's
 //! stream; reads answer the `kitsu_records` read model once it has caught up.
+pub mod history;
 pub mod query;
 
 use axum::Json;
@@ -37,7 +38,7 @@ fn sorts(specs: &[&str]) -> Vec<Sort> {
 
 /// The model a route names, then the caller: an unknown model has no route in Zou, so it
 /// answers 404 before authentication.
-fn model_and_caller(
+pub(super) fn model_and_caller(
     route: &str,
     caller: Result<KitsuCaller, KitsuError>,
 ) -> KitsuResult<(&'static Model, KitsuCaller)> {
@@ -71,7 +72,7 @@ fn json_object(body: &Bytes) -> KitsuResult<Map<String, Value>> {
 }
 
 /// A record id from the path: Zou refuses what is not a UUID before looking.
-fn record_id(id: &str) -> KitsuResult<String> {
+pub(super) fn record_id(id: &str) -> KitsuResult<String> {
     uuid::Uuid::try_parse(id)
         .map(|u| u.to_string())
         .map_err(|_| {
