@@ -10,10 +10,10 @@ use crate::clients;
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app, unique_email};
 use crate::surfaces::answer;
 
-const FORBIDDEN: &str = "You don't have the permission to access the requested resource. It is either read-protected or not readable by the server.";
+pub(crate) const FORBIDDEN: &str = "You don't have the permission to access the requested resource. It is either read-protected or not readable by the server.";
 
 /// Logs `email` in through Kitsu; the access token.
-async fn access_token(app: &TestApp, email: &str) -> String {
+pub(crate) async fn access_token(app: &TestApp, email: &str) -> String {
     let (status, body) = answer(
         app.kitsu(None)
             .post(
@@ -28,13 +28,13 @@ async fn access_token(app: &TestApp, email: &str) -> String {
 }
 
 /// A studio manager (`admin`), signed in.
-async fn admin(app: &TestApp) -> String {
+pub(crate) async fn admin(app: &TestApp) -> String {
     let email = admin_account(app).await;
     access_token(app, &email).await
 }
 
 /// A studio manager's account; its email.
-async fn admin_account(app: &TestApp) -> String {
+pub(crate) async fn admin_account(app: &TestApp) -> String {
     let email = unique_email();
     let account = Account {
         email: email.clone(),
@@ -48,32 +48,42 @@ async fn admin_account(app: &TestApp) -> String {
 }
 
 /// An artist (`user`), signed in.
-async fn artist(app: &TestApp) -> String {
+pub(crate) async fn artist(app: &TestApp) -> String {
     let email = unique_email();
     assert_eq!(app.register(&email).await.status(), StatusCode::CREATED);
     access_token(app, &email).await
 }
 
-async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
     answer(app.kitsu(Some(token)).get(path).await).await
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     answer(app.kitsu(Some(token)).post(path, &body).await).await
 }
 
-async fn put(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn put(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     answer(app.kitsu(Some(token)).put(path, &body).await).await
 }
 
 /// A created record (asserting the 201).
-async fn created(app: &TestApp, token: &str, model: &str, body: Value) -> Value {
+pub(crate) async fn created(app: &TestApp, token: &str, model: &str, body: Value) -> Value {
     let (status, record) = post(app, token, &format!("/data/{model}"), body).await;
     assert_eq!(status, StatusCode::CREATED, "{record}");
     record
 }
 
-fn names(list: &Value) -> Vec<&str> {
+pub(crate) fn names(list: &Value) -> Vec<&str> {
     let mut names: Vec<&str> = list
         .as_array()
         .unwrap()

@@ -101,6 +101,9 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::list, data::create))
         .routes(routes!(data::read, data::update, data::delete))
         .routes(routes!(data::history::history))
+        .routes(routes!(data::projects::open))
+        .routes(routes!(data::projects::add_member))
+        .routes(routes!(data::projects::remove_member))
 }
 
 /// The trailing-slash aliases of the data routes (see `UNDOCUMENTED`).

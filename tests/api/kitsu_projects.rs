@@ -1,0 +1,350 @@
+//! Zou's projects over HTTP on both backends: defaults, teams, who sees what, references.
+//! The answers asserted here are the real Zou 1.0.97's (tests/fixtures/zou-1.0.97-projects.md).
+use annals::services::identity::admin::{Account, ensure_user};
+use futures::future::join_all;
+use reqwest::StatusCode;
+use rstest_reuse::apply;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app, unique_email};
+use crate::kitsu_data::{FORBIDDEN, access_token, admin, created, get, names, post, put};
+
+const REFERENCED: &str = "The change conflicts with records referencing this one.";
+
+/// A signed-in person of `role`: their token and id.
+async fn person(app: &TestApp, role: &str) -> (String, String) {
+    let email = unique_email();
+    let account = Account {
+        email: email.clone(),
+        password: PASSWORD.into(),
+        role: role.into(),
+        first_name: "Team".into(),
+        last_name: role.into(),
+    };
+    ensure_user(&app.state.identity, account).await.unwrap();
+    let token = access_token(app, &email).await;
+    let (_, me) = get(app, &token, "/auth/authenticated").await;
+    (token, me["user"]["id"].as_str().unwrap().to_string())
+}
+
+async fn delete(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+    let response = app.kitsu(Some(token)).delete(path, &json!({})).await;
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn id(record: &Value) -> &str {
+    record["id"].as_str().unwrap()
+}
+
+#[apply(backends)]
+async fn a_project_gets_zou_defaults_the_open_status_and_relations_on_request(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let (_, artist_id) = person(&app, "user").await;
+
+    let project = created(
+        &app,
+        &token,
+        "projects",
+        json!({"name": "Agent 327", "team": [artist_id, uuid::Uuid::new_v4().to_string()]}),
+    )
+    .await;
+    assert_eq!(project["type"], "Project");
+    for (key, value) in [
+        ("fps", json!("25")),
+        ("ratio", json!("16:9")),
+        ("resolution", json!("1920x1080")),
+        ("production_type", json!("short")),
+        ("production_style", json!("2d3d")),
+        ("homepage", json!("assets")),
+        ("nb_episodes", json!(0)),
+        ("is_client_stats_visible", json!(true)),
+        ("is_clients_isolated", json!(false)),
+        ("hd_bitrate_compression", Value::Null),
+        // Unknown persons are dropped, as Zou drops them.
+        ("team", json!([artist_id])),
+        ("task_types", json!([])),
+    ] {
+        assert_eq!(project[key], value, "{key}: {project}");
+    }
+    // The "Open" status is made on first need.
+    let (_, statuses) = get(&app, &token, "/data/project-status").await;
+    assert_eq!(names(&statuses), ["Open"]);
+    assert_eq!(project["project_status_id"], statuses[0]["id"]);
+
+    let path = format!("/data/projects/{}", id(&project));
+    let (status, one) = get(&app, &token, &path).await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(one["project_status_name"], "Open");
+    assert_eq!(one["team"], json!([artist_id]));
+    let (_, bare) = get(&app, &token, &format!("{path}?relations=false")).await;
+    assert!(bare.get("team").is_none(), "{bare}");
+    assert_eq!(bare["project_status_name"], "Open");
+    let (_, listed) = get(&app, &token, "/data/projects").await;
+    assert!(listed[0].get("team").is_none(), "{listed}");
+    let (_, with) = get(&app, &token, "/data/projects?relations=true").await;
+    assert_eq!(with[0]["team"], json!([artist_id]));
+    let (_, by_member) = get(&app, &token, &format!("/data/projects?team={artist_id}")).await;
+    assert_eq!(names(&by_member), ["Agent 327"]);
+
+    // A PUT does not write the team; its answer has no relations.
+    let (status, changed) = put(&app, &token, &path, json!({"team": [], "fps": "24"})).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert!(changed.get("team").is_none(), "{changed}");
+    assert_eq!(get(&app, &token, &path).await.1["team"], json!([artist_id]));
+
+    // Names are unique as written (another case is another name); statuses must exist.
+    let (status, body) = post(&app, &token, "/data/projects", json!({"name": "Agent 327"})).await;
+    assert_eq!(
+        (status, &body["message"]),
+        (
+            StatusCode::BAD_REQUEST,
+            &json!("A record with the same unique values already exists.")
+        )
+    );
+    created(&app, &token, "projects", json!({"name": "agent 327"})).await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let (status, body) = post(
+        &app,
+        &token,
+        "/data/projects",
+        json!({"name": "Spring", "project_status_id": unknown}),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["message"]),
+        (StatusCode::BAD_REQUEST, &json!(REFERENCED))
+    );
+    assert_eq!(body["data"]["errors"][0]["field"], "project_status_id");
+    let (status, body) = put(&app, &token, &path, json!({"project_status_id": unknown})).await;
+    assert_eq!(
+        (status, &body["message"]),
+        (StatusCode::BAD_REQUEST, &json!(REFERENCED))
+    );
+    let (status, body) = post(
+        &app,
+        &token,
+        "/data/projects",
+        json!({"name": "Spring", "project_status_id": "nope"}),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["message"]),
+        (
+            StatusCode::BAD_REQUEST,
+            &json!("One of the provided values has an invalid format.")
+        )
+    );
+}
+
+#[apply(backends)]
+async fn teams_decide_who_sees_and_manages_a_project(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let (artist, artist_id) = person(&app, "user").await;
+    let (manager, manager_id) = person(&app, "manager").await;
+    let (client, _) = person(&app, "client").await;
+    let closed = created(
+        &app,
+        &token,
+        "project-status",
+        json!({"name": "Closed", "color": "#000000"}),
+    )
+    .await;
+    let mine = created(&app, &token, "projects", json!({"name": "Mine"})).await;
+    let old = created(
+        &app,
+        &token,
+        "projects",
+        json!({"name": "Old", "team": [artist_id], "project_status_id": id(&closed)}),
+    )
+    .await;
+    let other = created(&app, &token, "projects", json!({"name": "Other"})).await;
+    let team = format!("/data/projects/{}/team", id(&mine));
+    for member in [&artist_id, &manager_id, &artist_id] {
+        let (status, body) = post(&app, &token, &team, json!({"person_id": member})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert!(body.get("team").is_none(), "{body}");
+    }
+    let (_, seen) = get(&app, &token, &format!("/data/projects/{}", id(&mine))).await;
+    assert_eq!(seen["team"], json!([artist_id, manager_id]));
+
+    // Artists list the open projects of their teams, read their teams' projects.
+    assert_eq!(
+        names(&get(&app, &artist, "/data/projects").await.1),
+        ["Mine"]
+    );
+    let (_, open) = get(&app, &artist, "/data/projects/open").await;
+    assert_eq!(names(&open), ["Mine"]);
+    assert_eq!(open[0]["team"], json!([artist_id, manager_id]));
+    let (_, all_open) = get(&app, &token, "/data/projects/open").await;
+    assert_eq!(names(&all_open), ["Mine", "Other"]);
+    let old_path = format!("/data/projects/{}", id(&old));
+    assert_eq!(get(&app, &artist, &old_path).await.0, StatusCode::OK);
+    let other_path = format!("/data/projects/{}", id(&other));
+    let refused = (
+        StatusCode::FORBIDDEN,
+        json!({"error": true, "message": FORBIDDEN}),
+    );
+    assert_eq!(get(&app, &artist, &other_path).await, refused);
+    assert_eq!(get(&app, &client, "/data/projects").await.1, json!([]));
+
+    // Only studio managers create; production managers change their teams' projects.
+    let mine_path = format!("/data/projects/{}", id(&mine));
+    assert_eq!(
+        post(&app, &artist, "/data/projects", json!({"name": "Mine 2"})).await,
+        refused
+    );
+    assert_eq!(
+        post(&app, &manager, "/data/projects", json!({"name": "Mine 2"})).await,
+        refused
+    );
+    assert_eq!(
+        put(&app, &artist, &mine_path, json!({"fps": "30"})).await,
+        refused
+    );
+    assert_eq!(
+        put(&app, &manager, &mine_path, json!({"fps": "30"}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        put(&app, &manager, &other_path, json!({"fps": "30"})).await,
+        refused
+    );
+    assert_eq!(
+        post(&app, &artist, &team, json!({"person_id": artist_id})).await,
+        refused
+    );
+
+    // Team answers as Zou's.
+    let stranger = uuid::Uuid::new_v4();
+    let (status, body) = post(&app, &token, &team, json!({"person_id": stranger})).await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"error": true, "message": format!("Person with id {stranger} not found"), "data": null})
+        )
+    );
+    let (status, body) = post(&app, &token, &team, json!({})).await;
+    assert_eq!(
+        (status, &body["message"]),
+        (StatusCode::BAD_REQUEST, &json!("Validation error."))
+    );
+    assert_eq!(body["data"]["errors"][0]["field"], "person_id");
+    let nowhere = format!("/data/projects/{}/team", uuid::Uuid::new_v4());
+    assert_eq!(
+        post(&app, &token, &nowhere, json!({"person_id": artist_id}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let leave = format!("{team}/{artist_id}");
+    assert_eq!(delete(&app, &token, &leave).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(delete(&app, &token, &leave).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(get(&app, &artist, "/data/projects").await.1, json!([]));
+    assert_eq!(get(&app, &artist, &mine_path).await, refused);
+
+    // The history shows the team's changes.
+    let (_, history) = get(&app, &token, &format!("{mine_path}/history")).await;
+    assert_eq!(history[0]["changes"][0]["field"], "team");
+    assert_eq!(history[0]["changes"][0]["new"], json!([manager_id]));
+}
+
+#[apply(backends)]
+async fn a_hundred_concurrent_creates_of_one_project_name_make_one_project(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    // The "Open" status exists first, so the race is on the name alone.
+    created(&app, &token, "projects", json!({"name": "Warm-up"})).await;
+    let attempts = (0..100).map(|i| {
+        let (app, token) = (&app, &token);
+        async move {
+            post(
+                app,
+                token,
+                "/data/projects",
+                json!({"name": "Sprite Fright", "code": format!("SF{i}")}),
+            )
+            .await
+        }
+    });
+    let answers = join_all(attempts).await;
+    let created = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    let duplicates = answers
+        .iter()
+        .filter(|(s, b)| {
+            *s == StatusCode::BAD_REQUEST
+                && b["message"] == "A record with the same unique values already exists."
+        })
+        .count();
+    assert_eq!((created, duplicates), (1, 99), "{answers:?}");
+    let (_, list) = get(&app, &token, "/data/projects?name=sprite fright").await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+#[apply(backends)]
+async fn a_referenced_record_cannot_be_deleted_and_open_projects_stay(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let project = created(&app, &token, "projects", json!({"name": "Charge"})).await;
+    let open_path = format!(
+        "/data/project-status/{}",
+        project["project_status_id"].as_str().unwrap()
+    );
+    let refused = (StatusCode::BAD_REQUEST, json!({"message": REFERENCED}));
+    assert_eq!(delete(&app, &token, &open_path).await, refused);
+    assert_eq!(
+        delete(&app, &token, &format!("{open_path}?force=true")).await,
+        refused
+    );
+
+    let path = format!("/data/projects/{}", id(&project));
+    let open_refused = (
+        StatusCode::BAD_REQUEST,
+        json!({"error": true, "message": "Only closed projects can be deleted"}),
+    );
+    assert_eq!(delete(&app, &token, &path).await, open_refused);
+    let closed = created(
+        &app,
+        &token,
+        "project-status",
+        json!({"name": "Closed", "color": "#000000"}),
+    )
+    .await;
+    let (status, _) = put(
+        &app,
+        &token,
+        &path,
+        json!({"project_status_id": id(&closed)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Nothing refers to "Open" any more; "Closed" is in use.
+    assert_eq!(
+        delete(&app, &token, &open_path).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let closed_path = format!("/data/project-status/{}", id(&closed));
+    assert_eq!(delete(&app, &token, &closed_path).await, refused);
+    assert_eq!(delete(&app, &token, &path).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        delete(&app, &token, &closed_path).await.0,
+        StatusCode::NO_CONTENT
+    );
+    // The project's history stays for studio managers.
+    let (status, history) = get(&app, &token, &format!("{path}/history")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(history[0]["event"], "RecordDeleted");
+}
