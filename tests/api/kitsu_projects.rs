@@ -348,3 +348,70 @@ async fn a_referenced_record_cannot_be_deleted_and_open_projects_stay(#[case] ba
     assert_eq!(status, StatusCode::OK);
     assert_eq!(history[0]["event"], "RecordDeleted");
 }
+
+#[apply(backends)]
+async fn a_task_type_in_a_project_is_detached_only_by_force(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let modeling = created(&app, &token, "task-types", json!({"name": "Modeling"})).await;
+    let project = created(
+        &app,
+        &token,
+        "projects",
+        json!({"name": "Cosmos", "task_types": [{"id": id(&modeling)}]}),
+    )
+    .await;
+    assert_eq!(project["task_types"], json!([id(&modeling)]));
+    let path = format!("/data/task-types/{}", id(&modeling));
+    assert_eq!(
+        delete(&app, &token, &path).await,
+        (
+            StatusCode::BAD_REQUEST,
+            json!({
+                "error": true,
+                "message": "Task type is attached to projects. Re-issue the request with force=true to detach.",
+                "data": null,
+            })
+        )
+    );
+    assert_eq!(
+        delete(&app, &token, &format!("{path}?force=true")).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, seen) = get(&app, &token, &format!("/data/projects/{}", id(&project))).await;
+    assert_eq!(seen["task_types"], json!([]));
+
+    // A department a task type points at stays; a task type cannot point at no department.
+    let dept = created(
+        &app,
+        &token,
+        "departments",
+        json!({"name": "Modeling", "color": "#000000"}),
+    )
+    .await;
+    created(
+        &app,
+        &token,
+        "task-types",
+        json!({"name": "Sculpt", "department_id": id(&dept)}),
+    )
+    .await;
+    let refused = (StatusCode::BAD_REQUEST, json!({"message": REFERENCED}));
+    let dept_path = format!("/data/departments/{}", id(&dept));
+    assert_eq!(delete(&app, &token, &dept_path).await, refused);
+    assert_eq!(
+        delete(&app, &token, &format!("{dept_path}?force=true")).await,
+        refused
+    );
+    let (status, body) = post(
+        &app,
+        &token,
+        "/data/task-types",
+        json!({"name": "Paint", "department_id": uuid::Uuid::new_v4()}),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["message"]),
+        (StatusCode::BAD_REQUEST, &json!(REFERENCED))
+    );
+}

@@ -177,6 +177,7 @@ pub static MODELS: &[Model] = &[
         project: ProjectLink::None,
         named_references: &[],
         lifecycle: None,
+        detach_on_force: None,
     },
     Model {
         route: "task-types",
@@ -188,6 +189,9 @@ pub static MODELS: &[Model] = &[
         project: ProjectLink::None,
         named_references: &[],
         lifecycle: None,
+        detach_on_force: Some(
+            "Task type is attached to projects. Re-issue the request with force=true to detach.",
+        ),
     },
     Model {
         route: "task-status",
@@ -199,6 +203,7 @@ pub static MODELS: &[Model] = &[
         project: ProjectLink::None,
         named_references: &[],
         lifecycle: None,
+        detach_on_force: None,
     },
     Model {
         route: "departments",
@@ -210,6 +215,7 @@ pub static MODELS: &[Model] = &[
         project: ProjectLink::None,
         named_references: &[],
         lifecycle: None,
+        detach_on_force: None,
     },
     Model {
         route: "studios",
@@ -221,6 +227,7 @@ pub static MODELS: &[Model] = &[
         project: ProjectLink::None,
         named_references: &[],
         lifecycle: None,
+        detach_on_force: None,
     },
     Model {
         route: "file-status",
@@ -232,6 +239,7 @@ pub static MODELS: &[Model] = &[
         project: ProjectLink::None,
         named_references: &[],
         lifecycle: None,
+        detach_on_force: None,
     },
     Model {
         route: "entity-types",
@@ -243,6 +251,7 @@ pub static MODELS: &[Model] = &[
         project: ProjectLink::None,
         named_references: &[],
         lifecycle: None,
+        detach_on_force: None,
     },
     Model {
         route: "projects",
@@ -264,6 +273,7 @@ pub static MODELS: &[Model] = &[
             open_name: "Open",
             delete_open_message: "Only closed projects can be deleted",
         }),
+        detach_on_force: None,
     },
 ];
 

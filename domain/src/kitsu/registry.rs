@@ -226,6 +226,9 @@ pub struct Model {
     /// Reference fields (`x_id`) whose record's name a single read adds (as `x_name`).
     pub named_references: &'static [&'static str],
     pub lifecycle: Option<Lifecycle>,
+    /// When set, a record listed only in other records' relations is refused deletion with
+    /// this message, and `?force=true` takes it out of those lists first (Zou's task types).
+    pub detach_on_force: Option<&'static str>,
 }
 
 impl Model {

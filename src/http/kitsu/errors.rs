@@ -83,16 +83,6 @@ impl KitsuError {
         }
     }
 
-    /// Like [`KitsuError::crud`], in Zou's exact shape `{"message"}` (a refused delete).
-    pub fn crud_plain(error: AppError) -> Self {
-        match error {
-            AppError::Invalid { message, .. } | AppError::Duplicate { message, .. } => {
-                KitsuError::Body(StatusCode::BAD_REQUEST, json!({ "message": message }))
-            }
-            other => other.into(),
-        }
-    }
-
     /// An application error on a route that wants `expected` tokens.
     pub fn from_app(error: AppError, expected: TokenKind) -> Self {
         match error {

@@ -6,4 +6,4 @@ mod references;
 pub use history::{RecordHistory, record_history};
 
 pub use records::{Records, unique_claim_id};
-pub use references::REFERENCED;
+pub use references::{REFERENCED, Referrers, Refusal};

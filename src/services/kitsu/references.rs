@@ -152,34 +152,98 @@ impl Records {
         Err(AppError::Conflict)
     }
 
-    /// Refuses to delete a record that a live record refers to (a reference field holding
-    /// its id, or a relation listing it).
-    pub async fn check_unreferenced(&self, definition: &Model, id: &str) -> Result<(), AppError> {
+    /// The live records that refer to record `id` of `definition`: whether one holds it in a
+    /// reference field, and which list it in a relation (model, relation, record id).
+    pub async fn referrers(&self, definition: &Model, id: &str) -> Result<Referrers, AppError> {
+        let mut referrers = Referrers::default();
         for other in MODELS {
             for field in other.fields {
-                let filter = match field.ty {
-                    FieldType::Reference(target) if target == definition.route => Filter::Eq(
-                        FieldPath::parse(field.name).expect("field names are paths"),
-                        json!(id),
+                let (filter, limit) = match field.ty {
+                    FieldType::Reference(target) if target == definition.route => (
+                        Filter::Eq(FieldPath::parse(field.name).expect("a path"), json!(id)),
+                        1,
                     ),
-                    FieldType::Relation(target) if target == definition.route => Filter::Contains(
-                        FieldPath::parse(field.name).expect("field names are paths"),
-                        json!(id),
+                    FieldType::Relation(target) if target == definition.route => (
+                        Filter::Contains(FieldPath::parse(field.name).expect("a path"), json!(id)),
+                        DETACH_LIMIT,
                     ),
                     _ => continue,
                 };
                 let found = self
                     .views
-                    .find(other.collection, &Query::new(filter, vec![], 1))
+                    .find(other.collection, &Query::new(filter, vec![], limit))
                     .await?;
-                if !found.items.is_empty() {
-                    return Err(AppError::Invalid {
-                        field: "id".into(),
-                        message: REFERENCED.into(),
-                    });
+                if found.items.is_empty() {
+                    continue;
+                }
+                if matches!(field.ty, FieldType::Reference(_)) {
+                    referrers.referenced = true;
+                } else {
+                    referrers.listed_in.extend(
+                        found
+                            .items
+                            .into_iter()
+                            .map(|(record, _)| (other, field.name, record)),
+                    );
                 }
             }
         }
+        Ok(referrers)
+    }
+
+    /// Makes record `id` deletable: refused while a record refers to it; a record only listed
+    /// in relations is taken out of them when the model allows it and `force` is given.
+    pub async fn clear_referrers(
+        &self,
+        definition: &Model,
+        id: &str,
+        force: bool,
+        by: &str,
+        metadata: &Metadata,
+    ) -> Result<(), Refusal> {
+        let referrers = self.referrers(definition, id).await?;
+        if referrers.referenced
+            || (!referrers.listed_in.is_empty() && definition.detach_on_force.is_none())
+        {
+            return Err(Refusal::Referenced);
+        }
+        if referrers.listed_in.is_empty() {
+            return Ok(());
+        }
+        if !force {
+            let message = definition.detach_on_force.unwrap_or(REFERENCED);
+            return Err(Refusal::Attached(message));
+        }
+        for (other, relation, record) in referrers.listed_in {
+            self.relink(other, &record, relation, id, false, by, metadata)
+                .await?;
+        }
         Ok(())
+    }
+}
+
+/// How many listing records a forced delete detaches at most in one request.
+const DETACH_LIMIT: u32 = 10_000;
+
+/// Who refers to a record.
+#[derive(Default)]
+pub struct Referrers {
+    pub referenced: bool,
+    pub listed_in: Vec<(&'static Model, &'static str, String)>,
+}
+
+/// Why a record cannot be deleted.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Zou's foreign-key refusal.
+    Referenced,
+    /// Listed in relations; `force` would detach it. Zou's message.
+    Attached(&'static str),
+    Failed(AppError),
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Self {
+        Refusal::Failed(e)
     }
 }

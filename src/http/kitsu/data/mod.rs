@@ -27,7 +27,7 @@ use crate::http::consistency::{with_freshness, with_position};
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
-use crate::services::kitsu::Records;
+use crate::services::kitsu::{REFERENCED, Records, Refusal};
 
 /// Rows read per store query while collecting a plain (unpaginated) list.
 const SCAN: u32 = 1000;
@@ -369,6 +369,7 @@ pub async fn delete(
     caller: Result<KitsuCaller, KitsuError>,
     meta: RequestMeta,
     Path((route, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
     let (model, caller) = model_and_caller(&route, caller)?;
@@ -391,12 +392,30 @@ pub async fn delete(
     }
     // Who refers to it is read from the read models: let them catch up with the log first.
     state.gate.wait(&headers, &[RECORDS]).await?;
-    state
-        .records
-        .check_unreferenced(model, &id)
-        .await
-        .map_err(KitsuError::crud_plain)?;
+    let force = query_pairs(&raw)
+        .iter()
+        .any(|(k, v)| k == "force" && v.eq_ignore_ascii_case("true"));
     let metadata = meta.metadata(Some(&caller.user_id));
+    match state
+        .records
+        .clear_referrers(model, &id, force, &caller.user_id, &metadata)
+        .await
+    {
+        Ok(()) => {}
+        Err(Refusal::Referenced) => {
+            return Err(KitsuError::Body(
+                StatusCode::BAD_REQUEST,
+                json!({ "message": REFERENCED }),
+            ));
+        }
+        Err(Refusal::Attached(message)) => {
+            return Err(KitsuError::Body(
+                StatusCode::BAD_REQUEST,
+                json!({"error": true, "message": message, "data": null}),
+            ));
+        }
+        Err(Refusal::Failed(e)) => return Err(e.into()),
+    }
     let position = state
         .records
         .delete(model, &id, &caller.user_id, &metadata)
