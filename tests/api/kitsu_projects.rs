@@ -469,3 +469,64 @@ async fn the_tracker_views_rebuild_to_the_same_rows(#[case] backend: Backend) {
         );
     }
 }
+
+const GAZU_PROJECTS: &str = r##"
+import json, sys
+import gazu
+from gazu.exception import ParameterException
+
+host, email, password, artist_id = sys.argv[1:5]
+gazu.set_host(host)
+gazu.log_in(email, password)
+out = {}
+project = gazu.project.new_project("Big Buck", team=[artist_id])
+out["project"] = project
+out["same"] = gazu.project.new_project("Big Buck")["id"] == project["id"]
+out["by_name"] = gazu.project.get_project_by_name("big buck")["id"] == project["id"]
+gazu.project.new_project("Elephants Dream")
+out["all"] = [p["name"] for p in gazu.project.all_projects()]
+out["status_name"] = gazu.project.get_project(project["id"])["project_status_name"]
+gazu.project.remove_person_from_team(project, artist_id)
+out["team_removed"] = gazu.project.get_project(project["id"])["team"]
+gazu.project.add_person_to_team(project, artist_id)
+out["team_added"] = gazu.project.get_project(project["id"])["team"]
+try:
+    gazu.project.remove_project(project, force=True)
+    out["remove_open"] = "accepted"
+except ParameterException as e:
+    out["remove_open"] = str(e)
+gazu.client.create("project-status", {"name": "Closed", "color": "#000000"})
+gazu.project.close_project(project)
+out["open"] = [p["name"] for p in gazu.project.all_open_projects()]
+gazu.project.remove_project(project, force=True)
+out["left"] = [p["name"] for p in gazu.project.all_projects()]
+print(json.dumps(out))
+"##;
+
+#[apply(backends)]
+async fn gazu_creates_teams_closes_and_removes_projects(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = crate::kitsu_data::admin_account(&app).await;
+    let (_, artist_id) = person(&app, "user").await;
+    let host = app.url("/api");
+    let out = crate::clients::python(GAZU_PROJECTS, &[&host, &email, PASSWORD, &artist_id])
+        .await
+        .json;
+    assert_eq!(out["project"]["type"], "Project", "{out}");
+    assert_eq!(out["project"]["team"], json!([artist_id]), "{out}");
+    assert_eq!(out["same"], true, "{out}");
+    assert_eq!(out["by_name"], true, "{out}");
+    assert_eq!(out["all"], json!(["Big Buck", "Elephants Dream"]), "{out}");
+    assert_eq!(out["status_name"], "Open", "{out}");
+    assert_eq!(out["team_removed"], json!([]), "{out}");
+    assert_eq!(out["team_added"], json!([artist_id]), "{out}");
+    assert!(
+        out["remove_open"]
+            .as_str()
+            .unwrap()
+            .contains("Only closed projects can be deleted"),
+        "{out}"
+    );
+    assert_eq!(out["open"], json!(["Elephants Dream"]), "{out}");
+    assert_eq!(out["left"], json!(["Elephants Dream"]), "{out}");
+}
