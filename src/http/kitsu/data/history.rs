@@ -1,9 +1,13 @@
 //! `GET /data/<model>/<id>/history`: every change of one record, from its stream.
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
+use annals_projections::kitsu::RECORDS;
+
 use super::{model_and_caller, record_id};
+use crate::http::consistency::with_freshness;
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
 use crate::http::state::AppState;
@@ -31,9 +35,13 @@ pub async fn history(
     State(state): State<AppState>,
     caller: Result<KitsuCaller, KitsuError>,
     Path((route, id)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> KitsuResult<Response> {
     let (model, caller) = model_and_caller(&route, caller)?;
     let id = record_id(&id)?;
+    // The log shows a stream's events once no older transaction is still open; the records'
+    // projection having passed the caller's writes means their events are visible.
+    let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
     let past = record_history(&state.history, model, &id).await?;
     if past.deleted {
         // Gone for everyone but studio managers, as a deleted row is in Zou.
@@ -43,5 +51,8 @@ pub async fn history(
     } else {
         Records::allow(model.rules.read, &caller.user.role)?;
     }
-    Ok(Json(past.entries).into_response())
+    Ok(with_freshness(
+        Json(past.entries).into_response(),
+        freshness,
+    ))
 }
