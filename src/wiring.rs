@@ -271,6 +271,12 @@ impl Infra {
             payments: Arc::new(crate::services::workspaces::payments::LocalPayments),
         };
         let (identity, workspaces) = (Arc::new(identity), Arc::new(workspaces));
+        let records = Arc::new(crate::services::kitsu::Records {
+            records: Commands::new(&write, ()),
+            claims: Commands::new(&write, ()),
+            identity: identity.clone(),
+            views: self.views.clone(),
+        });
         let erasure = crate::services::erasure::Erasure {
             identity: identity.clone(),
             workspaces: workspaces.clone(),
@@ -289,10 +295,7 @@ impl Infra {
                 self.config.import_max_bytes,
             )),
             identity,
-            records: Arc::new(crate::services::kitsu::Records {
-                records: Commands::new(&write, ()),
-                claims: Commands::new(&write, ()),
-            }),
+            records,
             log: self.log.clone(),
             history: crate::services::history::History::new(self.reader()),
             verifier: crate::services::verify::Verifier::new(self.integrity.clone()),

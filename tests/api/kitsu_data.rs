@@ -10,10 +10,10 @@ use crate::clients;
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app, unique_email};
 use crate::surfaces::answer;
 
-const FORBIDDEN: &str = "You don't have the permission to access the requested resource. It is either read-protected or not readable by the server.";
+pub(crate) const FORBIDDEN: &str = "You don't have the permission to access the requested resource. It is either read-protected or not readable by the server.";
 
 /// Logs `email` in through Kitsu; the access token.
-async fn access_token(app: &TestApp, email: &str) -> String {
+pub(crate) async fn access_token(app: &TestApp, email: &str) -> String {
     let (status, body) = answer(
         app.kitsu(None)
             .post(
@@ -28,13 +28,13 @@ async fn access_token(app: &TestApp, email: &str) -> String {
 }
 
 /// A studio manager (`admin`), signed in.
-async fn admin(app: &TestApp) -> String {
+pub(crate) async fn admin(app: &TestApp) -> String {
     let email = admin_account(app).await;
     access_token(app, &email).await
 }
 
 /// A studio manager's account; its email.
-async fn admin_account(app: &TestApp) -> String {
+pub(crate) async fn admin_account(app: &TestApp) -> String {
     let email = unique_email();
     let account = Account {
         email: email.clone(),
@@ -48,32 +48,42 @@ async fn admin_account(app: &TestApp) -> String {
 }
 
 /// An artist (`user`), signed in.
-async fn artist(app: &TestApp) -> String {
+pub(crate) async fn artist(app: &TestApp) -> String {
     let email = unique_email();
     assert_eq!(app.register(&email).await.status(), StatusCode::CREATED);
     access_token(app, &email).await
 }
 
-async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+pub(crate) async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
     answer(app.kitsu(Some(token)).get(path).await).await
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     answer(app.kitsu(Some(token)).post(path, &body).await).await
 }
 
-async fn put(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn put(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     answer(app.kitsu(Some(token)).put(path, &body).await).await
 }
 
 /// A created record (asserting the 201).
-async fn created(app: &TestApp, token: &str, model: &str, body: Value) -> Value {
+pub(crate) async fn created(app: &TestApp, token: &str, model: &str, body: Value) -> Value {
     let (status, record) = post(app, token, &format!("/data/{model}"), body).await;
     assert_eq!(status, StatusCode::CREATED, "{record}");
     record
 }
 
-fn names(list: &Value) -> Vec<&str> {
+pub(crate) fn names(list: &Value) -> Vec<&str> {
     let mut names: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -503,4 +513,114 @@ async fn gazu_creates_and_reads_task_statuses_and_types(#[case] backend: Backend
     assert_eq!(out["types"], json!(["Modeling"]), "{out}");
     assert_eq!(out["page"]["total"], 2, "{out}");
     assert_eq!(out["page"]["data"].as_array().unwrap().len(), 1, "{out}");
+}
+
+#[apply(backends)]
+async fn a_records_history_lists_each_change_newest_first(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let artist = artist(&app).await;
+    let status = created(
+        &app,
+        &token,
+        "project-status",
+        json!({"name": "Open", "color": "#000000"}),
+    )
+    .await;
+    let id = status["id"].as_str().unwrap();
+    let path = format!("/data/project-status/{id}");
+    for color in ["#111111", "#222222", "#333333"] {
+        let (code, body) = put(&app, &token, &path, json!({"color": color})).await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+    }
+
+    let (code, history) = get(&app, &token, &format!("{path}/history")).await;
+    assert_eq!(code, StatusCode::OK, "{history}");
+    let entries = history.as_array().unwrap();
+    assert_eq!(entries.len(), 4, "{history}");
+    let events: Vec<&str> = entries
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "RecordUpdated",
+            "RecordUpdated",
+            "RecordUpdated",
+            "RecordCreated"
+        ]
+    );
+    let changes: Vec<&Value> = entries.iter().map(|e| &e["changes"]).collect();
+    assert_eq!(
+        changes[..3],
+        [
+            &json!([{"field": "color", "old": "#222222", "new": "#333333"}]),
+            &json!([{"field": "color", "old": "#111111", "new": "#222222"}]),
+            &json!([{"field": "color", "old": "#000000", "new": "#111111"}]),
+        ]
+    );
+    let mut created_fields: Vec<(&str, &Value, &Value)> = changes[3]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["field"].as_str().unwrap(), &c["old"], &c["new"]))
+        .collect();
+    created_fields.sort_by_key(|c| c.0);
+    assert_eq!(
+        created_fields,
+        [
+            ("color", &Value::Null, &json!("#000000")),
+            ("name", &Value::Null, &json!("Open")),
+        ]
+    );
+    let (_, me) = get(&app, &token, "/auth/authenticated").await;
+    for entry in entries {
+        assert_eq!(entry["author_id"], me["user"]["id"], "{entry}");
+        assert_eq!(entry["record_id"], id);
+        assert_eq!(entry["created_at"].as_str().unwrap().len(), 19, "{entry}");
+    }
+    let sequences: Vec<i64> = entries
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(sequences, [4, 3, 2, 1]);
+    // Reference data: anyone who reads the record reads its history (trailing slash too).
+    let (code, seen) = get(&app, &artist, &format!("{path}/history/")).await;
+    assert_eq!((code, &seen), (StatusCode::OK, &history));
+
+    let deleted = app.kitsu(Some(&token)).delete(&path, &json!({})).await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let (code, after) = get(&app, &token, &format!("{path}/history")).await;
+    assert_eq!(code, StatusCode::OK, "{after}");
+    assert_eq!(after.as_array().unwrap().len(), 5);
+    assert_eq!(after[0]["event"], "RecordDeleted");
+    assert!(
+        after[0]["changes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"field": "color", "old": "#333333", "new": null})),
+        "{after}"
+    );
+    assert_eq!(
+        after.as_array().unwrap()[1..],
+        history.as_array().unwrap()[..]
+    );
+    // Gone for everyone else.
+    let (code, body) = get(&app, &artist, &format!("{path}/history")).await;
+    assert_eq!(
+        (code, body),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"error": true, "message": NOT_FOUND_MESSAGE})
+        )
+    );
+    // Another model's id, an unknown id, a malformed one.
+    let (code, _) = get(&app, &token, &format!("/data/studios/{id}/history")).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    let unknown = uuid::Uuid::new_v4();
+    let (code, _) = get(&app, &token, &format!("/data/studios/{unknown}/history")).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    let (code, _) = get(&app, &token, "/data/studios/nope/history").await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
 }

@@ -12,9 +12,11 @@ mod values;
 
 pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent};
-pub use registry::{Access, Default, Field, FieldType, Model, Rules, Unique};
+pub use registry::{
+    Access, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Rules, Unique,
+};
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};
-pub use values::{document, zou_datetime};
+pub use values::{document, relation_ids, zou_datetime};
 
 /// The type of a record's stream: one stream per record, keyed by its UUID, whatever its model.
 pub const RECORD_TYPE: &str = "kitsu_record";

@@ -1,6 +1,8 @@
 //! The model registry: Zou's models as data (reference section 3). A new model is an entry
 //! here plus tests.
-use super::registry::{Default as D, Field, FieldType as T, Model, Rules, Unique};
+use super::registry::{
+    Access, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Rules, Unique,
+};
 
 const fn text(max: usize) -> T {
     T::Text { max: Some(max) }
@@ -76,6 +78,93 @@ const ENTITY_TYPE: &[Field] = &[
     Field::new("archived", T::Bool).default(D::Bool(false)),
 ];
 
+const PRODUCTION_STYLES: &[&str] = &[
+    "2d",
+    "2dpaper",
+    "3d",
+    "2d3d",
+    "ar",
+    "vfx",
+    "stop-motion",
+    "motion-design",
+    "archviz",
+    "commercial",
+    "catalog",
+    "immersive",
+    "nft",
+    "video-game",
+    "vr",
+];
+
+const fn flag(name: &'static str, default: bool) -> Field {
+    Field::new(name, T::Bool).default(D::Bool(default))
+}
+
+const fn count(name: &'static str) -> Field {
+    Field::new(name, T::Int).default(D::Int(0))
+}
+
+/// Zou 1.0.97's `Project` (fields and defaults as its create answers them). A missing
+/// `project_status_id` is the "Open" status, which the service resolves.
+const PROJECT: &[Field] = &[
+    Field::new("name", text(80))
+        .required()
+        .unique(Unique::Exact),
+    Field::new("code", text(80)),
+    Field::new("description", LONG_TEXT),
+    Field::new("shotgun_id", T::Int),
+    Field::new("file_tree", T::Json),
+    Field::new("data", T::Json),
+    flag("has_avatar", false),
+    Field::new("fps", text(10)).default(D::Text("25")),
+    Field::new("ratio", text(10)).default(D::Text("16:9")),
+    Field::new("resolution", text(12)).default(D::Text("1920x1080")),
+    Field::new("production_type", text(20)).default(D::Text("short")),
+    Field::new("production_style", T::Choice(PRODUCTION_STYLES)).default(D::Text("2d3d")),
+    Field::new("start_date", T::Date),
+    Field::new("end_date", T::Date),
+    Field::new("man_days", T::Int),
+    count("nb_episodes"),
+    count("episode_span"),
+    count("max_retakes"),
+    flag("is_clients_isolated", false),
+    flag("is_client_stats_visible", true),
+    flag("is_client_task_list_visible", true),
+    flag("is_client_task_panel_visible", true),
+    flag("is_preview_download_allowed", false),
+    flag("is_set_preview_automated", false),
+    Field::new("homepage", text(80)).default(D::Text("assets")),
+    flag("is_publish_default_for_artists", false),
+    flag("is_bot_collaboration_enabled", false),
+    flag("is_single_preview_per_revision", false),
+    flag("is_frame_in_numbering", false),
+    count("revision_padding"),
+    Field::new("hd_bitrate_compression", T::Int),
+    Field::new("ld_bitrate_compression", T::Int),
+    Field::new("project_status_id", T::Reference("project-status")).default(D::Named {
+        route: "project-status",
+        name: "Open",
+        color: "#000000",
+    }),
+    Field::new(
+        "default_preview_background_file_id",
+        T::Reference("preview-background-files"),
+    ),
+    Field::new(
+        "from_schedule_version_id",
+        T::Reference("schedule-versions"),
+    ),
+    Field::new("team", T::Relation("persons")),
+    Field::new("asset_types", T::Relation("entity-types")),
+    Field::new("task_statuses", T::Relation("task-status")),
+    Field::new("task_types", T::Relation("task-types")),
+    Field::new("status_automations", T::Relation("status-automations")),
+    Field::new(
+        "preview_background_files",
+        T::Relation("preview-background-files"),
+    ),
+];
+
 /// Every model served by the generic routes.
 pub static MODELS: &[Model] = &[
     Model {
@@ -85,6 +174,10 @@ pub static MODELS: &[Model] = &[
         fields: PROJECT_STATUS,
         rules: Rules::REFERENCE,
         duplicate_message: None,
+        project: ProjectLink::None,
+        named_references: &[],
+        lifecycle: None,
+        detach_on_force: None,
     },
     Model {
         route: "task-types",
@@ -93,6 +186,12 @@ pub static MODELS: &[Model] = &[
         fields: TASK_TYPE,
         rules: Rules::REFERENCE,
         duplicate_message: Some("A task type with similar name already exists"),
+        project: ProjectLink::None,
+        named_references: &[],
+        lifecycle: None,
+        detach_on_force: Some(
+            "Task type is attached to projects. Re-issue the request with force=true to detach.",
+        ),
     },
     Model {
         route: "task-status",
@@ -101,6 +200,10 @@ pub static MODELS: &[Model] = &[
         fields: TASK_STATUS,
         rules: Rules::REFERENCE,
         duplicate_message: None,
+        project: ProjectLink::None,
+        named_references: &[],
+        lifecycle: None,
+        detach_on_force: None,
     },
     Model {
         route: "departments",
@@ -109,6 +212,10 @@ pub static MODELS: &[Model] = &[
         fields: NAME_COLOR_ARCHIVED,
         rules: Rules::REFERENCE,
         duplicate_message: None,
+        project: ProjectLink::None,
+        named_references: &[],
+        lifecycle: None,
+        detach_on_force: None,
     },
     Model {
         route: "studios",
@@ -117,6 +224,10 @@ pub static MODELS: &[Model] = &[
         fields: NAME_COLOR_ARCHIVED,
         rules: Rules::REFERENCE,
         duplicate_message: None,
+        project: ProjectLink::None,
+        named_references: &[],
+        lifecycle: None,
+        detach_on_force: None,
     },
     Model {
         route: "file-status",
@@ -125,6 +236,10 @@ pub static MODELS: &[Model] = &[
         fields: FILE_STATUS,
         rules: Rules::REFERENCE,
         duplicate_message: None,
+        project: ProjectLink::None,
+        named_references: &[],
+        lifecycle: None,
+        detach_on_force: None,
     },
     Model {
         route: "entity-types",
@@ -133,6 +248,32 @@ pub static MODELS: &[Model] = &[
         fields: ENTITY_TYPE,
         rules: Rules::REFERENCE,
         duplicate_message: None,
+        project: ProjectLink::None,
+        named_references: &[],
+        lifecycle: None,
+        detach_on_force: None,
+    },
+    Model {
+        route: "projects",
+        type_name: "Project",
+        collection: "kitsu_projects",
+        fields: PROJECT,
+        rules: Rules {
+            list: Access::Member,
+            read: Access::Member,
+            create: Access::Admin,
+            update: Access::Manager,
+            delete: Access::Admin,
+        },
+        duplicate_message: None,
+        project: ProjectLink::Itself,
+        named_references: &["project_status_id"],
+        lifecycle: Some(Lifecycle {
+            field: "project_status_id",
+            open_name: "Open",
+            delete_open_message: "Only closed projects can be deleted",
+        }),
+        detach_on_force: None,
     },
 ];
 

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::models::model;
-use super::registry::Model;
-use super::values::check;
+use super::registry::{FieldType, Model};
+use super::values::{check, relation_ids};
 use crate::decide::Decide;
 
 /// Keys no client sets: the server chooses ids and times.
@@ -52,6 +52,22 @@ pub enum RecordCommand {
     },
     Delete {
         model: String,
+        by: String,
+        at: DateTime<Utc>,
+    },
+    /// Adds `id` to the relation `field` (a team member, say); nothing if it is there.
+    Link {
+        model: String,
+        field: String,
+        id: String,
+        by: String,
+        at: DateTime<Utc>,
+    },
+    /// Takes `id` out of the relation `field`; nothing if it is not there.
+    Unlink {
+        model: String,
+        field: String,
+        id: String,
         by: String,
         at: DateTime<Utc>,
     },
@@ -161,8 +177,11 @@ impl Model {
         }
         let mut fields = BTreeMap::new();
         for field in self.fields {
+            let relation = matches!(field.ty, FieldType::Relation(_));
             let value = match input.get(field.name) {
+                Some(Value::Null) | None if relation => Value::Array(vec![]),
                 Some(Value::Null) | None => field.default.value(),
+                Some(v) if relation => relation_ids(v),
                 Some(v) => v.clone(),
             };
             checked(field, &value)?;
@@ -172,7 +191,8 @@ impl Model {
     }
 
     /// The changes an update's input makes to `current`: server keys, `project_id`, protected
-    /// fields and unknown keys are ignored; unchanged values are not changes.
+    /// fields, relations (Zou writes them through their own routes) and unknown keys are
+    /// ignored; unchanged values are not changes.
     pub fn prepare_update(
         &self,
         current: &BTreeMap<String, Value>,
@@ -183,7 +203,8 @@ impl Model {
             let Some(field) = self.field(key) else {
                 continue;
             };
-            if field.protected || key == "project_id" {
+            let relation = matches!(field.ty, FieldType::Relation(_));
+            if field.protected || relation || key == "project_id" {
                 continue;
             }
             checked(field, new)?;
@@ -242,6 +263,26 @@ impl Decide for Record {
                     at,
                 }]
             }
+            RecordCommand::Link {
+                model,
+                field,
+                id,
+                by,
+                at,
+            } => self.relink(&model, &field, by, at, |ids| {
+                if !ids.contains(&Value::String(id.clone())) {
+                    ids.push(Value::String(id));
+                }
+            })?,
+            RecordCommand::Unlink {
+                model,
+                field,
+                id,
+                by,
+                at,
+            } => self.relink(&model, &field, by, at, |ids| {
+                ids.retain(|held| held.as_str() != Some(id.as_str()))
+            })?,
             RecordCommand::Delete { model, by, at } => {
                 if !self.is_live(&model) {
                     return Err(RecordError::NotFound);
@@ -254,6 +295,54 @@ impl Decide for Record {
                 }]
             }
         })
+    }
+}
+
+impl Record {
+    /// The update that changes the ids of the relation `field` as `change` does (none when
+    /// they stay the same).
+    fn relink(
+        &self,
+        model: &str,
+        field: &str,
+        by: String,
+        at: DateTime<Utc>,
+        change: impl FnOnce(&mut Vec<Value>),
+    ) -> Result<Vec<RecordEvent>, RecordError> {
+        let definition = known_model(model)?;
+        if !self.is_live(model) {
+            return Err(RecordError::NotFound);
+        }
+        if !definition
+            .field(field)
+            .is_some_and(|f| matches!(f.ty, FieldType::Relation(_)))
+        {
+            return Err(RecordError::UnknownField {
+                field: field.to_string(),
+                type_name: definition.type_name,
+            });
+        }
+        let old = self
+            .fields
+            .get(field)
+            .cloned()
+            .unwrap_or(Value::Array(vec![]));
+        let mut ids = old.as_array().cloned().unwrap_or_default();
+        change(&mut ids);
+        let new = Value::Array(ids);
+        if new == old {
+            return Ok(vec![]);
+        }
+        Ok(vec![RecordEvent::RecordUpdated {
+            model: model.to_string(),
+            changes: vec![FieldChange {
+                field: field.to_string(),
+                old,
+                new,
+            }],
+            by,
+            at,
+        }])
     }
 }
 

@@ -16,8 +16,25 @@ pub enum FieldType {
     Json,
     /// One of these codes.
     Choice(&'static [&'static str]),
-    /// The id (a UUID) of a record of the model with this route.
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// The id (a UUID) of a record of the model with this route (`persons`: a person of the
+    /// identity store). Routes outside the registry are checked as UUIDs only.
     Reference(&'static str),
+    /// A collection relationship: a list of ids of records of the model with this route,
+    /// serialized only with `relations` and never written by an update (Zou's `team`,
+    /// `task_types`...).
+    Relation(&'static str),
+}
+
+impl FieldType {
+    /// The route of the records this field points at, for references and relations.
+    pub fn target(self) -> Option<&'static str> {
+        match self {
+            FieldType::Reference(route) | FieldType::Relation(route) => Some(route),
+            _ => None,
+        }
+    }
 }
 
 /// A field's value when a create does not give one.
@@ -27,12 +44,20 @@ pub enum Default {
     Text(&'static str),
     Bool(bool),
     Int(i64),
+    /// The id of the record of model `route` whose `name` is this one, made (with this
+    /// `color`) when there is none: Zou's "Open" project status. Resolved by the service, so
+    /// the domain sees it given.
+    Named {
+        route: &'static str,
+        name: &'static str,
+        color: &'static str,
+    },
 }
 
 impl Default {
     pub fn value(self) -> Value {
         match self {
-            Default::Null => Value::Null,
+            Default::Null | Default::Named { .. } => Value::Null,
             Default::Text(s) => json!(s),
             Default::Bool(b) => json!(b),
             Default::Int(i) => json!(i),
@@ -117,16 +142,41 @@ pub enum Access {
     Anyone,
     /// Studio managers (`admin`) only: Zou's default for every hook.
     Admin,
+    /// Zou's "project access": studio managers, and members of the team of the record's
+    /// project. On lists: non-admins see the records of the open projects they belong to.
+    Member,
+    /// Zou's "manager project access": studio managers, and production managers (`manager`)
+    /// in the team of the record's project.
+    Manager,
 }
 
 impl Access {
-    /// Whether a person of global `role` may.
-    pub fn allows(self, role: &str) -> bool {
+    /// Whether a person of global `role` may, on a record whose project team `in_team` says
+    /// whether it holds them.
+    pub fn allows(self, role: &str, in_team: bool) -> bool {
         match self {
             Access::Anyone => true,
             Access::Admin => role == "admin",
+            Access::Member => role == "admin" || in_team,
+            Access::Manager => role == "admin" || (in_team && role == "manager"),
         }
     }
+
+    /// Whether the answer depends on the record's project team.
+    pub fn needs_team(self) -> bool {
+        matches!(self, Access::Member | Access::Manager)
+    }
+}
+
+/// Where a record's project (and so its team) is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ProjectLink {
+    /// Not part of a project.
+    None,
+    /// The record is a project: the team is its own `team` field.
+    Itself,
+    /// The project whose id is in this field.
+    Field(&'static str),
 }
 
 /// Zou's permission hooks of a model (section 2.6).
@@ -150,6 +200,16 @@ impl Rules {
     };
 }
 
+/// A model whose records are open or closed by a status record (Zou's projects): open when
+/// the status named in `field` is named `open_name`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lifecycle {
+    pub field: &'static str,
+    pub open_name: &'static str,
+    /// Zou's refusal to delete an open record.
+    pub delete_open_message: &'static str,
+}
+
 #[derive(Debug, PartialEq)]
 pub struct Model {
     /// The name in `/data/<route>`.
@@ -162,11 +222,25 @@ pub struct Model {
     pub rules: Rules,
     /// Zou's message for a duplicate unique value, when it has its own.
     pub duplicate_message: Option<&'static str>,
+    pub project: ProjectLink,
+    /// Reference fields (`x_id`) whose record's name a single read adds (as `x_name`).
+    pub named_references: &'static [&'static str],
+    pub lifecycle: Option<Lifecycle>,
+    /// When set, a record listed only in other records' relations is refused deletion with
+    /// this message, and `?force=true` takes it out of those lists first (Zou's task types).
+    pub detach_on_force: Option<&'static str>,
 }
 
 impl Model {
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// The collection relationships (serialized only with `relations`).
+    pub fn relations(&self) -> impl Iterator<Item = &'static Field> + '_ {
+        self.fields
+            .iter()
+            .filter(|f| matches!(f.ty, FieldType::Relation(_)))
     }
 
     /// The unique fields.

@@ -251,11 +251,130 @@ fn unique_keys_fold_case_only_where_zou_does() {
 
 #[test]
 fn reference_models_are_read_by_all_and_written_by_admins() {
-    for m in MODELS {
-        assert!(m.rules.list.allows("user") && m.rules.read.allows("client"));
-        assert!(!m.rules.create.allows("manager") && m.rules.create.allows("admin"));
-        assert!(!m.rules.delete.allows("supervisor"));
+    for m in MODELS.iter().filter(|m| m.project == ProjectLink::None) {
+        assert!(m.rules.list.allows("user", false) && m.rules.read.allows("client", false));
+        assert!(!m.rules.create.allows("manager", true) && m.rules.create.allows("admin", false));
+        assert!(!m.rules.delete.allows("supervisor", true));
     }
+}
+
+#[test]
+fn projects_are_read_by_their_team_and_changed_by_its_managers() {
+    let rules = model("projects").unwrap().rules;
+    assert!(rules.read.allows("user", true) && !rules.read.allows("user", false));
+    assert!(rules.read.allows("admin", false));
+    assert!(rules.update.allows("manager", true));
+    assert!(!rules.update.allows("manager", false) && !rules.update.allows("supervisor", true));
+    assert!(!rules.create.allows("manager", true) && !rules.delete.allows("manager", true));
+}
+
+fn project_created(team: Value) -> RecordEvent {
+    let mut fields = model("projects")
+        .unwrap()
+        .prepare_create(&input(json!({"name": "Agent 327"})))
+        .unwrap();
+    fields.insert("team".into(), team);
+    RecordEvent::RecordCreated {
+        model: "projects".into(),
+        fields,
+        by: "admin".into(),
+        at: t0(),
+    }
+}
+
+fn link(command: &str, id: &str) -> RecordCommand {
+    let (model, field, id, by, at) = (
+        "projects".to_string(),
+        "team".to_string(),
+        id.to_string(),
+        "admin".to_string(),
+        t0(),
+    );
+    match command {
+        "link" => RecordCommand::Link {
+            model,
+            field,
+            id,
+            by,
+            at,
+        },
+        _ => RecordCommand::Unlink {
+            model,
+            field,
+            id,
+            by,
+            at,
+        },
+    }
+}
+
+#[test]
+fn a_team_member_is_added_once_and_removed() {
+    let a = "6e044bf9-3498-4641-80fd-f3ce10194ac5";
+    RecordTest::with(())
+        .given(vec![project_created(json!([]))])
+        .when(link("link", a))
+        .then_expect_events(vec![RecordEvent::RecordUpdated {
+            model: "projects".into(),
+            changes: vec![FieldChange {
+                field: "team".into(),
+                old: json!([]),
+                new: json!([a]),
+            }],
+            by: "admin".into(),
+            at: t0(),
+        }]);
+    RecordTest::with(())
+        .given(vec![project_created(json!([a]))])
+        .when(link("link", a))
+        .then_expect_events(vec![]);
+    RecordTest::with(())
+        .given(vec![project_created(json!([a]))])
+        .when(link("unlink", a))
+        .then_expect_events(vec![RecordEvent::RecordUpdated {
+            model: "projects".into(),
+            changes: vec![FieldChange {
+                field: "team".into(),
+                old: json!([a]),
+                new: json!([]),
+            }],
+            by: "admin".into(),
+            at: t0(),
+        }]);
+    RecordTest::with(())
+        .given(vec![project_created(json!([]))])
+        .when(link("unlink", a))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn relations_take_ids_or_objects_and_are_not_written_by_updates() {
+    let projects = model("projects").unwrap();
+    let a = "6e044bf9-3498-4641-80fd-f3ce10194ac5";
+    let fields = projects
+        .prepare_create(&input(json!({"name": "P", "team": [a, {"id": a}]})))
+        .unwrap();
+    assert_eq!(fields["team"], json!([a]));
+    assert_eq!(fields["task_types"], json!([]));
+    assert_eq!(fields["production_style"], "2d3d");
+    assert_eq!(fields["is_client_stats_visible"], true);
+    let refused = projects.prepare_create(&input(json!({"name": "P", "team": ["nope"]})));
+    assert!(matches!(refused, Err(RecordError::Invalid { ref field, .. }) if field == "team"));
+    let refused = projects.prepare_create(&input(json!({"name": "P", "start_date": "soon"})));
+    assert!(
+        matches!(refused, Err(RecordError::Invalid { ref field, .. }) if field == "start_date")
+    );
+    let changes = projects
+        .prepare_update(&fields, &input(json!({"team": [], "fps": "24"})))
+        .unwrap();
+    assert_eq!(
+        changes,
+        vec![FieldChange {
+            field: "fps".into(),
+            old: json!("25"),
+            new: json!("24"),
+        }]
+    );
 }
 
 #[test]

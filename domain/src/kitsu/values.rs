@@ -33,11 +33,44 @@ pub(crate) fn check(field: &Field, value: &Value) -> Result<(), &'static str> {
             Some(s) if codes.contains(&s) => Ok(()),
             _ => Err("is not one of the allowed values"),
         },
+        FieldType::Date => match value.as_str() {
+            Some(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => Ok(()),
+            _ => Err("must be a date (YYYY-MM-DD)"),
+        },
         FieldType::Reference(_) => match value.as_str().map(uuid::Uuid::try_parse) {
             Some(Ok(_)) => Ok(()),
             _ => Err("must be a UUID"),
         },
+        FieldType::Relation(_) => match value.as_array() {
+            Some(items) if items.iter().all(is_uuid) => Ok(()),
+            _ => Err("must be a list of UUIDs"),
+        },
     }
+}
+
+fn is_uuid(value: &Value) -> bool {
+    value
+        .as_str()
+        .is_some_and(|s| uuid::Uuid::try_parse(s).is_ok())
+}
+
+/// A relation's ids as a create gives them: ids or `{"id": ...}` objects, as Zou takes both;
+/// repeated ids count once. Anything else is left for [`check`] to refuse.
+pub fn relation_ids(value: &Value) -> Value {
+    let Some(items) = value.as_array() else {
+        return value.clone();
+    };
+    let mut ids: Vec<Value> = Vec::with_capacity(items.len());
+    for item in items {
+        let id = match item {
+            Value::Object(map) => map.get("id").cloned().unwrap_or(Value::Null),
+            other => other.clone(),
+        };
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Value::Array(ids)
 }
 
 /// Zou's datetime format: naive UTC, ISO-8601, no fraction, no offset.

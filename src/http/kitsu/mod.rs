@@ -63,6 +63,8 @@ pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/data/{model}/{id}/", SLASH),
     ("PUT", "/api/data/{model}/{id}/", SLASH),
     ("DELETE", "/api/data/{model}/{id}/", SLASH),
+    ("GET", "/data/{model}/{id}/history/", SLASH),
+    ("GET", "/api/data/{model}/{id}/history/", SLASH),
 ];
 
 /// Zou accepts every route with a trailing slash (`strict_slashes = False`); clients use both.
@@ -98,6 +100,10 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(second_factor::oidc_callback))
         .routes(routes!(data::list, data::create))
         .routes(routes!(data::read, data::update, data::delete))
+        .routes(routes!(data::history::history))
+        .routes(routes!(data::projects::open))
+        .routes(routes!(data::projects::add_member))
+        .routes(routes!(data::projects::remove_member))
 }
 
 /// The trailing-slash aliases of the data routes (see `UNDOCUMENTED`).
@@ -109,6 +115,7 @@ fn slash_aliases() -> axum::Router<AppState> {
             "/data/{model}/{id}/",
             get(data::read).put(data::update).delete(data::delete),
         )
+        .route("/data/{model}/{id}/history/", get(data::history::history))
 }
 
 /// The surface served at the root and under [`MIRROR`], with Zou's security headers.

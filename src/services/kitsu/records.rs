@@ -1,17 +1,21 @@
 //! Creating, updating and deleting records of registry models. Unique values are claimed on
 //! their own streams before the record's command, so that concurrent writes of one value race
 //! on a single stream; a claim whose record could not be written is released again.
+use std::sync::Arc;
+
 use chrono::Utc;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use annals_contracts::Position;
+use annals_contracts::{Position, ViewStore};
 use annals_domain::kitsu::{
-    Access, FieldChange, Model, Record, RecordCommand, UniqueClaim, UniqueClaimCommand, model,
+    Access, FieldChange, Model, ProjectLink, Record, RecordCommand, UniqueClaim,
+    UniqueClaimCommand, model,
 };
 
 use crate::es::commands::{Commands, Executed, Metadata};
 use crate::services::error::AppError;
+use crate::services::identity::Identity;
 
 /// werkzeug's 403 description, which Zou sends for every refused permission.
 pub const FORBIDDEN_MESSAGE: &str = "You don't have the permission to access the requested resource. It is either read-protected or not readable by the server.";
@@ -19,6 +23,17 @@ pub const FORBIDDEN_MESSAGE: &str = "You don't have the permission to access the
 pub struct Records {
     pub records: Commands<Record>,
     pub claims: Commands<UniqueClaim>,
+    /// Persons are the identity store's accounts (team members, authors).
+    pub identity: Arc<Identity>,
+    /// The read models, for who refers to a record.
+    pub views: Arc<dyn ViewStore>,
+}
+
+/// Whether a relation's value lists `id`.
+fn lists(value: Option<&Value>, id: &str) -> bool {
+    value
+        .and_then(Value::as_array)
+        .is_some_and(|ids| ids.iter().any(|held| held.as_str() == Some(id)))
 }
 
 /// A unique value's claim stream: a digest of model, field and normalised value (stable, and
@@ -44,9 +59,50 @@ impl Records {
         model(route).ok_or_else(|| AppError::NotFound(format!("no model {route}")))
     }
 
-    /// Refuses a person of `role` what `access` does not allow.
+    /// Refuses a person of `role` what `access` does not allow, whatever the project.
     pub fn allow(access: Access, role: &str) -> Result<(), AppError> {
-        if access.allows(role) {
+        if access.allows(role, false) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(FORBIDDEN_MESSAGE.into()))
+        }
+    }
+
+    /// Whether the team of the project of a record (whose fields `field` reads) holds
+    /// `user_id`.
+    pub async fn in_team<'a>(
+        &self,
+        definition: &Model,
+        field: impl Fn(&str) -> Option<&'a Value>,
+        user_id: &str,
+    ) -> Result<bool, AppError> {
+        match definition.project {
+            ProjectLink::None => Ok(false),
+            ProjectLink::Itself => Ok(lists(field("team"), user_id)),
+            ProjectLink::Field(name) => {
+                let Some(project_id) = field(name).and_then(Value::as_str) else {
+                    return Ok(false);
+                };
+                let project = self.records.load(project_id).await?;
+                Ok(project.is_live("projects") && lists(project.fields.get("team"), user_id))
+            }
+        }
+    }
+
+    /// Refuses what `access` does not allow a person on a record (whose fields `field` reads),
+    /// looking at its project's team only when the rule depends on it.
+    pub async fn permit<'a>(
+        &self,
+        access: Access,
+        definition: &Model,
+        field: impl Fn(&str) -> Option<&'a Value>,
+        user_id: &str,
+        role: &str,
+    ) -> Result<(), AppError> {
+        let in_team = access.needs_team()
+            && role != "admin"
+            && self.in_team(definition, field, user_id).await?;
+        if access.allows(role, in_team) {
             Ok(())
         } else {
             Err(AppError::Forbidden(FORBIDDEN_MESSAGE.into()))
@@ -116,7 +172,13 @@ impl Records {
         by: &str,
         metadata: &Metadata,
     ) -> Result<(String, Executed<Record>), AppError> {
+        let mut input = input;
         // Validated before claiming, so that bad input claims nothing.
+        definition.prepare_create(&input)?;
+        self.check_references(definition, &input).await?;
+        self.known_relations(definition, &mut input).await?;
+        self.named_defaults(definition, &mut input, by, metadata)
+            .await?;
         let fields = definition.prepare_create(&input)?;
         let wanted: Vec<Wanted> = definition
             .unique_fields()
@@ -162,6 +224,11 @@ impl Records {
         metadata: &Metadata,
     ) -> Result<Executed<Record>, AppError> {
         let changes = definition.prepare_update(&current.fields, &input)?;
+        let changed: Map<String, Value> = changes
+            .iter()
+            .map(|c| (c.field.clone(), c.new.clone()))
+            .collect();
+        self.check_references(definition, &changed).await?;
         let (gained, lost) = unique_moves(definition, &changes);
         self.claim_all(definition, id, &gained, metadata).await?;
         let command = RecordCommand::Update {
@@ -180,6 +247,54 @@ impl Records {
                 Err(e.into())
             }
         }
+    }
+
+    /// Adds `member` to (`add`) or takes it from the relation `field` of the record `id`.
+    /// An added id must be a live record of the relation's model.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn relink(
+        &self,
+        definition: &'static Model,
+        id: &str,
+        field: &str,
+        member: &str,
+        add: bool,
+        by: &str,
+        metadata: &Metadata,
+    ) -> Result<Executed<Record>, AppError> {
+        let (model, field, member, by, at) = (
+            definition.route.to_string(),
+            field.to_string(),
+            member.to_string(),
+            by.to_string(),
+            Utc::now(),
+        );
+        let command = if add {
+            RecordCommand::Link {
+                model,
+                field,
+                id: member,
+                by,
+                at,
+            }
+        } else {
+            RecordCommand::Unlink {
+                model,
+                field,
+                id: member,
+                by,
+                at,
+            }
+        };
+        Ok(self
+            .records
+            .execute_returning(id, command, metadata)
+            .await?)
+    }
+
+    /// Whether `id` is a live record of `target` (`persons`: an account).
+    pub async fn is_known(&self, target: &str, id: &str) -> Result<bool, AppError> {
+        self.exists(target, id).await
     }
 
     pub async fn delete(

@@ -1,7 +1,10 @@
 //! Zou's generic CRUD (reference 2): `GET/POST /data/<model>`, `GET/PUT/DELETE
 //! /data/<model>/<id>` for every model of the registry. Writes are commands on the record's
 //! stream; reads answer the `kitsu_records` read model once it has caught up.
+pub mod history;
+pub mod projects;
 pub mod query;
+mod shape;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -11,11 +14,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
 
-use annals_contracts::filter::{Query, Sort};
+use annals_contracts::filter::{Filter, Query, Sort};
 use annals_domain::kitsu::{Model, Record, document};
 use annals_projections::kitsu::RECORDS;
 
 use self::query::{ListOptions, keep_fields, list_options};
+use self::shape::{named_references, relations_asked, visible, without_relations};
 use super::auth::KitsuCaller;
 use super::errors::{KitsuError, KitsuResult};
 use crate::http::body::check_storable;
@@ -23,7 +27,7 @@ use crate::http::consistency::{with_freshness, with_position};
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
-use crate::services::kitsu::Records;
+use crate::services::kitsu::{REFERENCED, Records, Refusal};
 
 /// Rows read per store query while collecting a plain (unpaginated) list.
 const SCAN: u32 = 1000;
@@ -37,7 +41,7 @@ fn sorts(specs: &[&str]) -> Vec<Sort> {
 
 /// The model a route names, then the caller: an unknown model has no route in Zou, so it
 /// answers 404 before authentication.
-fn model_and_caller(
+pub(super) fn model_and_caller(
     route: &str,
     caller: Result<KitsuCaller, KitsuError>,
 ) -> KitsuResult<(&'static Model, KitsuCaller)> {
@@ -46,7 +50,7 @@ fn model_and_caller(
 }
 
 /// The JSON object of a write's body, as Zou's `request.json` reads it.
-fn json_object(body: &Bytes) -> KitsuResult<Map<String, Value>> {
+pub(super) fn json_object(body: &Bytes) -> KitsuResult<Map<String, Value>> {
     let empty = || {
         KitsuError::bad_request(
             "Data are empty. Please verify that you sent JSON data and that you set the right headers.",
@@ -71,7 +75,7 @@ fn json_object(body: &Bytes) -> KitsuResult<Map<String, Value>> {
 }
 
 /// A record id from the path: Zou refuses what is not a UUID before looking.
-fn record_id(id: &str) -> KitsuResult<String> {
+pub(super) fn record_id(id: &str) -> KitsuResult<String> {
     uuid::Uuid::try_parse(id)
         .map(|u| u.to_string())
         .map_err(|_| {
@@ -83,13 +87,13 @@ fn record_id(id: &str) -> KitsuResult<String> {
 }
 
 /// The record as Zou serializes it, from the write side's state.
-fn serialized(model: &Model, id: &str, record: &Record) -> Value {
+pub(super) fn serialized(model: &Model, id: &str, record: &Record) -> Value {
     let created = record.created_at.unwrap_or_else(Utc::now);
     let updated = record.updated_at.unwrap_or(created);
     document(model, id, &record.fields, created, updated)
 }
 
-fn query_pairs(raw: &Option<String>) -> Vec<(String, String)> {
+pub(super) fn query_pairs(raw: &Option<String>) -> Vec<(String, String)> {
     raw.as_deref()
         .map(|q| {
             url::form_urlencoded::parse(q.as_bytes())
@@ -99,8 +103,22 @@ fn query_pairs(raw: &Option<String>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// A listed document as the options ask: relations only when asked, then the asked keys.
+fn listed(model: &Model, doc: Value, options: &ListOptions) -> Value {
+    let doc = if options.relations {
+        doc
+    } else {
+        without_relations(model, doc)
+    };
+    keep_fields(doc, &options.fields)
+}
+
 /// Every matching document, in creation order (a plain list has no paging).
-async fn all_of(state: &AppState, model: &Model, options: &ListOptions) -> KitsuResult<Value> {
+pub(super) async fn all_of(
+    state: &AppState,
+    model: &Model,
+    options: &ListOptions,
+) -> KitsuResult<Value> {
     let mut query = Query::new(options.filter.clone(), sorts(&["created_at"]), SCAN);
     let mut items = Vec::new();
     loop {
@@ -113,7 +131,7 @@ async fn all_of(state: &AppState, model: &Model, options: &ListOptions) -> Kitsu
         items.extend(
             page.items
                 .into_iter()
-                .map(|(_, doc)| keep_fields(doc, &options.fields)),
+                .map(|(_, doc)| listed(model, doc, options)),
         );
         match page.next {
             Some(next) => query.after = Some(next),
@@ -149,7 +167,7 @@ async fn page_of(
     let data: Vec<Value> = found
         .items
         .into_iter()
-        .map(|(_, doc)| keep_fields(doc, &options.fields))
+        .map(|(_, doc)| listed(model, doc, options))
         .collect();
     Ok(json!({
         "data": data,
@@ -182,9 +200,19 @@ pub async fn list(
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
     let (model, caller) = model_and_caller(&route, caller)?;
-    Records::allow(model.rules.list, &caller.user.role)?;
-    let options = list_options(model, &query_pairs(&raw))?;
+    Records::allow(model.rules.list, &caller.user.role).or_else(|refused| {
+        // Team-scoped lists are narrowed below rather than refused.
+        if model.rules.list.needs_team() {
+            Ok(())
+        } else {
+            Err(refused)
+        }
+    })?;
+    let mut options = list_options(model, &query_pairs(&raw))?;
     let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
+    if let Some(only) = visible(&state, model, &caller).await? {
+        options.filter = Filter::And(vec![options.filter, only]);
+    }
     let body = match options.page {
         Some(page) => page_of(&state, model, &options, page).await?,
         None => all_of(&state, model, &options).await?,
@@ -244,6 +272,7 @@ pub async fn read(
     State(state): State<AppState>,
     caller: Result<KitsuCaller, KitsuError>,
     Path((route, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
     let (model, caller) = model_and_caller(&route, caller)?;
@@ -256,7 +285,22 @@ pub async fn read(
         .await
         .map_err(AppError::from)?
         .ok_or_else(|| AppError::NotFound(format!("no {route} {id}")))?;
-    Records::allow(model.rules.read, &caller.user.role)?;
+    state
+        .records
+        .permit(
+            model.rules.read,
+            model,
+            |k| doc.get(k),
+            &caller.user_id,
+            &caller.user.role,
+        )
+        .await?;
+    let mut doc = if relations_asked(&query_pairs(&raw), true) {
+        doc
+    } else {
+        without_relations(model, doc)
+    };
+    named_references(&state, model, &mut doc).await?;
     Ok(with_freshness(Json(doc).into_response(), freshness))
 }
 
@@ -286,14 +330,24 @@ pub async fn update(
     let id = record_id(&id)?;
     let input = json_object(&body)?;
     let current = state.records.live(model, &id).await?;
-    Records::allow(model.rules.update, &caller.user.role)?;
+    state
+        .records
+        .permit(
+            model.rules.update,
+            model,
+            |k| current.fields.get(k),
+            &caller.user_id,
+            &caller.user.role,
+        )
+        .await?;
     let metadata = meta.metadata(Some(&caller.user_id));
     let executed = state
         .records
         .update(model, &id, current, input, &caller.user_id, &metadata)
         .await
         .map_err(KitsuError::crud)?;
-    let response = Json(serialized(model, &id, &executed.state)).into_response();
+    let body = without_relations(model, serialized(model, &id, &executed.state));
+    let response = Json(body).into_response();
     Ok(with_position(response, executed.position))
 }
 
@@ -306,7 +360,7 @@ pub async fn update(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Malformed id"),
+        (status = 400, description = "Malformed id; `{message: \"The change conflicts with records referencing this one.\"}` while a record refers to it; an open project"),
         (status = 403, description = "The caller may not delete it"),
         (status = 404, description = "No such model or record"),
     ))]
@@ -315,12 +369,53 @@ pub async fn delete(
     caller: Result<KitsuCaller, KitsuError>,
     meta: RequestMeta,
     Path((route, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> KitsuResult<Response> {
     let (model, caller) = model_and_caller(&route, caller)?;
     let id = record_id(&id)?;
-    state.records.live(model, &id).await?;
-    Records::allow(model.rules.delete, &caller.user.role)?;
+    let current = state.records.live(model, &id).await?;
+    state
+        .records
+        .permit(
+            model.rules.delete,
+            model,
+            |k| current.fields.get(k),
+            &caller.user_id,
+            &caller.user.role,
+        )
+        .await?;
+    if let Some(lifecycle) = model.lifecycle
+        && shape::is_open(&state, model, &current.fields).await?
+    {
+        return Err(KitsuError::bad_request(lifecycle.delete_open_message));
+    }
+    // Who refers to it is read from the read models: let them catch up with the log first.
+    state.gate.wait(&headers, &[RECORDS]).await?;
+    let force = query_pairs(&raw)
+        .iter()
+        .any(|(k, v)| k == "force" && v.eq_ignore_ascii_case("true"));
     let metadata = meta.metadata(Some(&caller.user_id));
+    match state
+        .records
+        .clear_referrers(model, &id, force, &caller.user_id, &metadata)
+        .await
+    {
+        Ok(()) => {}
+        Err(Refusal::Referenced) => {
+            return Err(KitsuError::Body(
+                StatusCode::BAD_REQUEST,
+                json!({ "message": REFERENCED }),
+            ));
+        }
+        Err(Refusal::Attached(message)) => {
+            return Err(KitsuError::Body(
+                StatusCode::BAD_REQUEST,
+                json!({"error": true, "message": message, "data": null}),
+            ));
+        }
+        Err(Refusal::Failed(e)) => return Err(e.into()),
+    }
     let position = state
         .records
         .delete(model, &id, &caller.user_id, &metadata)

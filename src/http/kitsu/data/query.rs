@@ -18,6 +18,8 @@ pub struct ListOptions {
     pub limit: u32,
     /// `fields=a,b`: the keys kept (with `id` and `type`).
     pub fields: Option<Vec<String>>,
+    /// `relations=true`: collection relationships as id lists.
+    pub relations: bool,
     pub filter: Filter,
 }
 
@@ -55,7 +57,10 @@ fn typed(ty: FieldType, value: &str) -> KitsuResult<Value> {
             .parse::<f64>()
             .map(|n| json!(n))
             .map_err(|_| invalid()),
-        FieldType::Text { .. } | FieldType::Choice(_) | FieldType::Json => Ok(json!(value)),
+        FieldType::Relation(_) => typed(FieldType::Reference(""), value),
+        FieldType::Text { .. } | FieldType::Choice(_) | FieldType::Json | FieldType::Date => {
+            Ok(json!(value))
+        }
     }
 }
 
@@ -84,6 +89,10 @@ fn clause(key: &str, ty: FieldType, value: &str) -> KitsuResult<Filter> {
         // Zou compares names with ILIKE: case-insensitive.
         return Ok(Filter::IEq(path, value.to_string()));
     }
+    if let FieldType::Relation(_) = ty {
+        // A collection relationship: the records whose list holds the id.
+        return Ok(Filter::Contains(path, typed(ty, value)?));
+    }
     Ok(Filter::Eq(path, typed(ty, value)?))
 }
 
@@ -92,6 +101,7 @@ pub fn list_options(model: &Model, pairs: &[(String, String)]) -> KitsuResult<Li
         page: None,
         limit: DEFAULT_LIMIT,
         fields: None,
+        relations: false,
         filter: Filter::All,
     };
     let mut clauses = Vec::new();
@@ -119,7 +129,7 @@ pub fn list_options(model: &Model, pairs: &[(String, String)]) -> KitsuResult<Li
                         .collect(),
                 );
             }
-            "relations" => {}
+            "relations" => options.relations = value.eq_ignore_ascii_case("true"),
             _ => {
                 if let Some(ty) = attribute(model, key) {
                     clauses.push(clause(key, ty, value)?);

@@ -1,0 +1,88 @@
+//! A record's history, read from its own stream: each change with its author, time, event
+//! type and the fields before and after, newest first. The stream outlives the record, so a
+//! deleted record's history stays readable (who may read it is the route's decision).
+use serde_json::{Value, json};
+
+use annals_contracts::{Envelope, Position};
+use annals_domain::kitsu::{FieldChange, Model, RECORD_TYPE, RecordEvent, zou_datetime};
+
+use crate::services::error::AppError;
+use crate::services::history::History;
+
+/// A record's past, as its stream holds it.
+pub struct RecordHistory {
+    /// Newest first.
+    pub entries: Vec<Value>,
+    /// The last event deleted the record.
+    pub deleted: bool,
+}
+
+/// The changes one event made: a create sets every field from nothing, a delete takes every
+/// field to nothing, an update lists what it changed.
+fn changes(event: &RecordEvent) -> Vec<FieldChange> {
+    let from_to = |fields: &std::collections::BTreeMap<String, Value>, created: bool| {
+        fields
+            .iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(field, value)| {
+                let (old, new) = if created {
+                    (Value::Null, value.clone())
+                } else {
+                    (value.clone(), Value::Null)
+                };
+                FieldChange {
+                    field: field.clone(),
+                    old,
+                    new,
+                }
+            })
+            .collect()
+    };
+    match event {
+        RecordEvent::RecordCreated { fields, .. } => from_to(fields, true),
+        RecordEvent::RecordUpdated { changes, .. } => changes.clone(),
+        RecordEvent::RecordDeleted { fields, .. } => from_to(fields, false),
+    }
+}
+
+/// The history of the record `id` of `model`; `NotFound` when no record of that model ever
+/// had the id.
+pub async fn record_history(
+    history: &History,
+    model: &Model,
+    id: &str,
+) -> Result<RecordHistory, AppError> {
+    let stored = history.stream(RECORD_TYPE, id).await?;
+    let mut entries = Vec::with_capacity(stored.len());
+    let mut deleted = false;
+    for event in &stored {
+        let decoded: RecordEvent = Envelope::from_stored(event, Position::ZERO)
+            .decode()
+            .map_err(|e| AppError::Unavailable(format!("record event {id}: {e}")))?;
+        let (route, by, at) = match &decoded {
+            RecordEvent::RecordCreated { model, by, at, .. }
+            | RecordEvent::RecordUpdated { model, by, at, .. }
+            | RecordEvent::RecordDeleted { model, by, at, .. } => (model, by, at),
+        };
+        if route != model.route {
+            return Err(AppError::NotFound(format!("no {} {id}", model.route)));
+        }
+        deleted = matches!(decoded, RecordEvent::RecordDeleted { .. });
+        entries.push(json!({
+            "id": format!("{id}/{}", event.sequence),
+            "type": format!("{}Change", model.type_name),
+            "record_id": id,
+            "sequence": event.sequence,
+            "event": event.event_type,
+            "author_id": by,
+            "created_at": zou_datetime(*at),
+            "request_id": event.metadata.get("request_id"),
+            "changes": changes(&decoded),
+        }));
+    }
+    if entries.is_empty() {
+        return Err(AppError::NotFound(format!("no {} {id}", model.route)));
+    }
+    entries.reverse();
+    Ok(RecordHistory { entries, deleted })
+}

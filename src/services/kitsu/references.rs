@@ -1,0 +1,249 @@
+//! References between records, as Zou's foreign keys hold them: a write naming an unknown
+//! record is refused (a relation's unknown ids are dropped instead), a record others point at
+//! cannot be deleted, and a default that names a record ("Open") is found or made.
+//!
+//! Existence is read from the write side (the target's stream, or the person's), so a write
+//! never refers to a record the log does not hold. Who points at a record is read from the
+//! indexed read models, which the caller has let catch up with the log first.
+use serde_json::{Map, Value, json};
+
+use annals_contracts::filter::{FieldPath, Filter, Query};
+use annals_domain::kitsu::{
+    Default as FieldDefault, FieldType, MODELS, Model, UniqueClaim, model, relation_ids,
+};
+
+use super::records::{Records, unique_claim_id};
+use crate::es::commands::Metadata;
+use crate::services::error::AppError;
+
+/// Zou's message when a foreign key is refused, either way round.
+pub const REFERENCED: &str = "The change conflicts with records referencing this one.";
+
+fn referenced(field: &str) -> AppError {
+    AppError::invalid(field, REFERENCED)
+}
+
+impl Records {
+    /// Whether `id` is a live record of the route `target` (`persons`: an account). Routes
+    /// outside the registry are not checked.
+    pub(super) async fn exists(&self, target: &str, id: &str) -> Result<bool, AppError> {
+        if target == "persons" {
+            return match self.identity.user(id).await {
+                Ok(_) => Ok(true),
+                Err(AppError::NotFound(_)) => Ok(false),
+                Err(e) => Err(e),
+            };
+        }
+        let Some(definition) = model(target) else {
+            return Ok(true);
+        };
+        Ok(self.records.load(id).await?.is_live(definition.route))
+    }
+
+    /// Checks the references an input sets: an unknown id is refused. Malformed ids are left
+    /// for the domain to refuse by name.
+    pub async fn check_references(
+        &self,
+        definition: &Model,
+        input: &Map<String, Value>,
+    ) -> Result<(), AppError> {
+        for field in definition.fields {
+            let FieldType::Reference(target) = field.ty else {
+                continue;
+            };
+            let Some(id) = input.get(field.name).and_then(Value::as_str) else {
+                continue;
+            };
+            if uuid::Uuid::try_parse(id).is_ok() && !self.exists(target, id).await? {
+                return Err(referenced(field.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// A create's relations keep only the ids of records that exist, as Zou drops the others.
+    pub async fn known_relations(
+        &self,
+        definition: &Model,
+        input: &mut Map<String, Value>,
+    ) -> Result<(), AppError> {
+        for field in definition.relations() {
+            let FieldType::Relation(target) = field.ty else {
+                continue;
+            };
+            let Some(given) = input.get(field.name) else {
+                continue;
+            };
+            let Value::Array(ids) = relation_ids(given) else {
+                continue;
+            };
+            let mut kept = Vec::with_capacity(ids.len());
+            for id in ids {
+                match id.as_str() {
+                    Some(s) if uuid::Uuid::try_parse(s).is_ok() => {
+                        if self.exists(target, s).await? {
+                            kept.push(id);
+                        }
+                    }
+                    // Malformed: kept for the domain to refuse.
+                    _ => kept.push(id),
+                }
+            }
+            input.insert(field.name.into(), Value::Array(kept));
+        }
+        Ok(())
+    }
+
+    /// Fills the defaults that name a record (Zou's "Open" project status), making that
+    /// record when it does not exist yet.
+    pub async fn named_defaults(
+        &self,
+        definition: &Model,
+        input: &mut Map<String, Value>,
+        by: &str,
+        metadata: &Metadata,
+    ) -> Result<(), AppError> {
+        for field in definition.fields {
+            let FieldDefault::Named { route, name, color } = field.default else {
+                continue;
+            };
+            if !input.get(field.name).is_none_or(Value::is_null) {
+                continue;
+            }
+            let id = self.named(route, name, color, by, metadata).await?;
+            input.insert(field.name.into(), json!(id));
+        }
+        Ok(())
+    }
+
+    /// The id of the live record of `route` named `name`, from its unique claim; made when
+    /// there is none (a concurrent maker wins, and its record is the one).
+    async fn named(
+        &self,
+        route: &str,
+        name: &str,
+        color: &str,
+        by: &str,
+        metadata: &Metadata,
+    ) -> Result<String, AppError> {
+        let target = Records::model(route)?;
+        let name_field = target
+            .field("name")
+            .ok_or_else(|| AppError::Unavailable(format!("{route} has no name")))?;
+        let key = name_field
+            .unique_key(&json!(name))
+            .ok_or_else(|| AppError::Unavailable(format!("{route} names are not unique")))?;
+        let claim = unique_claim_id(route, "name", &key);
+        for _ in 0..3 {
+            let held: UniqueClaim = self.claims.load(&claim).await?;
+            if let Some(holder) = held.holder {
+                return Ok(holder);
+            }
+            let input = json!({"name": name, "color": color});
+            let Value::Object(input) = input else {
+                unreachable!("an object literal");
+            };
+            match Box::pin(self.create(target, input, by, metadata)).await {
+                Ok((id, _)) => return Ok(id),
+                Err(AppError::Duplicate { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(AppError::Conflict)
+    }
+
+    /// The live records that refer to record `id` of `definition`: whether one holds it in a
+    /// reference field, and which list it in a relation (model, relation, record id).
+    pub async fn referrers(&self, definition: &Model, id: &str) -> Result<Referrers, AppError> {
+        let mut referrers = Referrers::default();
+        for other in MODELS {
+            for field in other.fields {
+                let (filter, limit) = match field.ty {
+                    FieldType::Reference(target) if target == definition.route => (
+                        Filter::Eq(FieldPath::parse(field.name).expect("a path"), json!(id)),
+                        1,
+                    ),
+                    FieldType::Relation(target) if target == definition.route => (
+                        Filter::Contains(FieldPath::parse(field.name).expect("a path"), json!(id)),
+                        DETACH_LIMIT,
+                    ),
+                    _ => continue,
+                };
+                let found = self
+                    .views
+                    .find(other.collection, &Query::new(filter, vec![], limit))
+                    .await?;
+                if found.items.is_empty() {
+                    continue;
+                }
+                if matches!(field.ty, FieldType::Reference(_)) {
+                    referrers.referenced = true;
+                } else {
+                    referrers.listed_in.extend(
+                        found
+                            .items
+                            .into_iter()
+                            .map(|(record, _)| (other, field.name, record)),
+                    );
+                }
+            }
+        }
+        Ok(referrers)
+    }
+
+    /// Makes record `id` deletable: refused while a record refers to it; a record only listed
+    /// in relations is taken out of them when the model allows it and `force` is given.
+    pub async fn clear_referrers(
+        &self,
+        definition: &Model,
+        id: &str,
+        force: bool,
+        by: &str,
+        metadata: &Metadata,
+    ) -> Result<(), Refusal> {
+        let referrers = self.referrers(definition, id).await?;
+        if referrers.referenced
+            || (!referrers.listed_in.is_empty() && definition.detach_on_force.is_none())
+        {
+            return Err(Refusal::Referenced);
+        }
+        if referrers.listed_in.is_empty() {
+            return Ok(());
+        }
+        if !force {
+            let message = definition.detach_on_force.unwrap_or(REFERENCED);
+            return Err(Refusal::Attached(message));
+        }
+        for (other, relation, record) in referrers.listed_in {
+            self.relink(other, &record, relation, id, false, by, metadata)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// How many listing records a forced delete detaches at most in one request.
+const DETACH_LIMIT: u32 = 10_000;
+
+/// Who refers to a record.
+#[derive(Default)]
+pub struct Referrers {
+    pub referenced: bool,
+    pub listed_in: Vec<(&'static Model, &'static str, String)>,
+}
+
+/// Why a record cannot be deleted.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Zou's foreign-key refusal.
+    Referenced,
+    /// Listed in relations; `force` would detach it. Zou's message.
+    Attached(&'static str),
+    Failed(AppError),
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Self {
+        Refusal::Failed(e)
+    }
+}
