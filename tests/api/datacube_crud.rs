@@ -478,6 +478,24 @@ async fn dropped_collections_and_databases_leave_the_read_models(#[case] backend
         json!([{"a": 1}, {"a": 2}]),
     )
     .await;
+    insert(
+        app.datacube(&access),
+        &id,
+        "users",
+        json!([{"email": "a@x.io"}, {"email": "b@x.io"}]),
+    )
+    .await;
+    let logs = {
+        use annals_projections::Projection;
+        use annals_projections::datacube::{DATABASES, DatabaseViews};
+        app.settle(DatabaseViews.name()).await;
+        let database = app.infra.views.get(DATABASES, &id).await.unwrap().unwrap();
+        database["collections"]["logs"]["collection_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id for logs: {database}"))
+            .to_string()
+    };
+    assert_eq!(stored_documents(&app, "c", &logs).await, 2);
     let (_, collections) = answer(
         app.datacube(&access)
             .get(&format!("/api/list_collections?database_id={id}"))
@@ -504,8 +522,36 @@ async fn dropped_collections_and_databases_leave_the_read_models(#[case] backend
         .get(&format!("/api/crud?database_id={id}&collection_name=logs"))
         .await;
     assert_error(response, StatusCode::NOT_FOUND, None).await;
+    // The documents' rows are gone from the read model, not only out of sight.
+    assert_eq!(stored_documents(&app, "c", &logs).await, 0);
+    assert_eq!(stored_documents(&app, "d", &id).await, 2, "users stay");
     // Created again (by an insert), it starts empty.
     insert(app.datacube(&access), &id, "logs", json!({"a": 3})).await;
     let all = query(app.datacube(&access), &id, "logs", &[]).await;
     assert_eq!(values(&all, "a"), [json!(3)]);
+
+    let (status, _) = answer(
+        app.datacube(&access)
+            .send(
+                Method::DELETE,
+                "/api/drop_database",
+                &json!({"database_id": id, "confirmation": "crm"}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stored_documents(&app, "d", &id).await, 0);
+}
+
+/// How many rows of the document read model have `_dc.<key>` equal to `value` (`c`: a
+/// collection id, `d`: a database id), once the projection has caught up.
+async fn stored_documents(app: &TestApp, key: &str, value: &str) -> usize {
+    use annals_projections::Projection;
+    use annals_projections::datacube::{DOCUMENTS, DocumentViews, META};
+    app.settle(DocumentViews.name()).await;
+    let rows = app.infra.views.dump(DOCUMENTS).await.unwrap();
+    rows.iter()
+        .filter(|(_, doc)| doc[META][key].as_str() == Some(value))
+        .count()
 }
