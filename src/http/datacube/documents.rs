@@ -49,7 +49,7 @@ fn changed(position: &Changed, body: Value) -> Response {
 
 #[utoipa::path(post, path = "/api/crud", tag = TAG,
     security(("api_key" = []), ("bearer" = [])),
-    request_body(content = Object, description = "`{database_id, collection_name, data}`: `data` (or `documents`) is one object or an array; a missing collection is created without a schema"),
+    request_body(content = Object, description = "`{database_id, collection_name, data}`: `data` (or `documents`, or both holding the same) is one object or an array; a missing collection is created without a schema"),
     responses(
         (status = 201, description = "`{success, inserted_ids}`, in input order; all or none are kept"),
         (status = 400, description = "A bad document, named by index and field (`data[3].age`)"),
@@ -69,9 +69,11 @@ pub async fn insert(
         (Some(data), None) => ("data", data.clone()),
         (None, Some(documents)) => ("documents", documents.clone()),
         (None, None) => return Err(AppError::invalid("data", "is required").into()),
+        // The original's own clients send the same list under both names.
+        (Some(data), Some(documents)) if data == documents => ("data", data.clone()),
         (Some(_), Some(_)) => {
             return Err(
-                AppError::invalid("documents", "send either data or documents, not both").into(),
+                AppError::invalid("documents", "differs from data: send one of them").into(),
             );
         }
     };
