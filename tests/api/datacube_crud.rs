@@ -144,7 +144,8 @@ async fn every_filter_operator_selects_as_mongo_does(#[case] backend: Backend) {
         "people",
         json!([
             {"_id": "a", "name": "Ann", "age": 31, "tags": ["x", "y"], "address": {"city": "Oslo"}},
-            {"_id": "b", "name": "Bob", "age": 25, "tags": ["y"], "address": {"city": "Rome"}},
+            {"_id": "b", "name": "Bob", "age": 25, "tags": ["y"], "address": {"city": "Rome"},
+             "orders": [{"sku": "k2", "qty": 5}, {"sku": "k1", "qty": 2}]},
             {"_id": "c", "name": "Cid", "age": 40, "nick": null},
             {"_id": "d", "name": "Dee", "age": "n/a"}
         ]),
@@ -186,6 +187,24 @@ async fn every_filter_operator_selects_as_mongo_does(#[case] backend: Backend) {
             json!({"$nor": [{"age": {"$gt": 30}}, {"name": "Bob"}]}),
             vec!["d"],
         ),
+        (json!({"tags": {"$all": ["y", "x"]}}), vec!["a"]),
+        (json!({"tags": {"$all": ["y"]}}), vec!["a", "b"]),
+        (json!({"tags": {"$size": 1}}), vec!["b"]),
+        (json!({"age": {"$type": "string"}}), vec!["d"]),
+        (json!({"nick": {"$type": ["null", "bool"]}}), vec!["c"]),
+        (json!({"tags": {"$elemMatch": {"$regex": "^x"}}}), vec!["a"]),
+        (
+            json!({"orders": {"$elemMatch": {"sku": "k1", "qty": {"$gte": 2}}}}),
+            vec!["b"],
+        ),
+        // One element must meet every condition.
+        (
+            json!({"orders": {"$elemMatch": {"sku": "k1", "qty": {"$gte": 3}}}}),
+            vec![],
+        ),
+        (json!({"tags.0": "y"}), vec!["b"]),
+        (json!({"tags.1": {"$exists": true}}), vec!["a"]),
+        (json!({"orders.1.sku": "k1"}), vec!["b"]),
     ] {
         let found = query(
             app.datacube(&access),
@@ -344,6 +363,15 @@ async fn declared_fields_are_typed_and_bad_input_names_the_field(#[case] backend
             "filters.a",
         ),
         ("filters=%7B%22%24where%22%3A%221%22%7D", "filters"),
+        (
+            "filters=%7B%22a%22%3A%7B%22%24elemMatch%22%3A%7B%22%24expr%22%3A1%7D%7D%7D",
+            "filters.a.$elemMatch",
+        ),
+        (
+            "filters=%7B%22a%22%3A%7B%22%24type%22%3A%22int%22%7D%7D",
+            "filters.a",
+        ),
+        ("filters=%7B%22a.01%22%3A1%7D", "filters.a.01"),
         (
             "filters=%7B%22a%22%3A%7B%22%24regex%22%3A%22(%22%7D%7D",
             "filters.a",

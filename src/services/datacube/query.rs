@@ -71,6 +71,14 @@ fn with_array_membership(filter: Filter) -> Filter {
         Filter::And(fs) => Filter::And(fs.into_iter().map(with_array_membership).collect()),
         Filter::Or(fs) => Filter::Or(fs.into_iter().map(with_array_membership).collect()),
         Filter::Not(f) => Filter::Not(Box::new(with_array_membership(*f))),
+        Filter::ElemMatch(p, f) => Filter::ElemMatch(p, Box::new(with_array_membership(*f))),
+        // `$all: ["a"]` also matches a field that is "a" itself, as in Mongo.
+        Filter::Contains(p, v) if !(v.is_array() || v.is_object() || v.is_null()) => {
+            Filter::Or(vec![
+                Filter::Eq(p.clone(), v.clone()),
+                Filter::Contains(p, v),
+            ])
+        }
         other => other,
     }
 }
@@ -329,6 +337,18 @@ mod tests {
         let ne = compile_filter(json!({"tags": {"$ne": "a"}})).unwrap();
         assert!(!ne.matches(&json!({"tags": ["a"]})));
         assert!(ne.matches(&json!({})));
+    }
+
+    #[test]
+    fn all_and_elem_match_follow_the_array_rules() {
+        let all = compile_filter(json!({"tags": {"$all": ["a", "b"]}})).unwrap();
+        assert!(all.matches(&json!({"tags": ["b", "c", "a"]})));
+        assert!(!all.matches(&json!({"tags": ["a"]})));
+        let one = compile_filter(json!({"tags": {"$all": ["a"]}})).unwrap();
+        assert!(one.matches(&json!({"tags": "a"})));
+        let elem = compile_filter(json!({"items": {"$elemMatch": {"tags": "x"}}})).unwrap();
+        assert!(elem.matches(&json!({"items": [{"tags": ["y", "x"]}]})));
+        assert!(!elem.matches(&json!({"items": {"tags": "x"}})));
     }
 
     #[test]
