@@ -583,3 +583,135 @@ async fn stored_documents(app: &TestApp, key: &str, value: &str) -> usize {
         .filter(|(_, doc)| doc[META][key].as_str() == Some(value))
         .count()
 }
+
+/// `upsert: true` inserts the filter's equalities changed by `update_data` when nothing
+/// matches (answering `upserted_id`) and updates as usual otherwise.
+#[apply(backends)]
+async fn an_upsert_inserts_when_nothing_matches(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, key, id) = setup(&app).await;
+    let put = |body: Value| {
+        let mut body = body;
+        body["database_id"] = json!(id);
+        body["collection_name"] = json!("users");
+        let client = app.datacube_key(&key);
+        async move { answer(client.put("/api/crud", &body).await).await }
+    };
+    let (status, body) = put(json!({"filters": {"email": "new@x.io", "age": {"$gt": 3}},
+                                    "update_data": {"$set": {"plan": "pro"}, "$inc": {"logins": 1}},
+                                    "upsert": true}))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["matched_count"], json!(0));
+    assert_eq!(body["modified_count"], json!(0));
+    let upserted = body["upserted_id"].as_str().unwrap().to_string();
+    assert_eq!(upserted.len(), 24);
+    let found = query(app.datacube_key(&key), &id, "users", &[]).await;
+    assert_eq!(found["data"].as_array().unwrap().len(), 1, "{found}");
+    let doc = &found["data"][0];
+    assert_eq!(doc["_id"], json!(upserted));
+    assert_eq!(
+        (&doc["email"], &doc["plan"], &doc["logins"]),
+        (&json!("new@x.io"), &json!("pro"), &json!(1))
+    );
+    assert!(
+        doc.get("age").is_none(),
+        "only equalities are inserted: {doc}"
+    );
+
+    // It matches now: an update, no insert.
+    let (status, body) = put(json!({"filters": {"email": "new@x.io"},
+                                    "update_data": {"$inc": {"logins": 1}}, "upsert": true}))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["matched_count"], json!(1));
+    assert!(body.get("upserted_id").is_none(), "{body}");
+
+    // The filter's `_id` (or `id`) becomes the document's; a declared field keeps its type.
+    let (status, body) = put(
+        json!({"filters": {"id": "u-7"}, "update_data": {"email": "s@x.io"},
+                                    "upsert": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["upserted_id"], json!("u-7"));
+    let (status, body) = put(
+        json!({"filters": {"_id": "u-8"}, "update_data": {"email": 5},
+                                    "upsert": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], json!("update_data.email"), "{body}");
+    let (status, body) =
+        put(json!({"filters": {"a": 1}, "update_data": {"b": 1}, "upsert": "yes"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], json!("upsert"));
+    let total =
+        query(app.datacube_key(&key), &id, "users", &[]).await["pagination"]["total"].clone();
+    assert_eq!(total, json!(2));
+}
+
+/// `soft_delete` (the original's flag, true or false) deletes as every delete does: the
+/// document leaves the reads and counts, its `_id` stays taken, its history stays.
+#[apply(backends)]
+async fn a_soft_delete_hides_the_document_and_keeps_its_history(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (access, key, id) = setup(&app).await;
+    insert(
+        app.datacube_key(&key),
+        &id,
+        "users",
+        json!([{"_id": "s1", "email": "a@x.io"}, {"_id": "s2", "email": "b@x.io"}]),
+    )
+    .await;
+    for (doc, soft) in [("s1", json!(true)), ("s2", json!(false))] {
+        let (status, body) = answer(
+            app.datacube_key(&key)
+                .send(
+                    Method::DELETE,
+                    "/api/crud",
+                    &json!({"database_id": id, "collection_name": "users",
+                            "filters": {"_id": doc}, "soft_delete": soft}),
+                )
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["deleted_count"], json!(1));
+    }
+    let found = query(app.datacube_key(&key), &id, "users", &[]).await;
+    assert_eq!(found["pagination"]["total"], json!(0), "{found}");
+    let (_, history) = answer(
+        app.datacube(&access)
+            .get(&format!(
+                "/api/crud/history?database_id={id}&collection_name=users&document_id=s1"
+            ))
+            .await,
+    )
+    .await;
+    let events: Vec<&Value> = history["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{history}"))
+        .iter()
+        .map(|v| &v["event"])
+        .collect();
+    assert_eq!(events, [&json!("inserted"), &json!("deleted")], "{history}");
+    let response = app
+        .datacube_key(&key)
+        .post(
+            "/api/crud",
+            &json!({"database_id": id, "collection_name": "users", "data": {"_id": "s1"}}),
+        )
+        .await;
+    assert_error(response, StatusCode::CONFLICT, Some("data[0]._id")).await;
+    let response = app
+        .datacube_key(&key)
+        .send(
+            Method::DELETE,
+            "/api/crud",
+            &json!({"database_id": id, "collection_name": "users",
+                    "filters": {"_id": "s1"}, "soft_delete": "yes"}),
+        )
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, Some("soft_delete")).await;
+}

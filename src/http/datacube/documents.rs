@@ -171,9 +171,10 @@ pub async fn find(
 
 #[utoipa::path(put, path = "/api/crud", tag = TAG,
     security(("api_key" = []), ("bearer" = [])),
-    request_body(content = Object, description = "`{database_id, collection_name, filters, update_data, update_many}`: `update_data` is a plain object (set those fields) or uses `$set $unset $inc $push`; the first match changes unless `update_many: true`"),
+    request_body(content = Object, description = "`{database_id, collection_name, filters, update_data, update_many, upsert}`: `update_data` is a plain object (set those fields) or uses `$set $unset $inc $push`; the first match changes unless `update_many: true`; with `upsert: true` and no match, the filter's equalities changed by `update_data` are inserted"),
     responses(
-        (status = 200, description = "`{success, matched_count, modified_count}`"),
+        (status = 200, description = "`{success, matched_count, modified_count}`, and `upserted_id` when an upsert inserted"),
+        (status = 409, description = "An upsert's `_id` is taken (also by a deleted document)"),
         (status = 400, description = "A bad filter or update, or a value of the wrong type, named in `error.field`"),
         (status = 404, description = "No such database or collection among the caller's"),
     ))]
@@ -194,31 +195,47 @@ pub async fn update(
         Some(v) => parse_update(v)?,
     };
     let many = flag(&body.0, "update_many")?.unwrap_or(false);
+    let upsert = flag(&body.0, "upsert")?.unwrap_or(false);
+    let seed = if upsert {
+        Some(query::upsert_seed(&query::filter_value(
+            body.0.get("filters"),
+        )?)?)
+    } else {
+        None
+    };
     // Matches are resolved in the read model, brought up to this request's arrival.
     fresh(&state, &headers).await?;
-    let done = state
-        .datacube
-        .update(
-            InCollection {
-                owner: &caller.user_id,
-                database_id: &database_id,
-                collection: &collection,
-            },
-            &filter,
-            update,
-            many,
-            &metadata(&meta, &caller),
-        )
-        .await?;
-    Ok(changed(
-        &done,
-        json!({"success": true, "matched_count": done.matched, "modified_count": done.changed}),
-    ))
+    let target = InCollection {
+        owner: &caller.user_id,
+        database_id: &database_id,
+        collection: &collection,
+    };
+    let metadata = metadata(&meta, &caller);
+    let done = match seed {
+        Some(seed) => {
+            state
+                .datacube
+                .upsert(target, &filter, seed, update, many, &metadata)
+                .await?
+        }
+        None => {
+            state
+                .datacube
+                .update(target, &filter, update, many, &metadata)
+                .await?
+        }
+    };
+    let mut answer =
+        json!({"success": true, "matched_count": done.matched, "modified_count": done.changed});
+    if let Some(id) = &done.upserted {
+        answer["upserted_id"] = json!(id);
+    }
+    Ok(changed(&done, answer))
 }
 
 #[utoipa::path(delete, path = "/api/crud", tag = TAG,
     security(("api_key" = []), ("bearer" = [])),
-    request_body(content = Object, description = "`{database_id, collection_name, filters}`: every match is deleted; an empty filter needs `\"all\": true`"),
+    request_body(content = Object, description = "`{database_id, collection_name, filters, soft_delete}`: every match is deleted; an empty filter needs `\"all\": true`. Every delete is what the original calls soft (`soft_delete`, default true, is accepted either way): the document leaves the reads, its `_id` stays taken, its history stays"),
     responses(
         (status = 200, description = "`{success, deleted_count, count}`; the documents' history stays"),
         (status = 400, description = "A bad or empty filter, named in `error.field`"),
@@ -234,6 +251,9 @@ pub async fn delete(
     let database_id = body.required_str("database_id")?;
     let collection = collection_name(&body.required_str("collection_name")?, "collection_name")?;
     let all = flag(&body.0, "all")?.unwrap_or(false);
+    // A delete is an event whatever the flag: nothing is ever removed from the log (a
+    // person's data is erased by `erase-user`), so "hard" has nothing more to do.
+    flag(&body.0, "soft_delete")?;
     let filter = body_filter(&body, all)?;
     fresh(&state, &headers).await?;
     let done = state
