@@ -33,7 +33,7 @@ pub const MAX_MATCHES: u32 = 10_000;
 pub type Naming<'a> = &'a (dyn Fn(usize) -> String + Sync);
 
 /// A domain error about a document of a request, its field under `item` (`data[3]`).
-fn at_item(item: &str, e: CommandError<DocumentError>) -> AppError {
+pub(super) fn at_item(item: &str, e: CommandError<DocumentError>) -> AppError {
     match e {
         CommandError::Domain(e) => match AppError::from(e) {
             AppError::Invalid { field, message } => AppError::Invalid {
@@ -218,7 +218,7 @@ impl Datacube {
     }
 
     /// The collection to insert into and, when it is new, the database's events creating it.
-    async fn collection_for_insert(
+    pub(super) async fn collection_for_insert(
         &self,
         owner: &str,
         database_id: &str,
@@ -412,7 +412,7 @@ impl Datacube {
 }
 
 /// Refuses an event the bus could not carry (413, naming the document).
-fn check_size(event: &SerializedEvent, field: &str) -> Result<(), AppError> {
+pub(super) fn check_size(event: &SerializedEvent, field: &str) -> Result<(), AppError> {
     let size = event.payload.to_string().len();
     if size > MAX_EVENT_BYTES {
         return Err(AppError::TooLarge {
