@@ -441,3 +441,126 @@ async fn the_v2_and_trailing_slash_forms_answer_like_the_documented_paths(
     let response = app.datacube_key(&key).get("/api/v2/nothing").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+/// A key limited to one database (read-write or read-only) is refused (403) on the owner's
+/// other databases, on creating databases, and, read-only, on every write; it lists only its
+/// database. The limit is given at the key's creation.
+#[apply(backends)]
+async fn a_key_limited_to_one_database_is_refused_elsewhere(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (access, unlimited) = user_with_key(&app).await;
+    let mine = seed_database(&app, &access, "mine").await;
+    let other = seed_database(&app, &access, "other").await;
+    let key = |body: Value| {
+        let client = app.datacube(&access);
+        async move {
+            let (status, body) = answer(client.post("/api/api_keys", &body).await).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["api_key"].clone()
+        }
+    };
+    let writer = key(json!({"name": "w", "database_id": mine})).await;
+    assert_eq!(
+        (&writer["database_id"], &writer["access"]),
+        (&json!(mine), &json!("read_write"))
+    );
+    let reader = key(json!({"name": "r", "database_id": mine, "access": "read"})).await;
+    let (writer, reader) = (
+        writer["key"].as_str().unwrap().to_string(),
+        reader["key"].as_str().unwrap().to_string(),
+    );
+    let insert = |database: &str| json!({"database_id": database, "collection_name": "users", "data": {"email": "a@x.io"}});
+    let find = |database: &str| format!("/api/crud?database_id={database}&collection_name=users");
+
+    // Read-write there, nothing elsewhere.
+    let response = app
+        .datacube_key(&writer)
+        .post("/api/crud", &insert(&mine))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    for response in [
+        app.datacube_key(&writer)
+            .post("/api/crud", &insert(&other))
+            .await,
+        app.datacube_key(&writer).get(&find(&other)).await,
+        app.datacube_key(&writer)
+            .get(&format!("/api/get_metadata?database_id={other}"))
+            .await,
+        app.datacube_key(&writer)
+            .post(
+                "/api/create_database",
+                &json!({"db_name": "more", "collections": []}),
+            )
+            .await,
+    ] {
+        assert_error(response, StatusCode::FORBIDDEN, None).await;
+    }
+    let (status, listed) = answer(app.datacube_key(&writer).get("/api/list_databases").await).await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&Value> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["name"])
+        .collect();
+    assert_eq!(names, [&json!("mine")]);
+
+    // Read-only: reads there, no writes.
+    let (status, found) = answer(app.datacube_key(&reader).get(&find(&mine)).await).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["pagination"]["total"], json!(1));
+    for response in [
+        app.datacube_key(&reader).post("/api/crud", &insert(&mine)).await,
+        app.datacube_key(&reader)
+            .send(
+                Method::DELETE,
+                "/api/crud",
+                &json!({"database_id": mine, "collection_name": "users", "filters": {"email": "a@x.io"}}),
+            )
+            .await,
+        app.datacube_key(&reader)
+            .send(
+                Method::DELETE,
+                "/api/drop_database",
+                &json!({"database_id": mine, "confirmation": "mine"}),
+            )
+            .await,
+    ] {
+        assert_error(response, StatusCode::FORBIDDEN, None).await;
+    }
+    // An unlimited key of the same owner still reaches both.
+    let response = app.datacube_key(&unlimited).get(&find(&other)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // The limit names one of the caller's databases and a known access.
+    let (stranger, _) = user_with_key(&app).await;
+    let response = app
+        .datacube(&stranger)
+        .post("/api/api_keys", &json!({"name": "x", "database_id": mine}))
+        .await;
+    assert_error(response, StatusCode::NOT_FOUND, None).await;
+    let response = app
+        .datacube(&access)
+        .post(
+            "/api/api_keys",
+            &json!({"name": "x", "database_id": mine, "access": "admin"}),
+        )
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, Some("access")).await;
+    // The list shows which keys are limited.
+    let (_, keys) = answer(app.datacube(&access).get("/api/api_keys").await).await;
+    let limited: Vec<(&Value, &Value)> = keys["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (&k["name"], &k["access"]))
+        .collect();
+    assert_eq!(
+        limited,
+        [
+            (&json!("r"), &json!("read")),
+            (&json!("w"), &json!("read_write")),
+            (&json!("ci"), &Value::Null)
+        ]
+    );
+}

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use annals_contracts::filter::Filter;
 
 use super::accounts::written;
-use super::auth::Caller;
+use super::auth::{Access, Caller};
 use super::caller::metadata;
 use super::databases::{fresh, read};
 use super::errors::DatacubeError;
@@ -64,6 +64,7 @@ pub async fn insert(
     body: JsonObject,
 ) -> Result<Response> {
     let database_id = body.required_str("database_id")?;
+    caller.may_use(&database_id, Access::Write)?;
     let collection = body.required_str("collection_name")?;
     let (root, data) = match (body.0.get("data"), body.0.get("documents")) {
         (Some(data), None) => ("data", data.clone()),
@@ -124,6 +125,7 @@ pub async fn find(
 ) -> Result<Response> {
     let params = query_params(raw.as_deref());
     let database_id = required(&params, "database_id")?;
+    caller.may_use(database_id, Access::Read)?;
     let collection = collection_name(required(&params, "collection_name")?, "collection_name")?;
     let get = |name: &str| params.get(name).map(|s| Value::String(s.clone()));
     let filter = query::compile_filter(query::filter_value(get("filters").as_ref())?)?;
@@ -186,6 +188,7 @@ pub async fn update(
     body: JsonObject,
 ) -> Result<Response> {
     let database_id = body.required_str("database_id")?;
+    caller.may_use(&database_id, Access::Write)?;
     let collection = collection_name(&body.required_str("collection_name")?, "collection_name")?;
     let filter = body_filter(&body, false)?;
     let update = match body.0.get("update_data") {
@@ -249,6 +252,7 @@ pub async fn delete(
     body: JsonObject,
 ) -> Result<Response> {
     let database_id = body.required_str("database_id")?;
+    caller.may_use(&database_id, Access::Write)?;
     let collection = collection_name(&body.required_str("collection_name")?, "collection_name")?;
     let all = flag(&body.0, "all")?.unwrap_or(false);
     // A delete is an event whatever the flag: nothing is ever removed from the log (a

@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::accounts::written;
-use super::auth::Caller;
+use super::auth::{Access, Caller};
 use super::caller::metadata;
 use super::errors::DatacubeError;
 use crate::http::body::unstorable;
@@ -146,6 +146,7 @@ pub async fn import_data(
     let database_id = database_id
         .filter(|s| !s.is_empty())
         .ok_or_else(|| AppError::invalid("database_id", "is required"))?;
+    caller.may_use(&database_id, Access::Write)?;
     let (stem, documents) = file.ok_or_else(|| AppError::invalid(FILE, "is required"))?;
     let collection = collection.filter(|s| !s.is_empty()).unwrap_or(stem);
     if documents.is_empty() {
