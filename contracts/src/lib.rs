@@ -21,4 +21,4 @@ pub use leadership::{Leadership, Lease, SoleProcess};
 pub use log::{EventReader, LogError};
 pub use position::{Position, PositionParseError};
 pub use progress::ProgressBoard;
-pub use store::{CommitError, Nested, Page, StoreError, ViewOp, ViewStore};
+pub use store::{CommitError, Nested, Page, Run, StoreError, ViewOp, ViewStore};

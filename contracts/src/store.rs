@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::Position;
-use crate::filter::{Cursor, Query};
+use crate::filter::{Cursor, Filter, Query};
 
 /// One change to a read model, produced by a projector and applied by the store.
 ///
@@ -47,6 +47,13 @@ pub enum ViewOp {
         id: String,
         path: Vec<String>,
         change: Nested,
+    },
+    /// Deletes every document of the collection that `filter` matches: one event ending many
+    /// documents at once (a dropped collection takes its documents along). A barrier in a
+    /// batch: the ops before it apply before it, the ops after it after it.
+    DeleteMatching {
+        collection: Cow<'static, str>,
+        filter: Filter,
     },
 }
 
@@ -152,27 +159,66 @@ impl ViewOp {
         }
     }
 
-    /// The collection of the document this op changes.
+    /// See [`ViewOp::DeleteMatching`].
+    pub fn delete_matching(collection: impl Into<Cow<'static, str>>, filter: Filter) -> Self {
+        Self::DeleteMatching {
+            collection: collection.into(),
+            filter,
+        }
+    }
+
+    /// The collection of the documents this op changes.
     pub fn collection(&self) -> &str {
         match self {
             Self::Upsert { collection, .. }
             | Self::Merge { collection, .. }
             | Self::Increment { collection, .. }
             | Self::Delete { collection, .. }
-            | Self::Nested { collection, .. } => collection,
+            | Self::Nested { collection, .. }
+            | Self::DeleteMatching { collection, .. } => collection,
         }
     }
 
-    /// The id of the document this op changes.
-    pub fn id(&self) -> &str {
+    /// The id of the one document this op changes; `None` for [`ViewOp::DeleteMatching`].
+    pub fn id(&self) -> Option<&str> {
         match self {
             Self::Upsert { id, .. }
             | Self::Merge { id, .. }
             | Self::Increment { id, .. }
             | Self::Delete { id, .. }
-            | Self::Nested { id, .. } => id,
+            | Self::Nested { id, .. } => Some(id),
+            Self::DeleteMatching { .. } => None,
         }
     }
+
+    /// Splits a batch at its [`ViewOp::DeleteMatching`] ops: runs of single-document ops
+    /// (which may be regrouped by document) and the barriers between them, in order.
+    pub fn runs(ops: &[ViewOp]) -> impl Iterator<Item = Run<'_>> {
+        let mut rest = ops;
+        std::iter::from_fn(move || {
+            let (first, tail) = rest.split_first()?;
+            if matches!(first, ViewOp::DeleteMatching { .. }) {
+                rest = tail;
+                return Some(Run::Barrier(first));
+            }
+            let end = rest
+                .iter()
+                .position(|op| matches!(op, ViewOp::DeleteMatching { .. }))
+                .unwrap_or(rest.len());
+            let (run, tail) = rest.split_at(end);
+            rest = tail;
+            Some(Run::Documents(run))
+        })
+    }
+}
+
+/// A part of a batch ([`ViewOp::runs`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Run<'a> {
+    /// Ops of one document each, never [`ViewOp::DeleteMatching`].
+    Documents(&'a [ViewOp]),
+    /// A [`ViewOp::DeleteMatching`].
+    Barrier(&'a ViewOp),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -243,6 +289,26 @@ mod tests {
 
     fn path(keys: &[&str]) -> Vec<String> {
         keys.iter().map(|k| k.to_string()).collect()
+    }
+
+    #[test]
+    fn a_batch_splits_at_its_deletes_by_filter() {
+        let one = |id: &str| ViewOp::delete("c", id);
+        let all = ViewOp::delete_matching("c", Filter::All);
+        let ops = vec![one("a"), one("b"), all.clone(), all.clone(), one("c")];
+        let runs: Vec<Run> = ViewOp::runs(&ops).collect();
+        assert_eq!(
+            runs,
+            vec![
+                Run::Documents(&ops[0..2]),
+                Run::Barrier(&ops[2]),
+                Run::Barrier(&ops[3]),
+                Run::Documents(&ops[4..5]),
+            ]
+        );
+        assert_eq!(ViewOp::runs(&[]).count(), 0);
+        assert_eq!(all.id(), None);
+        assert_eq!(ops[0].id(), Some("a"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use annals_contracts::ViewOp;
+use annals_contracts::{Run, ViewOp};
 
 /// What is known about one document at a point in the batch.
 enum Base {
@@ -29,12 +29,28 @@ struct Document {
 /// Returns ops equivalent to `ops` (applied in order, one document at a time) where every
 /// document appears once as an upsert or a delete, or as a short run of merges and increments.
 /// Documents are independent, so their order relative to each other does not matter; the
-/// relative order of ops on one document is kept.
+/// relative order of ops on one document is kept. A delete by filter stays where it is: the
+/// ops on each side of it are folded apart.
 pub fn coalesce(ops: &[ViewOp]) -> Vec<ViewOp> {
+    let mut out = Vec::with_capacity(ops.len());
+    for run in ViewOp::runs(ops) {
+        match run {
+            Run::Documents(ops) => out.extend(coalesce_documents(ops)),
+            Run::Barrier(op) => out.push(op.clone()),
+        }
+    }
+    out
+}
+
+/// [`coalesce`] of ops on one document each.
+fn coalesce_documents(ops: &[ViewOp]) -> Vec<ViewOp> {
     let mut order: Vec<(Cow<'static, str>, String)> = Vec::new();
     let mut docs: HashMap<(Cow<'static, str>, String), Document> = HashMap::new();
     for op in ops {
-        let key = key(op);
+        let Some(key) = key(op) else {
+            // A delete by filter: never in a run of document ops.
+            continue;
+        };
         let doc = docs.entry(key.clone()).or_insert_with(|| {
             order.push(key);
             Document {
@@ -66,13 +82,14 @@ pub fn coalesce(ops: &[ViewOp]) -> Vec<ViewOp> {
 }
 
 /// A document's key; cloning a fixed collection's name copies no string.
-fn key(op: &ViewOp) -> (Cow<'static, str>, String) {
+fn key(op: &ViewOp) -> Option<(Cow<'static, str>, String)> {
     match op {
         ViewOp::Upsert { collection, id, .. }
         | ViewOp::Merge { collection, id, .. }
         | ViewOp::Increment { collection, id, .. }
         | ViewOp::Nested { collection, id, .. }
-        | ViewOp::Delete { collection, id } => (collection.clone(), id.clone()),
+        | ViewOp::Delete { collection, id } => Some((collection.clone(), id.clone())),
+        ViewOp::DeleteMatching { .. } => None,
     }
 }
 
@@ -118,6 +135,7 @@ fn fold(doc: &mut Document, op: &ViewOp) {
             }
             doc.pending.push(op.clone());
         }
+        ViewOp::DeleteMatching { .. } => {}
         ViewOp::Increment { field, by, .. } => {
             if doc.pending.is_empty()
                 && let Base::Known { doc: known, .. } = &mut doc.base
@@ -184,6 +202,7 @@ mod tests {
 
     use super::*;
     use annals_contracts::Nested;
+    use annals_contracts::filter::Filter;
 
     /// The reference: ops applied one by one to an in-memory store.
     fn apply_all(store: &mut BTreeMap<(String, String), Value>, ops: &[ViewOp]) {
@@ -228,6 +247,9 @@ mod tests {
                     if let Some(doc) = store.get_mut(&(collection.to_string(), id.clone())) {
                         change.apply(doc, path);
                     }
+                }
+                ViewOp::DeleteMatching { collection, filter } => {
+                    store.retain(|(c, _), doc| c != collection || !filter.matches(doc));
                 }
             }
         }
@@ -322,6 +344,17 @@ mod tests {
                 nested("a", &["m", "k"], Nested::Remove),
                 delete("b"),
                 nested("b", &["m"], Nested::Set(json!(1))),
+            ],
+            // A delete by filter between changes: those before it are gone with their
+            // documents, those after it apply to what is left.
+            vec![
+                upsert("k", json!({"n": 1})),
+                inc("b", 1),
+                merge("a", json!({"n": 9})),
+                ViewOp::delete_matching("c", Filter::from_json(&json!({"n": 1})).unwrap()),
+                inc("a", 1),
+                merge("k", json!({"back": true})),
+                upsert("b", json!({"n": 1})),
             ],
         ];
         for ops in batches {

@@ -22,6 +22,15 @@ pub type Appendix = Vec<SerializedEvent>;
 /// What happened to one command's events.
 pub type AppendOutcome = Result<Option<Position>, LogError>;
 
+/// Events handed out a chunk at a time (an import read back from where it was staged), so
+/// that no more than a chunk is held at once.
+#[async_trait]
+pub trait EventChunks: Send {
+    /// The next events (consecutive sequences per stream, a stream's events never split
+    /// over two chunks), or `None` at the end. An error aborts the append.
+    async fn next_chunk(&mut self) -> Result<Option<Appendix>, LogError>;
+}
+
 /// A log that appends several commands at once, atomically per command.
 #[async_trait]
 pub trait BatchWriter: Send + Sync {
@@ -29,6 +38,24 @@ pub trait BatchWriter: Send + Sync {
     /// entry: the position of its last event, or `None` when one of its sequences was taken
     /// (an optimistic-concurrency conflict: none of its events are kept).
     async fn write(&self, batch: &[Appendix]) -> Result<Vec<Option<Position>>, LogError>;
+
+    /// Appends every event of `source`, chunk by chunk, in one transaction: all or nothing.
+    /// The position of the last, `None` when a sequence of any stream was taken (nothing is
+    /// kept), an error (nothing kept either) when the source fails. This default holds every
+    /// chunk at once; the real logs write each as it comes.
+    async fn write_chunked(
+        &self,
+        source: &mut dyn EventChunks,
+    ) -> Result<Option<Position>, LogError> {
+        let mut events = Vec::new();
+        while let Some(chunk) = source.next_chunk().await? {
+            events.extend(chunk);
+        }
+        if events.is_empty() {
+            return Err(LogError("nothing to append".into()));
+        }
+        Ok(self.write(&[events]).await?.pop().flatten())
+    }
 }
 
 /// A stored event's key: aggregate type, aggregate id, sequence.
@@ -104,6 +131,11 @@ impl GroupAppender {
         }
         let mut outcomes = self.writer.write(std::slice::from_ref(&events)).await?;
         Ok(outcomes.pop().flatten())
+    }
+
+    /// [`GroupAppender::append_together`] of events handed out a chunk at a time.
+    pub async fn append_chunked(&self, source: &mut dyn EventChunks) -> AppendOutcome {
+        self.writer.write_chunked(source).await
     }
 }
 

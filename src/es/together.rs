@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use annals_contracts::{LogError, Position};
 
 use crate::adapters::GroupAppender;
+use crate::adapters::append::EventChunks;
 use crate::es::commands::WriteSide;
 
 #[derive(Clone)]
@@ -35,6 +36,18 @@ impl Together {
         if outcome.is_some() {
             metrics::counter!("annals_events_appended_total", "aggregate" => "many")
                 .increment(count as u64);
+            self.wake.notify_one();
+        }
+        Ok(outcome)
+    }
+
+    /// [`Together::append`] of events handed out a chunk at a time (never all held at once).
+    pub async fn append_chunked(
+        &self,
+        source: &mut dyn EventChunks,
+    ) -> Result<Option<Position>, LogError> {
+        let outcome = self.appender.append_chunked(source).await?;
+        if outcome.is_some() {
             self.wake.notify_one();
         }
         Ok(outcome)

@@ -57,6 +57,8 @@ pub struct Authenticated<S> {
     pub session_id: Option<String>,
     /// The API key's id, for key callers.
     pub key_id: Option<String>,
+    /// The database a key caller is limited to, if its key is; `None` for tokens.
+    pub scope: Option<annals_domain::identity::KeyScope>,
     pub via: Credential,
     surface: PhantomData<fn() -> S>,
 }
@@ -67,6 +69,7 @@ impl<S> Clone for Authenticated<S> {
             user_id: self.user_id.clone(),
             session_id: self.session_id.clone(),
             key_id: self.key_id.clone(),
+            scope: self.scope.clone(),
             via: self.via,
             surface: PhantomData,
         }
@@ -124,9 +127,10 @@ impl<S: AuthPolicy> FromRequestParts<AppState> for Authenticated<S> {
         if S::API_KEYS
             && let Some(key) = api_key(&parts.headers)
         {
-            let user_id = state.identity.authenticate_api_key(key).await?;
+            let (user_id, scope) = state.identity.authenticate_api_key(key).await?;
             return Ok(Authenticated {
                 user_id,
+                scope,
                 session_id: None,
                 key_id: crate::services::identity::api_keys::key_id(key).map(str::to_string),
                 via: Credential::ApiKey,
@@ -147,6 +151,7 @@ impl<S: AuthPolicy> FromRequestParts<AppState> for Authenticated<S> {
             user_id: who.user_id,
             session_id: Some(who.session_id),
             key_id: None,
+            scope: None,
             via: Credential::Token,
             surface: PhantomData,
         })

@@ -36,7 +36,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Every route with its documentation: operations and the three surfaces. Each route is
 /// declared once, by its handler's `#[utoipa::path]` (path, method, docs) and one `routes!` in
 /// its surface's `routes()`; the few undocumented aliases are listed in the surfaces'
-/// `UNDOCUMENTED` (and Kitsu's `/api` mirror in `kitsu::MIRROR`).
+/// `UNDOCUMENTED` (and Kitsu's `/api` mirror in `kitsu::MIRROR`, DataCube's `/api/v2` and
+/// trailing-slash forms in `datacube::aliases`).
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::frame())
         .merge(ops::routes())

@@ -12,7 +12,7 @@ use axum::Router;
 use serde_json::Value;
 
 use crate::http::state::AppState;
-use crate::http::{kitsu, workspaces};
+use crate::http::{datacube, kitsu, workspaces};
 
 /// `(METHOD, path template)`.
 type Route = (String, String);
@@ -89,8 +89,8 @@ fn documented(doc: &utoipa::openapi::OpenApi) -> BTreeSet<Route> {
     without_implied_heads(routes)
 }
 
-/// What is served on purpose without documentation: the Kitsu surface's copy under `/api` and
-/// the surfaces' listed aliases.
+/// What is served on purpose without documentation: the Kitsu surface's copy under `/api`, the
+/// surfaces' listed aliases and the DataCube paths' aliases.
 fn undocumented() -> BTreeSet<Route> {
     let mut routes: BTreeSet<Route> = documented(&kitsu::surface().into_openapi())
         .into_iter()
@@ -105,6 +105,13 @@ fn undocumented() -> BTreeSet<Route> {
         .collect();
     for (method, path, _why) in workspaces::UNDOCUMENTED.iter().chain(kitsu::UNDOCUMENTED) {
         routes.insert((method.to_string(), path.to_string()));
+    }
+    for (method, path) in documented(&datacube::routes().into_openapi()) {
+        routes.extend(
+            datacube::aliases(&path)
+                .into_iter()
+                .map(|a| (method.clone(), a)),
+        );
     }
     routes
 }

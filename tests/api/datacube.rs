@@ -315,3 +315,252 @@ async fn another_users_database_is_not_found_on_every_route(#[case] backend: Bac
     let (_, listed) = answer(bob_client().get("/api/list_databases").await).await;
     assert_eq!(listed["data"], json!([]), "{listed}");
 }
+
+/// The original's clients use the `/api/v2` base and trailing slashes (and send an insert's
+/// documents as both `data` and `documents`): every form answers as the documented path does.
+#[apply(backends)]
+async fn the_v2_and_trailing_slash_forms_answer_like_the_documented_paths(
+    #[case] backend: Backend,
+) {
+    use reqwest::multipart::{Form, Part};
+
+    let app = spawn_app(backend).await;
+    let (access, key) = user_with_key(&app).await;
+    for (i, base) in ["/api/v2/", "/api/"].into_iter().enumerate() {
+        for slash in ["", "/"] {
+            let route = |name: &str| format!("{base}{name}{slash}");
+            let name = format!("shop_{i}{}", slash.len());
+            let (status, created) = answer(
+                app.datacube_key(&key)
+                    .post(
+                        &route("create_database"),
+                        &json!({"db_name": name, "collections": [{"name": "items", "fields": []}]}),
+                    )
+                    .await,
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{created}");
+            let id = created["database"]["id"].as_str().unwrap().to_string();
+
+            let items = json!([{"sku": "a", "n": 1}, {"sku": "b", "n": 2}]);
+            let (status, inserted) = answer(
+                app.datacube_key(&key)
+                    .post(
+                        &route("crud"),
+                        &json!({"database_id": id, "collection_name": "items",
+                                "data": items, "documents": items}),
+                    )
+                    .await,
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{inserted}");
+            assert_eq!(inserted["inserted_ids"].as_array().unwrap().len(), 2);
+
+            let update = json!({"database_id": id, "collection_name": "items",
+                                "filters": {"sku": "a"}, "update_data": {"n": 10}});
+            let (status, updated) =
+                answer(app.datacube_key(&key).put(&route("crud"), &update).await).await;
+            assert_eq!(status, StatusCode::OK, "{updated}");
+            assert_eq!(updated["modified_count"], json!(1));
+
+            let form = Form::new()
+                .text("database_id", id.clone())
+                .text("collection_name", "items")
+                .part(
+                    "json_file",
+                    Part::bytes(br#"[{"sku": "c", "n": 3}]"#.to_vec()).file_name("items.json"),
+                );
+            let (status, imported) = answer(
+                app.datacube_key(&key)
+                    .multipart(&route("import_data"), form)
+                    .await,
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{imported}");
+
+            let filters = "%7B%22n%22%3A%7B%22%24gte%22%3A3%7D%7D";
+            let (status, found) = answer(
+                app.datacube_key(&key)
+                    .get(&format!(
+                        "{}?database_id={id}&collection_name=items&filters={filters}",
+                        route("crud")
+                    ))
+                    .await,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{found}");
+            assert_eq!(found["pagination"]["total"], json!(2), "{found}");
+
+            let (status, listed) = answer(
+                app.datacube_key(&key)
+                    .get(&format!("{}?database_id={id}", route("list_collections")))
+                    .await,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{listed}");
+            assert_eq!(listed["collections"][0]["num_documents"], json!(3));
+
+            let delete = json!({"database_id": id, "collection_name": "items",
+                                "filters": {"sku": "c"}});
+            let (status, deleted) = answer(
+                app.datacube_key(&key)
+                    .send(Method::DELETE, &route("crud"), &delete)
+                    .await,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{deleted}");
+            assert_eq!(deleted["deleted_count"], json!(1));
+
+            let drop = json!({"database_id": id, "confirmation": name});
+            let (status, dropped) = answer(
+                app.datacube_key(&key)
+                    .send(Method::DELETE, &route("drop_database"), &drop)
+                    .await,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{dropped}");
+        }
+    }
+    // Different lists under `data` and `documents` are refused, naming the field.
+    let id = seed_database(&app, &access, "twice").await;
+    let response = app
+        .datacube_key(&key)
+        .post(
+            "/api/v2/crud/",
+            &json!({"database_id": id, "collection_name": "users",
+                    "data": [{"a": 1}], "documents": [{"a": 2}]}),
+        )
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, Some("documents")).await;
+    // A wrong method on an alias is the surface's 405, an unknown v2 path its 404.
+    let response = app
+        .datacube_key(&key)
+        .delete("/api/v2/list_databases/")
+        .await;
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let response = app.datacube_key(&key).get("/api/v2/nothing").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+/// A key limited to one database (read-write or read-only) is refused (403) on the owner's
+/// other databases, on creating databases, and, read-only, on every write; it lists only its
+/// database. The limit is given at the key's creation.
+#[apply(backends)]
+async fn a_key_limited_to_one_database_is_refused_elsewhere(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (access, unlimited) = user_with_key(&app).await;
+    let mine = seed_database(&app, &access, "mine").await;
+    let other = seed_database(&app, &access, "other").await;
+    let key = |body: Value| {
+        let client = app.datacube(&access);
+        async move {
+            let (status, body) = answer(client.post("/api/api_keys", &body).await).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body["api_key"].clone()
+        }
+    };
+    let writer = key(json!({"name": "w", "database_id": mine})).await;
+    assert_eq!(
+        (&writer["database_id"], &writer["access"]),
+        (&json!(mine), &json!("read_write"))
+    );
+    let reader = key(json!({"name": "r", "database_id": mine, "access": "read"})).await;
+    let (writer, reader) = (
+        writer["key"].as_str().unwrap().to_string(),
+        reader["key"].as_str().unwrap().to_string(),
+    );
+    let insert = |database: &str| json!({"database_id": database, "collection_name": "users", "data": {"email": "a@x.io"}});
+    let find = |database: &str| format!("/api/crud?database_id={database}&collection_name=users");
+
+    // Read-write there, nothing elsewhere.
+    let response = app
+        .datacube_key(&writer)
+        .post("/api/crud", &insert(&mine))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    for response in [
+        app.datacube_key(&writer)
+            .post("/api/crud", &insert(&other))
+            .await,
+        app.datacube_key(&writer).get(&find(&other)).await,
+        app.datacube_key(&writer)
+            .get(&format!("/api/get_metadata?database_id={other}"))
+            .await,
+        app.datacube_key(&writer)
+            .post(
+                "/api/create_database",
+                &json!({"db_name": "more", "collections": []}),
+            )
+            .await,
+    ] {
+        assert_error(response, StatusCode::FORBIDDEN, None).await;
+    }
+    let (status, listed) = answer(app.datacube_key(&writer).get("/api/list_databases").await).await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&Value> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["name"])
+        .collect();
+    assert_eq!(names, [&json!("mine")]);
+
+    // Read-only: reads there, no writes.
+    let (status, found) = answer(app.datacube_key(&reader).get(&find(&mine)).await).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["pagination"]["total"], json!(1));
+    for response in [
+        app.datacube_key(&reader).post("/api/crud", &insert(&mine)).await,
+        app.datacube_key(&reader)
+            .send(
+                Method::DELETE,
+                "/api/crud",
+                &json!({"database_id": mine, "collection_name": "users", "filters": {"email": "a@x.io"}}),
+            )
+            .await,
+        app.datacube_key(&reader)
+            .send(
+                Method::DELETE,
+                "/api/drop_database",
+                &json!({"database_id": mine, "confirmation": "mine"}),
+            )
+            .await,
+    ] {
+        assert_error(response, StatusCode::FORBIDDEN, None).await;
+    }
+    // An unlimited key of the same owner still reaches both.
+    let response = app.datacube_key(&unlimited).get(&find(&other)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // The limit names one of the caller's databases and a known access.
+    let (stranger, _) = user_with_key(&app).await;
+    let response = app
+        .datacube(&stranger)
+        .post("/api/api_keys", &json!({"name": "x", "database_id": mine}))
+        .await;
+    assert_error(response, StatusCode::NOT_FOUND, None).await;
+    let response = app
+        .datacube(&access)
+        .post(
+            "/api/api_keys",
+            &json!({"name": "x", "database_id": mine, "access": "admin"}),
+        )
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, Some("access")).await;
+    // The list shows which keys are limited.
+    let (_, keys) = answer(app.datacube(&access).get("/api/api_keys").await).await;
+    let limited: Vec<(&Value, &Value)> = keys["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (&k["name"], &k["access"]))
+        .collect();
+    assert_eq!(
+        limited,
+        [
+            (&json!("r"), &json!("read")),
+            (&json!("w"), &json!("read_write")),
+            (&json!("ci"), &Value::Null)
+        ]
+    );
+}

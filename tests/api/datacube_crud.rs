@@ -144,7 +144,8 @@ async fn every_filter_operator_selects_as_mongo_does(#[case] backend: Backend) {
         "people",
         json!([
             {"_id": "a", "name": "Ann", "age": 31, "tags": ["x", "y"], "address": {"city": "Oslo"}},
-            {"_id": "b", "name": "Bob", "age": 25, "tags": ["y"], "address": {"city": "Rome"}},
+            {"_id": "b", "name": "Bob", "age": 25, "tags": ["y"], "address": {"city": "Rome"},
+             "orders": [{"sku": "k2", "qty": 5}, {"sku": "k1", "qty": 2}]},
             {"_id": "c", "name": "Cid", "age": 40, "nick": null},
             {"_id": "d", "name": "Dee", "age": "n/a"}
         ]),
@@ -186,6 +187,24 @@ async fn every_filter_operator_selects_as_mongo_does(#[case] backend: Backend) {
             json!({"$nor": [{"age": {"$gt": 30}}, {"name": "Bob"}]}),
             vec!["d"],
         ),
+        (json!({"tags": {"$all": ["y", "x"]}}), vec!["a"]),
+        (json!({"tags": {"$all": ["y"]}}), vec!["a", "b"]),
+        (json!({"tags": {"$size": 1}}), vec!["b"]),
+        (json!({"age": {"$type": "string"}}), vec!["d"]),
+        (json!({"nick": {"$type": ["null", "bool"]}}), vec!["c"]),
+        (json!({"tags": {"$elemMatch": {"$regex": "^x"}}}), vec!["a"]),
+        (
+            json!({"orders": {"$elemMatch": {"sku": "k1", "qty": {"$gte": 2}}}}),
+            vec!["b"],
+        ),
+        // One element must meet every condition.
+        (
+            json!({"orders": {"$elemMatch": {"sku": "k1", "qty": {"$gte": 3}}}}),
+            vec![],
+        ),
+        (json!({"tags.0": "y"}), vec!["b"]),
+        (json!({"tags.1": {"$exists": true}}), vec!["a"]),
+        (json!({"orders.1.sku": "k1"}), vec!["b"]),
     ] {
         let found = query(
             app.datacube(&access),
@@ -345,6 +364,15 @@ async fn declared_fields_are_typed_and_bad_input_names_the_field(#[case] backend
         ),
         ("filters=%7B%22%24where%22%3A%221%22%7D", "filters"),
         (
+            "filters=%7B%22a%22%3A%7B%22%24elemMatch%22%3A%7B%22%24expr%22%3A1%7D%7D%7D",
+            "filters.a.$elemMatch",
+        ),
+        (
+            "filters=%7B%22a%22%3A%7B%22%24type%22%3A%22int%22%7D%7D",
+            "filters.a",
+        ),
+        ("filters=%7B%22a.01%22%3A1%7D", "filters.a.01"),
+        (
             "filters=%7B%22a%22%3A%7B%22%24regex%22%3A%22(%22%7D%7D",
             "filters.a",
         ),
@@ -478,6 +506,24 @@ async fn dropped_collections_and_databases_leave_the_read_models(#[case] backend
         json!([{"a": 1}, {"a": 2}]),
     )
     .await;
+    insert(
+        app.datacube(&access),
+        &id,
+        "users",
+        json!([{"email": "a@x.io"}, {"email": "b@x.io"}]),
+    )
+    .await;
+    let logs = {
+        use annals_projections::Projection;
+        use annals_projections::datacube::{DATABASES, DatabaseViews};
+        app.settle(DatabaseViews.name()).await;
+        let database = app.infra.views.get(DATABASES, &id).await.unwrap().unwrap();
+        database["collections"]["logs"]["collection_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id for logs: {database}"))
+            .to_string()
+    };
+    assert_eq!(stored_documents(&app, "c", &logs).await, 2);
     let (_, collections) = answer(
         app.datacube(&access)
             .get(&format!("/api/list_collections?database_id={id}"))
@@ -504,8 +550,168 @@ async fn dropped_collections_and_databases_leave_the_read_models(#[case] backend
         .get(&format!("/api/crud?database_id={id}&collection_name=logs"))
         .await;
     assert_error(response, StatusCode::NOT_FOUND, None).await;
+    // The documents' rows are gone from the read model, not only out of sight.
+    assert_eq!(stored_documents(&app, "c", &logs).await, 0);
+    assert_eq!(stored_documents(&app, "d", &id).await, 2, "users stay");
     // Created again (by an insert), it starts empty.
     insert(app.datacube(&access), &id, "logs", json!({"a": 3})).await;
     let all = query(app.datacube(&access), &id, "logs", &[]).await;
     assert_eq!(values(&all, "a"), [json!(3)]);
+
+    let (status, _) = answer(
+        app.datacube(&access)
+            .send(
+                Method::DELETE,
+                "/api/drop_database",
+                &json!({"database_id": id, "confirmation": "crm"}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(stored_documents(&app, "d", &id).await, 0);
+}
+
+/// How many rows of the document read model have `_dc.<key>` equal to `value` (`c`: a
+/// collection id, `d`: a database id), once the projection has caught up.
+async fn stored_documents(app: &TestApp, key: &str, value: &str) -> usize {
+    use annals_projections::Projection;
+    use annals_projections::datacube::{DOCUMENTS, DocumentViews, META};
+    app.settle(DocumentViews.name()).await;
+    let rows = app.infra.views.dump(DOCUMENTS).await.unwrap();
+    rows.iter()
+        .filter(|(_, doc)| doc[META][key].as_str() == Some(value))
+        .count()
+}
+
+/// `upsert: true` inserts the filter's equalities changed by `update_data` when nothing
+/// matches (answering `upserted_id`) and updates as usual otherwise.
+#[apply(backends)]
+async fn an_upsert_inserts_when_nothing_matches(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, key, id) = setup(&app).await;
+    let put = |body: Value| {
+        let mut body = body;
+        body["database_id"] = json!(id);
+        body["collection_name"] = json!("users");
+        let client = app.datacube_key(&key);
+        async move { answer(client.put("/api/crud", &body).await).await }
+    };
+    let (status, body) = put(json!({"filters": {"email": "new@x.io", "age": {"$gt": 3}},
+                                    "update_data": {"$set": {"plan": "pro"}, "$inc": {"logins": 1}},
+                                    "upsert": true}))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["matched_count"], json!(0));
+    assert_eq!(body["modified_count"], json!(0));
+    let upserted = body["upserted_id"].as_str().unwrap().to_string();
+    assert_eq!(upserted.len(), 24);
+    let found = query(app.datacube_key(&key), &id, "users", &[]).await;
+    assert_eq!(found["data"].as_array().unwrap().len(), 1, "{found}");
+    let doc = &found["data"][0];
+    assert_eq!(doc["_id"], json!(upserted));
+    assert_eq!(
+        (&doc["email"], &doc["plan"], &doc["logins"]),
+        (&json!("new@x.io"), &json!("pro"), &json!(1))
+    );
+    assert!(
+        doc.get("age").is_none(),
+        "only equalities are inserted: {doc}"
+    );
+
+    // It matches now: an update, no insert.
+    let (status, body) = put(json!({"filters": {"email": "new@x.io"},
+                                    "update_data": {"$inc": {"logins": 1}}, "upsert": true}))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["matched_count"], json!(1));
+    assert!(body.get("upserted_id").is_none(), "{body}");
+
+    // The filter's `_id` (or `id`) becomes the document's; a declared field keeps its type.
+    let (status, body) = put(
+        json!({"filters": {"id": "u-7"}, "update_data": {"email": "s@x.io"},
+                                    "upsert": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["upserted_id"], json!("u-7"));
+    let (status, body) = put(
+        json!({"filters": {"_id": "u-8"}, "update_data": {"email": 5},
+                                    "upsert": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], json!("update_data.email"), "{body}");
+    let (status, body) =
+        put(json!({"filters": {"a": 1}, "update_data": {"b": 1}, "upsert": "yes"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], json!("upsert"));
+    let total =
+        query(app.datacube_key(&key), &id, "users", &[]).await["pagination"]["total"].clone();
+    assert_eq!(total, json!(2));
+}
+
+/// `soft_delete` (the original's flag, true or false) deletes as every delete does: the
+/// document leaves the reads and counts, its `_id` stays taken, its history stays.
+#[apply(backends)]
+async fn a_soft_delete_hides_the_document_and_keeps_its_history(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (access, key, id) = setup(&app).await;
+    insert(
+        app.datacube_key(&key),
+        &id,
+        "users",
+        json!([{"_id": "s1", "email": "a@x.io"}, {"_id": "s2", "email": "b@x.io"}]),
+    )
+    .await;
+    for (doc, soft) in [("s1", json!(true)), ("s2", json!(false))] {
+        let (status, body) = answer(
+            app.datacube_key(&key)
+                .send(
+                    Method::DELETE,
+                    "/api/crud",
+                    &json!({"database_id": id, "collection_name": "users",
+                            "filters": {"_id": doc}, "soft_delete": soft}),
+                )
+                .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["deleted_count"], json!(1));
+    }
+    let found = query(app.datacube_key(&key), &id, "users", &[]).await;
+    assert_eq!(found["pagination"]["total"], json!(0), "{found}");
+    let (_, history) = answer(
+        app.datacube(&access)
+            .get(&format!(
+                "/api/crud/history?database_id={id}&collection_name=users&document_id=s1"
+            ))
+            .await,
+    )
+    .await;
+    let events: Vec<&Value> = history["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{history}"))
+        .iter()
+        .map(|v| &v["event"])
+        .collect();
+    assert_eq!(events, [&json!("inserted"), &json!("deleted")], "{history}");
+    let response = app
+        .datacube_key(&key)
+        .post(
+            "/api/crud",
+            &json!({"database_id": id, "collection_name": "users", "data": {"_id": "s1"}}),
+        )
+        .await;
+    assert_error(response, StatusCode::CONFLICT, Some("data[0]._id")).await;
+    let response = app
+        .datacube_key(&key)
+        .send(
+            Method::DELETE,
+            "/api/crud",
+            &json!({"database_id": id, "collection_name": "users",
+                    "filters": {"_id": "s1"}, "soft_delete": "yes"}),
+        )
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, Some("soft_delete")).await;
 }

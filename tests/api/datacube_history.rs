@@ -170,6 +170,24 @@ async fn the_datacube_views_rebuild_to_the_same_documents(#[case] backend: Backe
         client().post("/api/create_collection", &add).await.status(),
         StatusCode::CREATED
     );
+    // Documents of a dropped collection and of a dropped database leave the read model, live
+    // and rebuilt alike.
+    for (database, collection) in [(&id, "logs"), (&dropped, "notes")] {
+        let post = json!({"database_id": database, "collection_name": collection,
+                          "data": [{"level": 1}, {"level": 2}]});
+        assert_eq!(
+            client().post("/api/crud", &post).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let drop_logs = json!({"database_id": id, "collection_names": ["logs"]});
+    assert_eq!(
+        client()
+            .send(Method::DELETE, "/api/drop_collections", &drop_logs)
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let drop = json!({"database_id": dropped, "confirmation": "old"});
     assert_eq!(
         client()
@@ -189,6 +207,14 @@ async fn the_datacube_views_rebuild_to_the_same_documents(#[case] backend: Backe
         app.settle(projection.name()).await;
         let live = app.infra.views.dump(collection).await.unwrap();
         assert!(!live.is_empty());
+        if collection == DOCUMENTS {
+            // Only the users of crm are left.
+            assert_eq!(live.len(), 2, "{live:?}");
+            assert!(
+                live.iter().all(|(_, d)| d["_dc"]["d"] == json!(id)),
+                "{live:?}"
+            );
+        }
         annals_projections::rebuild(
             projection,
             app.infra.views.clone(),

@@ -151,3 +151,119 @@ async fn a_file_over_the_limit_is_refused_with_413(#[case] backend: Backend) {
         .await;
     assert_error(response, StatusCode::BAD_REQUEST, Some("json_file")).await;
 }
+
+/// An import is written in chunks inside one transaction: several chunks land together (the
+/// new collection with them), and an `_id` the collection already has, found only when
+/// written, keeps nothing of the file (nor the collection it would have created).
+#[apply(backends)]
+async fn a_chunked_import_lands_whole_or_not_at_all(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (access, key) = user_with_key(&app).await;
+    let id = seed_database(&app, &access, "crm").await;
+    let mut docs = users(2_500);
+    docs[1_234]["_id"] = json!("taken");
+    // The file before the other fields: the form's order is the client's.
+    let file_first = Form::new()
+        .part(
+            "json_file",
+            Part::bytes(serde_json::to_vec(&docs).unwrap()).file_name("events.json"),
+        )
+        .text("database_id", id.clone());
+    let (status, body) = answer(
+        app.datacube_key(&key)
+            .multipart("/api/import_data", file_first)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["inserted_count"], json!(2_500));
+    let (_, collections) = answer(
+        app.datacube(&access)
+            .get(&format!("/api/list_collections?database_id={id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        collections["collections"][1]["num_documents"],
+        json!(2_500),
+        "{collections}"
+    );
+
+    // Again into a new collection holding that id: a conflict, nothing kept.
+    let again = |collection: &'static str| {
+        form(
+            &id,
+            Some(collection),
+            "x.json",
+            serde_json::to_vec(&docs).unwrap(),
+        )
+    };
+    let response = app
+        .datacube_key(&key)
+        .multipart("/api/import_data", again("events"))
+        .await;
+    assert_error(response, StatusCode::CONFLICT, Some("json_file[1234]._id")).await;
+    let response = app
+        .datacube_key(&key)
+        .multipart("/api/import_data", again("fresh"))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let mut bad = users(1_500);
+    bad[1_400]["_id"] = json!("taken");
+    let response = app
+        .datacube_key(&key)
+        .multipart(
+            "/api/import_data",
+            form(
+                &id,
+                Some("fresh"),
+                "x.json",
+                serde_json::to_vec(&bad).unwrap(),
+            ),
+        )
+        .await;
+    assert_error(response, StatusCode::CONFLICT, Some("json_file[1400]._id")).await;
+    let (_, collections) = answer(
+        app.datacube(&access)
+            .get(&format!("/api/list_collections?database_id={id}"))
+            .await,
+    )
+    .await;
+    let counts: Vec<(Value, Value)> = collections["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].clone(), c["num_documents"].clone()))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            (json!("users"), json!(0)),
+            (json!("events"), json!(2_500)),
+            (json!("fresh"), json!(2_500))
+        ]
+    );
+    // A file refused after its first chunk did not create its collection either.
+    let mut late = users(1_600);
+    late[1_500] = json!(5);
+    let response = app
+        .datacube_key(&key)
+        .multipart(
+            "/api/import_data",
+            form(
+                &id,
+                Some("never"),
+                "x.json",
+                serde_json::to_vec(&late).unwrap(),
+            ),
+        )
+        .await;
+    assert_error(response, StatusCode::BAD_REQUEST, Some("json_file[1500]")).await;
+    let (_, collections) = answer(
+        app.datacube(&access)
+            .get(&format!("/api/list_collections?database_id={id}"))
+            .await,
+    )
+    .await;
+    assert_eq!(collections["collections"].as_array().unwrap().len(), 3);
+}

@@ -252,3 +252,45 @@ async fn nested_changes_match_the_in_memory_semantics(#[case] backend: Backend) 
         .unwrap();
     assert_eq!(views.get(C, "d").await.unwrap().unwrap(), expected);
 }
+
+/// A delete by filter removes exactly the matching documents of its collection, sees the ops
+/// before it in the batch and not those after it, alike on both backends.
+#[apply(backends)]
+async fn deletes_by_filter_apply_in_batch_order(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let views = &app.infra.views;
+    let collection = format!("dc:{}:drop", uuid::Uuid::new_v4().simple());
+    let other = format!("{collection}:other");
+    let doc = |group: &str, i: i64| json!({"_dc": {"c": group}, "i": i});
+    let ops = vec![
+        ViewOp::upsert(collection.clone(), "a1", doc("a", 1)),
+        ViewOp::upsert(collection.clone(), "b1", doc("b", 1)),
+        ViewOp::upsert(other.clone(), "a1", doc("a", 1)),
+        // Turns b1 into a group `a` document before the delete: it goes too.
+        ViewOp::merge(collection.clone(), "b1", json!({"_dc": {"c": "a"}})),
+        ViewOp::upsert(collection.clone(), "c1", doc("c", 1)),
+        ViewOp::delete_matching(
+            collection.clone(),
+            Filter::from_json(&json!({"_dc.c": {"$in": ["a", "c"]}})).unwrap(),
+        ),
+        // After the delete: comes back, and is kept.
+        ViewOp::upsert(collection.clone(), "a2", doc("a", 2)),
+        ViewOp::merge(collection.clone(), "c1", json!({"back": true})),
+    ];
+    views
+        .commit(
+            "test_delete_matching",
+            Position::ZERO,
+            Position::new(0, 1),
+            &ops,
+        )
+        .await
+        .unwrap();
+    let ids = |rows: Vec<(String, Value)>| rows.into_iter().map(|(id, _)| id).collect::<Vec<_>>();
+    assert_eq!(ids(views.dump(&collection).await.unwrap()), ["a2"]);
+    assert_eq!(
+        ids(views.dump(&other).await.unwrap()),
+        ["a1"],
+        "other collections stay"
+    );
+}

@@ -5,15 +5,18 @@ use std::cmp::Ordering;
 
 use serde_json::{Number, Value};
 
-use super::{FieldPath, Filter, Query, Sort, SortDirection};
+use super::{FieldPath, Filter, JsonType, Query, Sort, SortDirection, is_index};
 use crate::StoreError;
 
 impl FieldPath {
-    /// The value at this path, or `None` when missing (walks objects only).
+    /// The value at this path, or `None` when missing (walks objects, and arrays at index
+    /// segments).
     pub fn lookup<'a>(&self, doc: &'a Value) -> Option<&'a Value> {
-        self.0
-            .iter()
-            .try_fold(doc, |v, segment| v.as_object()?.get(segment))
+        self.0.iter().try_fold(doc, |v, segment| match v {
+            Value::Object(members) => members.get(segment),
+            Value::Array(items) if is_index(segment) => items.get(segment.parse::<usize>().ok()?),
+            _ => None,
+        })
     }
 }
 
@@ -56,6 +59,15 @@ impl Filter {
             Filter::Exists(p, present) => p.lookup(doc).is_some() == *present,
             Filter::Regex(p, r) => matches!(p.lookup(doc), Some(Value::String(x))
                 if regex::Regex::new(r.as_str()).is_ok_and(|re| re.is_match(x))),
+            Filter::Size(p, n) => {
+                matches!(p.lookup(doc), Some(Value::Array(items)) if items.len() == *n as usize)
+            }
+            Filter::Type(p, types) => p
+                .lookup(doc)
+                .is_some_and(|v| types.contains(&JsonType::of(v))),
+            Filter::ElemMatch(p, f) => {
+                matches!(p.lookup(doc), Some(Value::Array(items)) if items.iter().any(|e| f.matches(e)))
+            }
         }
     }
 }

@@ -2,14 +2,23 @@
 //!
 //! `{"a.b": v}` is `Eq` (several keys: `And`); `{"a": {"$op": arg, ..}}`
 //! applies operators (`$eq $ne $gt $gte $lt $lte $in $nin $ieq $ilike
-//! $contains $exists $not $regex` (with `$options: "i"`); several: `And`;
-//! the four bounds form one `Range`); `{"$and": [..]}`, `{"$or": [..]}`,
-//! `{"$nor": [..]}`, `{"$not": {..}}` combine.
-//! An object value without `$` keys is a literal to equal.
+//! $contains $exists $not $regex` (with `$options: "i"`) `$all $size $type
+//! $elemMatch`; several: `And`; the four bounds form one `Range`);
+//! `{"$and": [..]}`, `{"$or": [..]}`, `{"$nor": [..]}`, `{"$not": {..}}`
+//! combine. An object value without `$` keys is a literal to equal.
+//!
+//! `$all: [v, ..]` is an array holding every `v` (`[]` matches nothing);
+//! `$size: n` an array of `n` elements; `$type` one type or a list (Mongo's
+//! names and codes of the JSON types); `$elemMatch` takes operators that an
+//! element itself must meet (`{"$gte": 80, "$lt": 85}`) or a filter object on
+//! the element's fields (`{"sku": "a", "qty": {"$gt": 1}}`).
 
 use serde_json::{Map, Value};
 
-use super::{FieldPath, Filter, FilterError, MAX_CLAUSES, MAX_DEPTH, Pattern};
+use super::{FieldPath, Filter, FilterError, JsonType, MAX_CLAUSES, MAX_DEPTH, Pattern};
+
+/// What `$type` takes.
+const TYPES: &str = "a type (\"string\", \"number\", \"bool\", \"object\", \"array\", \"null\", or Mongo's code) or a non-empty list of them";
 
 pub(super) fn parse(value: &Value, root: &str) -> Result<Filter> {
     let mut parser = Parser {
@@ -209,6 +218,68 @@ impl Parser {
                     };
                     Filter::Exists(p, *b)
                 }
+                "$all" => {
+                    let Value::Array(items) = arg else {
+                        return Err(invalid(at, op, "an array"));
+                    };
+                    self.take(at, items.len().max(1))?;
+                    let all = items
+                        .iter()
+                        .map(|i| Ok(Filter::Contains(p.clone(), literal(i, at)?)))
+                        .collect::<Result<Vec<_>>>()?;
+                    if all.is_empty() {
+                        // Mongo: an empty `$all` matches nothing.
+                        Filter::Or(vec![])
+                    } else {
+                        Filter::And(all)
+                    }
+                }
+                "$size" => {
+                    let n = arg
+                        .as_u64()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or_else(|| invalid(at, op, "a non-negative integer"))?;
+                    Filter::Size(p, n)
+                }
+                "$type" => {
+                    let aliases = match arg {
+                        Value::Array(items) if !items.is_empty() => items.as_slice(),
+                        Value::Array(_) => return Err(invalid(at, op, TYPES)),
+                        one => std::slice::from_ref(one),
+                    };
+                    let types = aliases
+                        .iter()
+                        .map(|a| JsonType::from_mongo(a).ok_or_else(|| invalid(at, op, TYPES)))
+                        .collect::<Result<Vec<_>>>()?;
+                    Filter::Type(p, types)
+                }
+                "$elemMatch" => {
+                    let Value::Object(inner) = arg else {
+                        return Err(invalid(at, op, "an object"));
+                    };
+                    if depth + 1 > MAX_DEPTH {
+                        return Err(FilterError::TooDeep {
+                            at: at.to_owned(),
+                            max: MAX_DEPTH,
+                        });
+                    }
+                    let inner_at = format!("{at}.$elemMatch");
+                    // Operators on the element itself, or a filter on its fields.
+                    let element_ops = inner
+                        .keys()
+                        .filter(|k| is_op(k) && !matches!(k.as_str(), "$and" | "$or" | "$nor"))
+                        .count();
+                    let on_element = element_ops > 0 && element_ops == inner.len();
+                    if element_ops > 0 && !on_element {
+                        return Err(FilterError::MixedOperators { at: inner_at });
+                    }
+                    let f = if on_element {
+                        self.field(&FieldPath::element(), arg, &inner_at, depth + 1)?
+                    } else {
+                        self.object(arg, &inner_at, depth + 1)?
+                    };
+                    Filter::ElemMatch(p, Box::new(f))
+                }
                 "$not" => {
                     if !matches!(arg, Value::Object(m) if !m.is_empty() && m.keys().all(|k| is_op(k)))
                     {
@@ -229,8 +300,14 @@ impl Parser {
                     });
                 }
             };
-            // `$in`/`$nin` paid per element, `$not` through its inner operators.
-            if !matches!(part, Filter::In(..) | Filter::Not(..)) {
+            // `$in`/`$nin`/`$all` paid per element, `$not` and `$elemMatch` through their
+            // inner operators.
+            let paid = op == "$all"
+                || matches!(
+                    part,
+                    Filter::In(..) | Filter::Not(..) | Filter::ElemMatch(..)
+                );
+            if !paid {
                 self.take(at, 1)?;
             }
             parts.push(part);

@@ -9,10 +9,13 @@
 //! does not (there is no SQL-style "unknown"), so `Not(f)` matches exactly
 //! the documents `f` does not.
 //!
-//! **Value at a path.** A [`FieldPath`] `a.b.c` walks object members only:
-//! `doc["a"]["b"]["c"]`. If any step meets a non-object (an array, a string,
-//! null...) or a missing member, the value is *missing*. Missing is distinct
-//! from an explicit JSON `null`, except where an operator says otherwise.
+//! **Value at a path.** A [`FieldPath`] `a.b.c` walks object members:
+//! `doc["a"]["b"]["c"]`. An index segment (`items.1.name`: digits, no sign or
+//! leading zero) also steps into an array, to its element at that index (on an
+//! object it names a member, as any segment does). If any step meets anything
+//! else (a scalar, an array under a name, a missing member or index), the value
+//! is *missing*. Missing is distinct from an explicit JSON `null`, except where
+//! an operator says otherwise.
 //!
 //! **JSON equality** (`Eq`, `Ne`, `In`, `Contains`): same JSON type and same
 //! value; numbers compare numerically (`1 == 1.0 == 1e0`), strings exactly
@@ -47,6 +50,9 @@
 //! | `Exists(p, true)` | value at `p` is present (an explicit `null` counts as present) |
 //! | `Exists(p, false)` | value at `p` is missing |
 //! | `Regex(p, r)` | value at `p` is a string in which `r` finds a match (unanchored; `(?i)`: case-insensitive, ASCII letters only guaranteed alike in every dialect) |
+//! | `Size(p, n)` | value at `p` is an array of exactly `n` elements |
+//! | `Type(p, ts)` | value at `p` is present and of one of the JSON types `ts` (numbers are one type) |
+//! | `ElemMatch(p, f)` | value at `p` is an array with an element that `f` matches, `f` being evaluated with that element as its document (its paths start inside the element; [`FieldPath::element`] is the element itself) |
 //!
 //! Strings in filter values never contain U+0000: Postgres cannot store or
 //! bind it. The JSON parser refuses it; other producers of a [`Filter`] must
@@ -92,14 +98,21 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_CLAUSES: usize = 200;
 /// Most segments in a [`FieldPath`].
 pub const MAX_PATH_SEGMENTS: usize = 16;
+/// Most index segments in a [`FieldPath`] (SQLite picks array or object at each at run time,
+/// which doubles the path's SQL per index).
+pub const MAX_INDEX_SEGMENTS: usize = 4;
+/// Most digits of an index segment.
+const MAX_INDEX_DIGITS: usize = 9;
 
 /// A dotted path into a document's JSON (`"a.b.c"` -> `["a", "b", "c"]`).
 ///
-/// Segments are object member names. Rejected: empty segments, segments
-/// starting with `$` (reserved for operators), segments that look like an
-/// integer (SQL engines would treat them as array indexes, e.g. Postgres
-/// `#>` reads `"1"`, `"+1"`, `" 1"` or `"-1"` as an index), and segments
-/// with `"`, `\` or control characters (not expressible in SQLite JSON paths).
+/// Segments are object member names, or array indexes (see the module docs).
+/// Rejected: empty segments, segments starting with `$` (reserved for
+/// operators), segments that look like an integer without being a plain index
+/// (SQL engines would read them as other indexes, e.g. Postgres `#>` reads
+/// `"01"`, `"+1"`, `" 1"` or `"-1"` as an index), indexes of more than 9
+/// digits, more than [`MAX_INDEX_SEGMENTS`] indexes, and segments with `"`,
+/// `\` or control characters (not expressible in SQLite JSON paths).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FieldPath(Vec<String>);
 
@@ -118,6 +131,8 @@ pub enum PathError {
     ForbiddenCharacter(String),
     #[error("more than {max} segments")]
     TooManySegments { max: usize },
+    #[error("more than {max} array indexes")]
+    TooManyIndexes { max: usize },
 }
 
 impl FieldPath {
@@ -135,12 +150,41 @@ impl FieldPath {
         for s in &segments {
             check_segment(s)?;
         }
+        if segments.iter().filter(|s| is_index(s)).count() > MAX_INDEX_SEGMENTS {
+            return Err(PathError::TooManyIndexes {
+                max: MAX_INDEX_SEGMENTS,
+            });
+        }
         Ok(Self(segments))
+    }
+
+    /// The path of no segments: the value itself (inside [`Filter::ElemMatch`], the element).
+    pub fn element() -> Self {
+        Self(Vec::new())
     }
 
     pub fn segments(&self) -> &[String] {
         &self.0
     }
+
+    /// Whether this is [`FieldPath::element`].
+    pub fn is_element(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether a segment may step into an array.
+    pub fn has_index(&self) -> bool {
+        self.0.iter().any(|s| is_index(s))
+    }
+}
+
+/// An index segment: ASCII digits without a leading zero (or `0` alone). Only those, of
+/// segments made of digits, pass [`FieldPath::parse`].
+pub fn is_index(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment.len() <= MAX_INDEX_DIGITS
+        && segment.bytes().all(|b| b.is_ascii_digit())
+        && (segment == "0" || !segment.starts_with('0'))
 }
 
 fn check_segment(s: &str) -> Result<(), PathError> {
@@ -156,7 +200,7 @@ fn check_segment(s: &str) -> Result<(), PathError> {
     // Mirrors what strtol accepts fully: leading spaces, a sign, digits.
     let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
     let t = t.strip_prefix(['+', '-']).unwrap_or(t);
-    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) && !is_index(s) {
         return Err(PathError::IndexSegment(s.to_owned()));
     }
     Ok(())
@@ -198,6 +242,61 @@ pub enum Filter {
     Exists(FieldPath, bool),
     /// The value is a string in which the regular expression finds a match (unanchored).
     Regex(FieldPath, Pattern),
+    /// The value is an array of exactly this many elements.
+    Size(FieldPath, u32),
+    /// The value is present and of one of these types.
+    Type(FieldPath, Vec<JsonType>),
+    /// The value is an array with an element the filter matches (evaluated on the element).
+    ElemMatch(FieldPath, Box<Filter>),
+}
+
+/// A JSON value's type, as [`Filter::Type`] tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JsonType {
+    Null,
+    Boolean,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl JsonType {
+    pub fn of(value: &Value) -> JsonType {
+        match value {
+            Value::Null => JsonType::Null,
+            Value::Bool(_) => JsonType::Boolean,
+            Value::Number(_) => JsonType::Number,
+            Value::String(_) => JsonType::String,
+            Value::Array(_) => JsonType::Array,
+            Value::Object(_) => JsonType::Object,
+        }
+    }
+
+    /// Mongo's names and numeric codes for the types JSON has; `None` for the BSON types it
+    /// does not (and for `int`/`double`, which JSON numbers do not tell apart).
+    pub fn from_mongo(alias: &Value) -> Option<JsonType> {
+        Some(match alias {
+            Value::String(name) => match name.as_str() {
+                "null" => JsonType::Null,
+                "bool" | "boolean" => JsonType::Boolean,
+                "number" => JsonType::Number,
+                "string" => JsonType::String,
+                "array" => JsonType::Array,
+                "object" => JsonType::Object,
+                _ => return None,
+            },
+            Value::Number(code) => match code.as_i64()? {
+                2 => JsonType::String,
+                3 => JsonType::Object,
+                4 => JsonType::Array,
+                8 => JsonType::Boolean,
+                10 => JsonType::Null,
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
 }
 
 /// A regular expression as a filter holds it: checked when parsed, in the syntax both SQL

@@ -9,13 +9,16 @@
 //! Equality and array membership of scalars compile to `doc @> $n::jsonb`
 //! (a nested object built from the path), which the
 //! `gin (doc jsonb_path_ops)` index serves; jsonb containment compares
-//! numbers numerically, so `1` matches a stored `1.0`.
+//! numbers numerically, so `1` matches a stored `1.0`. A path with an index
+//! segment (`#>` indexes arrays there, and reads a member of an object) or the
+//! element itself inside `$elemMatch` (where `@>` would also find a scalar in
+//! an array) compares with `=` instead, which also compares numbers by value.
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{FieldPath, Filter, Query, Sort, SortDirection};
+use super::{FieldPath, Filter, JsonType, Query, Sort, SortDirection};
 use crate::StoreError;
 
 /// A bind parameter, in placeholder order; the SQL casts each placeholder
@@ -102,6 +105,23 @@ struct Builder {
     params: Vec<SqlParam>,
     /// A path used twice binds once.
     paths: HashMap<FieldPath, String>,
+    /// The jsonb value paths start from: the row's `doc`, or an array element in
+    /// [`Filter::ElemMatch`].
+    root: String,
+    /// Counter for unique aliases of array elements.
+    aliases: usize,
+}
+
+/// The `jsonb_typeof` name of a type.
+fn pg_type(t: JsonType) -> &'static str {
+    match t {
+        JsonType::Null => "'null'",
+        JsonType::Boolean => "'boolean'",
+        JsonType::Number => "'number'",
+        JsonType::String => "'string'",
+        JsonType::Array => "'array'",
+        JsonType::Object => "'object'",
+    }
 }
 
 /// `{"a": {"b": leaf}}` for path `a.b`: the containment probe for `@>`.
@@ -125,6 +145,8 @@ impl Builder {
             next: first_param,
             params: Vec::new(),
             paths: HashMap::new(),
+            root: "doc".to_owned(),
+            aliases: 0,
         }
     }
 
@@ -137,12 +159,20 @@ impl Builder {
 
     /// `doc #> $p::text[]`: the jsonb value at the path, SQL NULL if missing.
     fn at(&mut self, path: &FieldPath) -> String {
-        format!("doc #> {}", self.path(path))
+        if path.is_element() {
+            return self.root.clone();
+        }
+        let path = self.path(path);
+        format!("{} #> {path}", self.root)
     }
 
     /// `doc #>> $p::text[]`: the same value as text (strings unquoted).
     fn text_at(&mut self, path: &FieldPath) -> String {
-        format!("doc #>> {}", self.path(path))
+        if path.is_element() {
+            return format!("{} #>> '{{}}'", self.root);
+        }
+        let path = self.path(path);
+        format!("{} #>> {path}", self.root)
     }
 
     fn path(&mut self, path: &FieldPath) -> String {
@@ -156,7 +186,23 @@ impl Builder {
 
     fn contains_probe(&mut self, path: &FieldPath, leaf: Value) -> String {
         let probe = self.param(SqlParam::Json(nest(path, leaf)), "jsonb");
-        format!("doc @> {probe}")
+        format!("{} @> {probe}", self.root)
+    }
+
+    /// `f` with its paths starting at each element of the array at `path`.
+    fn elem_match(&mut self, path: &FieldPath, f: &Filter) -> String {
+        let at = self.at(path);
+        self.aliases += 1;
+        let element = format!("e{}", self.aliases);
+        let outer = std::mem::replace(&mut self.root, format!("{element}.v"));
+        let inner = self.filter(f);
+        self.root = outer;
+        // CASE guards jsonb_array_elements, which fails on non-arrays.
+        format!(
+            "CASE WHEN jsonb_typeof({at}) = 'array' THEN EXISTS \
+             (SELECT 1 FROM jsonb_array_elements({at}) AS {element}(v) WHERE {inner}) \
+             ELSE FALSE END"
+        )
     }
 
     fn filter(&mut self, f: &Filter) -> String {
@@ -198,10 +244,36 @@ impl Builder {
                 let op = if *present { "IS NOT NULL" } else { "IS NULL" };
                 format!("({at} {op})")
             }
+            Filter::Size(p, n) => {
+                let at = self.at(p);
+                let n = self.param(SqlParam::Int(i64::from(*n)), "bigint");
+                format!(
+                    "CASE WHEN jsonb_typeof({at}) = 'array' \
+                     THEN jsonb_array_length({at}) = {n} ELSE FALSE END"
+                )
+            }
+            Filter::Type(p, types) => {
+                let at = self.at(p);
+                let names: Vec<&str> = types.iter().map(|t| pg_type(*t)).collect();
+                format!(
+                    "COALESCE(jsonb_typeof({at}) IN ({}), FALSE)",
+                    names.join(", ")
+                )
+            }
+            Filter::ElemMatch(p, f) => self.elem_match(p, f),
         }
     }
 
     fn eq(&mut self, path: &FieldPath, v: &Value) -> String {
+        if path.is_element() || path.has_index() {
+            let at = self.at(path);
+            if v.is_null() {
+                // Missing (SQL NULL) or JSON null.
+                return format!("COALESCE(jsonb_typeof({at}) = 'null', TRUE)");
+            }
+            let value = self.param(SqlParam::Json(v.clone()), "jsonb");
+            return format!("COALESCE({at} = {value}, FALSE)");
+        }
         match v {
             // Null also matches a missing value.
             Value::Null => {
@@ -271,6 +343,16 @@ impl Builder {
     }
 
     fn contains(&mut self, path: &FieldPath, v: &Value) -> String {
+        if path.has_index() {
+            // No probe: `@>` cannot say "at this index".
+            let at = self.at(path);
+            let value = self.param(SqlParam::Json(v.clone()), "jsonb");
+            return format!(
+                "CASE WHEN jsonb_typeof({at}) = 'array' THEN EXISTS \
+                 (SELECT 1 FROM jsonb_array_elements({at}) AS e(v) WHERE e.v = {value}) \
+                 ELSE FALSE END"
+            );
+        }
         let probe = self.contains_probe(path, Value::Array(vec![v.clone()]));
         if !(v.is_array() || v.is_object()) {
             // For a scalar element, array containment is membership.

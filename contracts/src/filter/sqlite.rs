@@ -12,7 +12,12 @@
 //! - a [`FieldPath`] becomes the JSON path `$."a"."b"` (every segment quoted;
 //!   [`FieldPath`] refuses `"`, `\` and control characters, so quoting is
 //!   total). SQLite paths walk object members only through `."key"` steps,
-//!   so anything that is not an object on the way is *missing*, as required;
+//!   so anything that is not an object on the way is *missing*, as required.
+//!   An index segment becomes `[i]` or `."i"`, chosen at run time by the type
+//!   of the value before it (an array or not), so a path is then an SQL
+//!   expression rather than one bound string;
+//! - inside `$elemMatch` paths start from the element (`doc -> '$[k]'`, the
+//!   element's JSON text) instead of `doc`;
 //! - `json_type(doc, path)` tells the value's JSON type apart (`'null'`,
 //!   `'true'`, `'false'`, `'integer'`, `'real'`, `'text'`, `'array'`,
 //!   `'object'`, SQL `NULL` when missing), and `json_extract(doc, path)`
@@ -30,7 +35,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::{FieldPath, Filter, Query, Sort, SortDirection};
+use super::{FieldPath, Filter, JsonType, Query, Sort, SortDirection, is_index};
 use crate::StoreError;
 
 /// A bind parameter. Placeholder `?N` is `params[N - first_param]`; bind
@@ -161,10 +166,25 @@ struct Operand {
 struct Builder {
     next: usize,
     params: Vec<SqlParam>,
-    /// A path used twice binds once.
-    paths: HashMap<FieldPath, String>,
+    /// A path used twice (from the same root) binds once.
+    paths: HashMap<(String, FieldPath), String>,
     /// Counter for unique table aliases in subqueries.
     aliases: usize,
+    /// The JSON paths start from: the row's `doc`, or an array element's JSON text in
+    /// [`Filter::ElemMatch`].
+    root: String,
+}
+
+/// The `json_type` names of a type.
+fn sqlite_types(t: JsonType) -> &'static [&'static str] {
+    match t {
+        JsonType::Null => &["'null'"],
+        JsonType::Boolean => &["'true'", "'false'"],
+        JsonType::Number => &["'integer'", "'real'"],
+        JsonType::String => &["'text'"],
+        JsonType::Array => &["'array'"],
+        JsonType::Object => &["'object'"],
+    }
 }
 
 impl Builder {
@@ -174,6 +194,7 @@ impl Builder {
             params: Vec::new(),
             paths: HashMap::new(),
             aliases: 0,
+            root: "doc".to_owned(),
         }
     }
 
@@ -198,23 +219,73 @@ impl Builder {
         format!("{prefix}{}", self.aliases)
     }
 
+    /// The JSON path of `path` from the root, as SQL: a bound string, or for a path with
+    /// index segments an expression choosing `[i]` or `."i"` at each of them.
     fn path(&mut self, path: &FieldPath) -> String {
-        if let Some(p) = self.paths.get(path) {
+        let key = (self.root.clone(), path.clone());
+        if let Some(p) = self.paths.get(&key) {
             return p.clone();
         }
-        let p = self.param(SqlParam::Text(json_path(path)));
-        self.paths.insert(path.clone(), p.clone());
+        let p = if path.has_index() {
+            let mut expr: Option<String> = None;
+            let mut pending = String::from("$");
+            for segment in path.segments() {
+                if !is_index(segment) {
+                    pending.push_str(&format!(".\"{segment}\""));
+                    continue;
+                }
+                let head = self.param(SqlParam::Text(std::mem::take(&mut pending)));
+                let prefix = match expr {
+                    Some(e) => format!("({e} || {head})"),
+                    None => head,
+                };
+                let array = self.param(SqlParam::Text(format!("[{segment}]")));
+                let member = self.param(SqlParam::Text(format!(".\"{segment}\"")));
+                expr = Some(format!(
+                    "({prefix} || CASE json_type({}, {prefix}) WHEN 'array' THEN {array} \
+                     ELSE {member} END)",
+                    self.root
+                ));
+            }
+            let expr = expr.expect("a path with an index");
+            if pending.is_empty() {
+                expr
+            } else {
+                let tail = self.param(SqlParam::Text(pending));
+                format!("({expr} || {tail})")
+            }
+        } else {
+            self.param(SqlParam::Text(json_path(path)))
+        };
+        self.paths.insert(key, p.clone());
         p
     }
 
-    /// The value at `path` in the row's `doc`.
+    /// The value at `path` from the root (the row's `doc`, or an element).
     fn at(&mut self, path: &FieldPath) -> Operand {
         let p = self.path(path);
+        let root = &self.root;
         Operand {
-            ty: format!("json_type(doc, {p})"),
-            atom: format!("json_extract(doc, {p})"),
-            json: format!("(doc -> {p})"),
+            ty: format!("json_type({root}, {p})"),
+            atom: format!("json_extract({root}, {p})"),
+            json: format!("({root} -> {p})"),
         }
+    }
+
+    /// `f` with its paths starting at each element of the array at `path`.
+    fn elem_match(&mut self, path: &FieldPath, f: &Filter) -> String {
+        let p = self.path(path);
+        let e = self.alias("e");
+        let root = self.root.clone();
+        // The element's JSON text (json_each's `value` is unquoted for strings).
+        let element = format!("({root} -> ({p} || '[' || {e}.key || ']'))");
+        let outer = std::mem::replace(&mut self.root, element);
+        let inner = self.filter(f);
+        self.root = outer;
+        format!(
+            "COALESCE(json_type({root}, {p}) = 'array' AND EXISTS \
+             (SELECT 1 FROM json_each({root}, {p}) AS {e} WHERE {inner}), FALSE)"
+        )
     }
 
     fn filter(&mut self, f: &Filter) -> String {
@@ -261,6 +332,24 @@ impl Builder {
                 let op = if *present { "IS NOT NULL" } else { "IS NULL" };
                 format!("({} {op})", at.ty)
             }
+            Filter::Size(p, n) => {
+                let path = self.path(p);
+                let n = self.param(SqlParam::Int(i64::from(*n)));
+                let root = &self.root;
+                format!(
+                    "COALESCE(json_type({root}, {path}) = 'array' \
+                     AND json_array_length({root}, {path}) = {n}, FALSE)"
+                )
+            }
+            Filter::Type(p, types) => {
+                let at = self.at(p);
+                let names: Vec<&str> = types
+                    .iter()
+                    .flat_map(|t| sqlite_types(*t).iter().copied())
+                    .collect();
+                format!("COALESCE({} IN ({}), FALSE)", at.ty, names.join(", "))
+            }
+            Filter::ElemMatch(p, f) => self.elem_match(p, f),
         }
     }
 
@@ -373,9 +462,10 @@ impl Builder {
         };
         let cond = self.value_eq(&element, v);
         // json_each would also walk an object's members: check the type.
+        let root = &self.root;
         format!(
-            "COALESCE(json_type(doc, {p}) = 'array' AND EXISTS \
-             (SELECT 1 FROM json_each(doc, {p}) AS {e} WHERE {cond}), FALSE)"
+            "COALESCE(json_type({root}, {p}) = 'array' AND EXISTS \
+             (SELECT 1 FROM json_each({root}, {p}) AS {e} WHERE {cond}), FALSE)"
         )
     }
 

@@ -33,13 +33,26 @@ fn field_paths() {
     assert_eq!(p("a.b.c").segments(), ["a", "b", "c"]);
     assert_eq!(p("address.city").to_string(), "address.city");
     assert_eq!(p("2fa").segments(), ["2fa"]);
+    assert_eq!(p("items.10.name").segments(), ["items", "10", "name"]);
+    assert!(p("items.0").has_index() && !p("items.x").has_index());
+    // An index segment steps into an array, and names a member of an object.
+    let doc = json!({"items": [{"name": "a"}, {"name": "b"}], "map": {"0": "zero"}});
+    assert_eq!(p("items.1.name").lookup(&doc), Some(&json!("b")));
+    assert_eq!(p("map.0").lookup(&doc), Some(&json!("zero")));
+    assert_eq!(p("items.2.name").lookup(&doc), None);
+    assert_eq!(p("items.name").lookup(&doc), None);
     for (bad, e) in [
         ("", PathError::Empty),
         ("a..b", PathError::EmptySegment),
         ("a.", PathError::EmptySegment),
         ("$a", PathError::DollarSegment("$a".into())),
         ("a.$b", PathError::DollarSegment("$b".into())),
-        ("tags.0", PathError::IndexSegment("0".into())),
+        ("tags.01", PathError::IndexSegment("01".into())),
+        (
+            "tags.1234567890",
+            PathError::IndexSegment("1234567890".into()),
+        ),
+        ("a.0.1.2.3.4", PathError::TooManyIndexes { max: 4 }),
         ("a.-1", PathError::IndexSegment("-1".into())),
         ("a.+1", PathError::IndexSegment("+1".into())),
         ("a. 1", PathError::IndexSegment(" 1".into())),
@@ -243,8 +256,32 @@ fn errors_name_the_field_and_operator() {
             "filters.a..b: invalid field path: empty segment",
         ),
         (
-            json!({"tags.0": 1}),
-            "filters.tags.0: invalid field path: segment \"0\" looks like an array index",
+            json!({"tags.01": 1}),
+            "filters.tags.01: invalid field path: segment \"01\" looks like an array index",
+        ),
+        (
+            json!({"tags": {"$all": "a"}}),
+            "filters.tags: \"$all\" expects an array",
+        ),
+        (
+            json!({"tags": {"$size": -1}}),
+            "filters.tags: \"$size\" expects a non-negative integer",
+        ),
+        (
+            json!({"tags": {"$size": 1.5}}),
+            "filters.tags: \"$size\" expects a non-negative integer",
+        ),
+        (
+            json!({"tags": {"$elemMatch": [1]}}),
+            "filters.tags: \"$elemMatch\" expects an object",
+        ),
+        (
+            json!({"tags": {"$elemMatch": {"k": {"$bad": 1}}}}),
+            "filters.tags.$elemMatch.k: unknown operator \"$bad\"",
+        ),
+        (
+            json!({"tags": {"$elemMatch": {"$gt": 1, "k": 2}}}),
+            "filters.tags.$elemMatch: cannot mix operators and field names in one object",
         ),
         (
             json!({"age": {"$gt": 1, "max": 2}}),
@@ -272,6 +309,18 @@ fn errors_name_the_field_and_operator() {
         ),
     ] {
         assert_eq!(err(filter.clone()), message, "{filter}");
+    }
+    for bad in [
+        json!("int"),
+        json!(1),
+        json!([]),
+        json!(["string", "decimal"]),
+    ] {
+        let e = err(json!({"age": {"$type": bad}}));
+        assert!(
+            e.starts_with("filters.age: \"$type\" expects a type"),
+            "{e}"
+        );
     }
 }
 

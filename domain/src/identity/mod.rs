@@ -4,7 +4,7 @@ pub mod email_claim;
 pub mod session;
 pub mod user;
 
-pub use api_key::{ApiKey, ApiKeyCommand, ApiKeyError, ApiKeyEvent};
+pub use api_key::{ApiKey, ApiKeyCommand, ApiKeyError, ApiKeyEvent, KeyScope};
 pub use email_claim::{EmailClaim, EmailClaimCommand, EmailClaimError, EmailClaimEvent};
 pub use session::{Session, SessionCommand, SessionError, SessionEvent};
 pub use user::{RegisteredVia, User, UserCommand, UserError, UserEvent};

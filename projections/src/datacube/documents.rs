@@ -1,14 +1,18 @@
 //! `datacube_documents`: one document per live DataCube document, as the Data API answers it
 //! (`_id`, the body, `_created_at`, `_updated_at`, `_version`), plus [`META`]: the collection id
-//! every query is scoped by, and the document's place in the log (the default order).
+//! every query is scoped by, the database id, and the document's place in the log (the default
+//! order).
 //!
 //! | id | fields |
 //! |---|---|
-//! | `<collection id>:<document id>` | the body, `_id _created_at _updated_at _version`, `_dc: {c: collection id, n: insertion order}` |
-use annals_domain::datacube::{Document, DocumentEvent};
+//! | `<collection id>:<document id>` | the body, `_id _created_at _updated_at _version`, `_dc: {c: collection id, d: database id, n: insertion order}` |
+//!
+//! A dropped collection or database takes its documents out (their streams stay in the log).
+use annals_domain::datacube::{Database, DatabaseEvent, Document, DocumentEvent};
 use cqrs_es::Aggregate;
 use serde_json::{Value, json};
 
+use annals_contracts::filter::{FieldPath, Filter};
 use annals_contracts::{Envelope, Nested, ViewOp};
 
 use crate::{Projection, ProjectionError};
@@ -35,17 +39,23 @@ impl Projection for DocumentViews {
     }
 
     fn project(&self, event: &Envelope) -> Result<Vec<ViewOp>, ProjectionError> {
-        if event.aggregatetype != Document::TYPE {
-            return Ok(vec![]);
-        }
-        let decoded: DocumentEvent = event.decode().map_err(|e| ProjectionError {
+        let unreadable = |e: serde_json::Error| ProjectionError {
             projection: NAME,
             event: event.id.clone(),
             reason: e.to_string(),
-        })?;
+        };
+        if event.aggregatetype == Database::TYPE {
+            let decoded: DatabaseEvent = event.decode().map_err(unreadable)?;
+            return Ok(dropped(&event.aggregateid, decoded).into_iter().collect());
+        }
+        if event.aggregatetype != Document::TYPE {
+            return Ok(vec![]);
+        }
+        let decoded: DocumentEvent = event.decode().map_err(unreadable)?;
         let id = event.aggregateid.clone();
         Ok(match decoded {
             DocumentEvent::DocumentInserted {
+                database_id,
                 collection_id,
                 document_id,
                 body,
@@ -59,7 +69,7 @@ impl Projection for DocumentViews {
                 doc.insert("_version".into(), json!(event.sequence));
                 doc.insert(
                     META.into(),
-                    json!({"c": collection_id, "n": event.position.gid}),
+                    json!({"c": collection_id, "d": database_id, "n": event.position.gid}),
                 );
                 vec![ViewOp::upsert(DOCUMENTS, id, Value::Object(doc))]
             }
@@ -81,4 +91,21 @@ impl Projection for DocumentViews {
             DocumentEvent::DocumentDeleted { .. } => vec![ViewOp::delete(DOCUMENTS, id)],
         })
     }
+}
+
+/// The documents a database event takes out of the read model: those of dropped collections,
+/// or of a dropped database.
+fn dropped(database_id: &str, event: DatabaseEvent) -> Option<ViewOp> {
+    let meta = |key: &str| FieldPath::parse(&format!("{META}.{key}")).expect("a valid path");
+    let matching = match event {
+        DatabaseEvent::CollectionsDropped { collection_ids, .. } => Filter::In(
+            meta("c"),
+            collection_ids.into_iter().map(Value::String).collect(),
+        ),
+        DatabaseEvent::DatabaseDropped { .. } => Filter::Eq(meta("d"), json!(database_id)),
+        DatabaseEvent::DatabaseCreated { .. } | DatabaseEvent::CollectionsAdded { .. } => {
+            return None;
+        }
+    };
+    Some(ViewOp::delete_matching(DOCUMENTS, matching))
 }

@@ -34,21 +34,34 @@ impl Projection for ApiKeys {
                 key_id,
                 owner,
                 name,
+                scope,
                 at,
                 ..
-            } => vec![ViewOp::Upsert {
-                collection: API_KEYS.into(),
-                id,
-                owner: Some(owner.clone()),
-                doc: json!({
+            } => {
+                let mut doc = json!({
                     "id": key_id,
                     "owner": owner,
                     "name": name,
                     "prefix": format!("dc_{key_id}"),
                     "created_at": at,
                     "last_used_at": null,
-                }),
-            }],
+                });
+                // Only a limited key says so: an unlimited one reads as keys always did.
+                if let Some(scope) = scope {
+                    doc["database_id"] = json!(scope.database_id);
+                    doc["access"] = json!(if scope.read_only {
+                        "read"
+                    } else {
+                        "read_write"
+                    });
+                }
+                vec![ViewOp::Upsert {
+                    collection: API_KEYS.into(),
+                    id,
+                    owner: Some(owner.clone()),
+                    doc,
+                }]
+            }
             ApiKeyEvent::ApiKeyUsed { at } => vec![ViewOp::Merge {
                 collection: API_KEYS.into(),
                 id,

@@ -17,7 +17,7 @@ use annals_contracts::{LogError, Position};
 
 use super::Sticky;
 use super::event_log::parse_xid8;
-use crate::adapters::append::{Appendix, BatchWriter, EventKey, settle};
+use crate::adapters::append::{Appendix, BatchWriter, EventChunks, EventKey, key, settle};
 use crate::adapters::log_error;
 
 pub struct PgBatchWriter {
@@ -83,13 +83,15 @@ fn taken(rows: Vec<PgRow>) -> Result<HashMap<EventKey, Position>, LogError> {
     Ok(taken)
 }
 
-#[async_trait]
-impl BatchWriter for PgBatchWriter {
-    async fn write(&self, batch: &[Appendix]) -> Result<Vec<Option<Position>>, LogError> {
+impl Columns {
+    /// The rows of `events`, recorded at `recorded_at`.
+    fn of<'a>(
+        events: impl Iterator<Item = &'a cqrs_es::persist::SerializedEvent>,
+        recorded_at: DateTime<Utc>,
+    ) -> Columns {
         let mut c = Columns::default();
-        let recorded_at = recorded_now();
         let mut scratch = Vec::new();
-        for event in batch.iter().flatten() {
+        for event in events {
             let content = EventContent {
                 aggregate_type: &event.aggregate_type,
                 aggregate_id: &event.aggregate_id,
@@ -110,7 +112,12 @@ impl BatchWriter for PgBatchWriter {
             c.payload.push(event.payload.clone());
             c.metadata.push(event.metadata.clone());
         }
-        let insert = sqlx::query(INSERT)
+        c
+    }
+
+    fn insert(self) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        let c = self;
+        sqlx::query(INSERT)
             .bind(c.aggregate_type)
             .bind(c.aggregate_id)
             .bind(c.sequence)
@@ -119,7 +126,14 @@ impl BatchWriter for PgBatchWriter {
             .bind(c.payload)
             .bind(c.metadata)
             .bind(c.recorded_at)
-            .bind(c.digest);
+            .bind(c.digest)
+    }
+}
+
+#[async_trait]
+impl BatchWriter for PgBatchWriter {
+    async fn write(&self, batch: &[Appendix]) -> Result<Vec<Option<Position>>, LogError> {
+        let insert = Columns::of(batch.iter().flatten(), recorded_now()).insert();
         // With one event per command, a command is kept whole or not at all by the statement
         // alone; otherwise a transaction lets a command kept in part be taken back.
         let single_events = batch.iter().all(|events| events.len() == 1);
@@ -151,5 +165,37 @@ impl BatchWriter for PgBatchWriter {
         };
         self.connections.put_back(conn);
         Ok(outcomes)
+    }
+
+    /// One statement per chunk in one transaction, rolled back at the first taken sequence or
+    /// failing chunk (a transaction dropped uncommitted rolls back).
+    async fn write_chunked(
+        &self,
+        source: &mut dyn EventChunks,
+    ) -> Result<Option<Position>, LogError> {
+        let mut conn = self.connections.get().await.map_err(log_error)?;
+        let mut tx = conn.begin().await.map_err(log_error)?;
+        let recorded_at = recorded_now();
+        let mut last = None;
+        while let Some(chunk) = source.next_chunk().await? {
+            let Some(last_key) = chunk.last().map(key) else {
+                continue;
+            };
+            let rows = Columns::of(chunk.iter(), recorded_at)
+                .insert()
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(log_error)?;
+            if rows.len() != chunk.len() {
+                return Ok(None);
+            }
+            last = taken(rows)?.get(&last_key).copied();
+        }
+        if last.is_none() {
+            return Err(LogError("nothing to append".into()));
+        }
+        tx.commit().await.map_err(log_error)?;
+        self.connections.put_back(conn);
+        Ok(last)
     }
 }

@@ -8,7 +8,7 @@ use sqlx::{Connection, PgPool, Postgres, Row, Transaction};
 
 use annals_contracts::filter::postgres::SqlParam;
 use annals_contracts::filter::{self, Query};
-use annals_contracts::{CommitError, Nested, Page, Position, StoreError, ViewOp, ViewStore};
+use annals_contracts::{CommitError, Nested, Page, Position, Run, StoreError, ViewOp, ViewStore};
 
 use super::Sticky;
 use super::event_log::parse_xid8;
@@ -168,20 +168,50 @@ async fn apply(
                 .execute(&mut **tx)
                 .await?;
         }
+        ViewOp::DeleteMatching { collection, filter } => {
+            // The literal `indexed` lets the planner use the partial document index.
+            let scope = if indexed {
+                "collection = $1 AND indexed"
+            } else {
+                "collection = $1"
+            };
+            let matching = filter::postgres::compile_filter(filter, 2);
+            let sql = format!("DELETE FROM views WHERE {scope} AND ({})", matching.sql);
+            let mut delete = sqlx::query(&sql).bind(collection);
+            for param in &matching.params {
+                delete = bind!(delete, param);
+            }
+            delete.execute(&mut **tx).await?;
+        }
     }
     Ok(())
 }
 
-/// Applies a batch: documents touched by a single upsert, delete or merge go in one statement
-/// per kind; documents with several ops (in order) one op at a time. Documents are
-/// independent, so the grouping keeps the result of applying the ops in order.
+/// Applies a batch, run by run: a delete by filter sees exactly the ops before it applied.
 async fn apply_batch(
     tx: &mut Transaction<'_, Postgres>,
     ops: &[ViewOp],
     indexed: impl Fn(&str) -> bool,
 ) -> Result<(), sqlx::Error> {
+    for run in ViewOp::runs(ops) {
+        match run {
+            Run::Documents(ops) => apply_documents(tx, ops, &indexed).await?,
+            Run::Barrier(op) => apply(tx, op, indexed(op.collection())).await?,
+        }
+    }
+    Ok(())
+}
+
+/// Applies ops of one document each: documents touched by a single upsert, delete or merge go in one statement
+/// per kind; documents with several ops (in order) one op at a time. Documents are
+/// independent, so the grouping keeps the result of applying the ops in order.
+async fn apply_documents(
+    tx: &mut Transaction<'_, Postgres>,
+    ops: &[ViewOp],
+    indexed: &impl Fn(&str) -> bool,
+) -> Result<(), sqlx::Error> {
     fn key(op: &ViewOp) -> (&str, &str) {
-        (op.collection(), op.id())
+        (op.collection(), op.id().unwrap_or_default())
     }
     let mut per_key: std::collections::HashMap<(&str, &str), usize> = Default::default();
     for op in ops {
@@ -233,7 +263,7 @@ async fn apply_batch(
                 deletes.collections.push(collection);
                 deletes.ids.push(id);
             }
-            ViewOp::Increment { .. } | ViewOp::Nested { .. } => {
+            ViewOp::Increment { .. } | ViewOp::Nested { .. } | ViewOp::DeleteMatching { .. } => {
                 apply(tx, op, indexed(collection)).await?
             }
         }

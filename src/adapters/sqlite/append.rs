@@ -12,7 +12,7 @@ use annals_contracts::integrity::{EventContent, GENESIS, Hash, link, recorded_no
 use annals_contracts::{LogError, Position};
 
 use super::WriteTurns;
-use crate::adapters::append::{Appendix, BatchWriter};
+use crate::adapters::append::{Appendix, BatchWriter, EventChunks};
 use crate::adapters::log_error;
 
 pub struct SqliteBatchWriter {
@@ -38,76 +38,15 @@ impl BatchWriter for SqliteBatchWriter {
             .await
             .map_err(log_error)?;
         let mut outcomes = Vec::with_capacity(batch.len());
-        let recorded_at = recorded_now();
-        let recorded_text = recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true);
-        let mut scratch = Vec::new();
+        let recorded = Recorded::now();
         for events in batch {
             // A savepoint per command: a taken sequence rolls back only this command.
             sqlx::query("SAVEPOINT command")
                 .execute(&mut *tx)
                 .await
                 .map_err(log_error)?;
-            let mut kept = true;
-            let mut previous = match events.first() {
-                Some(first) => previous_hash(&mut tx, first).await?,
-                None => None,
-            };
-            for event in events {
-                let digest = EventContent {
-                    aggregate_type: &event.aggregate_type,
-                    aggregate_id: &event.aggregate_id,
-                    sequence: event.sequence as i64,
-                    event_type: &event.event_type,
-                    event_version: &event.event_version,
-                    payload: &event.payload,
-                    metadata: &event.metadata,
-                    recorded_at,
-                }
-                .digest_with(&mut scratch);
-                // As the Postgres trigger: no hash after an unhashed event.
-                let hash = previous.map(|p| link(&p, &digest));
-                previous = hash;
-                let inserted = sqlx::query(
-                    "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
-                                         event_version, payload, metadata, recorded_at, digest,
-                                         hash)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                     ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING",
-                )
-                .bind(&event.aggregate_type)
-                .bind(&event.aggregate_id)
-                .bind(event.sequence as i64)
-                .bind(&event.event_type)
-                .bind(&event.event_version)
-                .bind(&event.payload)
-                .bind(&event.metadata)
-                .bind(&recorded_text)
-                .bind(&digest[..])
-                .bind(hash.as_ref().map(|h| &h[..]))
-                .execute(&mut *tx)
-                .await
-                .map_err(log_error)?;
-                if inserted.rows_affected() == 0 {
-                    kept = false;
-                    break;
-                }
-            }
-            let outcome = if kept {
-                let last = events.last().expect("non-empty");
-                let row = sqlx::query(
-                    "SELECT global_id FROM events
-                      WHERE aggregate_type = ? AND aggregate_id = ? AND sequence = ?",
-                )
-                .bind(&last.aggregate_type)
-                .bind(&last.aggregate_id)
-                .bind(last.sequence as i64)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(log_error)?;
-                Some(Position::new(
-                    0,
-                    row.try_get("global_id").map_err(log_error)?,
-                ))
+            let outcome = if insert_events(&mut tx, events, &recorded).await? {
+                Some(position_of(&mut tx, events.last().expect("non-empty")).await?)
             } else {
                 sqlx::query("ROLLBACK TO command")
                     .execute(&mut *tx)
@@ -124,6 +63,128 @@ impl BatchWriter for SqliteBatchWriter {
         tx.commit().await.map_err(log_error)?;
         Ok(outcomes)
     }
+
+    /// The chunks in one write transaction, rolled back (by dropping it uncommitted) at the
+    /// first taken sequence or failing chunk.
+    async fn write_chunked(
+        &self,
+        source: &mut dyn EventChunks,
+    ) -> Result<Option<Position>, LogError> {
+        let _turn = self.turns.take().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(log_error)?;
+        let recorded = Recorded::now();
+        let mut last = None;
+        while let Some(chunk) = source.next_chunk().await? {
+            let Some(end) = chunk.last() else { continue };
+            if !insert_events(&mut tx, &chunk, &recorded).await? {
+                return Ok(None);
+            }
+            last = Some(position_of(&mut tx, end).await?);
+        }
+        if last.is_none() {
+            return Err(LogError("nothing to append".into()));
+        }
+        tx.commit().await.map_err(log_error)?;
+        Ok(last)
+    }
+}
+
+/// The recorded time of a write, as a time and as stored text.
+struct Recorded {
+    at: chrono::DateTime<chrono::Utc>,
+    text: String,
+}
+
+impl Recorded {
+    fn now() -> Self {
+        let at = recorded_now();
+        Self {
+            text: at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            at,
+        }
+    }
+}
+
+/// Inserts `events` (consecutive sequences per stream), each chained to the previous event of
+/// its stream; `false` at the first taken sequence (what came before it stays, for the caller
+/// to roll back).
+async fn insert_events(
+    tx: &mut sqlx::SqliteConnection,
+    events: &[cqrs_es::persist::SerializedEvent],
+    recorded: &Recorded,
+) -> Result<bool, LogError> {
+    let mut scratch = Vec::new();
+    let mut previous: Option<Hash> = None;
+    let mut stream: Option<(&str, &str)> = None;
+    for event in events {
+        let this = (event.aggregate_type.as_str(), event.aggregate_id.as_str());
+        if stream != Some(this) {
+            previous = previous_hash(tx, event).await?;
+            stream = Some(this);
+        }
+        let digest = EventContent {
+            aggregate_type: &event.aggregate_type,
+            aggregate_id: &event.aggregate_id,
+            sequence: event.sequence as i64,
+            event_type: &event.event_type,
+            event_version: &event.event_version,
+            payload: &event.payload,
+            metadata: &event.metadata,
+            recorded_at: recorded.at,
+        }
+        .digest_with(&mut scratch);
+        // As the Postgres trigger: no hash after an unhashed event.
+        let hash = previous.map(|p| link(&p, &digest));
+        previous = hash;
+        let inserted = sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                                 event_version, payload, metadata, recorded_at, digest, hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (aggregate_type, aggregate_id, sequence) DO NOTHING",
+        )
+        .bind(&event.aggregate_type)
+        .bind(&event.aggregate_id)
+        .bind(event.sequence as i64)
+        .bind(&event.event_type)
+        .bind(&event.event_version)
+        .bind(&event.payload)
+        .bind(&event.metadata)
+        .bind(&recorded.text)
+        .bind(&digest[..])
+        .bind(hash.as_ref().map(|h| &h[..]))
+        .execute(&mut *tx)
+        .await
+        .map_err(log_error)?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Where a just inserted event landed.
+async fn position_of(
+    tx: &mut sqlx::SqliteConnection,
+    event: &cqrs_es::persist::SerializedEvent,
+) -> Result<Position, LogError> {
+    let row = sqlx::query(
+        "SELECT global_id FROM events
+          WHERE aggregate_type = ? AND aggregate_id = ? AND sequence = ?",
+    )
+    .bind(&event.aggregate_type)
+    .bind(&event.aggregate_id)
+    .bind(event.sequence as i64)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(log_error)?;
+    Ok(Position::new(
+        0,
+        row.try_get("global_id").map_err(log_error)?,
+    ))
 }
 
 /// The chain hash the first of a command's events links to: the stream's previous event's

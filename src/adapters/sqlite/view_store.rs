@@ -320,6 +320,20 @@ async fn apply(conn: &mut SqliteConnection, op: &ViewOp) -> Result<(), StoreErro
                 store(conn, collection, id, &doc).await?;
             }
         }
+        ViewOp::DeleteMatching { collection, filter } => {
+            let matching = filter::sqlite::compile_filter(filter, 2);
+            let sql = format!(
+                "DELETE FROM views WHERE collection = ?1 AND ({})",
+                matching.sql
+            );
+            bind(
+                sqlx::query(&sql).bind(collection.as_ref()),
+                &matching.params,
+            )
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        }
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use annals_projections::Projection;
 use annals_projections::datacube::{DATABASES, DatabaseViews, DocumentViews};
 
 use super::accounts::written;
-use super::auth::Caller;
+use super::auth::{Access, Caller};
 use super::caller::metadata;
 use super::errors::DatacubeError;
 use super::params::{self, query_params, required};
@@ -59,6 +59,7 @@ fn collections_of(database: &Value) -> Vec<Value> {
     responses(
         (status = 201, description = "`{success, database: {id, name}, collections: [{name, created, exists, error}]}`"),
         (status = 400, description = "A bad name or field type, named in `error.field`"),
+        (status = 403, description = "An API key limited to one database"),
         (status = 409, description = "The caller already has a database of this name"),
     ))]
 pub async fn create_database(
@@ -67,6 +68,7 @@ pub async fn create_database(
     meta: RequestMeta,
     body: JsonObject,
 ) -> Result<Response> {
+    caller.may_create_databases()?;
     let name = body.required_str("db_name")?;
     let collections = params::collections(&body.0)?;
     let (id, reports, position) = state
@@ -112,6 +114,10 @@ pub async fn list_databases(
     )?;
     let path = |p: &str| FieldPath::parse(p).expect("static path");
     let mut filter = vec![Filter::Eq(path("user_id"), json!(caller.user_id))];
+    if let Some(only) = caller.only_database() {
+        // A key limited to one database sees that one.
+        filter.push(Filter::Eq(path("_id"), json!(only)));
+    }
     if let Some(search) = params
         .get("search")
         .map(|s| s.trim())
@@ -164,6 +170,7 @@ pub async fn get_metadata(
 ) -> Result<Response> {
     let params = query_params(raw.as_deref());
     let database_id = required(&params, "database_id")?;
+    caller.may_use(database_id, Access::Read)?;
     let freshness = fresh(&state, &headers).await?;
     let mut database = state
         .datacube
@@ -188,6 +195,7 @@ pub async fn list_collections(
 ) -> Result<Response> {
     let params = query_params(raw.as_deref());
     let database_id = required(&params, "database_id")?;
+    caller.may_use(database_id, Access::Read)?;
     let freshness = fresh(&state, &headers).await?;
     let database = state
         .datacube
@@ -227,6 +235,7 @@ pub async fn create_collection(
     body: JsonObject,
 ) -> Result<Response> {
     let database_id = body.required_str("database_id")?;
+    caller.may_use(&database_id, Access::Write)?;
     let collections = if body.0.contains_key("collections") {
         params::collections(&body.0)?
     } else {
@@ -266,6 +275,7 @@ pub async fn drop_database(
     body: JsonObject,
 ) -> Result<Response> {
     let database_id = body.required_str("database_id")?;
+    caller.may_use(&database_id, Access::Write)?;
     let confirmation = body.required_str("confirmation")?;
     let (name, position) = state
         .datacube
@@ -301,6 +311,7 @@ pub async fn drop_collections(
     body: JsonObject,
 ) -> Result<Response> {
     let database_id = body.required_str("database_id")?;
+    caller.may_use(&database_id, Access::Write)?;
     let names = params::names(&body.0, "collection_names")?;
     let position = state
         .datacube

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use annals_contracts::filter::Filter;
 
 use super::accounts::written;
-use super::auth::Caller;
+use super::auth::{Access, Caller};
 use super::caller::metadata;
 use super::databases::{fresh, read};
 use super::errors::DatacubeError;
@@ -49,7 +49,7 @@ fn changed(position: &Changed, body: Value) -> Response {
 
 #[utoipa::path(post, path = "/api/crud", tag = TAG,
     security(("api_key" = []), ("bearer" = [])),
-    request_body(content = Object, description = "`{database_id, collection_name, data}`: `data` (or `documents`) is one object or an array; a missing collection is created without a schema"),
+    request_body(content = Object, description = "`{database_id, collection_name, data}`: `data` (or `documents`, or both holding the same) is one object or an array; a missing collection is created without a schema"),
     responses(
         (status = 201, description = "`{success, inserted_ids}`, in input order; all or none are kept"),
         (status = 400, description = "A bad document, named by index and field (`data[3].age`)"),
@@ -64,14 +64,17 @@ pub async fn insert(
     body: JsonObject,
 ) -> Result<Response> {
     let database_id = body.required_str("database_id")?;
+    caller.may_use(&database_id, Access::Write)?;
     let collection = body.required_str("collection_name")?;
     let (root, data) = match (body.0.get("data"), body.0.get("documents")) {
         (Some(data), None) => ("data", data.clone()),
         (None, Some(documents)) => ("documents", documents.clone()),
         (None, None) => return Err(AppError::invalid("data", "is required").into()),
+        // The original's own clients send the same list under both names.
+        (Some(data), Some(documents)) if data == documents => ("data", data.clone()),
         (Some(_), Some(_)) => {
             return Err(
-                AppError::invalid("documents", "send either data or documents, not both").into(),
+                AppError::invalid("documents", "differs from data: send one of them").into(),
             );
         }
     };
@@ -122,6 +125,7 @@ pub async fn find(
 ) -> Result<Response> {
     let params = query_params(raw.as_deref());
     let database_id = required(&params, "database_id")?;
+    caller.may_use(database_id, Access::Read)?;
     let collection = collection_name(required(&params, "collection_name")?, "collection_name")?;
     let get = |name: &str| params.get(name).map(|s| Value::String(s.clone()));
     let filter = query::compile_filter(query::filter_value(get("filters").as_ref())?)?;
@@ -169,9 +173,10 @@ pub async fn find(
 
 #[utoipa::path(put, path = "/api/crud", tag = TAG,
     security(("api_key" = []), ("bearer" = [])),
-    request_body(content = Object, description = "`{database_id, collection_name, filters, update_data, update_many}`: `update_data` is a plain object (set those fields) or uses `$set $unset $inc $push`; the first match changes unless `update_many: true`"),
+    request_body(content = Object, description = "`{database_id, collection_name, filters, update_data, update_many, upsert}`: `update_data` is a plain object (set those fields) or uses `$set $unset $inc $push`; the first match changes unless `update_many: true`; with `upsert: true` and no match, the filter's equalities changed by `update_data` are inserted"),
     responses(
-        (status = 200, description = "`{success, matched_count, modified_count}`"),
+        (status = 200, description = "`{success, matched_count, modified_count}`, and `upserted_id` when an upsert inserted"),
+        (status = 409, description = "An upsert's `_id` is taken (also by a deleted document)"),
         (status = 400, description = "A bad filter or update, or a value of the wrong type, named in `error.field`"),
         (status = 404, description = "No such database or collection among the caller's"),
     ))]
@@ -183,6 +188,7 @@ pub async fn update(
     body: JsonObject,
 ) -> Result<Response> {
     let database_id = body.required_str("database_id")?;
+    caller.may_use(&database_id, Access::Write)?;
     let collection = collection_name(&body.required_str("collection_name")?, "collection_name")?;
     let filter = body_filter(&body, false)?;
     let update = match body.0.get("update_data") {
@@ -192,31 +198,47 @@ pub async fn update(
         Some(v) => parse_update(v)?,
     };
     let many = flag(&body.0, "update_many")?.unwrap_or(false);
+    let upsert = flag(&body.0, "upsert")?.unwrap_or(false);
+    let seed = if upsert {
+        Some(query::upsert_seed(&query::filter_value(
+            body.0.get("filters"),
+        )?)?)
+    } else {
+        None
+    };
     // Matches are resolved in the read model, brought up to this request's arrival.
     fresh(&state, &headers).await?;
-    let done = state
-        .datacube
-        .update(
-            InCollection {
-                owner: &caller.user_id,
-                database_id: &database_id,
-                collection: &collection,
-            },
-            &filter,
-            update,
-            many,
-            &metadata(&meta, &caller),
-        )
-        .await?;
-    Ok(changed(
-        &done,
-        json!({"success": true, "matched_count": done.matched, "modified_count": done.changed}),
-    ))
+    let target = InCollection {
+        owner: &caller.user_id,
+        database_id: &database_id,
+        collection: &collection,
+    };
+    let metadata = metadata(&meta, &caller);
+    let done = match seed {
+        Some(seed) => {
+            state
+                .datacube
+                .upsert(target, &filter, seed, update, many, &metadata)
+                .await?
+        }
+        None => {
+            state
+                .datacube
+                .update(target, &filter, update, many, &metadata)
+                .await?
+        }
+    };
+    let mut answer =
+        json!({"success": true, "matched_count": done.matched, "modified_count": done.changed});
+    if let Some(id) = &done.upserted {
+        answer["upserted_id"] = json!(id);
+    }
+    Ok(changed(&done, answer))
 }
 
 #[utoipa::path(delete, path = "/api/crud", tag = TAG,
     security(("api_key" = []), ("bearer" = [])),
-    request_body(content = Object, description = "`{database_id, collection_name, filters}`: every match is deleted; an empty filter needs `\"all\": true`"),
+    request_body(content = Object, description = "`{database_id, collection_name, filters, soft_delete}`: every match is deleted; an empty filter needs `\"all\": true`. Every delete is what the original calls soft (`soft_delete`, default true, is accepted either way): the document leaves the reads, its `_id` stays taken, its history stays"),
     responses(
         (status = 200, description = "`{success, deleted_count, count}`; the documents' history stays"),
         (status = 400, description = "A bad or empty filter, named in `error.field`"),
@@ -230,8 +252,12 @@ pub async fn delete(
     body: JsonObject,
 ) -> Result<Response> {
     let database_id = body.required_str("database_id")?;
+    caller.may_use(&database_id, Access::Write)?;
     let collection = collection_name(&body.required_str("collection_name")?, "collection_name")?;
     let all = flag(&body.0, "all")?.unwrap_or(false);
+    // A delete is an event whatever the flag: nothing is ever removed from the log (a
+    // person's data is erased by `erase-user`), so "hard" has nothing more to do.
+    flag(&body.0, "soft_delete")?;
     let filter = body_filter(&body, all)?;
     fresh(&state, &headers).await?;
     let done = state

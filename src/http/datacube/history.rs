@@ -4,7 +4,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::json;
 
-use super::auth::Caller;
+use super::auth::{Access, Caller};
 use super::databases::{fresh, read};
 use super::errors::DatacubeError;
 use super::params::{query_params, required};
@@ -30,6 +30,7 @@ pub async fn history(
 ) -> Result<Response, DatacubeError> {
     let params = query_params(raw.as_deref());
     let database_id = required(&params, "database_id")?;
+    caller.may_use(database_id, Access::Read)?;
     let collection = collection_name(required(&params, "collection_name")?, "collection_name")?;
     let document_id = required(&params, "document_id")?;
     let freshness = fresh(&state, &headers).await?;

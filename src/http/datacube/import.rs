@@ -1,5 +1,6 @@
 //! `POST /api/import_data`: a multipart upload of a JSON array of documents (or NDJSON) into a
-//! collection, all or nothing. The file is split into documents as it arrives.
+//! collection, all or nothing. The file is split into documents as it arrives and staged
+//! ([`Staged`]), then written a chunk at a time in one transaction.
 use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
@@ -7,12 +8,13 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::accounts::written;
-use super::auth::Caller;
+use super::auth::{Access, Caller};
 use super::caller::metadata;
 use super::errors::DatacubeError;
 use crate::http::body::unstorable;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
+use crate::services::datacube::import::Staged;
 use crate::services::datacube::split::{SplitError, Splitter};
 use crate::services::error::AppError;
 
@@ -52,11 +54,11 @@ fn stem_name(file_name: Option<&str>) -> String {
     if out.is_empty() { "data".into() } else { out }
 }
 
-/// The file's documents, read chunk by chunk within `limit` bytes.
-async fn documents(mut field: Field<'_>, limit: u64) -> std::result::Result<Vec<Value>, AppError> {
+/// The file's documents, read chunk by chunk within `limit` bytes, staged one by one.
+async fn documents(mut field: Field<'_>, limit: u64) -> std::result::Result<Staged, AppError> {
     let mut splitter = Splitter::default();
     let mut parts = Vec::new();
-    let mut documents = Vec::new();
+    let mut documents = Staged::new()?;
     let mut size = 0u64;
     let split_error = |e: SplitError| match e {
         SplitError::NotDocuments => {
@@ -85,7 +87,7 @@ async fn documents(mut field: Field<'_>, limit: u64) -> std::result::Result<Vec<
                     "must not contain the NUL character",
                 ));
             }
-            documents.push(value);
+            documents.push(&value).await?;
         }
     }
     splitter.finish().map_err(split_error)?;
@@ -144,6 +146,7 @@ pub async fn import_data(
     let database_id = database_id
         .filter(|s| !s.is_empty())
         .ok_or_else(|| AppError::invalid("database_id", "is required"))?;
+    caller.may_use(&database_id, Access::Write)?;
     let (stem, documents) = file.ok_or_else(|| AppError::invalid(FILE, "is required"))?;
     let collection = collection.filter(|s| !s.is_empty()).unwrap_or(stem);
     if documents.is_empty() {
@@ -154,14 +157,13 @@ pub async fn import_data(
         )));
     }
     let count = documents.len();
-    let (_, position) = state
+    let position = state
         .datacube
-        .insert(
+        .import(
             &caller.user_id,
             &database_id,
             &collection,
             documents,
-            FILE,
             &metadata(&meta, &caller),
         )
         .await?;

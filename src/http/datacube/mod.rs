@@ -11,40 +11,69 @@ pub mod import;
 pub mod params;
 
 use axum::extract::DefaultBodyLimit;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::http::state::AppState;
 
+/// The other paths the original's clients use for a documented DataCube path, served alike but
+/// not documented: the `/api/v2/<name>` form of every `/api/<name>` (the original moved there),
+/// and each with a trailing slash (which the original accepts everywhere).
+pub fn aliases(path: &str) -> Vec<String> {
+    let mut forms = vec![format!("{path}/")];
+    if let Some(rest) = path.strip_prefix("/api/") {
+        let v2 = format!("/api/v2/{rest}");
+        forms.push(format!("{v2}/"));
+        forms.push(v2);
+    }
+    forms
+}
+
+/// Adds a route at its documented path and at its [`aliases`].
+trait Aliased {
+    fn aliased(self, route: UtoipaMethodRouter<AppState>) -> Self;
+}
+
+impl Aliased for OpenApiRouter<AppState> {
+    fn aliased(self, route: UtoipaMethodRouter<AppState>) -> Self {
+        let (_, paths, method_router) = &route;
+        let forms: Vec<String> = paths.paths.keys().flat_map(|p| aliases(p)).collect();
+        let method_router = method_router.clone();
+        forms.iter().fold(self.routes(route), |router, form| {
+            router.route(form, method_router.clone())
+        })
+    }
+}
+
 /// The DataCube routes, each declared once: path and method come from the handler's
-/// `#[utoipa::path]`. One `routes!` per path.
+/// `#[utoipa::path]`. One `routes!` per path, served at its [`aliases`] too.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(accounts::register))
-        .routes(routes!(accounts::login))
-        .routes(routes!(accounts::refresh))
-        .routes(routes!(accounts::verify_email))
-        .routes(routes!(accounts::me, accounts::update_me))
-        .routes(routes!(api_keys::list, api_keys::create))
-        .routes(routes!(api_keys::revoke))
-        .routes(routes!(databases::create_database))
-        .routes(routes!(databases::list_databases))
-        .routes(routes!(databases::get_metadata))
-        .routes(routes!(databases::list_collections))
-        .routes(routes!(databases::create_collection))
-        .routes(routes!(databases::drop_database))
-        .routes(routes!(databases::drop_collections))
-        .routes(routes!(
+        .aliased(routes!(accounts::register))
+        .aliased(routes!(accounts::login))
+        .aliased(routes!(accounts::refresh))
+        .aliased(routes!(accounts::verify_email))
+        .aliased(routes!(accounts::me, accounts::update_me))
+        .aliased(routes!(api_keys::list, api_keys::create))
+        .aliased(routes!(api_keys::revoke))
+        .aliased(routes!(databases::create_database))
+        .aliased(routes!(databases::list_databases))
+        .aliased(routes!(databases::get_metadata))
+        .aliased(routes!(databases::list_collections))
+        .aliased(routes!(databases::create_collection))
+        .aliased(routes!(databases::drop_database))
+        .aliased(routes!(databases::drop_collections))
+        .aliased(routes!(
             documents::insert,
             documents::find,
             documents::update,
             documents::delete
         ))
-        .routes(routes!(history::history))
+        .aliased(routes!(history::history))
         .merge(
             // The import counts its file against its own limit as it streams.
             OpenApiRouter::new()
-                .routes(routes!(import::import_data))
+                .aliased(routes!(import::import_data))
                 .layer(DefaultBodyLimit::disable()),
         )
 }

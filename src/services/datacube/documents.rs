@@ -29,16 +29,19 @@ pub const MAX_EVENT_BYTES: usize = 1024 * 1024 - 16 * 1024;
 /// Most documents one update or delete by filter changes.
 pub const MAX_MATCHES: u32 = 10_000;
 
-/// A domain error about document `index` of a request, its field under `root[index]`.
-fn at_index(root: &str, index: usize, e: CommandError<DocumentError>) -> AppError {
+/// Where a request holds its document `i`: `data[3]`, or `update_data` for an upsert.
+pub type Naming<'a> = &'a (dyn Fn(usize) -> String + Sync);
+
+/// A domain error about a document of a request, its field under `item` (`data[3]`).
+pub(super) fn at_item(item: &str, e: CommandError<DocumentError>) -> AppError {
     match e {
         CommandError::Domain(e) => match AppError::from(e) {
             AppError::Invalid { field, message } => AppError::Invalid {
-                field: format!("{root}[{index}].{field}"),
+                field: format!("{item}.{field}"),
                 message,
             },
             AppError::Duplicate { field, message } => AppError::Duplicate {
-                field: format!("{root}[{index}].{field}"),
+                field: format!("{item}.{field}"),
                 message,
             },
             other => other,
@@ -84,6 +87,8 @@ pub struct Changed {
     pub changed: usize,
     /// Where its events landed, if it wrote any.
     pub position: Option<Position>,
+    /// The id of the document an upsert inserted, matching nothing.
+    pub upserted: Option<String>,
 }
 
 impl Datacube {
@@ -126,30 +131,45 @@ impl Datacube {
         root: &str,
         metadata: &Metadata,
     ) -> Result<(Vec<String>, Position), AppError> {
+        if documents.is_empty() {
+            return Err(AppError::invalid(root, "holds no documents"));
+        }
+        let naming = |i: usize| format!("{root}[{i}]");
+        self.insert_named(owner, database_id, collection, documents, &naming, metadata)
+            .await
+    }
+
+    /// [`Datacube::insert`], errors naming document `i` by `item(i)`.
+    async fn insert_named(
+        &self,
+        owner: &str,
+        database_id: &str,
+        collection: &str,
+        documents: Vec<Value>,
+        item: Naming<'_>,
+        metadata: &Metadata,
+    ) -> Result<(Vec<String>, Position), AppError> {
         let collection = collection_name(collection, "collection_name")?;
         let mut bodies = Vec::with_capacity(documents.len());
         let mut seen = HashSet::new();
         let now = Utc::now();
         for (i, document) in documents.into_iter().enumerate() {
             let Value::Object(mut body) = document else {
-                return Err(AppError::invalid(
-                    format!("{root}[{i}]"),
-                    "must be a JSON object",
-                ));
+                return Err(AppError::invalid(item(i), "must be a JSON object"));
             };
             let id = match body.remove("_id") {
                 None | Some(Value::Null) => object_id(now),
                 Some(Value::String(id)) => id,
                 Some(_) => {
                     return Err(AppError::invalid(
-                        format!("{root}[{i}]._id"),
+                        format!("{}._id", item(i)),
                         "must be a string",
                     ));
                 }
             };
             if !seen.insert(id.clone()) {
                 return Err(AppError::Duplicate {
-                    field: format!("{root}[{i}]._id"),
+                    field: format!("{}._id", item(i)),
                     message: "appears twice in the request".into(),
                 });
             }
@@ -178,14 +198,14 @@ impl Datacube {
                         fresh,
                     )
                     .await
-                    .map_err(|e| at_index(root, i, e))?;
+                    .map_err(|e| at_item(&item(i), e))?;
                 for event in &prepared.events {
-                    check_size(event, &format!("{root}[{i}]"))?;
+                    check_size(event, &item(i))?;
                 }
                 events.extend(prepared.events);
             }
             if events.is_empty() {
-                return Err(AppError::invalid(root, "holds no documents"));
+                return Err(AppError::invalid(item(0), "holds no documents"));
             }
             if let Some(position) = self.together.append(events).await? {
                 let ids = bodies.into_iter().map(|(id, _)| id).collect();
@@ -198,7 +218,7 @@ impl Datacube {
     }
 
     /// The collection to insert into and, when it is new, the database's events creating it.
-    async fn collection_for_insert(
+    pub(super) async fn collection_for_insert(
         &self,
         owner: &str,
         database_id: &str,
@@ -340,6 +360,42 @@ impl Datacube {
         .await
     }
 
+    /// [`Datacube::update`], or when nothing matches, an insert of `seed` (the filter's
+    /// equalities) changed by `update`.
+    pub async fn upsert(
+        &self,
+        target: InCollection<'_>,
+        filter: &Filter,
+        seed: serde_json::Map<String, Value>,
+        update: Update,
+        many: bool,
+        metadata: &Metadata,
+    ) -> Result<Changed, AppError> {
+        let done = self
+            .update(target, filter, update.clone(), many, metadata)
+            .await?;
+        if done.matched > 0 {
+            return Ok(done);
+        }
+        let body = update.apply(&seed).map_err(AppError::from)?;
+        let naming = |_: usize| "update_data".to_string();
+        let (ids, position) = self
+            .insert_named(
+                target.owner,
+                target.database_id,
+                target.collection,
+                vec![Value::Object(body)],
+                &naming,
+                metadata,
+            )
+            .await?;
+        Ok(Changed {
+            position: Some(position),
+            upserted: ids.into_iter().next(),
+            ..Changed::default()
+        })
+    }
+
     pub async fn delete(
         &self,
         target: InCollection<'_>,
@@ -356,7 +412,7 @@ impl Datacube {
 }
 
 /// Refuses an event the bus could not carry (413, naming the document).
-fn check_size(event: &SerializedEvent, field: &str) -> Result<(), AppError> {
+pub(super) fn check_size(event: &SerializedEvent, field: &str) -> Result<(), AppError> {
     let size = event.payload.to_string().len();
     if size > MAX_EVENT_BYTES {
         return Err(AppError::TooLarge {

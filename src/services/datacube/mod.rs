@@ -4,6 +4,7 @@
 //! appends commands spanning many streams together ([`Together`]).
 pub mod databases;
 pub mod documents;
+pub mod import;
 pub mod past;
 pub mod query;
 pub mod split;

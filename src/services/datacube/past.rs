@@ -53,6 +53,7 @@ fn apply(docs: &mut BTreeMap<String, Value>, op: ViewOp) {
         ViewOp::Delete { id, .. } => {
             docs.remove(&id);
         }
+        ViewOp::DeleteMatching { filter, .. } => docs.retain(|_, doc| !filter.matches(doc)),
         // Document views never count.
         ViewOp::Increment { .. } => {}
     }

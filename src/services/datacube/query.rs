@@ -71,6 +71,14 @@ fn with_array_membership(filter: Filter) -> Filter {
         Filter::And(fs) => Filter::And(fs.into_iter().map(with_array_membership).collect()),
         Filter::Or(fs) => Filter::Or(fs.into_iter().map(with_array_membership).collect()),
         Filter::Not(f) => Filter::Not(Box::new(with_array_membership(*f))),
+        Filter::ElemMatch(p, f) => Filter::ElemMatch(p, Box::new(with_array_membership(*f))),
+        // `$all: ["a"]` also matches a field that is "a" itself, as in Mongo.
+        Filter::Contains(p, v) if !(v.is_array() || v.is_object() || v.is_null()) => {
+            Filter::Or(vec![
+                Filter::Eq(p.clone(), v.clone()),
+                Filter::Contains(p, v),
+            ])
+        }
         other => other,
     }
 }
@@ -80,6 +88,56 @@ pub fn compile_filter(mut value: Value) -> Result<Filter, AppError> {
     alias_id(&mut value);
     let filter = Filter::from_json(&value).map_err(filter_error)?;
     Ok(with_array_membership(filter))
+}
+
+/// What an upsert inserts when its filter matches nothing: the filter's equalities (`{"f": v}`,
+/// `{"f": {"$eq": v}}`, also inside a top-level `$and`), dotted paths as embedded objects.
+pub fn upsert_seed(value: &Value) -> Result<Map<String, Value>, AppError> {
+    fn collect(value: &Value, at: &str, seed: &mut Map<String, Value>) -> Result<(), AppError> {
+        let Value::Object(map) = value else {
+            return Ok(());
+        };
+        for (key, v) in map {
+            if key == "$and" {
+                for (i, clause) in v.as_array().into_iter().flatten().enumerate() {
+                    collect(clause, &format!("{at}.$and[{i}]"), seed)?;
+                }
+                continue;
+            }
+            if key.starts_with('$') {
+                continue;
+            }
+            let equal = match v {
+                Value::Object(ops) if ops.keys().any(|k| k.starts_with('$')) => ops.get("$eq"),
+                literal => Some(literal),
+            };
+            let Some(equal) = equal else { continue };
+            let field = format!("{at}.{key}");
+            let mut slot = &mut *seed;
+            let segments: Vec<&str> = key.split('.').collect();
+            let (last, parents) = segments.split_last().expect("split gives one part");
+            for segment in parents {
+                let next = slot
+                    .entry(segment.to_string())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                slot = next.as_object_mut().ok_or_else(|| {
+                    AppError::invalid(field.clone(), "conflicts with another equality to upsert")
+                })?;
+            }
+            if slot.insert(last.to_string(), equal.clone()).is_some() {
+                return Err(AppError::invalid(
+                    field,
+                    "conflicts with another equality to upsert",
+                ));
+            }
+        }
+        Ok(())
+    }
+    let mut value = value.clone();
+    alias_id(&mut value);
+    let mut seed = Map::new();
+    collect(&value, "filters", &mut seed)?;
+    Ok(seed)
 }
 
 fn filter_error(e: annals_contracts::filter::FilterError) -> AppError {
@@ -329,6 +387,36 @@ mod tests {
         let ne = compile_filter(json!({"tags": {"$ne": "a"}})).unwrap();
         assert!(!ne.matches(&json!({"tags": ["a"]})));
         assert!(ne.matches(&json!({})));
+    }
+
+    #[test]
+    fn all_and_elem_match_follow_the_array_rules() {
+        let all = compile_filter(json!({"tags": {"$all": ["a", "b"]}})).unwrap();
+        assert!(all.matches(&json!({"tags": ["b", "c", "a"]})));
+        assert!(!all.matches(&json!({"tags": ["a"]})));
+        let one = compile_filter(json!({"tags": {"$all": ["a"]}})).unwrap();
+        assert!(one.matches(&json!({"tags": "a"})));
+        let elem = compile_filter(json!({"items": {"$elemMatch": {"tags": "x"}}})).unwrap();
+        assert!(elem.matches(&json!({"items": [{"tags": ["y", "x"]}]})));
+        assert!(!elem.matches(&json!({"items": {"tags": "x"}})));
+    }
+
+    #[test]
+    fn an_upsert_inserts_the_filters_equalities() {
+        let seed = upsert_seed(&json!({
+            "id": "k1", "sku": {"$eq": "a"}, "qty": {"$gt": 1}, "meta.color": "red",
+            "$and": [{"meta.size": 2}], "$or": [{"x": 1}]
+        }))
+        .unwrap();
+        assert_eq!(
+            Value::Object(seed),
+            json!({"_id": "k1", "sku": "a", "meta": {"color": "red", "size": 2}})
+        );
+        let e = upsert_seed(&json!({"a": 1, "a.b": 2})).unwrap_err();
+        assert!(
+            matches!(e, AppError::Invalid { ref field, .. } if field == "filters.a.b"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 use chrono::Utc;
 
 use annals_contracts::Position;
-use annals_domain::identity::{ApiKeyCommand, ApiKeyError};
+use annals_domain::identity::{ApiKeyCommand, ApiKeyError, KeyScope};
 
 use super::{Identity, otp, random_token};
 use crate::es::commands::{CommandError, Metadata};
@@ -50,10 +50,13 @@ pub fn key_id(key: &str) -> Option<&str> {
 }
 
 impl Identity {
+    /// A new key of `owner`'s, limited to `scope` if given (the caller checked that the
+    /// database is the owner's).
     pub async fn create_api_key(
         &self,
         owner: &str,
         name: &str,
+        scope: Option<KeyScope>,
         metadata: &Metadata,
     ) -> Result<(NewApiKey, Position), AppError> {
         let key_id = otp::random_code(12).to_lowercase();
@@ -63,6 +66,7 @@ impl Identity {
             owner: owner.to_string(),
             name: name.to_string(),
             secret_hash: otp::digest(&key_id, &secret),
+            scope,
             at: Utc::now(),
         };
         let position = self.api_keys.execute(&key_id, create, metadata).await?;
@@ -90,9 +94,13 @@ impl Identity {
         Ok(self.api_keys.execute(key_id, revoke, metadata).await?)
     }
 
-    /// The owner of a valid, unrevoked key. Reads the key's stream, so a revocation counts at
-    /// once. "Last used" is recorded in the background.
-    pub async fn authenticate_api_key(&self, key: &str) -> Result<String, AppError> {
+    /// The owner of a valid, unrevoked key, and the database it is limited to if it is. Reads
+    /// the key's stream, so a revocation counts at once. "Last used" is recorded in the
+    /// background.
+    pub async fn authenticate_api_key(
+        &self,
+        key: &str,
+    ) -> Result<(String, Option<KeyScope>), AppError> {
         let invalid = || AppError::Unauthorized("invalid API key".into());
         let (key_id, secret) = split(key).ok_or_else(invalid)?;
         let stored = self.api_keys.load(key_id).await?;
@@ -117,7 +125,7 @@ impl Identity {
                 }
             });
         }
-        Ok(owner)
+        Ok((owner, stored.scope.clone()))
     }
 }
 

@@ -9,6 +9,15 @@ use crate::decide::Decide;
 /// "Last used" is recorded at most this often, so that busy keys do not flood the log.
 pub const USE_RECORD_INTERVAL_SECS: i64 = 60;
 
+/// What a key limited to one database may do there (it may do nothing elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct KeyScope {
+    pub database_id: String,
+    /// Reads only: no insert, update, delete, import or drop.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiKey {
     pub key_id: String,
@@ -17,6 +26,9 @@ pub struct ApiKey {
     pub secret_hash: String,
     pub revoked: bool,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// `None`: every database of the owner, read and write.
+    #[serde(default)]
+    pub scope: Option<KeyScope>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +38,7 @@ pub enum ApiKeyCommand {
         owner: String,
         name: String,
         secret_hash: String,
+        scope: Option<KeyScope>,
         at: DateTime<Utc>,
     },
     RecordUse {
@@ -45,6 +58,9 @@ pub enum ApiKeyEvent {
         name: String,
         #[serde(default)]
         secret_hash: String,
+        /// A key limited to one database (absent: all of the owner's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<KeyScope>,
         at: DateTime<Utc>,
     },
     ApiKeyUsed {
@@ -90,6 +106,7 @@ impl Decide for ApiKey {
                 owner,
                 name,
                 secret_hash,
+                scope,
                 at,
             } => {
                 if self.owner.is_some() {
@@ -104,6 +121,7 @@ impl Decide for ApiKey {
                     owner,
                     name,
                     secret_hash,
+                    scope,
                     at,
                 }]
             }
@@ -156,12 +174,14 @@ impl Aggregate for ApiKey {
                 owner,
                 name,
                 secret_hash,
+                scope,
                 ..
             } => {
                 self.key_id = key_id;
                 self.owner = Some(owner);
                 self.name = name;
                 self.secret_hash = secret_hash;
+                self.scope = scope;
             }
             ApiKeyEvent::ApiKeyUsed { at } => self.last_used_at = Some(at),
             ApiKeyEvent::ApiKeyRevoked { .. } => self.revoked = true,

@@ -4,4 +4,6 @@ mod aggregate;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{ApiKey, ApiKeyCommand, ApiKeyError, ApiKeyEvent, USE_RECORD_INTERVAL_SECS};
+pub use aggregate::{
+    ApiKey, ApiKeyCommand, ApiKeyError, ApiKeyEvent, KeyScope, USE_RECORD_INTERVAL_SECS,
+};

@@ -1,5 +1,6 @@
 //! Given/when/then for API keys.
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
 
 use super::*;
@@ -16,6 +17,7 @@ fn created() -> ApiKeyEvent {
         owner: "u1".into(),
         name: "ci".into(),
         secret_hash: "h".into(),
+        scope: None,
         at: t0(),
     }
 }
@@ -29,6 +31,7 @@ fn a_key_is_created_with_a_name() {
             owner: "u1".into(),
             name: " ci ".into(),
             secret_hash: "h".into(),
+            scope: None,
             at: t0(),
         })
         .then_expect_events(vec![created()]);
@@ -39,9 +42,49 @@ fn a_key_is_created_with_a_name() {
             owner: "u1".into(),
             name: "  ".into(),
             secret_hash: "h".into(),
+            scope: None,
             at: t0(),
         })
         .then_expect_error(ApiKeyError::BadName);
+}
+
+#[test]
+fn a_key_may_be_limited_to_one_database() {
+    let scope = KeyScope {
+        database_id: "db1".into(),
+        read_only: true,
+    };
+    let scoped = ApiKeyEvent::ApiKeyCreated {
+        key_id: "k1".into(),
+        owner: "u1".into(),
+        name: "ci".into(),
+        secret_hash: "h".into(),
+        scope: Some(scope.clone()),
+        at: t0(),
+    };
+    KeyTest::with(())
+        .given_no_previous_events()
+        .when(ApiKeyCommand::Create {
+            key_id: "k1".into(),
+            owner: "u1".into(),
+            name: "ci".into(),
+            secret_hash: "h".into(),
+            scope: Some(scope.clone()),
+            at: t0(),
+        })
+        .then_expect_events(vec![scoped.clone()]);
+    let mut key = ApiKey::default();
+    key.apply(scoped);
+    assert_eq!(key.scope, Some(scope));
+    // Keys created before scopes existed read as unlimited.
+    let old: ApiKeyEvent = serde_json::from_value(serde_json::json!({"ApiKeyCreated": {
+        "key_id": "k0", "owner": "u1", "name": "ci", "secret_hash": "h",
+        "at": "2026-11-23T12:00:00Z"}}))
+    .unwrap();
+    assert!(matches!(
+        old,
+        ApiKeyEvent::ApiKeyCreated { scope: None, .. }
+    ));
 }
 
 #[test]
