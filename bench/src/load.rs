@@ -78,7 +78,7 @@ pub async fn read_loop(
 /// The closed loop: `clients` tasks, each calling `request(user, n)` with its own users back
 /// to back until the end (with fewer users than clients, clients share users); the latencies
 /// of the successes sent after the warm-up are recorded.
-async fn closed<F, Fut>(
+pub(crate) async fn closed<F, Fut>(
     users: &[User],
     clients: usize,
     warmup: Duration,

@@ -1,7 +1,9 @@
 //! annals-bench: measures a running `annals serve` against a raw append reference taken in
 //! the same run, on the same box: Postgres, or SQLite for the embedded mode. `annals-bench
-//! startup` times server starts. See bench/README.md.
+//! startup` times server starts; `annals-bench datacube` measures the document service. See
+//! bench/README.md.
 mod cpu;
+mod datacube;
 mod http;
 mod load;
 mod metrics;
@@ -41,6 +43,9 @@ enum Command {
     /// Time `annals serve` from spawn to a 200 from `/readyz`: cold (empty store) and warm
     /// (restart on a finished benchmark's data).
     Startup(startup::StartupArgs),
+    /// The document service: an import against a `COPY` of the same rows, then single inserts
+    /// and filtered queries (Postgres).
+    Datacube(datacube::DatacubeArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -122,6 +127,7 @@ async fn main() -> Result<(), http::Error> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Startup(startup)) => startup::run(startup).await,
+        Some(Command::Datacube(args)) => datacube::run(args).await,
         None => run(cli.run).await,
     }
 }

@@ -15,7 +15,7 @@ use crate::stats::Latencies;
 use crate::store::{self, Store, Template};
 
 /// The `events` table of migrations/postgres/0001_event_log.sql, renamed.
-const PG_SCHEMA: &str = "
+pub(crate) const PG_SCHEMA: &str = "
 DROP TABLE IF EXISTS bench_events;
 CREATE TABLE bench_events (
     aggregate_type text NOT NULL, aggregate_id text NOT NULL,
