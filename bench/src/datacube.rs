@@ -60,7 +60,7 @@ fn document(i: usize) -> Value {
         "email": format!("person{i}@example.com"),
         "age": (i * 7) % 90,
         "city": CITIES[i % CITIES.len()],
-        "active": i % 3 != 0,
+        "active": !i.is_multiple_of(3),
         "tags": [format!("t{}", i % 10), format!("g{}", i % 4)],
         "bio": bio.trim_end(),
     })
@@ -252,23 +252,29 @@ pub async fn run(args: DatacubeArgs) -> Result<(), Error> {
     eprintln!("inserts: {} clients, {duration:?}", args.clients);
     let inserts = {
         let (api, database_id) = (api.clone(), database_id.clone());
-        load::closed(&[user.clone()], args.clients, warmup, duration, move |user, n| {
-            let (api, database_id) = (api.clone(), database_id.clone());
-            async move {
-                let body = json!({"database_id": database_id, "collection_name": "inserts",
+        load::closed(
+            std::slice::from_ref(&user),
+            args.clients,
+            warmup,
+            duration,
+            move |user, n| {
+                let (api, database_id) = (api.clone(), database_id.clone());
+                async move {
+                    let body = json!({"database_id": database_id, "collection_name": "inserts",
                     "data": document(n as usize)});
-                call(
-                    api.client()
-                        .post(api.url("/api/crud"))
-                        .header("authorization", &user.bearer)
-                        .json(&body),
-                    "POST /api/crud",
-                )
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
-            }
-        })
+                    call(
+                        api.client()
+                            .post(api.url("/api/crud"))
+                            .header("authorization", &user.bearer)
+                            .json(&body),
+                        "POST /api/crud",
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+                }
+            },
+        )
         .await
     };
     let filters = json!({"city": "Lyon", "age": {"$gte": 30}, "active": true}).to_string();
@@ -279,7 +285,9 @@ pub async fn run(args: DatacubeArgs) -> Result<(), Error> {
     eprintln!("queries: {} clients, {duration:?}", args.clients);
     let queries = load::read_loop(&api, &[user], &query, args.clients, warmup, duration).await;
 
-    let markdown = render(&args, copy, copy_after, &imported, &inserts, &queries, &filters);
+    let markdown = render(
+        &args, copy, copy_after, &imported, &inserts, &queries, &filters,
+    );
     println!("{markdown}");
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
