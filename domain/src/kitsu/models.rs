@@ -76,6 +76,43 @@ const ENTITY_TYPE: &[Field] = &[
     Field::new("short_name", text(20)),
     Field::new("description", LONG_TEXT),
     Field::new("archived", T::Bool).default(D::Bool(false)),
+    Field::new("task_types", T::Relation("task-types")),
+];
+
+/// The entity types that are not asset types (Zou's "temporal" types): an entity of one of
+/// them is of that kind, any other entity is an `Asset`.
+pub const TEMPORAL_KINDS: &[&str] = &["Shot", "Sequence", "Episode", "Edit", "Scene", "Concept"];
+
+const ENTITY_STATUSES: &[&str] = &["standby", "running", "complete", "canceled"];
+
+/// Zou 1.0.97's `Entity`: assets, shots, sequences, episodes and edits are all entities, told
+/// apart by their entity type; `type` is that kind, fixed when the entity is made.
+const ENTITY: &[Field] = &[
+    Field::new("name", text(160)).required(),
+    Field::new("code", text(160)),
+    Field::new("description", LONG_TEXT),
+    Field::new("shotgun_id", T::Int).protected(),
+    flag("canceled", false),
+    Field::new("nb_frames", T::Int),
+    count("nb_entities_out"),
+    flag("is_casting_standby", false),
+    flag("is_shared", false),
+    Field::new("status", T::Choice(ENTITY_STATUSES)).default(D::Text("running")),
+    Field::new("project_id", T::Reference("projects")).required(),
+    Field::new("entity_type_id", T::Reference("entity-types")).required(),
+    Field::new("parent_id", T::Reference("entities")),
+    Field::new("source_id", T::Reference("entities")),
+    Field::new("preview_file_id", T::Reference("preview-files")),
+    Field::new("data", T::Json),
+    Field::new("ready_for", T::Reference("task-types")),
+    Field::new("created_by", T::Reference("persons"))
+        .server()
+        .default(D::Author),
+    Field::new("type", text(20)).server().default(D::KindOf {
+        field: "entity_type_id",
+        kinds: TEMPORAL_KINDS,
+        otherwise: "Asset",
+    }),
 ];
 
 const PRODUCTION_STYLES: &[&str] = &[
@@ -249,6 +286,24 @@ pub static MODELS: &[Model] = &[
         rules: Rules::REFERENCE,
         duplicate_message: None,
         project: ProjectLink::None,
+        named_references: &[],
+        lifecycle: None,
+        detach_on_force: None,
+    },
+    Model {
+        route: "entities",
+        type_name: "Entity",
+        collection: "kitsu_entities",
+        fields: ENTITY,
+        rules: Rules {
+            list: Access::Member,
+            read: Access::Member,
+            create: Access::Manager,
+            update: Access::Manager,
+            delete: Access::Manager,
+        },
+        duplicate_message: None,
+        project: ProjectLink::Field("project_id"),
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,

@@ -52,12 +52,24 @@ pub enum Default {
         name: &'static str,
         color: &'static str,
     },
+    /// The acting person's id, whatever the input says (Zou's `created_by`).
+    Author,
+    /// The kind of the record the reference `field` points at: its `name` when it is one of
+    /// `kinds`, else `otherwise` (Zou's entity base type: `Shot`, ..., else `Asset`).
+    /// Resolved by the service, so the domain sees it given.
+    KindOf {
+        field: &'static str,
+        kinds: &'static [&'static str],
+        otherwise: &'static str,
+    },
 }
 
 impl Default {
     pub fn value(self) -> Value {
         match self {
-            Default::Null | Default::Named { .. } => Value::Null,
+            Default::Null | Default::Named { .. } | Default::Author | Default::KindOf { .. } => {
+                Value::Null
+            }
             Default::Text(s) => json!(s),
             Default::Bool(b) => json!(b),
             Default::Int(i) => json!(i),
@@ -83,6 +95,8 @@ pub struct Field {
     /// Silently dropped from updates (Zou's per-model protected fields).
     pub protected: bool,
     pub unique: Option<Unique>,
+    /// Set by the server only: a client's value is dropped on create, and updates ignore it.
+    pub server: bool,
 }
 
 impl Field {
@@ -95,7 +109,15 @@ impl Field {
             default: Default::Null,
             protected: false,
             unique: None,
+            server: false,
         }
+    }
+
+    /// A value the server sets (see [`Field::server`]); never changed by an update.
+    pub const fn server(mut self) -> Self {
+        self.server = true;
+        self.protected = true;
+        self
     }
 
     pub const fn required(mut self) -> Self {

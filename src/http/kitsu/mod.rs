@@ -104,6 +104,13 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::projects::open))
         .routes(routes!(data::projects::add_member))
         .routes(routes!(data::projects::remove_member))
+        .routes(routes!(data::entities::all))
+        .routes(routes!(data::entities::child_list))
+        .routes(routes!(
+            data::entities::project_list,
+            data::entities::create_child
+        ))
+        .routes(routes!(data::entities::create_asset))
 }
 
 /// The trailing-slash aliases of the data routes (see `UNDOCUMENTED`).

@@ -172,10 +172,12 @@ impl Records {
         by: &str,
         metadata: &Metadata,
     ) -> Result<(String, Executed<Record>), AppError> {
-        let mut input = input;
+        // What only the server sets is not the client's to give.
+        let mut input = definition.client_input(input);
         // Validated before claiming, so that bad input claims nothing.
         definition.prepare_create(&input)?;
         self.check_references(definition, &input).await?;
+        self.resolved_kinds(definition, &mut input).await?;
         self.known_relations(definition, &mut input).await?;
         self.named_defaults(definition, &mut input, by, metadata)
             .await?;

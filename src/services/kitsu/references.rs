@@ -110,19 +110,22 @@ impl Records {
             if !input.get(field.name).is_none_or(Value::is_null) {
                 continue;
             }
-            let id = self.named(route, name, color, by, metadata).await?;
+            let mut extra = Map::new();
+            extra.insert("color".into(), json!(color));
+            let id = self.named(route, name, extra, by, metadata).await?;
             input.insert(field.name.into(), json!(id));
         }
         Ok(())
     }
 
-    /// The id of the live record of `route` named `name`, from its unique claim; made when
-    /// there is none (a concurrent maker wins, and its record is the one).
-    async fn named(
+    /// The id of the live record of `route` named `name`, from its unique claim; made (with
+    /// the `extra` fields) when there is none (a concurrent maker wins, and its record is the
+    /// one).
+    pub async fn named(
         &self,
         route: &str,
         name: &str,
-        color: &str,
+        extra: Map<String, Value>,
         by: &str,
         metadata: &Metadata,
     ) -> Result<String, AppError> {
@@ -139,10 +142,8 @@ impl Records {
             if let Some(holder) = held.holder {
                 return Ok(holder);
             }
-            let input = json!({"name": name, "color": color});
-            let Value::Object(input) = input else {
-                unreachable!("an object literal");
-            };
+            let mut input = extra.clone();
+            input.insert("name".into(), json!(name));
             match Box::pin(self.create(target, input, by, metadata)).await {
                 Ok((id, _)) => return Ok(id),
                 Err(AppError::Duplicate { .. }) => continue,
@@ -150,6 +151,37 @@ impl Records {
             }
         }
         Err(AppError::Conflict)
+    }
+
+    /// Fills the kinds a record takes from the record a reference points at (Zou's entity
+    /// `type`: the entity type's name when temporal, else `Asset`), read from the log.
+    pub async fn resolved_kinds(
+        &self,
+        definition: &Model,
+        input: &mut Map<String, Value>,
+    ) -> Result<(), AppError> {
+        for field in definition.fields {
+            let FieldDefault::KindOf {
+                field: reference,
+                kinds,
+                otherwise,
+            } = field.default
+            else {
+                continue;
+            };
+            let name = match input.get(reference).and_then(Value::as_str) {
+                Some(id) if uuid::Uuid::try_parse(id).is_ok() => {
+                    self.records.load(id).await?.fields.get("name").cloned()
+                }
+                _ => None,
+            };
+            let kind = match name.as_ref().and_then(Value::as_str) {
+                Some(name) if kinds.contains(&name) => name.to_string(),
+                _ => otherwise.to_string(),
+            };
+            input.insert(field.name.into(), json!(kind));
+        }
+        Ok(())
     }
 
     /// The live records that refer to record `id` of `definition`: whether one holds it in a
