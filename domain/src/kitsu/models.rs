@@ -103,7 +103,7 @@ const ENTITY: &[Field] = &[
     Field::new("parent_id", T::Reference("entities")),
     Field::new("source_id", T::Reference("entities")),
     Field::new("preview_file_id", T::Reference("preview-files")),
-    Field::new("data", T::Json),
+    Field::new("data", T::Json).merged(),
     Field::new("ready_for", T::Reference("task-types")),
     Field::new("created_by", T::Reference("persons"))
         .server()

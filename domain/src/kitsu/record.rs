@@ -217,11 +217,19 @@ impl Model {
             }
             checked(field, new)?;
             let old = current.get(key).cloned().unwrap_or(Value::Null);
-            if old != *new {
+            let new = match (&old, new) {
+                (Value::Object(stored), Value::Object(given)) if field.merged => {
+                    let mut both = stored.clone();
+                    both.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    Value::Object(both)
+                }
+                _ => new.clone(),
+            };
+            if old != new {
                 changes.push(FieldChange {
                     field: key.clone(),
                     old,
-                    new: new.clone(),
+                    new,
                 });
             }
         }

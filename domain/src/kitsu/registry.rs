@@ -97,6 +97,8 @@ pub struct Field {
     pub unique: Option<Unique>,
     /// Set by the server only: a client's value is dropped on create, and updates ignore it.
     pub server: bool,
+    /// An update's object is merged into the stored object, key by key (Zou's entity `data`).
+    pub merged: bool,
 }
 
 impl Field {
@@ -110,7 +112,14 @@ impl Field {
             protected: false,
             unique: None,
             server: false,
+            merged: false,
         }
+    }
+
+    /// See [`Field::merged`].
+    pub const fn merged(mut self) -> Self {
+        self.merged = true;
+        self
     }
 
     /// A value the server sets (see [`Field::server`]); never changed by an update.

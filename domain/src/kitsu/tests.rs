@@ -489,6 +489,27 @@ fn an_entity_is_made_by_its_author_whatever_the_input_says_and_keeps_its_kind() 
 }
 
 #[test]
+fn an_entity_update_merges_its_data_as_zou_does() {
+    let entities = model("entities").unwrap();
+    let current = [("data".to_string(), json!({"legs": 4, "color": "red"}))].into();
+    let changes = entities
+        .prepare_update(
+            &current,
+            &input(json!({"data": {"color": "blue", "extra_field": true}})),
+        )
+        .unwrap();
+    assert_eq!(
+        changes[0].new,
+        json!({"legs": 4, "color": "blue", "extra_field": true})
+    );
+    // Not an object: replaced.
+    let changes = entities
+        .prepare_update(&current, &input(json!({"data": [1]})))
+        .unwrap();
+    assert_eq!(changes[0].new, json!([1]));
+}
+
+#[test]
 fn typed_views_show_one_kind_of_their_model() {
     let assets = view("assets").unwrap();
     assert_eq!(assets.model, "entities");
