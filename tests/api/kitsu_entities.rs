@@ -224,6 +224,22 @@ async fn a_typed_route_does_not_serve_an_entity_of_another_kind(#[case] backend:
     }
     let (_, one) = get(&app, &token, &format!("/data/entities/{shot}")).await;
     assert_eq!(one["type"], "Shot");
+    assert!(one.get("sequence_name").is_none(), "{one}");
+    // A typed read adds what Zou's does: names of the project and parent, the parent's id.
+    let (_, one) = get(&app, &token, &format!("/data/shots/{shot}")).await;
+    assert_eq!(one["project_name"], "Sintel");
+    assert_eq!(one["sequence_id"], b.sequence["id"]);
+    assert_eq!(one["sequence_name"], "S01");
+    let (_, one) = get(&app, &token, &format!("/data/assets/{asset}")).await;
+    assert_eq!(one["asset_type_id"], b.asset_type["id"]);
+    assert_eq!(one["asset_type_name"], "Prop");
+    let (_, one) = get(
+        &app,
+        &token,
+        &format!("/data/sequences/{}", id(&b.sequence)),
+    )
+    .await;
+    assert_eq!(one["episode_name"], "E01");
     let (_, one) = get(
         &app,
         &token,

@@ -18,7 +18,7 @@ pub use registry::{
 };
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};
 pub use values::{document, relation_ids, zou_datetime};
-pub use views::{Only, VIEWS, View, view};
+pub use views::{Extra, Only, VIEWS, View, view};
 
 /// The type of a record's stream: one stream per record, keyed by its UUID, whatever its model.
 pub const RECORD_TYPE: &str = "kitsu_record";

@@ -30,6 +30,26 @@ impl Only {
     }
 }
 
+/// A key a single read of a view adds to the record (Zou's `project_name`, `sequence_id`...).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Extra {
+    /// `key` holds the value of the field `from`.
+    Same {
+        key: &'static str,
+        from: &'static str,
+    },
+    /// `key` holds the `name` of the record the reference `from` points at.
+    NameOf {
+        key: &'static str,
+        from: &'static str,
+    },
+}
+
+const PROJECT_NAME: Extra = Extra::NameOf {
+    key: "project_name",
+    from: "project_id",
+};
+
 #[derive(Debug, PartialEq)]
 pub struct View {
     /// The name in `/data/<route>`.
@@ -44,6 +64,8 @@ pub struct View {
     pub aliases: &'static [(&'static str, &'static str)],
     /// Lists carry relations unless asked otherwise (Zou's asset types).
     pub relations: bool,
+    /// What a single read adds.
+    pub extras: &'static [Extra],
 }
 
 const fn kind(route: &'static str, kind: &'static str) -> View {
@@ -54,17 +76,53 @@ const fn kind(route: &'static str, kind: &'static str) -> View {
         type_name: None,
         aliases: &[],
         relations: false,
+        extras: &[PROJECT_NAME],
     }
 }
 
 pub static VIEWS: &[View] = &[
-    kind("assets", "Asset"),
+    View {
+        extras: &[
+            PROJECT_NAME,
+            Extra::Same {
+                key: "asset_type_id",
+                from: "entity_type_id",
+            },
+            Extra::NameOf {
+                key: "asset_type_name",
+                from: "entity_type_id",
+            },
+        ],
+        ..kind("assets", "Asset")
+    },
     View {
         aliases: &[("sequence_id", "parent_id")],
+        extras: &[
+            PROJECT_NAME,
+            Extra::Same {
+                key: "sequence_id",
+                from: "parent_id",
+            },
+            Extra::NameOf {
+                key: "sequence_name",
+                from: "parent_id",
+            },
+        ],
         ..kind("shots", "Shot")
     },
     View {
         aliases: &[("episode_id", "parent_id")],
+        extras: &[
+            PROJECT_NAME,
+            Extra::Same {
+                key: "episode_id",
+                from: "parent_id",
+            },
+            Extra::NameOf {
+                key: "episode_name",
+                from: "parent_id",
+            },
+        ],
         ..kind("sequences", "Sequence")
     },
     kind("episodes", "Episode"),
@@ -79,6 +137,7 @@ pub static VIEWS: &[View] = &[
         type_name: Some("AssetType"),
         aliases: &[],
         relations: true,
+        extras: &[],
     },
 ];
 

@@ -321,6 +321,9 @@ pub async fn read(
         without_relations(model, doc)
     };
     named_references(&state, model, &mut doc).await?;
+    if let Some(view) = target.view {
+        shape::extras(&state, model, view.extras, &mut doc).await?;
+    }
     let doc = renamed(doc, target.type_name());
     Ok(with_freshness(Json(doc).into_response(), freshness))
 }
