@@ -459,3 +459,51 @@ async fn entities_update_through_the_model_and_rebuild_to_the_same_rows(#[case] 
     .unwrap();
     assert_eq!(app.infra.views.dump("kitsu_entities").await.unwrap(), live);
 }
+
+/// Zou's unique (name, project, type, parent) holds under concurrency: twenty creators of one
+/// shot all get the same one; a generic duplicate is refused, one without parent is not.
+#[apply(backends)]
+async fn one_shot_of_a_name_per_sequence_under_concurrent_creators(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let b = breakdown(&app, &token).await;
+    let pid = id(&b.project).to_string();
+    let shots = format!("/data/projects/{pid}/shots");
+    let body = json!({"name": "P77", "sequence_id": id(&b.sequence)});
+    let answers =
+        futures::future::join_all((0..20).map(|_| post(&app, &token, &shots, body.clone()))).await;
+    let mut ids: Vec<Value> = answers
+        .iter()
+        .map(|(status, shot)| {
+            assert_eq!(*status, StatusCode::CREATED, "{shot}");
+            shot["id"].clone()
+        })
+        .collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let (_, listed) = get(
+        &app,
+        &token,
+        &format!("/data/sequences/{}/shots", id(&b.sequence)),
+    )
+    .await;
+    assert_eq!(listed.as_array().unwrap().len(), 2, "P01 and P77: {listed}");
+
+    let twin = json!({
+        "name": "P77", "project_id": pid, "entity_type_id": b.shot["entity_type_id"],
+        "parent_id": b.sequence["id"],
+    });
+    let (status, refused) = post(&app, &token, "/data/entities", twin).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused["message"],
+        "A record with the same unique values already exists."
+    );
+    let orphan =
+        json!({"name": "S01", "project_id": pid, "entity_type_id": b.sequence["entity_type_id"]});
+    let (status, made) = post(&app, &token, "/data/entities", orphan.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(made["type"], "Sequence");
+    let (status, _) = post(&app, &token, "/data/entities", orphan).await;
+    assert_eq!(status, StatusCode::CREATED, "a null parent admits many");
+}

@@ -215,6 +215,7 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
     },
     Model {
         route: "task-types",
@@ -229,6 +230,7 @@ pub static MODELS: &[Model] = &[
         detach_on_force: Some(
             "Task type is attached to projects. Re-issue the request with force=true to detach.",
         ),
+        unique_together: &[],
     },
     Model {
         route: "task-status",
@@ -241,6 +243,7 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
     },
     Model {
         route: "departments",
@@ -253,6 +256,7 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
     },
     Model {
         route: "studios",
@@ -265,6 +269,7 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
     },
     Model {
         route: "file-status",
@@ -277,6 +282,7 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
     },
     Model {
         route: "entity-types",
@@ -289,6 +295,7 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
     },
     Model {
         route: "entities",
@@ -307,6 +314,7 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[&["name", "project_id", "entity_type_id", "parent_id"]],
     },
     Model {
         route: "projects",
@@ -329,6 +337,7 @@ pub static MODELS: &[Model] = &[
             delete_open_message: "Only closed projects can be deleted",
         }),
         detach_on_force: None,
+        unique_together: &[],
     },
 ];
 

@@ -260,6 +260,9 @@ pub struct Model {
     /// When set, a record listed only in other records' relations is refused deletion with
     /// this message, and `?force=true` takes it out of those lists first (Zou's task types).
     pub detach_on_force: Option<&'static str>,
+    /// Sets of fields unique together while none of them is null (Zou's composite unique
+    /// constraints, which admit any number of rows with a null in them).
+    pub unique_together: &'static [&'static [&'static str]],
 }
 
 impl Model {
@@ -272,6 +275,25 @@ impl Model {
         self.fields
             .iter()
             .filter(|f| matches!(f.ty, FieldType::Relation(_)))
+    }
+
+    /// The claims the composite unique sets of a record with these `fields` need: the set's
+    /// first field (named in a refusal) and the key of its values; none for a set holding a
+    /// null.
+    pub fn together_keys(
+        &self,
+        fields: &std::collections::BTreeMap<String, Value>,
+    ) -> Vec<(&'static str, String)> {
+        self.unique_together
+            .iter()
+            .filter_map(|set| {
+                let values: Option<Vec<&Value>> = set
+                    .iter()
+                    .map(|name| fields.get(*name).filter(|v| !v.is_null()))
+                    .collect();
+                Some((set[0], serde_json::to_string(&values?).ok()?))
+            })
+            .collect()
     }
 
     /// The unique fields.

@@ -375,6 +375,20 @@ async fn entity_in(state: &AppState, route: &str, project: &str, id: &str) -> Ki
     Ok(())
 }
 
+/// The entity `same` finds, once the read model has caught up with the log.
+async fn existing(
+    state: &AppState,
+    same: &Filter,
+    headers: &HeaderMap,
+) -> KitsuResult<Option<Value>> {
+    let model = Records::model("entities")?;
+    state.gate.wait(headers, &[RECORDS]).await?;
+    let mut options = list_options(model, &[])?;
+    options.filter = same.clone();
+    let found = all_of(state, model, &options).await?;
+    Ok(found.as_array().and_then(|a| a.first()).cloned())
+}
+
 /// Creates the entity `input` (or answers the one found by `reuse`): 201 either way.
 async fn made(
     state: &AppState,
@@ -385,21 +399,29 @@ async fn made(
     headers: &HeaderMap,
 ) -> KitsuResult<Response> {
     let model = Records::model("entities")?;
-    if let Some(same) = reuse {
-        state.gate.wait(headers, &[RECORDS]).await?;
-        let mut options = list_options(model, &[])?;
-        options.filter = same;
-        let found = all_of(state, model, &options).await?;
-        if let Some(existing) = found.as_array().and_then(|a| a.first()) {
-            return Ok((StatusCode::CREATED, Json(existing.clone())).into_response());
-        }
+    if let Some(same) = &reuse
+        && let Some(existing) = existing(state, same, headers).await?
+    {
+        return Ok((StatusCode::CREATED, Json(existing)).into_response());
     }
+    let fields = input.clone().into_iter().collect();
     let metadata = meta.metadata(Some(&caller.user_id));
-    let (id, executed) = state
+    let (id, executed) = match state
         .records
         .create(model, input, &caller.user_id, &metadata)
         .await
-        .map_err(KitsuError::crud)?;
+    {
+        Ok(made) => made,
+        // A concurrent creator made it first: the one it made is the answer.
+        Err(AppError::Duplicate { .. })
+            if reuse.is_some()
+                && let Some((id, record)) = state.records.holder(model, &fields).await? =>
+        {
+            let body = Json(serialized(model, &id, &record));
+            return Ok((StatusCode::CREATED, body).into_response());
+        }
+        Err(e) => return Err(KitsuError::crud(e)),
+    };
     let response = (
         StatusCode::CREATED,
         Json(serialized(model, &id, &executed.state)),
