@@ -507,3 +507,50 @@ async fn one_shot_of_a_name_per_sequence_under_concurrent_creators(#[case] backe
     let (status, _) = post(&app, &token, "/data/entities", orphan).await;
     assert_eq!(status, StatusCode::CREATED, "a null parent admits many");
 }
+
+/// A closed project with entities: refused without `force` (Zou answers a 500 there), deleted
+/// with its entities by `?force=true`, as Zou does.
+#[apply(backends)]
+async fn a_forced_project_removal_takes_its_entities_with_it(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let b = breakdown(&app, &token).await;
+    let pid = id(&b.project).to_string();
+    let closed = created(
+        &app,
+        &token,
+        "project-status",
+        json!({"name": "Closed", "color": "#000000"}),
+    )
+    .await;
+    let path = format!("/data/projects/{pid}");
+    let (status, _) = put(
+        &app,
+        &token,
+        &path,
+        json!({"project_status_id": closed["id"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let refused = app.kitsu(Some(&token)).delete(&path, &json!({})).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let (status, _) = get(&app, &token, &format!("/data/assets/{}", id(&b.asset))).await;
+    assert_eq!(status, StatusCode::OK, "a refused delete changes nothing");
+
+    let forced = app
+        .kitsu(Some(&token))
+        .delete(&format!("{path}?force=true"), &json!({}))
+        .await;
+    assert_eq!(forced.status(), StatusCode::NO_CONTENT);
+    for gone in [
+        &path,
+        &format!("/data/entities/{}", id(&b.shot)),
+        &format!("/data/entities/{}", id(&b.asset)),
+    ] {
+        let (status, _) = get(&app, &token, gone).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{gone}");
+    }
+    let (_, left) = get(&app, &token, "/data/entities").await;
+    assert_eq!(left, json!([]));
+}

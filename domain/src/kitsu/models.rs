@@ -216,6 +216,7 @@ pub static MODELS: &[Model] = &[
         lifecycle: None,
         detach_on_force: None,
         unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "task-types",
@@ -231,6 +232,7 @@ pub static MODELS: &[Model] = &[
             "Task type is attached to projects. Re-issue the request with force=true to detach.",
         ),
         unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "task-status",
@@ -244,6 +246,7 @@ pub static MODELS: &[Model] = &[
         lifecycle: None,
         detach_on_force: None,
         unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "departments",
@@ -257,6 +260,7 @@ pub static MODELS: &[Model] = &[
         lifecycle: None,
         detach_on_force: None,
         unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "studios",
@@ -270,6 +274,7 @@ pub static MODELS: &[Model] = &[
         lifecycle: None,
         detach_on_force: None,
         unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "file-status",
@@ -283,6 +288,7 @@ pub static MODELS: &[Model] = &[
         lifecycle: None,
         detach_on_force: None,
         unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "entity-types",
@@ -296,6 +302,7 @@ pub static MODELS: &[Model] = &[
         lifecycle: None,
         detach_on_force: None,
         unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "entities",
@@ -315,6 +322,7 @@ pub static MODELS: &[Model] = &[
         lifecycle: None,
         detach_on_force: None,
         unique_together: &[&["name", "project_id", "entity_type_id", "parent_id"]],
+        owns_on_force: &[],
     },
     Model {
         route: "projects",
@@ -338,6 +346,7 @@ pub static MODELS: &[Model] = &[
         }),
         detach_on_force: None,
         unique_together: &[],
+        owns_on_force: &["entities"],
     },
 ];
 

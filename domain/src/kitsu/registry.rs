@@ -263,6 +263,10 @@ pub struct Model {
     /// Sets of fields unique together while none of them is null (Zou's composite unique
     /// constraints, which admit any number of rows with a null in them).
     pub unique_together: &'static [&'static [&'static str]],
+    /// Routes of the models whose records pointing at one of this model's are deleted with
+    /// it by `?force=true` (Zou's removal of a project and its entities); without `force`
+    /// they refuse the delete like any reference.
+    pub owns_on_force: &'static [&'static str],
 }
 
 impl Model {

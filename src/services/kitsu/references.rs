@@ -187,8 +187,18 @@ impl Records {
     /// The live records that refer to record `id` of `definition`: whether one holds it in a
     /// reference field, and which list it in a relation (model, relation, record id).
     pub async fn referrers(&self, definition: &Model, id: &str) -> Result<Referrers, AppError> {
+        self.referrers_but(definition, id, &[]).await
+    }
+
+    /// [`Records::referrers`] but for the records of the models `skipped`.
+    async fn referrers_but(
+        &self,
+        definition: &Model,
+        id: &str,
+        skipped: &[&str],
+    ) -> Result<Referrers, AppError> {
         let mut referrers = Referrers::default();
-        for other in MODELS {
+        for other in MODELS.iter().filter(|m| !skipped.contains(&m.route)) {
             for field in other.fields {
                 let (filter, limit) = match field.ty {
                     FieldType::Reference(target) if target == definition.route => (
@@ -233,7 +243,12 @@ impl Records {
         by: &str,
         metadata: &Metadata,
     ) -> Result<(), Refusal> {
-        let referrers = self.referrers(definition, id).await?;
+        let owned = if force { definition.owns_on_force } else { &[] };
+        for route in owned {
+            self.delete_owned(definition, id, route, by, metadata)
+                .await?;
+        }
+        let referrers = self.referrers_but(definition, id, owned).await?;
         if referrers.referenced
             || (!referrers.listed_in.is_empty() && definition.detach_on_force.is_none())
         {
@@ -249,6 +264,41 @@ impl Records {
         for (other, relation, record) in referrers.listed_in {
             self.relink(other, &record, relation, id, false, by, metadata)
                 .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Records {
+    /// Deletes the records of model `route` that point at record `id` of `definition`.
+    async fn delete_owned(
+        &self,
+        definition: &Model,
+        id: &str,
+        route: &str,
+        by: &str,
+        metadata: &Metadata,
+    ) -> Result<(), AppError> {
+        let owned = Records::model(route)?;
+        let pointing: Vec<Filter> = owned
+            .fields
+            .iter()
+            .filter(|f| f.ty == FieldType::Reference(definition.route))
+            .map(|f| Filter::Eq(FieldPath::parse(f.name).expect("a path"), json!(id)))
+            .collect();
+        let found = self
+            .views
+            .find(
+                owned.collection,
+                &Query::new(Filter::Or(pointing), vec![], DETACH_LIMIT),
+            )
+            .await?;
+        for (record, _) in found.items {
+            match self.delete(owned, &record, by, metadata).await {
+                // Gone meanwhile: nothing left to do.
+                Ok(_) | Err(AppError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
