@@ -378,6 +378,19 @@ out["sequence_of_shot"] = gazu.shot.get_sequence_from_shot(shot)["id"] == sequen
 out["episodes"] = [e["name"] for e in gazu.shot.all_episodes_for_project(project)]
 out["sequences"] = [s["name"] for s in gazu.shot.all_sequences_for_project(project)]
 out["all_types"] = [t["name"] for t in gazu.asset.all_asset_types()]
+shot["description"] = "the first shot"
+out["updated"] = gazu.shot.update_shot(shot)["description"]
+out["data"] = gazu.shot.update_shot_data(shot, {"fps": 24})["data"]
+out["read_back"] = gazu.shot.get_shot(shot["id"])["description"]
+gazu.shot.remove_shot(gazu.shot.get_shot_by_name(sequence, "P02"))
+out["shots_left"] = [s["name"] for s in gazu.shot.all_shots_for_sequence(sequence)]
+gazu.asset.remove_asset(gazu.asset.get_asset_by_name(project, "Table"))
+out["assets_left"] = [a["name"] for a in gazu.asset.all_assets_for_project(project)]
+gazu.client.create("project-status", {"name": "Closed", "color": "#000000"})
+gazu.project.close_project(project)
+gazu.project.remove_project(project, force=True)
+out["projects_left"] = gazu.project.all_projects()
+out["entities_left"] = gazu.client.fetch_all("entities")
 print(json.dumps(out))
 "##;
 
@@ -413,6 +426,17 @@ async fn gazu_builds_a_breakdown_of_assets_episodes_sequences_and_shots(#[case] 
     assert_eq!(out["episodes"], json!(["E01"]), "{out}");
     assert_eq!(out["sequences"], json!(["S01"]), "{out}");
     assert_eq!(out["all_types"], json!(["Prop"]), "{out}");
+    assert_eq!(out["updated"], "the first shot", "{out}");
+    assert_eq!(
+        out["data"],
+        json!({"frame_in": 1, "frame_out": 24, "fps": 24}),
+        "{out}"
+    );
+    assert_eq!(out["read_back"], "the first shot", "{out}");
+    assert_eq!(out["shots_left"], json!(["P01"]), "{out}");
+    assert_eq!(out["assets_left"], json!(["Chair"]), "{out}");
+    assert_eq!(out["projects_left"], json!([]), "{out}");
+    assert_eq!(out["entities_left"], json!([]), "{out}");
 }
 
 /// Entities change through `entities` (Zou merges `data`), and their read model is a function
