@@ -344,6 +344,26 @@ async fn an_artist_sees_a_projects_entities_only_from_its_team(#[case] backend: 
     // In the team, an artist still does not manage the project.
     let (status, _) = post(&app, &artist, &new_episode, json!({"name": "E09"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let entity = json!({
+        "name": "Lamp", "project_id": pid, "entity_type_id": b.asset_type["id"],
+    });
+    let (status, _) = post(&app, &artist, "/data/entities", entity.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A production manager manages the projects whose team holds them, only those.
+    let (manager, manager_id) = person(&app, "manager").await;
+    let (status, _) = post(&app, &manager, &new_episode, json!({"name": "E02"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post(&app, &manager, "/data/entities", entity.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let team = format!("/data/projects/{pid}/team");
+    let (status, _) = post(&app, &token, &team, json!({"person_id": manager_id})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, episode) = post(&app, &manager, &new_episode, json!({"name": "E02"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{episode}");
+    let (status, lamp) = post(&app, &manager, "/data/entities", entity).await;
+    assert_eq!(status, StatusCode::CREATED, "{lamp}");
+    assert_eq!(lamp["type"], "Asset");
 }
 
 const GAZU_ENTITIES: &str = r##"

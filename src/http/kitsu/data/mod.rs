@@ -258,8 +258,26 @@ pub async fn create(
 ) -> KitsuResult<Response> {
     let (target, caller) = target_and_caller(&route, caller)?;
     let model = target.writable()?;
-    Records::allow(model.rules.create, &caller.user.role)?;
+    // Refused before the body is read when no team could allow it.
+    Records::allow(model.rules.create, &caller.user.role).or_else(|refused| {
+        if model.rules.create.needs_team() {
+            Ok(())
+        } else {
+            Err(refused)
+        }
+    })?;
     let input = json_object(&body)?;
+    // A team-scoped rule looks at the team of the project the new record names.
+    state
+        .records
+        .permit(
+            model.rules.create,
+            model,
+            |k| input.get(k),
+            &caller.user_id,
+            &caller.user.role,
+        )
+        .await?;
     let metadata = meta.metadata(Some(&caller.user_id));
     let (id, executed) = state
         .records
