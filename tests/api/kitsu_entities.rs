@@ -274,6 +274,24 @@ async fn a_typed_route_does_not_serve_an_entity_of_another_kind(#[case] backend:
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     let (status, _) = post(&app, &token, "/data/assets", json!({"name": "X"})).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    // A sequence with shots stays, with the message of the route it is deleted through.
+    let sequence = id(&b.sequence);
+    for (path, body) in [
+        (
+            format!("/data/sequences/{sequence}"),
+            json!({"error": true, "message": "Some data are still linked to this sequence."}),
+        ),
+        (
+            format!("/data/entities/{sequence}"),
+            json!({"message": "The change conflicts with records referencing this one."}),
+        ),
+    ] {
+        let response = app.kitsu(Some(&token)).delete(&path, &json!({})).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["message"], body["message"], "{path}: {answer}");
+        assert_eq!(answer.get("error"), body.get("error"), "{path}: {answer}");
+    }
     // A delete through the wrong kind finds nothing; through its own, it goes.
     let wrong = app
         .kitsu(Some(&token))

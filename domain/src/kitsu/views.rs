@@ -66,6 +66,9 @@ pub struct View {
     pub relations: bool,
     /// What a single read adds.
     pub extras: &'static [Extra],
+    /// Zou's refusal to delete, through this view, a record others point at (when it has its
+    /// own; else the model's).
+    pub referenced_message: Option<&'static str>,
 }
 
 const fn kind(route: &'static str, kind: &'static str) -> View {
@@ -77,6 +80,7 @@ const fn kind(route: &'static str, kind: &'static str) -> View {
         aliases: &[],
         relations: false,
         extras: &[PROJECT_NAME],
+        referenced_message: None,
     }
 }
 
@@ -123,9 +127,13 @@ pub static VIEWS: &[View] = &[
                 from: "parent_id",
             },
         ],
+        referenced_message: Some("Some data are still linked to this sequence."),
         ..kind("sequences", "Sequence")
     },
-    kind("episodes", "Episode"),
+    View {
+        referenced_message: Some("Some data are still linked to this episode."),
+        ..kind("episodes", "Episode")
+    },
     View {
         aliases: &[("episode_id", "parent_id")],
         ..kind("edits", "Edit")
@@ -138,6 +146,7 @@ pub static VIEWS: &[View] = &[
         aliases: &[],
         relations: true,
         extras: &[],
+        referenced_message: None,
     },
 ];
 

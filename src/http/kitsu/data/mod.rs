@@ -448,6 +448,9 @@ pub async fn delete(
     {
         Ok(()) => {}
         Err(Refusal::Referenced) => {
+            if let Some(message) = target.view.and_then(|v| v.referenced_message) {
+                return Err(KitsuError::bad_request(message));
+            }
             return Err(KitsuError::Body(
                 StatusCode::BAD_REQUEST,
                 json!({ "message": REFERENCED }),
