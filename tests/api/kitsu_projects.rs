@@ -12,7 +12,7 @@ use crate::kitsu_data::{FORBIDDEN, access_token, admin, created, get, names, pos
 const REFERENCED: &str = "The change conflicts with records referencing this one.";
 
 /// A signed-in person of `role`: their token and id.
-async fn person(app: &TestApp, role: &str) -> (String, String) {
+pub(crate) async fn person(app: &TestApp, role: &str) -> (String, String) {
     let email = unique_email();
     let account = Account {
         email: email.clone(),

@@ -22,6 +22,7 @@ mod history;
 mod identity;
 mod kitsu;
 mod kitsu_data;
+mod kitsu_entities;
 mod kitsu_projects;
 mod operations;
 mod poison;

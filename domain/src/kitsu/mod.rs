@@ -9,14 +9,16 @@ mod registry;
 mod tests;
 mod unique_claim;
 mod values;
+mod views;
 
-pub use models::{MODELS, model};
+pub use models::{MODELS, TEMPORAL_KINDS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent};
 pub use registry::{
     Access, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Rules, Unique,
 };
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};
 pub use values::{document, relation_ids, zou_datetime};
+pub use views::{Extra, Only, VIEWS, View, view};
 
 /// The type of a record's stream: one stream per record, keyed by its UUID, whatever its model.
 pub const RECORD_TYPE: &str = "kitsu_record";

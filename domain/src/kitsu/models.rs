@@ -76,6 +76,43 @@ const ENTITY_TYPE: &[Field] = &[
     Field::new("short_name", text(20)),
     Field::new("description", LONG_TEXT),
     Field::new("archived", T::Bool).default(D::Bool(false)),
+    Field::new("task_types", T::Relation("task-types")),
+];
+
+/// The entity types that are not asset types (Zou's "temporal" types): an entity of one of
+/// them is of that kind, any other entity is an `Asset`.
+pub const TEMPORAL_KINDS: &[&str] = &["Shot", "Sequence", "Episode", "Edit", "Scene", "Concept"];
+
+const ENTITY_STATUSES: &[&str] = &["standby", "running", "complete", "canceled"];
+
+/// Zou 1.0.97's `Entity`: assets, shots, sequences, episodes and edits are all entities, told
+/// apart by their entity type; `type` is that kind, fixed when the entity is made.
+const ENTITY: &[Field] = &[
+    Field::new("name", text(160)).required(),
+    Field::new("code", text(160)),
+    Field::new("description", LONG_TEXT),
+    Field::new("shotgun_id", T::Int).protected(),
+    flag("canceled", false),
+    Field::new("nb_frames", T::Int),
+    count("nb_entities_out"),
+    flag("is_casting_standby", false),
+    flag("is_shared", false),
+    Field::new("status", T::Choice(ENTITY_STATUSES)).default(D::Text("running")),
+    Field::new("project_id", T::Reference("projects")).required(),
+    Field::new("entity_type_id", T::Reference("entity-types")).required(),
+    Field::new("parent_id", T::Reference("entities")),
+    Field::new("source_id", T::Reference("entities")),
+    Field::new("preview_file_id", T::Reference("preview-files")),
+    Field::new("data", T::Json).merged(),
+    Field::new("ready_for", T::Reference("task-types")),
+    Field::new("created_by", T::Reference("persons"))
+        .server()
+        .default(D::Author),
+    Field::new("type", text(20)).server().default(D::KindOf {
+        field: "entity_type_id",
+        kinds: TEMPORAL_KINDS,
+        otherwise: "Asset",
+    }),
 ];
 
 const PRODUCTION_STYLES: &[&str] = &[
@@ -178,6 +215,8 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "task-types",
@@ -192,6 +231,8 @@ pub static MODELS: &[Model] = &[
         detach_on_force: Some(
             "Task type is attached to projects. Re-issue the request with force=true to detach.",
         ),
+        unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "task-status",
@@ -204,6 +245,8 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "departments",
@@ -216,6 +259,8 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "studios",
@@ -228,6 +273,8 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "file-status",
@@ -240,6 +287,8 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
+        owns_on_force: &[],
     },
     Model {
         route: "entity-types",
@@ -252,6 +301,28 @@ pub static MODELS: &[Model] = &[
         named_references: &[],
         lifecycle: None,
         detach_on_force: None,
+        unique_together: &[],
+        owns_on_force: &[],
+    },
+    Model {
+        route: "entities",
+        type_name: "Entity",
+        collection: "kitsu_entities",
+        fields: ENTITY,
+        rules: Rules {
+            list: Access::Member,
+            read: Access::Member,
+            create: Access::Manager,
+            update: Access::Manager,
+            delete: Access::Manager,
+        },
+        duplicate_message: None,
+        project: ProjectLink::Field("project_id"),
+        named_references: &[],
+        lifecycle: None,
+        detach_on_force: None,
+        unique_together: &[&["name", "project_id", "entity_type_id", "parent_id"]],
+        owns_on_force: &[],
     },
     Model {
         route: "projects",
@@ -274,6 +345,8 @@ pub static MODELS: &[Model] = &[
             delete_open_message: "Only closed projects can be deleted",
         }),
         detach_on_force: None,
+        unique_together: &[],
+        owns_on_force: &["entities"],
     },
 ];
 

@@ -160,6 +160,14 @@ fn checked(field: &super::Field, value: &Value) -> Result<(), RecordError> {
 }
 
 impl Model {
+    /// A client's input without the values only the server sets.
+    pub fn client_input(&self, mut input: Map<String, Value>) -> Map<String, Value> {
+        for field in self.fields.iter().filter(|f| f.server) {
+            input.remove(field.name);
+        }
+        input
+    }
+
     /// Every field of a new record from a create's input: unknown keys refused, defaults
     /// filled in, types checked.
     pub fn prepare_create(
@@ -209,11 +217,19 @@ impl Model {
             }
             checked(field, new)?;
             let old = current.get(key).cloned().unwrap_or(Value::Null);
-            if old != *new {
+            let new = match (&old, new) {
+                (Value::Object(stored), Value::Object(given)) if field.merged => {
+                    let mut both = stored.clone();
+                    both.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    Value::Object(both)
+                }
+                _ => new.clone(),
+            };
+            if old != new {
                 changes.push(FieldChange {
                     field: key.clone(),
                     old,
-                    new: new.clone(),
+                    new,
                 });
             }
         }
@@ -234,7 +250,12 @@ impl Decide for Record {
                 if self.model.is_some() {
                     return Err(RecordError::AlreadyExists);
                 }
-                let fields = definition.prepare_create(&input)?;
+                let mut fields = definition.prepare_create(&input)?;
+                for field in definition.fields {
+                    if field.default == super::Default::Author {
+                        fields.insert(field.name.to_string(), Value::String(by.clone()));
+                    }
+                }
                 vec![RecordEvent::RecordCreated {
                     model,
                     fields,

@@ -52,12 +52,24 @@ pub enum Default {
         name: &'static str,
         color: &'static str,
     },
+    /// The acting person's id, whatever the input says (Zou's `created_by`).
+    Author,
+    /// The kind of the record the reference `field` points at: its `name` when it is one of
+    /// `kinds`, else `otherwise` (Zou's entity base type: `Shot`, ..., else `Asset`).
+    /// Resolved by the service, so the domain sees it given.
+    KindOf {
+        field: &'static str,
+        kinds: &'static [&'static str],
+        otherwise: &'static str,
+    },
 }
 
 impl Default {
     pub fn value(self) -> Value {
         match self {
-            Default::Null | Default::Named { .. } => Value::Null,
+            Default::Null | Default::Named { .. } | Default::Author | Default::KindOf { .. } => {
+                Value::Null
+            }
             Default::Text(s) => json!(s),
             Default::Bool(b) => json!(b),
             Default::Int(i) => json!(i),
@@ -83,6 +95,10 @@ pub struct Field {
     /// Silently dropped from updates (Zou's per-model protected fields).
     pub protected: bool,
     pub unique: Option<Unique>,
+    /// Set by the server only: a client's value is dropped on create, and updates ignore it.
+    pub server: bool,
+    /// An update's object is merged into the stored object, key by key (Zou's entity `data`).
+    pub merged: bool,
 }
 
 impl Field {
@@ -95,7 +111,22 @@ impl Field {
             default: Default::Null,
             protected: false,
             unique: None,
+            server: false,
+            merged: false,
         }
+    }
+
+    /// See [`Field::merged`].
+    pub const fn merged(mut self) -> Self {
+        self.merged = true;
+        self
+    }
+
+    /// A value the server sets (see [`Field::server`]); never changed by an update.
+    pub const fn server(mut self) -> Self {
+        self.server = true;
+        self.protected = true;
+        self
     }
 
     pub const fn required(mut self) -> Self {
@@ -229,6 +260,13 @@ pub struct Model {
     /// When set, a record listed only in other records' relations is refused deletion with
     /// this message, and `?force=true` takes it out of those lists first (Zou's task types).
     pub detach_on_force: Option<&'static str>,
+    /// Sets of fields unique together while none of them is null (Zou's composite unique
+    /// constraints, which admit any number of rows with a null in them).
+    pub unique_together: &'static [&'static [&'static str]],
+    /// Routes of the models whose records pointing at one of this model's are deleted with
+    /// it by `?force=true` (Zou's removal of a project and its entities); without `force`
+    /// they refuse the delete like any reference.
+    pub owns_on_force: &'static [&'static str],
 }
 
 impl Model {
@@ -241,6 +279,25 @@ impl Model {
         self.fields
             .iter()
             .filter(|f| matches!(f.ty, FieldType::Relation(_)))
+    }
+
+    /// The claims the composite unique sets of a record with these `fields` need: the set's
+    /// first field (named in a refusal) and the key of its values; none for a set holding a
+    /// null.
+    pub fn together_keys(
+        &self,
+        fields: &std::collections::BTreeMap<String, Value>,
+    ) -> Vec<(&'static str, String)> {
+        self.unique_together
+            .iter()
+            .filter_map(|set| {
+                let values: Option<Vec<&Value>> = set
+                    .iter()
+                    .map(|name| fields.get(*name).filter(|v| !v.is_null()))
+                    .collect();
+                Some((set[0], serde_json::to_string(&values?).ok()?))
+            })
+            .collect()
     }
 
     /// The unique fields.

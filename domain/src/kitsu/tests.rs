@@ -446,3 +446,80 @@ fn a_released_value_is_free_and_only_its_holder_releases() {
         })
         .then_expect_error(UniqueClaimError::NotHolder);
 }
+
+#[test]
+fn an_entity_is_made_by_its_author_whatever_the_input_says_and_keeps_its_kind() {
+    let project = uuid::Uuid::new_v4().to_string();
+    let kind = uuid::Uuid::new_v4().to_string();
+    let entities = model("entities").unwrap();
+    // The service drops what only the server sets, then gives the kind it resolved.
+    let mut given = entities.client_input(input(json!({
+        "name": "Chair", "project_id": project, "entity_type_id": kind,
+        "created_by": "someone else", "type": "Shot",
+    })));
+    assert!(!given.contains_key("created_by") && !given.contains_key("type"));
+    given.insert("type".into(), json!("Asset"));
+    let created = RecordTest::with(())
+        .given_no_previous_events()
+        .when(RecordCommand::Create {
+            model: "entities".into(),
+            input: given,
+            by: "admin".into(),
+            at: t0(),
+        })
+        .inspect_result()
+        .unwrap();
+    let RecordEvent::RecordCreated { fields, .. } = &created[0] else {
+        panic!("{created:?}");
+    };
+    assert_eq!(fields["created_by"], "admin");
+    assert_eq!(fields["type"], "Asset");
+    assert_eq!(fields["status"], "running");
+    assert_eq!(fields["is_shared"], false);
+
+    // An update changes neither.
+    let changes = entities
+        .prepare_update(
+            fields,
+            &input(json!({"type": "Shot", "created_by": "x", "canceled": true})),
+        )
+        .unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].field, "canceled");
+}
+
+#[test]
+fn an_entity_update_merges_its_data_as_zou_does() {
+    let entities = model("entities").unwrap();
+    let current = [("data".to_string(), json!({"legs": 4, "color": "red"}))].into();
+    let changes = entities
+        .prepare_update(
+            &current,
+            &input(json!({"data": {"color": "blue", "extra_field": true}})),
+        )
+        .unwrap();
+    assert_eq!(
+        changes[0].new,
+        json!({"legs": 4, "color": "blue", "extra_field": true})
+    );
+    // Not an object: replaced.
+    let changes = entities
+        .prepare_update(&current, &input(json!({"data": [1]})))
+        .unwrap();
+    assert_eq!(changes[0].new, json!([1]));
+}
+
+#[test]
+fn typed_views_show_one_kind_of_their_model() {
+    let assets = view("assets").unwrap();
+    assert_eq!(assets.model, "entities");
+    assert!(assets.only.shows(Some(&json!("Asset"))));
+    assert!(!assets.only.shows(Some(&json!("Shot"))));
+    let asset_types = view("asset-types").unwrap();
+    assert!(asset_types.only.shows(Some(&json!("Prop"))));
+    assert!(!asset_types.only.shows(Some(&json!("Sequence"))));
+    assert_eq!(
+        view("shots").unwrap().aliases,
+        &[("sequence_id", "parent_id")]
+    );
+}

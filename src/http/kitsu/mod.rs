@@ -65,6 +65,24 @@ pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[
     ("DELETE", "/api/data/{model}/{id}/", SLASH),
     ("GET", "/data/{model}/{id}/history/", SLASH),
     ("GET", "/api/data/{model}/{id}/history/", SLASH),
+    ("GET", "/data/{model}/all/", SLASH),
+    ("GET", "/api/data/{model}/all/", SLASH),
+    ("GET", "/data/{model}/{id}/{child}/", SLASH),
+    ("GET", "/api/data/{model}/{id}/{child}/", SLASH),
+    ("GET", "/data/projects/{id}/{child}/", SLASH),
+    ("POST", "/data/projects/{id}/{child}/", SLASH),
+    ("GET", "/api/data/projects/{id}/{child}/", SLASH),
+    ("POST", "/api/data/projects/{id}/{child}/", SLASH),
+    (
+        "POST",
+        "/data/projects/{id}/asset-types/{type_id}/assets/new/",
+        SLASH,
+    ),
+    (
+        "POST",
+        "/api/data/projects/{id}/asset-types/{type_id}/assets/new/",
+        SLASH,
+    ),
 ];
 
 /// Zou accepts every route with a trailing slash (`strict_slashes = False`); clients use both.
@@ -104,6 +122,13 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::projects::open))
         .routes(routes!(data::projects::add_member))
         .routes(routes!(data::projects::remove_member))
+        .routes(routes!(data::entities::all))
+        .routes(routes!(data::entities::child_list))
+        .routes(routes!(
+            data::entities::project_list,
+            data::entities::create_child
+        ))
+        .routes(routes!(data::entities::create_asset))
 }
 
 /// The trailing-slash aliases of the data routes (see `UNDOCUMENTED`).
@@ -116,6 +141,19 @@ fn slash_aliases() -> axum::Router<AppState> {
             get(data::read).put(data::update).delete(data::delete),
         )
         .route("/data/{model}/{id}/history/", get(data::history::history))
+        .route("/data/{model}/all/", get(data::entities::all))
+        .route(
+            "/data/{model}/{id}/{child}/",
+            get(data::entities::child_list),
+        )
+        .route(
+            "/data/projects/{id}/{child}/",
+            get(data::entities::project_list).post(data::entities::create_child),
+        )
+        .route(
+            "/data/projects/{id}/asset-types/{type_id}/assets/new/",
+            axum::routing::post(data::entities::create_asset),
+        )
 }
 
 /// The surface served at the root and under [`MIRROR`], with Zou's security headers.

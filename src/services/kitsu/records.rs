@@ -1,6 +1,7 @@
 //! Creating, updating and deleting records of registry models. Unique values are claimed on
 //! their own streams before the record's command, so that concurrent writes of one value race
 //! on a single stream; a claim whose record could not be written is released again.
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -172,21 +173,17 @@ impl Records {
         by: &str,
         metadata: &Metadata,
     ) -> Result<(String, Executed<Record>), AppError> {
-        let mut input = input;
+        // What only the server sets is not the client's to give.
+        let mut input = definition.client_input(input);
         // Validated before claiming, so that bad input claims nothing.
         definition.prepare_create(&input)?;
         self.check_references(definition, &input).await?;
+        self.resolved_kinds(definition, &mut input).await?;
         self.known_relations(definition, &mut input).await?;
         self.named_defaults(definition, &mut input, by, metadata)
             .await?;
         let fields = definition.prepare_create(&input)?;
-        let wanted: Vec<Wanted> = definition
-            .unique_fields()
-            .filter_map(|f| {
-                let key = f.unique_key(fields.get(f.name)?)?;
-                Some(Wanted { field: f.name, key })
-            })
-            .collect();
+        let wanted = held_by(definition, &fields);
         let id = uuid::Uuid::new_v4().to_string();
         self.claim_all(definition, &id, &wanted, metadata).await?;
         let command = RecordCommand::Create {
@@ -229,7 +226,7 @@ impl Records {
             .map(|c| (c.field.clone(), c.new.clone()))
             .collect();
         self.check_references(definition, &changed).await?;
-        let (gained, lost) = unique_moves(definition, &changes);
+        let (gained, lost) = unique_moves(definition, &current.fields, &changes);
         self.claim_all(definition, id, &gained, metadata).await?;
         let command = RecordCommand::Update {
             model: definition.route.into(),
@@ -292,6 +289,32 @@ impl Records {
             .await?)
     }
 
+    /// The live record that holds a composite unique value these `fields` would claim, once
+    /// its writer has written it (a concurrent creator claims before it writes the record).
+    pub async fn holder(
+        &self,
+        definition: &Model,
+        fields: &BTreeMap<String, Value>,
+    ) -> Result<Option<(String, Record)>, AppError> {
+        for (field, key) in definition.together_keys(fields) {
+            let claim: UniqueClaim = self
+                .claims
+                .load(&unique_claim_id(definition.route, field, &key))
+                .await?;
+            let Some(holder) = claim.holder else {
+                continue;
+            };
+            for _ in 0..100 {
+                let record = self.records.load(&holder).await?;
+                if record.is_live(definition.route) {
+                    return Ok(Some((holder, record)));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+        Ok(None)
+    }
+
     /// Whether `id` is a live record of `target` (`persons`: an account).
     pub async fn is_known(&self, target: &str, id: &str) -> Result<bool, AppError> {
         self.exists(target, id).await
@@ -313,22 +336,57 @@ impl Records {
             .records
             .execute_returning(id, command, metadata)
             .await?;
-        let held: Vec<Wanted> = definition
-            .unique_fields()
-            .filter_map(|f| {
-                let key = f.unique_key(executed.state.fields.get(f.name)?)?;
-                Some(Wanted { field: f.name, key })
-            })
-            .collect();
+        let held = held_by(definition, &executed.state.fields);
         self.release_all(definition, id, &held, metadata).await;
         Ok(executed.position)
     }
 }
 
-/// The unique values an update takes and gives back.
-fn unique_moves(definition: &Model, changes: &[FieldChange]) -> (Vec<Wanted>, Vec<Wanted>) {
+/// The unique values (single and composite) a record with these fields holds.
+fn held_by(definition: &Model, fields: &BTreeMap<String, Value>) -> Vec<Wanted> {
+    let single = definition.unique_fields().filter_map(|f| {
+        let key = f.unique_key(fields.get(f.name)?)?;
+        Some(Wanted { field: f.name, key })
+    });
+    let together = definition
+        .together_keys(fields)
+        .into_iter()
+        .map(|(field, key)| Wanted { field, key });
+    single.chain(together).collect()
+}
+
+/// The unique values an update of `current` takes and gives back.
+fn unique_moves(
+    definition: &Model,
+    current: &BTreeMap<String, Value>,
+    changes: &[FieldChange],
+) -> (Vec<Wanted>, Vec<Wanted>) {
     let mut gained = Vec::new();
     let mut lost = Vec::new();
+    let mut after = current.clone();
+    for change in changes {
+        after.insert(change.field.clone(), change.new.clone());
+    }
+    let (before, after) = (
+        definition.together_keys(current),
+        definition.together_keys(&after),
+    );
+    for (field, key) in &after {
+        if !before.contains(&(field, key.clone())) {
+            gained.push(Wanted {
+                field,
+                key: key.clone(),
+            });
+        }
+    }
+    for (field, key) in &before {
+        if !after.contains(&(field, key.clone())) {
+            lost.push(Wanted {
+                field,
+                key: key.clone(),
+            });
+        }
+    }
     for change in changes {
         let Some(field) = definition.field(&change.field) else {
             continue;

@@ -110,19 +110,22 @@ impl Records {
             if !input.get(field.name).is_none_or(Value::is_null) {
                 continue;
             }
-            let id = self.named(route, name, color, by, metadata).await?;
+            let mut extra = Map::new();
+            extra.insert("color".into(), json!(color));
+            let id = self.named(route, name, extra, by, metadata).await?;
             input.insert(field.name.into(), json!(id));
         }
         Ok(())
     }
 
-    /// The id of the live record of `route` named `name`, from its unique claim; made when
-    /// there is none (a concurrent maker wins, and its record is the one).
-    async fn named(
+    /// The id of the live record of `route` named `name`, from its unique claim; made (with
+    /// the `extra` fields) when there is none (a concurrent maker wins, and its record is the
+    /// one).
+    pub async fn named(
         &self,
         route: &str,
         name: &str,
-        color: &str,
+        extra: Map<String, Value>,
         by: &str,
         metadata: &Metadata,
     ) -> Result<String, AppError> {
@@ -139,10 +142,8 @@ impl Records {
             if let Some(holder) = held.holder {
                 return Ok(holder);
             }
-            let input = json!({"name": name, "color": color});
-            let Value::Object(input) = input else {
-                unreachable!("an object literal");
-            };
+            let mut input = extra.clone();
+            input.insert("name".into(), json!(name));
             match Box::pin(self.create(target, input, by, metadata)).await {
                 Ok((id, _)) => return Ok(id),
                 Err(AppError::Duplicate { .. }) => continue,
@@ -152,11 +153,52 @@ impl Records {
         Err(AppError::Conflict)
     }
 
+    /// Fills the kinds a record takes from the record a reference points at (Zou's entity
+    /// `type`: the entity type's name when temporal, else `Asset`), read from the log.
+    pub async fn resolved_kinds(
+        &self,
+        definition: &Model,
+        input: &mut Map<String, Value>,
+    ) -> Result<(), AppError> {
+        for field in definition.fields {
+            let FieldDefault::KindOf {
+                field: reference,
+                kinds,
+                otherwise,
+            } = field.default
+            else {
+                continue;
+            };
+            let name = match input.get(reference).and_then(Value::as_str) {
+                Some(id) if uuid::Uuid::try_parse(id).is_ok() => {
+                    self.records.load(id).await?.fields.get("name").cloned()
+                }
+                _ => None,
+            };
+            let kind = match name.as_ref().and_then(Value::as_str) {
+                Some(name) if kinds.contains(&name) => name.to_string(),
+                _ => otherwise.to_string(),
+            };
+            input.insert(field.name.into(), json!(kind));
+        }
+        Ok(())
+    }
+
     /// The live records that refer to record `id` of `definition`: whether one holds it in a
     /// reference field, and which list it in a relation (model, relation, record id).
     pub async fn referrers(&self, definition: &Model, id: &str) -> Result<Referrers, AppError> {
+        self.referrers_but(definition, id, &[]).await
+    }
+
+    /// [`Records::referrers`] but for the records of the models `skipped`.
+    async fn referrers_but(
+        &self,
+        definition: &Model,
+        id: &str,
+        skipped: &[&str],
+    ) -> Result<Referrers, AppError> {
         let mut referrers = Referrers::default();
-        for other in MODELS {
+        for other in MODELS.iter().filter(|m| !skipped.contains(&m.route)) {
             for field in other.fields {
                 let (filter, limit) = match field.ty {
                     FieldType::Reference(target) if target == definition.route => (
@@ -201,7 +243,12 @@ impl Records {
         by: &str,
         metadata: &Metadata,
     ) -> Result<(), Refusal> {
-        let referrers = self.referrers(definition, id).await?;
+        let owned = if force { definition.owns_on_force } else { &[] };
+        for route in owned {
+            self.delete_owned(definition, id, route, by, metadata)
+                .await?;
+        }
+        let referrers = self.referrers_but(definition, id, owned).await?;
         if referrers.referenced
             || (!referrers.listed_in.is_empty() && definition.detach_on_force.is_none())
         {
@@ -217,6 +264,41 @@ impl Records {
         for (other, relation, record) in referrers.listed_in {
             self.relink(other, &record, relation, id, false, by, metadata)
                 .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Records {
+    /// Deletes the records of model `route` that point at record `id` of `definition`.
+    async fn delete_owned(
+        &self,
+        definition: &Model,
+        id: &str,
+        route: &str,
+        by: &str,
+        metadata: &Metadata,
+    ) -> Result<(), AppError> {
+        let owned = Records::model(route)?;
+        let pointing: Vec<Filter> = owned
+            .fields
+            .iter()
+            .filter(|f| f.ty == FieldType::Reference(definition.route))
+            .map(|f| Filter::Eq(FieldPath::parse(f.name).expect("a path"), json!(id)))
+            .collect();
+        let found = self
+            .views
+            .find(
+                owned.collection,
+                &Query::new(Filter::Or(pointing), vec![], DETACH_LIMIT),
+            )
+            .await?;
+        for (record, _) in found.items {
+            match self.delete(owned, &record, by, metadata).await {
+                // Gone meanwhile: nothing left to do.
+                Ok(_) | Err(AppError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }

@@ -1,10 +1,12 @@
 //! Zou's generic CRUD (reference 2): `GET/POST /data/<model>`, `GET/PUT/DELETE
 //! /data/<model>/<id>` for every model of the registry. Writes are commands on the record's
 //! stream; reads answer the `kitsu_records` read model once it has caught up.
+pub mod entities;
 pub mod history;
 pub mod projects;
 pub mod query;
 mod shape;
+pub mod target;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -20,6 +22,7 @@ use annals_projections::kitsu::RECORDS;
 
 use self::query::{ListOptions, keep_fields, list_options};
 use self::shape::{named_references, relations_asked, visible, without_relations};
+use self::target::{Target, renamed};
 use super::auth::KitsuCaller;
 use super::errors::{KitsuError, KitsuResult};
 use crate::http::body::check_storable;
@@ -45,8 +48,17 @@ pub(super) fn model_and_caller(
     route: &str,
     caller: Result<KitsuCaller, KitsuError>,
 ) -> KitsuResult<(&'static Model, KitsuCaller)> {
-    let model = Records::model(route)?;
-    Ok((model, caller?))
+    let (target, caller) = target_and_caller(route, caller)?;
+    Ok((target.model, caller))
+}
+
+/// The model or typed view a route names, then the caller (see [`model_and_caller`]).
+pub(super) fn target_and_caller(
+    route: &str,
+    caller: Result<KitsuCaller, KitsuError>,
+) -> KitsuResult<(Target, KitsuCaller)> {
+    let target = Target::of(route)?;
+    Ok((target, caller?))
 }
 
 /// The JSON object of a write's body, as Zou's `request.json` reads it.
@@ -110,7 +122,7 @@ fn listed(model: &Model, doc: Value, options: &ListOptions) -> Value {
     } else {
         without_relations(model, doc)
     };
-    keep_fields(doc, &options.fields)
+    keep_fields(renamed(doc, options.type_name), &options.fields)
 }
 
 /// Every matching document, in creation order (a plain list has no paging).
@@ -199,7 +211,8 @@ pub async fn list(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
-    let (model, caller) = model_and_caller(&route, caller)?;
+    let (target, caller) = target_and_caller(&route, caller)?;
+    let model = target.model;
     Records::allow(model.rules.list, &caller.user.role).or_else(|refused| {
         // Team-scoped lists are narrowed below rather than refused.
         if model.rules.list.needs_team() {
@@ -208,7 +221,11 @@ pub async fn list(
             Err(refused)
         }
     })?;
-    let mut options = list_options(model, &query_pairs(&raw))?;
+    let pairs = target.query(query_pairs(&raw));
+    let mut options = list_options(model, &pairs)?;
+    options.relations = relations_asked(&pairs, target.relations());
+    options.type_name = target.type_name();
+    options.filter = Filter::And(vec![options.filter, target.filter()]);
     let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
     if let Some(only) = visible(&state, model, &caller).await? {
         options.filter = Filter::And(vec![options.filter, only]);
@@ -239,9 +256,28 @@ pub async fn create(
     Path(route): Path<String>,
     body: Bytes,
 ) -> KitsuResult<Response> {
-    let (model, caller) = model_and_caller(&route, caller)?;
-    Records::allow(model.rules.create, &caller.user.role)?;
+    let (target, caller) = target_and_caller(&route, caller)?;
+    let model = target.writable()?;
+    // Refused before the body is read when no team could allow it.
+    Records::allow(model.rules.create, &caller.user.role).or_else(|refused| {
+        if model.rules.create.needs_team() {
+            Ok(())
+        } else {
+            Err(refused)
+        }
+    })?;
     let input = json_object(&body)?;
+    // A team-scoped rule looks at the team of the project the new record names.
+    state
+        .records
+        .permit(
+            model.rules.create,
+            model,
+            |k| input.get(k),
+            &caller.user_id,
+            &caller.user.role,
+        )
+        .await?;
     let metadata = meta.metadata(Some(&caller.user_id));
     let (id, executed) = state
         .records
@@ -275,7 +311,8 @@ pub async fn read(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
-    let (model, caller) = model_and_caller(&route, caller)?;
+    let (target, caller) = target_and_caller(&route, caller)?;
+    let model = target.model;
     let id = record_id(&id)?;
     let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
     let doc = state
@@ -285,6 +322,7 @@ pub async fn read(
         .await
         .map_err(AppError::from)?
         .ok_or_else(|| AppError::NotFound(format!("no {route} {id}")))?;
+    target.check(|k| doc.get(k))?;
     state
         .records
         .permit(
@@ -301,6 +339,10 @@ pub async fn read(
         without_relations(model, doc)
     };
     named_references(&state, model, &mut doc).await?;
+    if let Some(view) = target.view {
+        shape::extras(&state, model, view.extras, &mut doc).await?;
+    }
+    let doc = renamed(doc, target.type_name());
     Ok(with_freshness(Json(doc).into_response(), freshness))
 }
 
@@ -326,7 +368,8 @@ pub async fn update(
     Path((route, id)): Path<(String, String)>,
     body: Bytes,
 ) -> KitsuResult<Response> {
-    let (model, caller) = model_and_caller(&route, caller)?;
+    let (target, caller) = target_and_caller(&route, caller)?;
+    let model = target.writable()?;
     let id = record_id(&id)?;
     let input = json_object(&body)?;
     let current = state.records.live(model, &id).await?;
@@ -372,9 +415,11 @@ pub async fn delete(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
-    let (model, caller) = model_and_caller(&route, caller)?;
+    let (target, caller) = target_and_caller(&route, caller)?;
+    let model = target.model;
     let id = record_id(&id)?;
     let current = state.records.live(model, &id).await?;
+    target.check(|k| current.fields.get(k))?;
     state
         .records
         .permit(
@@ -403,6 +448,9 @@ pub async fn delete(
     {
         Ok(()) => {}
         Err(Refusal::Referenced) => {
+            if let Some(message) = target.view.and_then(|v| v.referenced_message) {
+                return Err(KitsuError::bad_request(message));
+            }
             return Err(KitsuError::Body(
                 StatusCode::BAD_REQUEST,
                 json!({ "message": REFERENCED }),

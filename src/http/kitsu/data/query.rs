@@ -21,6 +21,8 @@ pub struct ListOptions {
     /// `relations=true`: collection relationships as id lists.
     pub relations: bool,
     pub filter: Filter,
+    /// The `type` listed records are served under, when not their own (a view's).
+    pub type_name: Option<&'static str>,
 }
 
 /// The type of an attribute: a field of the model, or one every record has.
@@ -103,6 +105,7 @@ pub fn list_options(model: &Model, pairs: &[(String, String)]) -> KitsuResult<Li
         fields: None,
         relations: false,
         filter: Filter::All,
+        type_name: None,
     };
     let mut clauses = Vec::new();
     for (key, value) in pairs {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use annals_contracts::filter::{FieldPath, Filter, Query};
-use annals_domain::kitsu::{Access, Model, ProjectLink, model};
+use annals_domain::kitsu::{Access, Extra, Model, ProjectLink, model};
 
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::KitsuResult;
@@ -156,6 +156,42 @@ pub async fn named_references(state: &AppState, model: &Model, doc: &mut Value) 
         let key = format!("{}_name", field_name.trim_end_matches("_id"));
         if let Value::Object(map) = doc {
             map.insert(key, name);
+        }
+    }
+    Ok(())
+}
+
+/// Adds a view's extras to a single read (Zou's `project_name`, `sequence_id`, ...).
+pub async fn extras(
+    state: &AppState,
+    model: &Model,
+    extras: &[Extra],
+    doc: &mut Value,
+) -> KitsuResult<()> {
+    for extra in extras {
+        let (key, value) = match *extra {
+            Extra::Same { key, from } => (key, doc.get(from).cloned().unwrap_or(Value::Null)),
+            Extra::NameOf { key, from } => {
+                let target = model
+                    .field(from)
+                    .and_then(|f| f.ty.target())
+                    .and_then(model_of);
+                let name = match (target, doc.get(from).and_then(Value::as_str)) {
+                    (Some(target), Some(id)) => state
+                        .gate
+                        .views
+                        .get(target.collection, id)
+                        .await
+                        .map_err(AppError::from)?
+                        .and_then(|d| d.get("name").cloned())
+                        .unwrap_or(Value::Null),
+                    _ => Value::Null,
+                };
+                (key, name)
+            }
+        };
+        if let Value::Object(map) = doc {
+            map.insert(key.into(), value);
         }
     }
     Ok(())
