@@ -359,6 +359,43 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+
+    /// Every collection of `projection`, as the live projection left them (settled first).
+    pub async fn dump(
+        &self,
+        projection: &dyn annals_projections::Projection,
+    ) -> Vec<Vec<(String, Value)>> {
+        self.settle(projection.name()).await;
+        let mut all = Vec::new();
+        for collection in projection.collections() {
+            all.push(self.infra.views.dump(collection).await.unwrap());
+        }
+        all
+    }
+
+    /// Rebuilds `projection` from the log and asserts that every one of its collections holds
+    /// what the live projection wrote; answers those rows.
+    pub async fn assert_rebuild_equals_live(
+        &self,
+        projection: Arc<dyn annals_projections::Projection>,
+    ) -> Vec<Vec<(String, Value)>> {
+        let live = self.dump(projection.as_ref()).await;
+        annals_projections::rebuild(
+            projection.clone(),
+            self.infra.views.clone(),
+            self.infra.reader(),
+            self.progress(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            self.dump(projection.as_ref()).await,
+            live,
+            "{}",
+            projection.name()
+        );
+        live
+    }
 }
 
 /// Asserts a document-service error: status, code and named field.

@@ -481,7 +481,6 @@ async fn gazu_builds_a_breakdown_of_assets_episodes_sequences_and_shots(#[case] 
 /// of the log: a rebuild gives the same rows.
 #[apply(backends)]
 async fn entities_update_through_the_model_and_rebuild_to_the_same_rows(#[case] backend: Backend) {
-    use annals_projections::Projection;
     use annals_projections::kitsu::KitsuRecords;
 
     let app = spawn_app(backend).await;
@@ -507,19 +506,12 @@ async fn entities_update_through_the_model_and_rebuild_to_the_same_rows(#[case] 
         .await;
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
 
-    let projection = std::sync::Arc::new(KitsuRecords);
-    app.settle(projection.name()).await;
-    let live = app.infra.views.dump("kitsu_entities").await.unwrap();
-    assert_eq!(live.len(), 3, "an asset, an episode, a sequence");
-    annals_projections::rebuild(
-        projection.clone(),
-        app.infra.views.clone(),
-        app.infra.reader(),
-        app.progress(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(app.infra.views.dump("kitsu_entities").await.unwrap(), live);
+    app.settle(annals_projections::Projection::name(&KitsuRecords))
+        .await;
+    let entities = app.infra.views.dump("kitsu_entities").await.unwrap();
+    assert_eq!(entities.len(), 3, "an asset, an episode, a sequence");
+    app.assert_rebuild_equals_live(std::sync::Arc::new(KitsuRecords))
+        .await;
 }
 
 /// Zou's unique (name, project, type, parent) holds under concurrency: twenty creators of one

@@ -1,13 +1,14 @@
 //! Zou's projects over HTTP on both backends: defaults, teams, who sees what, references.
 //! The answers asserted here are the real Zou 1.0.97's (tests/fixtures/zou-1.0.97-projects.md).
 use annals::services::identity::admin::{Account, ensure_user};
-use futures::future::join_all;
 use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app, unique_email};
-use crate::kitsu_data::{FORBIDDEN, access_token, admin, created, get, names, post, put};
+use crate::kitsu_data::{
+    FORBIDDEN, access_token, admin, created, get, hundred_creates, names, post, put,
+};
 
 const REFERENCED: &str = "The change conflicts with records referencing this one.";
 
@@ -265,31 +266,14 @@ async fn a_hundred_concurrent_creates_of_one_project_name_make_one_project(
     let token = admin(&app).await;
     // The "Open" status exists first, so the race is on the name alone.
     created(&app, &token, "projects", json!({"name": "Warm-up"})).await;
-    let attempts = (0..100).map(|i| {
-        let (app, token) = (&app, &token);
-        async move {
-            post(
-                app,
-                token,
-                "/data/projects",
-                json!({"name": "Sprite Fright", "code": format!("SF{i}")}),
-            )
-            .await
-        }
-    });
-    let answers = join_all(attempts).await;
-    let created = answers
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .count();
-    let duplicates = answers
-        .iter()
-        .filter(|(s, b)| {
-            *s == StatusCode::BAD_REQUEST
-                && b["message"] == "A record with the same unique values already exists."
-        })
-        .count();
-    assert_eq!((created, duplicates), (1, 99), "{answers:?}");
+    let (created, duplicates) = hundred_creates(
+        &app,
+        &token,
+        "/data/projects",
+        |i| json!({"name": "Sprite Fright", "code": format!("SF{i}")}),
+    )
+    .await;
+    assert_eq!((created, duplicates), (1, 99));
     let (_, list) = get(&app, &token, "/data/projects?name=sprite fright").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
@@ -419,7 +403,6 @@ async fn a_task_type_in_a_project_is_detached_only_by_force(#[case] backend: Bac
 /// The tracker's read models are a function of the log: a rebuild gives the same rows.
 #[apply(backends)]
 async fn the_tracker_views_rebuild_to_the_same_rows(#[case] backend: Backend) {
-    use annals_projections::Projection;
     use annals_projections::kitsu::KitsuRecords;
 
     let app = spawn_app(backend).await;
@@ -446,28 +429,10 @@ async fn the_tracker_views_rebuild_to_the_same_rows(#[case] backend: Backend) {
         StatusCode::NO_CONTENT
     );
 
-    let projection = std::sync::Arc::new(KitsuRecords);
-    app.settle(projection.name()).await;
-    let mut live = Vec::new();
-    for collection in projection.collections() {
-        live.push(app.infra.views.dump(collection).await.unwrap());
-    }
+    let live = app
+        .assert_rebuild_equals_live(std::sync::Arc::new(KitsuRecords))
+        .await;
     assert!(live.iter().any(|rows| !rows.is_empty()));
-    annals_projections::rebuild(
-        projection.clone(),
-        app.infra.views.clone(),
-        app.infra.reader(),
-        app.progress(),
-    )
-    .await
-    .unwrap();
-    for (collection, rows) in projection.collections().iter().zip(live) {
-        assert_eq!(
-            app.infra.views.dump(collection).await.unwrap(),
-            rows,
-            "{collection}"
-        );
-    }
 }
 
 const GAZU_PROJECTS: &str = r##"
