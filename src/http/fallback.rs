@@ -14,12 +14,9 @@ use serde_json::json;
 
 use crate::http::datacube::errors::DatacubeError;
 use crate::http::kitsu;
-use crate::http::kitsu::errors::{KitsuError, NOT_FOUND_MESSAGE};
+use crate::http::kitsu::errors::{KitsuError, METHOD_NOT_ALLOWED_MESSAGE, NOT_FOUND_MESSAGE};
 use crate::http::workspaces::errors::WorkspacesError;
 use crate::services::error::AppError;
-
-/// werkzeug's 405 description, which Zou sends.
-pub const KITSU_METHOD_NOT_ALLOWED: &str = "The method is not allowed for the requested URL.";
 
 /// First path segments of Zou's blueprints, at the root or under `/api`.
 const KITSU_PREFIXES: &[&str] = &[
@@ -92,7 +89,7 @@ pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
         Surface::Kitsu => {
             kitsu_answer(KitsuError::message(
                 StatusCode::METHOD_NOT_ALLOWED,
-                KITSU_METHOD_NOT_ALLOWED,
+                METHOD_NOT_ALLOWED_MESSAGE,
             ))
             .await
         }

@@ -18,6 +18,9 @@ pub const UNAUTHORIZED_MESSAGE: &str = "The server could not verify that you are
 /// werkzeug's 404 text, as Zou sends it for unknown routes and records.
 pub const NOT_FOUND_MESSAGE: &str = "404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.";
 
+/// werkzeug's 405 description, which Zou sends.
+pub const METHOD_NOT_ALLOWED_MESSAGE: &str = "The method is not allowed for the requested URL.";
+
 /// An error of the Kitsu surface.
 #[derive(Debug)]
 pub enum KitsuError {

@@ -7,8 +7,7 @@ use serde_json::{Value, json};
 use annals_contracts::filter::{FieldPath, Filter};
 use annals_domain::kitsu::{Model, Only, View, view};
 
-use crate::http::fallback::KITSU_METHOD_NOT_ALLOWED;
-use crate::http::kitsu::errors::{KitsuError, KitsuResult};
+use crate::http::kitsu::errors::{KitsuError, KitsuResult, METHOD_NOT_ALLOWED_MESSAGE};
 use crate::services::error::AppError;
 use crate::services::kitsu::Records;
 
@@ -39,7 +38,7 @@ impl Target {
         match self.view {
             Some(_) => Err(KitsuError::message(
                 StatusCode::METHOD_NOT_ALLOWED,
-                KITSU_METHOD_NOT_ALLOWED,
+                METHOD_NOT_ALLOWED_MESSAGE,
             )),
             None => Ok(self.model),
         }
