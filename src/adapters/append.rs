@@ -10,8 +10,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use cqrs_es::persist::SerializedEvent;
 
+use annals_contracts::integrity::{EventContent, Hash};
 use annals_contracts::{LogError, Position};
 
 use super::batching::{Batcher, Work};
@@ -60,6 +62,22 @@ pub trait BatchWriter: Send + Sync {
 
 /// A stored event's key: aggregate type, aggregate id, sequence.
 pub type EventKey = (String, String, usize);
+
+/// The content digest of `event` as the writers store it, recorded at `recorded_at`
+/// (`scratch` is reused between events).
+pub fn digest(event: &SerializedEvent, recorded_at: DateTime<Utc>, scratch: &mut Vec<u8>) -> Hash {
+    EventContent {
+        aggregate_type: &event.aggregate_type,
+        aggregate_id: &event.aggregate_id,
+        sequence: event.sequence as i64,
+        event_type: &event.event_type,
+        event_version: &event.event_version,
+        payload: &event.payload,
+        metadata: &event.metadata,
+        recorded_at,
+    }
+    .digest_with(scratch)
+}
 
 pub fn key(event: &SerializedEvent) -> EventKey {
     (

@@ -12,7 +12,7 @@ use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::{Connection, PgPool, Row};
 
-use annals_contracts::integrity::{EventContent, recorded_now};
+use annals_contracts::integrity::recorded_now;
 use annals_contracts::{LogError, Position};
 
 use super::Sticky;
@@ -92,17 +92,8 @@ impl Columns {
         let mut c = Columns::default();
         let mut scratch = Vec::new();
         for event in events {
-            let content = EventContent {
-                aggregate_type: &event.aggregate_type,
-                aggregate_id: &event.aggregate_id,
-                sequence: event.sequence as i64,
-                event_type: &event.event_type,
-                event_version: &event.event_version,
-                payload: &event.payload,
-                metadata: &event.metadata,
-                recorded_at,
-            };
-            c.digest.push(content.digest_with(&mut scratch).to_vec());
+            c.digest
+                .push(crate::adapters::append::digest(event, recorded_at, &mut scratch).to_vec());
             c.recorded_at.push(recorded_at);
             c.aggregate_type.push(event.aggregate_type.clone());
             c.aggregate_id.push(event.aggregate_id.clone());

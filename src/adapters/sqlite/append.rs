@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::SecondsFormat;
 use sqlx::{Row, SqlitePool};
 
-use annals_contracts::integrity::{EventContent, GENESIS, Hash, link, recorded_now, to_hash};
+use annals_contracts::integrity::{GENESIS, Hash, link, recorded_now, to_hash};
 use annals_contracts::{LogError, Position};
 
 use super::WriteTurns;
@@ -126,17 +126,7 @@ async fn insert_events(
             previous = previous_hash(tx, event).await?;
             stream = Some(this);
         }
-        let digest = EventContent {
-            aggregate_type: &event.aggregate_type,
-            aggregate_id: &event.aggregate_id,
-            sequence: event.sequence as i64,
-            event_type: &event.event_type,
-            event_version: &event.event_version,
-            payload: &event.payload,
-            metadata: &event.metadata,
-            recorded_at: recorded.at,
-        }
-        .digest_with(&mut scratch);
+        let digest = crate::adapters::append::digest(event, recorded.at, &mut scratch);
         // As the Postgres trigger: no hash after an unhashed event.
         let hash = previous.map(|p| link(&p, &digest));
         previous = hash;

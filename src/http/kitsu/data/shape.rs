@@ -142,23 +142,32 @@ pub async fn named_references(state: &AppState, model: &Model, doc: &mut Value) 
         else {
             continue;
         };
-        let name = match doc.get(*field_name).and_then(Value::as_str) {
-            Some(id) => state
-                .gate
-                .views
-                .get(target.collection, id)
-                .await
-                .map_err(AppError::from)?
-                .and_then(|d| d.get("name").cloned())
-                .unwrap_or(Value::Null),
-            None => Value::Null,
-        };
+        let name = name_of(state, Some(target), doc.get(*field_name)).await?;
         let key = format!("{}_name", field_name.trim_end_matches("_id"));
         if let Value::Object(map) = doc {
             map.insert(key, name);
         }
     }
     Ok(())
+}
+
+/// The `name` of the record of `target` that `id` refers to; null when there is none.
+async fn name_of(
+    state: &AppState,
+    target: Option<&Model>,
+    id: Option<&Value>,
+) -> KitsuResult<Value> {
+    let (Some(target), Some(id)) = (target, id.and_then(Value::as_str)) else {
+        return Ok(Value::Null);
+    };
+    Ok(state
+        .gate
+        .views
+        .get(target.collection, id)
+        .await
+        .map_err(AppError::from)?
+        .and_then(|d| d.get("name").cloned())
+        .unwrap_or(Value::Null))
 }
 
 /// Adds a view's extras to a single read (Zou's `project_name`, `sequence_id`, ...).
@@ -176,17 +185,7 @@ pub async fn extras(
                     .field(from)
                     .and_then(|f| f.ty.target())
                     .and_then(model_of);
-                let name = match (target, doc.get(from).and_then(Value::as_str)) {
-                    (Some(target), Some(id)) => state
-                        .gate
-                        .views
-                        .get(target.collection, id)
-                        .await
-                        .map_err(AppError::from)?
-                        .and_then(|d| d.get("name").cloned())
-                        .unwrap_or(Value::Null),
-                    _ => Value::Null,
-                };
+                let name = name_of(state, target, doc.get(from)).await?;
                 (key, name)
             }
         };
