@@ -100,8 +100,10 @@ impl WorkerGroup {
     ) -> Result<Stopped, WorkerError> {
         for worker in &mut self.workers {
             worker.load_checkpoint().await?;
-            // Events committed while no worker ran may predate what the bus still holds.
-            worker.catch_up_from_log().await?;
+        }
+        // Events committed while no worker ran may predate what the bus still holds.
+        self.follow_log().await?;
+        for worker in &self.workers {
             tracing::info!(projection = worker.projection.name(), checkpoint = %worker.checkpoint, "projection worker started");
         }
         // Messages of another log (a stream shared by mistake) are not ours to apply.
@@ -181,10 +183,14 @@ impl WorkerGroup {
                 }
             };
             if batch.is_empty() {
-                for worker in &mut self.workers {
-                    worker.flush().await?;
-                    if idle == IDLE {
-                        worker.catch_up_from_log().await?;
+                if idle == IDLE {
+                    // Quiet bus: whatever the log holds beyond the workers (a large commit
+                    // still being published, say) is read once for all of them, not once per
+                    // projection.
+                    self.follow_log().await?;
+                } else {
+                    for worker in &mut self.workers {
+                        worker.flush().await?;
                     }
                 }
                 continue;

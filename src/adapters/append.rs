@@ -25,7 +25,7 @@ pub type Appendix = Vec<SerializedEvent>;
 pub type AppendOutcome = Result<Option<Position>, LogError>;
 
 /// Events handed out a chunk at a time (an import read back from where it was staged), so
-/// that no more than a chunk is held at once.
+/// that no more than two chunks are held at once (one being stored, the next being prepared).
 #[async_trait]
 pub trait EventChunks: Send {
     /// The next events (consecutive sequences per stream, a stream's events never split

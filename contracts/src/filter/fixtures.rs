@@ -115,6 +115,14 @@ pub fn documents() -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// Mongo's equality as the document service compiles it: equal, or an array holding it.
+fn member(p: &str, v: Value) -> Filter {
+    Filter::Or(vec![
+        Filter::Eq(path(p), v.clone()),
+        Filter::Contains(path(p), v),
+    ])
+}
+
 fn ids(list: &'static str) -> Vec<&'static str> {
     list.split_whitespace().collect()
 }
@@ -628,6 +636,53 @@ pub fn filter_cases() -> Vec<FilterCase> {
                 {"$not": {"name": {"$ilike": "alice"}}}
             ]}),
             ids("d06"),
+        ),
+        // Mongo's equality ("the value, or an array holding it"), as the document service
+        // compiles it: Postgres adds a jsonpath condition for its index (which reads through
+        // arrays at every level, and compares objects and numbers to "unknown"), so the
+        // results must still be exactly these.
+        ast(
+            "value or member, string",
+            member("tags", json!("dev")),
+            ids("d02 d04 d05"),
+        ),
+        ast(
+            "value or member, number",
+            member("age", json!(30)),
+            ids("d01 d03 d12 d15"),
+        ),
+        ast(
+            "value or member, boolean",
+            member("flags", json!(true)),
+            ids("d12"),
+        ),
+        ast(
+            "value or member, non-ASCII",
+            member("name", json!("Ève")),
+            ids("d06"),
+        ),
+        ast(
+            "value or member, nested path",
+            member("address.city", json!("Paris")),
+            ids("d01 d06 d08"),
+        ),
+        ast(
+            "value or member, not through arrays",
+            member("items.b", json!(1)),
+            ids(""),
+        ),
+        ast(
+            "not value or member",
+            Filter::Not(Box::new(member("tags", json!("dev")))),
+            all_except("d02 d04 d05"),
+        ),
+        ast(
+            "in, quoted and non-ASCII strings",
+            Filter::In(
+                path("name"),
+                vec![json!("Ève"), json!("x\"y\\"), json!("x")],
+            ),
+            ids("d06 d09"),
         ),
         ast("empty or", Filter::Or(vec![]), ids("")),
         ast("empty and", Filter::And(vec![]), all_except("")),

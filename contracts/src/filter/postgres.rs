@@ -131,6 +131,25 @@ fn nest(path: &FieldPath, leaf: Value) -> Value {
     })
 }
 
+/// Collects the `(path, scalar)` equalities whose disjunction `f` implies (an equality, a
+/// scalar's array membership, `$in`, and `OR`s of those); `false` if `f` is anything else.
+fn implied_equalities<'a>(f: &'a Filter, terms: &mut Vec<(&'a FieldPath, &'a Value)>) -> bool {
+    let scalar = |v: &Value| matches!(v, Value::Bool(_) | Value::Number(_) | Value::String(_));
+    let plain = |p: &FieldPath| !p.is_element() && !p.has_index();
+    match f {
+        Filter::Eq(p, v) | Filter::Contains(p, v) if plain(p) && scalar(v) => {
+            terms.push((p, v));
+            true
+        }
+        Filter::In(p, vs) if plain(p) && vs.iter().all(scalar) => {
+            terms.extend(vs.iter().map(|v| (p, v)));
+            true
+        }
+        Filter::Or(fs) => fs.iter().all(|f| implied_equalities(f, terms)),
+        _ => false,
+    }
+}
+
 fn join(parts: Vec<String>, op: &str, empty: &str) -> String {
     match parts.len() {
         0 => empty.to_owned(),
@@ -214,14 +233,16 @@ impl Builder {
             }
             Filter::Or(fs) => {
                 let parts = fs.iter().map(|f| self.filter(f)).collect();
-                join(parts, " OR ", "FALSE")
+                let any = join(parts, " OR ", "FALSE");
+                self.with_index_hint(f, any)
             }
             Filter::Not(f) => format!("(NOT {})", self.filter(f)),
             Filter::Eq(p, v) => self.eq(p, v),
             Filter::Ne(p, v) => format!("(NOT {})", self.eq(p, v)),
             Filter::In(p, vs) => {
                 let parts = vs.iter().map(|v| self.eq(p, v)).collect();
-                join(parts, " OR ", "FALSE")
+                let any = join(parts, " OR ", "FALSE");
+                self.with_index_hint(f, any)
             }
             Filter::IEq(p, s) => self.text_match(p, s, |x, s| format!("{x} = {s}")),
             Filter::ILike(p, s) => self.text_match(p, s, |x, s| format!("strpos({x}, {s}) > 0")),
@@ -262,6 +283,36 @@ impl Builder {
             }
             Filter::ElemMatch(p, f) => self.elem_match(p, f),
         }
+    }
+
+    /// `any` (the SQL of `f`, a disjunction) behind a condition it implies that the document
+    /// index serves: the planner takes no `OR` of containment probes to the index, so
+    /// Mongo's "equal, or an array holding it" and `$in` lists would read the whole
+    /// collection. The condition is a lax jsonpath (`$."a"."b" == v || ...`), true for a
+    /// value and for an array holding it; it is never true where `any` is false-only-by-SQL
+    /// `NULL`, and `NULL AND FALSE` is `FALSE`, so the result stays two-valued.
+    fn with_index_hint(&mut self, f: &Filter, any: String) -> String {
+        if self.root != "doc" {
+            return any;
+        }
+        let mut terms = Vec::new();
+        if !implied_equalities(f, &mut terms) || terms.is_empty() {
+            return any;
+        }
+        let path = terms
+            .iter()
+            .map(|(p, v)| {
+                let accessors: String = p
+                    .segments()
+                    .iter()
+                    .map(|s| format!(".{}", Value::String(s.clone())))
+                    .collect();
+                format!("${accessors} == {v}")
+            })
+            .collect::<Vec<_>>()
+            .join(" || ");
+        let hint = self.param(SqlParam::Text(path), "jsonpath");
+        format!("(doc @@ {hint} AND {any})")
     }
 
     fn eq(&mut self, path: &FieldPath, v: &Value) -> String {

@@ -419,9 +419,15 @@ fn compiles_logic_and_reuses_paths() {
     assert_eq!(sql(&Filter::And(vec![])).0, "TRUE");
     assert_eq!(sql(&Filter::Or(vec![])).0, "FALSE");
     assert_eq!(sql(&Filter::In(p("a"), vec![])).0, "FALSE");
+    // The index cannot serve an OR of probes; the implied jsonpath beside it can.
+    let (s, params) = sql(&parse(json!({"a.b": {"$in": [1, "x\"y"]}})));
     assert_eq!(
-        sql(&parse(json!({"a": {"$in": [1, 2]}}))).0,
-        "(doc @> $1::jsonb OR doc @> $2::jsonb)"
+        s,
+        "(doc @@ $3::jsonpath AND (doc @> $1::jsonb OR doc @> $2::jsonb))"
+    );
+    assert_eq!(
+        params[2],
+        SqlParam::Text(r#"$."a"."b" == 1 || $."a"."b" == "x\"y""#.into())
     );
     assert_eq!(
         sql(&parse(json!({"a": {"$ne": 1}}))).0,

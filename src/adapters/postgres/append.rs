@@ -168,19 +168,24 @@ impl BatchWriter for PgBatchWriter {
         let mut tx = conn.begin().await.map_err(log_error)?;
         let recorded_at = recorded_now();
         let mut last = None;
-        while let Some(chunk) = source.next_chunk().await? {
+        let mut next = source.next_chunk().await?;
+        while let Some(chunk) = next {
             let Some(last_key) = chunk.last().map(key) else {
+                next = source.next_chunk().await?;
                 continue;
             };
-            let rows = Columns::of(chunk.iter(), recorded_at)
+            // The source prepares the next chunk while the database stores this one: on two
+            // cores that overlaps the server's work with the database's.
+            let insert = Columns::of(chunk.iter(), recorded_at)
                 .insert()
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(log_error)?;
+                .fetch_all(&mut *tx);
+            let (rows, following) = tokio::join!(insert, source.next_chunk());
+            let rows = rows.map_err(log_error)?;
             if rows.len() != chunk.len() {
                 return Ok(None);
             }
             last = taken(rows)?.get(&last_key).copied();
+            next = following?;
         }
         if last.is_none() {
             return Err(LogError("nothing to append".into()));

@@ -1,7 +1,7 @@
 //! An import, staged before it is written: the upload's documents go to an unnamed temporary
 //! file as they are split from it ([`Staged`]), then are read back, validated by their
 //! aggregates and appended a chunk at a time in one transaction ([`Datacube::import`]). Memory
-//! holds one chunk, never the whole file, and nothing is kept unless every document is; the
+//! holds two chunks (one being stored while the next is prepared), never the whole file, and nothing is kept unless every document is; the
 //! transaction lasts as long as the server's work, not as long as the client's upload.
 use std::collections::HashSet;
 
