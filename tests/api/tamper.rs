@@ -138,6 +138,24 @@ async fn an_untouched_log_verifies_and_its_runs_are_remembered(#[case] backend: 
     let auditor = account(&app, "auditor").await;
     let (user, _) = app.signed_up(&crate::helpers::unique_email()).await;
     activity(&app, 3).await;
+    // An import's events are written by `COPY`, a chunk at a time: they chain like the rest.
+    let (access, key) = crate::datacube::user_with_key(&app).await;
+    let database = crate::datacube::seed_database(&app, &access, "imported").await;
+    let docs: Vec<Value> = (0..1_500)
+        .map(|i| json!({"n": i, "s": "a\\b\tc"}))
+        .collect();
+    let form = reqwest::multipart::Form::new()
+        .text("database_id", database)
+        .part(
+            "json_file",
+            reqwest::multipart::Part::bytes(serde_json::to_vec(&docs).unwrap())
+                .file_name("rows.json"),
+        );
+    let imported = app
+        .datacube_key(&key)
+        .multipart("/api/import_data", form)
+        .await;
+    assert_eq!(imported.status(), StatusCode::CREATED);
     let log = sealed(&app).await;
     let streams = log
         .iter()
