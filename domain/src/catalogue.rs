@@ -10,7 +10,12 @@ use crate::identity::{
     ApiKey, ApiKeyEvent, EmailClaim, EmailClaimEvent, Session, SessionEvent, User, UserEvent,
 };
 use crate::kitsu::{Record, RecordEvent, UniqueClaim, UniqueClaimEvent};
+use crate::versioning::Upcasters;
 use crate::workspaces::{AccountEvent, Bucket, BucketEvent, WorkspaceAccount};
+
+/// Every aggregate's upcasters: how the log's readers read any stored event in its current
+/// shape. An aggregate whose events change shape adds its own list here.
+pub const UPCASTERS: Upcasters = Upcasters(&[crate::identity::user::upcasters::OWN]);
 
 /// The events of one aggregate type.
 pub struct EventFamily {
@@ -89,4 +94,30 @@ pub fn families() -> Vec<EventFamily> {
             schema: || schema_for!(UniqueClaimEvent),
         },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::versioning::INITIAL_VERSION;
+
+    #[test]
+    fn every_chain_starts_at_the_initial_version_and_has_one_step_per_version() {
+        for u in UPCASTERS.all() {
+            let chain = UPCASTERS.history(u.aggregate_type, u.event_type);
+            assert!(
+                chain.iter().any(|c| c.from == u.from && c.to == u.to),
+                "{}/{} {} is not reachable from {INITIAL_VERSION}",
+                u.aggregate_type,
+                u.event_type,
+                u.from
+            );
+            let from_same = UPCASTERS.all().filter(|o| {
+                o.aggregate_type == u.aggregate_type
+                    && o.event_type == u.event_type
+                    && o.from == u.from
+            });
+            assert_eq!(from_same.count(), 1, "two upcasters from one version");
+        }
+    }
 }

@@ -14,7 +14,8 @@
 //! and keep none, so an erasure holds for every reader from its next batch on:
 //! [`stored_all`], [`serialized_all`].
 use annals_contracts::{LogError, StoredEvent};
-use annals_domain::versioning::{self, UnknownVersion};
+use annals_domain::catalogue::UPCASTERS;
+use annals_domain::versioning::UnknownVersion;
 use cqrs_es::persist::{PersistenceError, SerializedEvent};
 use serde_json::Value;
 
@@ -39,7 +40,7 @@ pub fn decode(
     keys: &Keys,
 ) -> Result<(String, Value), CodecError> {
     sealed::open(&mut payload, keys);
-    let current = versioning::current_version(aggregate_type, event_type);
+    let current = UPCASTERS.current_version(aggregate_type, event_type);
     if version == current {
         return Ok((version.to_string(), payload));
     }
@@ -52,7 +53,7 @@ pub fn decode(
     let Some(Value::Object(fields)) = tagged.remove(event_type) else {
         return Err(untagged());
     };
-    let (version, fields) = versioning::upcast(aggregate_type, event_type, version, fields)?;
+    let (version, fields) = UPCASTERS.upcast(aggregate_type, event_type, version, fields)?;
     tagged.insert(event_type.to_string(), Value::Object(fields));
     Ok((version.to_string(), Value::Object(tagged)))
 }

@@ -3,8 +3,9 @@
 use std::collections::BTreeSet;
 
 use annals_contracts::{Envelope, is_secret};
+use annals_domain::catalogue::UPCASTERS;
 use annals_domain::catalogue::families;
-use annals_domain::versioning::{self, Upcaster};
+use annals_domain::versioning::Upcaster;
 use serde_json::{Map, Value, json};
 
 const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -78,7 +79,7 @@ fn event_type(
     description: Option<Value>,
     defs: &Value,
 ) -> EventType {
-    let version = versioning::current_version(aggregate_type, name);
+    let version = UPCASTERS.current_version(aggregate_type, name);
     let full_name = format!("annals.{aggregate_type}.{name}");
     let mut schema = Map::new();
     schema.insert("$schema".into(), json!(DIALECT));
@@ -113,7 +114,7 @@ fn event_type(
         aggregate_type,
         name: name.to_string(),
         version,
-        history: versioning::history(aggregate_type, name),
+        history: UPCASTERS.history(aggregate_type, name),
         schema: Value::Object(schema),
     }
 }

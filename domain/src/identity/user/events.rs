@@ -3,8 +3,8 @@ use cqrs_es::{Aggregate, DomainEvent};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::upcasters::UPCASTERS;
 use super::{SecondFactor, User};
-use crate::versioning::current_version;
 
 /// How an account came to exist.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -164,6 +164,8 @@ impl DomainEvent for UserEvent {
     }
 
     fn event_version(&self) -> String {
-        current_version(User::TYPE, &self.event_type()).to_string()
+        UPCASTERS
+            .current_version(User::TYPE, &self.event_type())
+            .to_string()
     }
 }

@@ -2,7 +2,12 @@
 use serde_json::Value;
 
 use super::{RegisteredVia, User};
-use crate::versioning::{Fields, Upcaster};
+use crate::versioning::{Fields, Upcaster, Upcasters};
+
+/// The user stream's upcasters: where its events' current versions come from.
+pub const UPCASTERS: Upcasters = Upcasters(&[OWN]);
+/// The same, for [`crate::catalogue::UPCASTERS`].
+pub const OWN: &[Upcaster] = &[USER_REGISTERED_1_TO_2];
 
 /// `UserRegistered` 1.0 → 2.0: adds `registered_via`. Before 2.0 the way in was not recorded,
 /// so old registrations say so rather than guess.
@@ -29,7 +34,7 @@ mod tests {
 
     use super::*;
     use crate::identity::UserEvent;
-    use crate::versioning::{fields, upcast};
+    use crate::versioning::fields;
 
     fn registered_1_0() -> Value {
         json!({
@@ -48,7 +53,9 @@ mod tests {
         // Given a UserRegistered event as version 1.0 stored it
         let stored = fields(registered_1_0());
         // When it is read
-        let (version, read) = upcast("user", "UserRegistered", "1.0", stored).unwrap();
+        let (version, read) = UPCASTERS
+            .upcast("user", "UserRegistered", "1.0", stored)
+            .unwrap();
         // Then it has the current shape, every stored field kept
         assert_eq!(version, "2.0");
         let event: UserEvent =
@@ -74,7 +81,9 @@ mod tests {
         let mut stored = fields(registered_1_0());
         stored.insert("registered_via".into(), json!("operator"));
         // When it is read
-        let read = upcast("user", "UserRegistered", "2.0", stored.clone()).unwrap();
+        let read = UPCASTERS
+            .upcast("user", "UserRegistered", "2.0", stored.clone())
+            .unwrap();
         // Then nothing changes
         assert_eq!(read, ("2.0", stored));
     }
@@ -83,7 +92,7 @@ mod tests {
     fn new_registrations_are_written_at_the_current_version() {
         use cqrs_es::DomainEvent;
         let event: UserEvent = serde_json::from_value(json!({
-            "UserRegistered": Value::Object(upcast("user", "UserRegistered", "1.0", fields(registered_1_0())).unwrap().1)
+            "UserRegistered": Value::Object(UPCASTERS.upcast("user", "UserRegistered", "1.0", fields(registered_1_0())).unwrap().1)
         }))
         .unwrap();
         assert_eq!(event.event_version(), "2.0");
