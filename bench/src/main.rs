@@ -14,6 +14,7 @@ mod report;
 mod startup;
 mod stats;
 mod store;
+mod tracker;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -46,6 +47,9 @@ enum Command {
     /// The document service: an import against a `COPY` of the same rows, then single inserts
     /// and filtered queries (Postgres).
     Datacube(datacube::DatacubeArgs),
+    /// The production tracker (Kitsu/Zou API): the same studio and load on annals and, to
+    /// compare, the real Zou.
+    Tracker(tracker::TrackerArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -128,6 +132,7 @@ async fn main() -> Result<(), http::Error> {
     match cli.command {
         Some(Command::Startup(startup)) => startup::run(startup).await,
         Some(Command::Datacube(args)) => datacube::run(args).await,
+        Some(Command::Tracker(args)) => tracker::run(args).await,
         None => run(cli.run).await,
     }
 }
