@@ -1,7 +1,8 @@
 //! The model registry: Zou's models as data (reference section 3). A new model is an entry
 //! here plus tests.
 use super::registry::{
-    Access, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Rules, Unique,
+    Access, Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Rules,
+    Unique,
 };
 
 const fn text(max: usize) -> T {
@@ -202,6 +203,72 @@ const PROJECT: &[Field] = &[
     ),
 ];
 
+const fn number(name: &'static str) -> Field {
+    Field::new(name, T::Float).default(D::Int(0))
+}
+
+/// Zou 1.0.97's `Task`: one piece of work of a task type on an entity, with its status and
+/// assignees. A missing `task_status_id` is the status flagged `is_default`.
+const TASK: &[Field] = &[
+    Field::new("name", text(80))
+        .required()
+        .default(D::Text("main")),
+    Field::new("description", LONG_TEXT),
+    count("priority"),
+    Field::new("difficulty", T::Int).default(D::Int(3)),
+    number("duration"),
+    number("estimation"),
+    count("completion_rate"),
+    count("retake_count"),
+    count("sort_order"),
+    Field::new("start_date", T::DateTime),
+    Field::new("due_date", T::DateTime),
+    Field::new("real_start_date", T::DateTime),
+    Field::new("end_date", T::DateTime),
+    Field::new("done_date", T::DateTime),
+    Field::new("last_comment_date", T::DateTime),
+    count("nb_assets_ready"),
+    Field::new("data", T::Json).merged(),
+    count("nb_drawings"),
+    Field::new("shotgun_id", T::Int),
+    Field::new("last_preview_file_id", T::Reference("preview-files")),
+    Field::new("project_id", T::Reference("projects")).required(),
+    Field::new("task_type_id", T::Reference("task-types")).required(),
+    Field::new("task_status_id", T::Reference("task-status")).default(D::Flagged {
+        route: "task-status",
+        field: "is_default",
+    }),
+    Field::new("entity_id", T::Reference("entities")).required(),
+    Field::new("assigner_id", T::Reference("persons")),
+    Field::new("assignees", T::Relation("persons")),
+];
+
+/// Zou 1.0.97's `Comment` on a task (`object_id`); made by `POST
+/// /actions/tasks/<id>/comment`, which also moves the task to the comment's status.
+const COMMENT: &[Field] = &[
+    Field::new("shotgun_id", T::Int),
+    Field::new("object_id", T::Reference("tasks")).required(),
+    Field::new("object_type", text(80))
+        .required()
+        .default(D::Text("Task")),
+    Field::new("text", LONG_TEXT),
+    Field::new("data", T::Json),
+    Field::new("replies", T::Json).default(D::EmptyList),
+    Field::new("checklist", T::Json).default(D::EmptyList),
+    Field::new("pinned", T::Bool),
+    flag("for_client", false),
+    Field::new("links", T::Json).default(D::EmptyList),
+    Field::new("task_status_id", T::Reference("task-status")).required(),
+    Field::new("person_id", T::Reference("persons")).required(),
+    Field::new("editor_id", T::Reference("persons")),
+    Field::new("preview_file_id", T::Reference("preview-files")),
+    Field::new("previews", T::Relation("preview-files")),
+    Field::new("mentions", T::Relation("persons")),
+    Field::new("department_mentions", T::Relation("departments")),
+    Field::new("acknowledgements", T::Relation("persons")),
+    Field::new("attachment_files", T::Relation("attachment-files")),
+];
+
 /// Every model served by the generic routes.
 pub static MODELS: &[Model] = &[
     Model {
@@ -217,6 +284,7 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
     },
     Model {
         route: "task-types",
@@ -233,6 +301,7 @@ pub static MODELS: &[Model] = &[
         ),
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
     },
     Model {
         route: "task-status",
@@ -247,6 +316,7 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
     },
     Model {
         route: "departments",
@@ -261,6 +331,7 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
     },
     Model {
         route: "studios",
@@ -275,6 +346,7 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
     },
     Model {
         route: "file-status",
@@ -289,6 +361,7 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
     },
     Model {
         route: "entity-types",
@@ -303,6 +376,7 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
     },
     Model {
         route: "entities",
@@ -323,6 +397,7 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[&["name", "project_id", "entity_type_id", "parent_id"]],
         owns_on_force: &[],
+        agreements: &[],
     },
     Model {
         route: "projects",
@@ -347,8 +422,65 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &["entities"],
+        agreements: &[],
     },
+    TASKS,
+    COMMENTS,
 ];
+
+const TASKS: Model = Model {
+    route: "tasks",
+    type_name: "Task",
+    collection: "kitsu_tasks",
+    fields: TASK,
+    // Zou 1.0.97 checks no role on a task create; annals asks what an entity create asks.
+    rules: Rules {
+        list: Access::Member,
+        read: Access::Member,
+        create: Access::Manager,
+        update: Access::Manager,
+        delete: Access::Manager,
+    },
+    duplicate_message: Some("Task already exists."),
+    project: ProjectLink::Field("project_id"),
+    named_references: &[],
+    lifecycle: None,
+    detach_on_force: None,
+    unique_together: &[&["name", "project_id", "task_type_id", "entity_id"]],
+    owns_on_force: &["comments"],
+    agreements: &[Agreement {
+        left: "task_type_id",
+        left_field: "for_entity",
+        right: "entity_id",
+        right_field: "type",
+        message: "Task type of the task does not match entity type.",
+    }],
+};
+
+const COMMENTS: Model = Model {
+    route: "comments",
+    type_name: "Comment",
+    collection: "kitsu_comments",
+    fields: COMMENT,
+    rules: Rules {
+        list: Access::Admin,
+        read: Access::Member,
+        create: Access::Admin,
+        update: Access::Manager,
+        delete: Access::Manager,
+    },
+    duplicate_message: None,
+    project: ProjectLink::Via {
+        field: "object_id",
+        route: "tasks",
+    },
+    named_references: &[],
+    lifecycle: None,
+    detach_on_force: None,
+    unique_together: &[],
+    owns_on_force: &[],
+    agreements: &[],
+};
 
 /// The model served at `/data/<route>`.
 pub fn model(route: &str) -> Option<&'static Model> {

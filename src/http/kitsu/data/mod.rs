@@ -3,10 +3,13 @@
 //! stream; reads answer the `kitsu_records` read model once it has caught up.
 pub mod entities;
 pub mod history;
+pub mod news;
 pub mod projects;
 pub mod query;
 mod shape;
 pub mod target;
+pub mod tasks;
+pub mod versions;
 
 use axum::Json;
 use axum::body::Bytes;

@@ -128,6 +128,14 @@ pub async fn visible(
         ProjectLink::Field(field) => {
             Filter::In(path(field), ids(state, projects.collection, related).await?)
         }
+        ProjectLink::Via { field, route } => {
+            let Some(through) = model_of(route) else {
+                return Ok(Some(Filter::In(path("id"), vec![])));
+            };
+            let projects = ids(state, projects.collection, related).await?;
+            let owned = Filter::In(path("project_id"), projects);
+            Filter::In(path(field), ids(state, through.collection, owned).await?)
+        }
     }))
 }
 
