@@ -216,6 +216,7 @@ async fn gazu_makes_a_task_comments_on_it_and_reads_the_news(#[case] backend: Ba
     );
     assert_eq!(comments[1]["task_status"]["short_name"], "wip", "{out}");
     assert_eq!(out["one"]["id"], made["id"], "{out}");
+    assert_eq!(out["one"]["person"]["full_name"], "Studio Manager", "{out}");
 
     let news = &out["news"];
     assert_eq!(news["total"], 2, "{out}");

@@ -4,6 +4,7 @@ use super::registry::{
     Access, Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Rules,
     Unique,
 };
+use super::views::Extra;
 
 const fn text(max: usize) -> T {
     T::Text { max: Some(max) }
@@ -285,6 +286,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        extras: &[],
     },
     Model {
         route: "task-types",
@@ -302,6 +304,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        extras: &[],
     },
     Model {
         route: "task-status",
@@ -317,6 +320,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        extras: &[],
     },
     Model {
         route: "departments",
@@ -332,6 +336,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        extras: &[],
     },
     Model {
         route: "studios",
@@ -347,6 +352,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        extras: &[],
     },
     Model {
         route: "file-status",
@@ -362,6 +368,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        extras: &[],
     },
     Model {
         route: "entity-types",
@@ -377,6 +384,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        extras: &[],
     },
     Model {
         route: "entities",
@@ -398,6 +406,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[&["name", "project_id", "entity_type_id", "parent_id"]],
         owns_on_force: &[],
         agreements: &[],
+        extras: &[],
     },
     Model {
         route: "projects",
@@ -423,6 +432,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &["entities"],
         agreements: &[],
+        extras: &[],
     },
     TASKS,
     COMMENTS,
@@ -455,6 +465,7 @@ const TASKS: Model = Model {
         right_field: "type",
         message: "Task type of the task does not match entity type.",
     }],
+    extras: &[],
 };
 
 const COMMENTS: Model = Model {
@@ -480,6 +491,10 @@ const COMMENTS: Model = Model {
     unique_together: &[],
     owns_on_force: &[],
     agreements: &[],
+    extras: &[Extra::PersonOf {
+        key: "person",
+        from: "person_id",
+    }],
 };
 
 /// The model served at `/data/<route>`.

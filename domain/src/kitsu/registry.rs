@@ -302,6 +302,8 @@ pub struct Model {
     pub owns_on_force: &'static [&'static str],
     /// Rules between the records a new record refers to, checked on create.
     pub agreements: &'static [Agreement],
+    /// What a single read of a record adds (Zou's comment `person`).
+    pub extras: &'static [super::views::Extra],
 }
 
 impl Model {

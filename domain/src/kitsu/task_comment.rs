@@ -53,7 +53,7 @@ fn flag(record: &Record, field: &str) -> bool {
 const SUBJECT_FIELDS: &[&str] = &["project_id", "task_type_id", "entity_id", "task_status_id"];
 
 /// Decides a comment on a task: the comment, and the task's new status, last comment date,
-/// retake count and real start date, as Zou's comment service sets them.
+/// retake count, real start, end and done dates, as Zou's comment service sets them.
 pub fn comment_on_task(c: TaskComment<'_>) -> Result<Commented, RecordError> {
     if !c.task.is_live("tasks") || !c.status.is_live("task-status") {
         return Err(RecordError::NotFound);
@@ -88,6 +88,22 @@ pub fn comment_on_task(c: TaskComment<'_>) -> Result<Commented, RecordError> {
     }
     if changed && flag(c.status, "is_retake") {
         task_input.insert("retake_count".into(), json!(retakes + 1));
+    }
+    if changed {
+        // Zou's update_task: a feedback request ends the task, a done status is its done
+        // date, and moving back out of either clears them.
+        let now = json!(zou_datetime(c.now));
+        if flag(c.status, "is_feedback_request") {
+            task_input.insert("end_date".into(), now.clone());
+        } else if !flag(c.status, "is_done") {
+            task_input.insert("end_date".into(), Value::Null);
+        }
+        let done = if flag(c.status, "is_done") {
+            now
+        } else {
+            Value::Null
+        };
+        task_input.insert("done_date".into(), done);
     }
     let started = c
         .task

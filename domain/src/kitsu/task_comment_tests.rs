@@ -157,6 +157,33 @@ fn a_retake_counts_and_is_capped() {
 }
 
 #[test]
+fn a_done_status_dates_the_task_and_a_step_back_clears_it() {
+    let (task, done) = (task(Value::Null), status(json!({"is_done": true})));
+    let decided = comment_on_task(comment(&task, WIP, &done)).unwrap();
+    let moved = input_of(decided.task.as_ref().unwrap());
+    assert_eq!(moved["done_date"], "2026-11-28T12:05:00");
+    assert!(!moved.contains_key("end_date"));
+    let mut finished = task.clone();
+    finished
+        .fields
+        .insert("done_date".into(), json!("2026-11-28T12:01:00"));
+    finished
+        .fields
+        .insert("end_date".into(), json!("2026-11-28T12:01:00"));
+    let wip = status(json!({}));
+    let decided = comment_on_task(comment(&finished, WIP, &wip)).unwrap();
+    let moved = input_of(decided.task.as_ref().unwrap());
+    assert_eq!(moved["done_date"], Value::Null);
+    assert_eq!(moved["end_date"], Value::Null);
+    let review = status(json!({"is_feedback_request": true}));
+    let decided = comment_on_task(comment(&task, WIP, &review)).unwrap();
+    assert_eq!(
+        input_of(decided.task.as_ref().unwrap())["end_date"],
+        "2026-11-28T12:05:00"
+    );
+}
+
+#[test]
 fn an_unknown_task_or_status_is_not_found() {
     let (task, wip) = (task(Value::Null), status(json!({})));
     let nothing = Record::default();

@@ -342,6 +342,7 @@ pub async fn read(
         without_relations(model, doc)
     };
     named_references(&state, model, &mut doc).await?;
+    shape::extras(&state, model, model.extras, &mut doc).await?;
     if let Some(view) = target.view {
         shape::extras(&state, model, view.extras, &mut doc).await?;
     }

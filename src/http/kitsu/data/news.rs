@@ -13,7 +13,7 @@ use annals_projections::kitsu::{EXACT_AT, NEWS, NEWS_COLLECTION, RECORDS};
 
 use super::query_pairs;
 use super::shape::open_filter;
-use super::tasks::{Names, every, short_person};
+use super::tasks::{Names, every};
 use crate::http::consistency::{Freshness, with_freshness};
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
@@ -178,7 +178,7 @@ async fn entity_name(names: &mut Names<'_>, entity: &Value) -> KitsuResult<(Valu
 }
 
 /// A stored entry as Zou's feed shows it.
-async fn shown(state: &AppState, names: &mut Names<'_>, entry: Value) -> KitsuResult<Value> {
+async fn shown(names: &mut Names<'_>, entry: Value) -> KitsuResult<Value> {
     let entity = names.doc("entities", entry.get("task_entity_id")).await?;
     let (full_entity_name, episode_id) = entity_name(names, &entity).await?;
     let extra = json!({
@@ -188,7 +188,7 @@ async fn shown(state: &AppState, names: &mut Names<'_>, entry: Value) -> KitsuRe
         "full_entity_name": full_entity_name,
         "episode_id": episode_id,
         "entity_preview_file_id": entity["preview_file_id"],
-        "person": short_person(state, entry.get("author_id")).await?,
+        "person": names.person(entry.get("author_id")).await?,
     });
     let mut entry = entry;
     if let (Value::Object(entry), Value::Object(extra)) = (&mut entry, extra) {
@@ -238,7 +238,7 @@ async fn feed(
     let mut names = Names::new(state);
     let mut data = Vec::with_capacity(found.items.len());
     for (_, entry) in found.items {
-        data.push(shown(state, &mut names, entry).await?);
+        data.push(shown(&mut names, entry).await?);
     }
     // Zou's stats: entries that moved a task's status, by the status they moved it to.
     let changes = Filter::And(vec![filter, Filter::Eq(path("change"), json!(true))]);
@@ -379,6 +379,6 @@ pub async fn one_news(
         .filter(|entry| entry["project_id"] == json!(id))
         .ok_or_else(|| not_found(&news_id))?;
     let mut names = Names::new(&state);
-    let entry = shown(&state, &mut names, entry).await?;
+    let entry = shown(&mut names, entry).await?;
     Ok(with_freshness(Json(entry).into_response(), freshness))
 }

@@ -196,6 +196,10 @@ pub async fn extras(
                 let name = name_of(state, target, doc.get(from)).await?;
                 (key, name)
             }
+            Extra::PersonOf { key, from } => {
+                let mut names = super::tasks::Names::new(state);
+                (key, names.person(doc.get(from)).await?)
+            }
         };
         if let Value::Object(map) = doc {
             map.insert(key.into(), value);

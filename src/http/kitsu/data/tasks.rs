@@ -54,6 +54,7 @@ pub(super) async fn doc_of(state: &AppState, route: &str, id: &str) -> KitsuResu
 pub(super) struct Names<'a> {
     state: &'a AppState,
     known: HashMap<(String, String), Value>,
+    persons: HashMap<String, Value>,
 }
 
 impl<'a> Names<'a> {
@@ -61,7 +62,21 @@ impl<'a> Names<'a> {
         Self {
             state,
             known: HashMap::new(),
+            persons: HashMap::new(),
         }
+    }
+
+    /// Zou's short person of `id` (see [`short_person`]), remembered per request.
+    pub(super) async fn person(&mut self, id: Option<&Value>) -> KitsuResult<Value> {
+        let Some(key) = id.and_then(Value::as_str) else {
+            return Ok(Value::Null);
+        };
+        if let Some(person) = self.persons.get(key) {
+            return Ok(person.clone());
+        }
+        let person = short_person(self.state, id).await?;
+        self.persons.insert(key.to_string(), person.clone());
+        Ok(person)
     }
 
     pub(super) async fn doc(&mut self, route: &str, id: Option<&Value>) -> KitsuResult<Value> {
@@ -88,7 +103,7 @@ impl<'a> Names<'a> {
 }
 
 /// Zou's short person (a comment's or a news entry's author); null for an unknown id.
-pub(super) async fn short_person(state: &AppState, id: Option<&Value>) -> KitsuResult<Value> {
+async fn short_person(state: &AppState, id: Option<&Value>) -> KitsuResult<Value> {
     let Some(id) = id.and_then(Value::as_str) else {
         return Ok(Value::Null);
     };
@@ -417,7 +432,7 @@ pub async fn comments(
     let mut names = Names::new(&state);
     let mut listed = Vec::with_capacity(docs.len());
     for doc in docs {
-        let author = short_person(&state, doc.get("person_id")).await?;
+        let author = names.person(doc.get("person_id")).await?;
         if !sees_clients && author["role"] == "client" {
             continue;
         }
@@ -432,7 +447,7 @@ pub async fn comments(
             },
         });
         if !doc["editor_id"].is_null() {
-            let editor = short_person(&state, doc.get("editor_id")).await?;
+            let editor = names.person(doc.get("editor_id")).await?;
             extra["editor"] = json!({
                 "first_name": editor["first_name"],
                 "last_name": editor["last_name"],
