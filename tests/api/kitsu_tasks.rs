@@ -1,5 +1,6 @@
 //! Zou's tasks, comments, news feed and entity versions over HTTP and through the real gazu
-//! client, on both backends.
+//! client, on both backends. The answers asserted are the real Zou 1.0.97's, where annals does
+//! not differ on purpose (tests/fixtures/zou-1.0.97-tasks.md).
 use std::sync::Arc;
 
 use reqwest::StatusCode;
@@ -170,6 +171,9 @@ async fn gazu_makes_a_task_comments_on_it_and_reads_the_news(#[case] backend: Ba
     let task = &out["task"];
     assert_eq!(task["type"], "Task", "{out}");
     assert_eq!(task["name"], "main", "{out}");
+    assert_eq!(task["difficulty"], 3, "{out}");
+    assert_eq!(task["duration"], json!(0.0), "{out}");
+    assert_eq!(task["priority"], 0, "{out}");
     assert_eq!(task["assignees"], json!([artist_id]), "{out}");
     assert_eq!(task["task_status_id"], json!(p.todo), "{out}");
     assert_eq!(out["default_status"], json!(p.todo), "{out}");
@@ -196,6 +200,12 @@ async fn gazu_makes_a_task_comments_on_it_and_reads_the_news(#[case] backend: Ba
     let full = &out["full"];
     assert_eq!(full["task_status"]["name"], "WIP", "{out}");
     assert_eq!(full["entity"]["id"], json!(p.shot), "{out}");
+    assert_eq!(full["entity"]["type"], "Entity", "{out}");
+    assert_eq!(full["sequence"]["type"], "Sequence", "{out}");
+    assert_eq!(full["entity_type"]["name"], "Shot", "{out}");
+    assert!(full["entity_type"].get("task_types").is_none(), "{out}");
+    assert_eq!(full["is_subscribed"], false, "{out}");
+    assert!(full.get("assigner").is_none(), "{out}");
     assert_eq!(full["sequence"]["name"], "S01", "{out}");
     assert_eq!(full["episode"]["name"], "E01", "{out}");
     assert_eq!(full["project"]["name"], "Spring", "{out}");

@@ -205,7 +205,7 @@ const PROJECT: &[Field] = &[
 ];
 
 const fn number(name: &'static str) -> Field {
-    Field::new(name, T::Float).default(D::Int(0))
+    Field::new(name, T::Float).default(D::Float(0.0))
 }
 
 /// Zou 1.0.97's `Task`: one piece of work of a task type on an entity, with its status and

@@ -47,6 +47,7 @@ pub enum Default {
     Text(&'static str),
     Bool(bool),
     Int(i64),
+    Float(f64),
     /// The id of the record of model `route` whose `name` is this one, made (with this
     /// `color`) when there is none: Zou's "Open" project status. Resolved by the service, so
     /// the domain sees it given.
@@ -88,6 +89,7 @@ impl Default {
             Default::Text(s) => json!(s),
             Default::Bool(b) => json!(b),
             Default::Int(i) => json!(i),
+            Default::Float(f) => json!(f),
         }
     }
 }

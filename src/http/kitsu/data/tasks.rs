@@ -17,7 +17,7 @@ use annals_domain::kitsu::Model;
 use annals_projections::kitsu::{EXACT_AT, NEWS, NEWS_COLLECTION, RECORDS};
 
 use super::shape::{relations_asked, without_relations};
-use super::target::Target;
+use super::target::{Target, renamed};
 use super::{json_object, query_pairs, serialized};
 use crate::http::consistency::{with_freshness, with_position};
 use crate::http::kitsu::auth::KitsuCaller;
@@ -222,9 +222,12 @@ pub async fn full(
     let mut task = readable_task(&state, &caller, &id).await?;
     let mut names = Names::new(&state);
     let entity = names.doc("entities", task.get("entity_id")).await?;
-    let entity_type = names
-        .doc("entity-types", entity.get("entity_type_id"))
-        .await?;
+    let entity_type = without_relations(
+        Records::model("entity-types")?,
+        names
+            .doc("entity-types", entity.get("entity_type_id"))
+            .await?,
+    );
     let mut persons = Vec::new();
     for assignee in task["assignees"].as_array().cloned().unwrap_or_default() {
         let found = full_person(&state, Some(&assignee)).await?;
@@ -233,7 +236,8 @@ pub async fn full(
         }
     }
     let mut around = json!({
-        "entity": entity,
+        // Zou serves the task's entity as a plain `Entity` here.
+        "entity": renamed(entity.clone(), Some("Entity")),
         "entity_type": entity_type,
         "is_subscribed": false,
         "persons": persons,
