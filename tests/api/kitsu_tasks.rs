@@ -529,3 +529,84 @@ async fn versions_are_the_changes_of_the_entitys_stream(#[case] backend: Backend
     let (status, _) = get(&app, &artist, &versions).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+async fn delete(app: &TestApp, token: &str, path: &str) -> StatusCode {
+    app.kitsu(Some(token))
+        .delete(path, &json!({}))
+        .await
+        .status()
+}
+
+#[apply(backends)]
+async fn a_forced_delete_takes_the_tasks_and_their_comments_along(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = admin_account(&app).await;
+    let token = access_token(&app, &email).await;
+    let p = production(&app, &token, &[]).await;
+    let task = shot_task(&app, &token, &p, &[]).await;
+    let (_, made) = comment(&app, &token, &task, &p.wip, "going").await;
+    let comment_path = format!("/data/comments/{}", id(&made));
+
+    // A shot with tasks stays unless forced; forced, its tasks and their comments go too.
+    let shot = format!("/data/shots/{}", p.shot);
+    assert_eq!(delete(&app, &token, &shot).await, StatusCode::BAD_REQUEST);
+    assert_eq!(get(&app, &token, &comment_path).await.0, StatusCode::OK);
+    assert_eq!(
+        delete(&app, &token, &format!("{shot}?force=true")).await,
+        StatusCode::NO_CONTENT
+    );
+    for gone in [&format!("/data/tasks/{task}"), &comment_path] {
+        assert_eq!(
+            get(&app, &token, gone).await.0,
+            StatusCode::NOT_FOUND,
+            "{gone}"
+        );
+    }
+
+    // A closed project is removed with everything in it.
+    let (_, other) = post(
+        &app,
+        &token,
+        &format!("/data/projects/{}/shots", p.project),
+        json!({"name": "P02"}),
+    )
+    .await;
+    let q = Production {
+        shot: id(&other),
+        ..p
+    };
+    let task = shot_task(&app, &token, &q, &[]).await;
+    let (_, made) = comment(&app, &token, &task, &q.wip, "going").await;
+    let closed = created(
+        &app,
+        &token,
+        "project-status",
+        json!({"name": "Closed", "color": "#000000"}),
+    )
+    .await;
+    let project = format!("/data/projects/{}", q.project);
+    let (status, _) = put(
+        &app,
+        &token,
+        &project,
+        json!({"project_status_id": id(&closed)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        delete(&app, &token, &format!("{project}?force=true")).await,
+        StatusCode::NO_CONTENT
+    );
+    for gone in [
+        format!("/data/tasks/{task}"),
+        format!("/data/comments/{}", id(&made)),
+        format!("/data/entities/{}", q.shot),
+        format!("{project}/news"),
+    ] {
+        assert_eq!(
+            get(&app, &token, &gone).await.0,
+            StatusCode::NOT_FOUND,
+            "{gone}"
+        );
+    }
+}

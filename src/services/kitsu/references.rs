@@ -320,7 +320,8 @@ impl Records {
 }
 
 impl Records {
-    /// Deletes the records of model `route` that point at record `id` of `definition`.
+    /// Deletes the records of model `route` that point at record `id` of `definition`, each
+    /// with the records it owns in turn (a project's tasks with their comments).
     async fn delete_owned(
         &self,
         definition: &Model,
@@ -344,6 +345,9 @@ impl Records {
             )
             .await?;
         for (record, _) in found.items {
+            for inner in owned.owns_on_force {
+                Box::pin(self.delete_owned(owned, &record, inner, by, metadata)).await?;
+            }
             match self.delete(owned, &record, by, metadata).await {
                 // Gone meanwhile: nothing left to do.
                 Ok(_) | Err(AppError::NotFound(_)) => {}
