@@ -23,6 +23,7 @@ struct Production {
     wip: String,
     animation: String,
     modeling: String,
+    episode: String,
     shot: String,
 }
 
@@ -85,6 +86,7 @@ async fn production(app: &TestApp, token: &str, team: &[&str]) -> Production {
         wip: id(&wip),
         animation: id(&animation),
         modeling: id(&modeling),
+        episode: id(&episode),
         shot: id(&shot),
     }
 }
@@ -308,6 +310,19 @@ async fn the_news_feed_pages_filters_and_rebuilds_to_the_same_entries(#[case] ba
     };
     assert_eq!(changed(&page1), 80);
     assert_eq!(page1["stats"][&p.todo], 40);
+    let (_, all_after) = get(&app, &token, &format!("{feed}?after=2000-01-01")).await;
+    assert_eq!(all_after["total"], 80);
+    let (_, none_before) = get(&app, &token, &format!("{feed}?before=2000-01-01T00:00:00")).await;
+    assert_eq!(none_before["total"], 0);
+    let (_, in_episode) = get(&app, &token, &format!("{feed}?episode_id={}", p.episode)).await;
+    assert_eq!(in_episode["total"], 80);
+    let (_, elsewhere) = get(
+        &app,
+        &token,
+        &format!("{feed}?episode_id={}", uuid::Uuid::new_v4()),
+    )
+    .await;
+    assert_eq!(elsewhere["total"], 0);
     let (_, limited) = get(&app, &token, &format!("{feed}?limit=10&page=3")).await;
     assert_eq!(limited["data"].as_array().unwrap().len(), 10);
     assert_eq!(limited["nb_pages"], 8);
@@ -609,4 +624,51 @@ async fn a_forced_delete_takes_the_tasks_and_their_comments_along(#[case] backen
             "{gone}"
         );
     }
+}
+
+#[apply(backends)]
+async fn concurrent_comments_on_one_task_all_land_and_the_newest_sets_its_status(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let email = admin_account(&app).await;
+    let token = access_token(&app, &email).await;
+    let p = production(&app, &token, &[]).await;
+    let task = shot_task(&app, &token, &p, &[]).await;
+    let statuses = [&p.wip, &p.todo];
+    let answers = futures::future::join_all((0..20).map(|n| {
+        let (app, token, task) = (&app, &token, &task);
+        let status = statuses[n % 2];
+        async move { comment(app, token, task, status, &format!("note {n}")).await }
+    }))
+    .await;
+    for (status, body) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "{body}");
+    }
+    let (_, comments) = get(&app, &token, &format!("/data/tasks/{task}/comments")).await;
+    let comments = comments.as_array().unwrap();
+    assert_eq!(comments.len(), 20);
+    let (_, news) = get(&app, &token, &format!("/data/projects/{}/news", p.project)).await;
+    assert_eq!(news["total"], 20);
+    // Each comment was decided on the task as the one before it left it: the newest one's
+    // status is the task's.
+    let (_, now) = get(&app, &token, &format!("/data/tasks/{task}")).await;
+    assert_eq!(
+        now["task_status_id"], comments[0]["task_status_id"],
+        "{now}"
+    );
+    assert_eq!(now["last_comment_date"], comments[0]["created_at"], "{now}");
+    let changes = news["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["change"] == true)
+        .count() as i64;
+    let stats: i64 = news["stats"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert_eq!(changes, stats);
 }

@@ -8,11 +8,12 @@ use annals_contracts::Position;
 use annals_domain::kitsu::{Record, TaskComment, comment_on_task, parse_datetime};
 
 use super::records::{FORBIDDEN_MESSAGE, Records};
-use crate::es::commands::Metadata;
+use crate::es::commands::{MAX_ATTEMPTS, Metadata, backoff};
 use crate::services::error::AppError;
 
-/// How many times a comment is decided again when its task moved meanwhile.
-const ATTEMPTS: usize = 5;
+/// How many times a comment is decided again when its task moved meanwhile (concurrent
+/// comments on one task race on its stream).
+const ATTEMPTS: u32 = MAX_ATTEMPTS;
 
 /// What a comment request says (Zou's `CommentCreateSchema`).
 #[derive(Debug, Clone)]
@@ -163,7 +164,10 @@ impl Records {
             .and_then(parse_datetime)
             .map(|naive| naive.and_utc());
         let comment_id = uuid::Uuid::new_v4().to_string();
-        for _ in 0..ATTEMPTS {
+        for attempt in 0..ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
             let task = self.live_of("tasks", task_id).await?;
             let now = Utc::now();
             let max_retakes = self.max_retakes(&task).await?;
