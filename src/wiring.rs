@@ -276,6 +276,7 @@ impl Infra {
             claims: Commands::new(&write, ()),
             identity: identity.clone(),
             views: self.views.clone(),
+            together: crate::es::together::Together::new(&write),
         });
         let erasure = crate::services::erasure::Erasure {
             identity: identity.clone(),

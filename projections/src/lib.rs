@@ -28,6 +28,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(datacube::DatabaseViews),
         Arc::new(datacube::DocumentViews),
         Arc::new(kitsu::KitsuRecords),
+        Arc::new(kitsu::KitsuNews),
     ]
 }
 

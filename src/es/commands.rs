@@ -409,7 +409,7 @@ fn fields_of(
 }
 
 /// Random jitter growing with the attempt, capped at 50 ms, so racing writers spread out.
-fn backoff(attempt: u32) -> Duration {
+pub fn backoff(attempt: u32) -> Duration {
     let cap = (1u64 << attempt.min(6)).min(50);
     Duration::from_millis(rand::random_range(0..=cap))
 }

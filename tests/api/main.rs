@@ -24,6 +24,7 @@ mod kitsu;
 mod kitsu_data;
 mod kitsu_entities;
 mod kitsu_projects;
+mod kitsu_tasks;
 mod operations;
 mod poison;
 mod routing;

@@ -5,6 +5,9 @@
 mod models;
 mod record;
 mod registry;
+mod task_comment;
+#[cfg(test)]
+mod task_comment_tests;
 #[cfg(test)]
 mod tests;
 mod unique_claim;
@@ -12,12 +15,13 @@ mod values;
 mod views;
 
 pub use models::{MODELS, TEMPORAL_KINDS, model};
-pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent};
+pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};
 pub use registry::{
-    Access, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Rules, Unique,
+    Access, Agreement, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Rules, Unique,
 };
+pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task};
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};
-pub use values::{document, relation_ids, zou_datetime};
+pub use values::{derived_id, document, parse_datetime, relation_ids, zou_datetime};
 pub use views::{Extra, Only, VIEWS, View, view};
 
 /// The type of a record's stream: one stream per record, keyed by its UUID, whatever its model.

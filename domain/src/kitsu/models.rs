@@ -1,8 +1,10 @@
 //! The model registry: Zou's models as data (reference section 3). A new model is an entry
 //! here plus tests.
 use super::registry::{
-    Access, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Rules, Unique,
+    Access, Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Rules,
+    Unique,
 };
+use super::views::Extra;
 
 const fn text(max: usize) -> T {
     T::Text { max: Some(max) }
@@ -202,6 +204,72 @@ const PROJECT: &[Field] = &[
     ),
 ];
 
+const fn number(name: &'static str) -> Field {
+    Field::new(name, T::Float).default(D::Float(0.0))
+}
+
+/// Zou 1.0.97's `Task`: one piece of work of a task type on an entity, with its status and
+/// assignees. A missing `task_status_id` is the status flagged `is_default`.
+const TASK: &[Field] = &[
+    Field::new("name", text(80))
+        .required()
+        .default(D::Text("main")),
+    Field::new("description", LONG_TEXT),
+    count("priority"),
+    Field::new("difficulty", T::Int).default(D::Int(3)),
+    number("duration"),
+    number("estimation"),
+    count("completion_rate"),
+    count("retake_count"),
+    count("sort_order"),
+    Field::new("start_date", T::DateTime),
+    Field::new("due_date", T::DateTime),
+    Field::new("real_start_date", T::DateTime),
+    Field::new("end_date", T::DateTime),
+    Field::new("done_date", T::DateTime),
+    Field::new("last_comment_date", T::DateTime),
+    count("nb_assets_ready"),
+    Field::new("data", T::Json).merged(),
+    count("nb_drawings"),
+    Field::new("shotgun_id", T::Int),
+    Field::new("last_preview_file_id", T::Reference("preview-files")),
+    Field::new("project_id", T::Reference("projects")).required(),
+    Field::new("task_type_id", T::Reference("task-types")).required(),
+    Field::new("task_status_id", T::Reference("task-status")).default(D::Flagged {
+        route: "task-status",
+        field: "is_default",
+    }),
+    Field::new("entity_id", T::Reference("entities")).required(),
+    Field::new("assigner_id", T::Reference("persons")),
+    Field::new("assignees", T::Relation("persons")),
+];
+
+/// Zou 1.0.97's `Comment` on a task (`object_id`); made by `POST
+/// /actions/tasks/<id>/comment`, which also moves the task to the comment's status.
+const COMMENT: &[Field] = &[
+    Field::new("shotgun_id", T::Int),
+    Field::new("object_id", T::Reference("tasks")).required(),
+    Field::new("object_type", text(80))
+        .required()
+        .default(D::Text("Task")),
+    Field::new("text", LONG_TEXT),
+    Field::new("data", T::Json),
+    Field::new("replies", T::Json).default(D::EmptyList),
+    Field::new("checklist", T::Json).default(D::EmptyList),
+    Field::new("pinned", T::Bool),
+    flag("for_client", false),
+    Field::new("links", T::Json).default(D::EmptyList),
+    Field::new("task_status_id", T::Reference("task-status")).required(),
+    Field::new("person_id", T::Reference("persons")).required(),
+    Field::new("editor_id", T::Reference("persons")),
+    Field::new("preview_file_id", T::Reference("preview-files")),
+    Field::new("previews", T::Relation("preview-files")),
+    Field::new("mentions", T::Relation("persons")),
+    Field::new("department_mentions", T::Relation("departments")),
+    Field::new("acknowledgements", T::Relation("persons")),
+    Field::new("attachment_files", T::Relation("attachment-files")),
+];
+
 /// Every model served by the generic routes.
 pub static MODELS: &[Model] = &[
     Model {
@@ -217,6 +285,8 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
+        extras: &[],
     },
     Model {
         route: "task-types",
@@ -233,6 +303,8 @@ pub static MODELS: &[Model] = &[
         ),
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
+        extras: &[],
     },
     Model {
         route: "task-status",
@@ -247,6 +319,8 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
+        extras: &[],
     },
     Model {
         route: "departments",
@@ -261,6 +335,8 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
+        extras: &[],
     },
     Model {
         route: "studios",
@@ -275,6 +351,8 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
+        extras: &[],
     },
     Model {
         route: "file-status",
@@ -289,6 +367,8 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
+        extras: &[],
     },
     Model {
         route: "entity-types",
@@ -303,6 +383,8 @@ pub static MODELS: &[Model] = &[
         detach_on_force: None,
         unique_together: &[],
         owns_on_force: &[],
+        agreements: &[],
+        extras: &[],
     },
     Model {
         route: "entities",
@@ -322,7 +404,9 @@ pub static MODELS: &[Model] = &[
         lifecycle: None,
         detach_on_force: None,
         unique_together: &[&["name", "project_id", "entity_type_id", "parent_id"]],
-        owns_on_force: &[],
+        owns_on_force: &["tasks"],
+        agreements: &[],
+        extras: &[],
     },
     Model {
         route: "projects",
@@ -346,9 +430,72 @@ pub static MODELS: &[Model] = &[
         }),
         detach_on_force: None,
         unique_together: &[],
-        owns_on_force: &["entities"],
+        owns_on_force: &["tasks", "entities"],
+        agreements: &[],
+        extras: &[],
     },
+    TASKS,
+    COMMENTS,
 ];
+
+const TASKS: Model = Model {
+    route: "tasks",
+    type_name: "Task",
+    collection: "kitsu_tasks",
+    fields: TASK,
+    // Zou 1.0.97 checks no role on a task create; annals asks what an entity create asks.
+    rules: Rules {
+        list: Access::Member,
+        read: Access::Member,
+        create: Access::Manager,
+        update: Access::Manager,
+        delete: Access::Manager,
+    },
+    duplicate_message: Some("Task already exists."),
+    project: ProjectLink::Field("project_id"),
+    named_references: &[],
+    lifecycle: None,
+    detach_on_force: None,
+    unique_together: &[&["name", "project_id", "task_type_id", "entity_id"]],
+    owns_on_force: &["comments"],
+    agreements: &[Agreement {
+        left: "task_type_id",
+        left_field: "for_entity",
+        right: "entity_id",
+        right_field: "type",
+        message: "Task type of the task does not match entity type.",
+    }],
+    extras: &[],
+};
+
+const COMMENTS: Model = Model {
+    route: "comments",
+    type_name: "Comment",
+    collection: "kitsu_comments",
+    fields: COMMENT,
+    rules: Rules {
+        list: Access::Admin,
+        read: Access::Member,
+        create: Access::Admin,
+        update: Access::Manager,
+        delete: Access::Manager,
+    },
+    duplicate_message: None,
+    project: ProjectLink::Via {
+        field: "object_id",
+        route: "tasks",
+    },
+    named_references: &[],
+    lifecycle: None,
+    detach_on_force: None,
+    unique_together: &[],
+    owns_on_force: &[],
+    agreements: &[],
+    extras: &[Extra::PersonOf {
+        key: "person",
+        from: "person_id",
+    }],
+};
 
 /// The model served at `/data/<route>`.
 pub fn model(route: &str) -> Option<&'static Model> {

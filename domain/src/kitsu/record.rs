@@ -42,6 +42,8 @@ pub enum RecordCommand {
         input: Map<String, Value>,
         by: String,
         at: DateTime<Utc>,
+        /// What the record is about, when it is made in answer to another (a task comment).
+        subject: Option<Subject>,
     },
     /// Keys that are not fields of the model are ignored, as Zou does on updates.
     Update {
@@ -81,6 +83,20 @@ pub struct FieldChange {
     pub new: Value,
 }
 
+/// The record a new record is about (a comment's task) as the writer saw it when it made the
+/// new one, and what making it changed there (in the same transaction): what a feed of such
+/// records (Zou's news) needs, kept in the event so a rebuild reads it as live processing did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Subject {
+    /// The other record's model route (`tasks`).
+    pub model: String,
+    pub id: String,
+    /// Some of its fields, before the change.
+    pub fields: BTreeMap<String, Value>,
+    /// What the new record changed in it (the task's status, say); empty if nothing.
+    pub changes: Vec<FieldChange>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub enum RecordEvent {
     /// A record created with every field of its model (defaults filled in).
@@ -91,6 +107,9 @@ pub enum RecordEvent {
         /// The person who acted.
         by: String,
         at: DateTime<Utc>,
+        /// Only for a record made about another (a comment on a task): see `Subject`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subject: Option<Subject>,
     },
     RecordUpdated {
         model: String,
@@ -245,6 +264,7 @@ impl Decide for Record {
                 input,
                 by,
                 at,
+                subject,
             } => {
                 let definition = known_model(&model)?;
                 if self.model.is_some() {
@@ -261,6 +281,7 @@ impl Decide for Record {
                     fields,
                     by,
                     at,
+                    subject,
                 }]
             }
             RecordCommand::Update {

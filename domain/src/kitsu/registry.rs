@@ -18,6 +18,9 @@ pub enum FieldType {
     Choice(&'static [&'static str]),
     /// A calendar date, `YYYY-MM-DD`.
     Date,
+    /// A naive UTC date and time, `YYYY-MM-DDTHH:MM:SS` (a space for the `T`, and a fraction,
+    /// are accepted as Zou's parser does).
+    DateTime,
     /// The id (a UUID) of a record of the model with this route (`persons`: a person of the
     /// identity store). Routes outside the registry are checked as UUIDs only.
     Reference(&'static str),
@@ -44,6 +47,7 @@ pub enum Default {
     Text(&'static str),
     Bool(bool),
     Int(i64),
+    Float(f64),
     /// The id of the record of model `route` whose `name` is this one, made (with this
     /// `color`) when there is none: Zou's "Open" project status. Resolved by the service, so
     /// the domain sees it given.
@@ -54,6 +58,15 @@ pub enum Default {
     },
     /// The acting person's id, whatever the input says (Zou's `created_by`).
     Author,
+    /// An empty JSON list (Zou's `replies`, `checklist`).
+    EmptyList,
+    /// The id of a record of model `route` whose boolean `field` is true (Zou's default task
+    /// status, the one flagged `is_default`); null when none is. Resolved by the service, so
+    /// the domain sees it given.
+    Flagged {
+        route: &'static str,
+        field: &'static str,
+    },
     /// The kind of the record the reference `field` points at: its `name` when it is one of
     /// `kinds`, else `otherwise` (Zou's entity base type: `Shot`, ..., else `Asset`).
     /// Resolved by the service, so the domain sees it given.
@@ -67,12 +80,16 @@ pub enum Default {
 impl Default {
     pub fn value(self) -> Value {
         match self {
-            Default::Null | Default::Named { .. } | Default::Author | Default::KindOf { .. } => {
-                Value::Null
-            }
+            Default::Null
+            | Default::Named { .. }
+            | Default::Author
+            | Default::KindOf { .. }
+            | Default::Flagged { .. } => Value::Null,
+            Default::EmptyList => json!([]),
             Default::Text(s) => json!(s),
             Default::Bool(b) => json!(b),
             Default::Int(i) => json!(i),
+            Default::Float(f) => json!(f),
         }
     }
 }
@@ -208,6 +225,24 @@ pub enum ProjectLink {
     Itself,
     /// The project whose id is in this field.
     Field(&'static str),
+    /// The project of the record of model `route` whose id is in `field` (a comment's task).
+    Via {
+        field: &'static str,
+        route: &'static str,
+    },
+}
+
+/// A rule between two records a new record refers to: the field `left_field` of the record
+/// its reference `left` points at must equal the field `right_field` of the record `right`
+/// points at (Zou: a task's task type is `for_entity` the kind of its entity).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Agreement {
+    pub left: &'static str,
+    pub left_field: &'static str,
+    pub right: &'static str,
+    pub right_field: &'static str,
+    /// Zou's refusal.
+    pub message: &'static str,
 }
 
 /// Zou's permission hooks of a model (section 2.6).
@@ -267,6 +302,10 @@ pub struct Model {
     /// it by `?force=true` (Zou's removal of a project and its entities); without `force`
     /// they refuse the delete like any reference.
     pub owns_on_force: &'static [&'static str],
+    /// Rules between the records a new record refers to, checked on create.
+    pub agreements: &'static [Agreement],
+    /// What a single read of a record adds (Zou's comment `person`).
+    pub extras: &'static [super::views::Extra],
 }
 
 impl Model {

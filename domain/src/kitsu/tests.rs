@@ -22,6 +22,7 @@ fn create(model: &str, value: Value) -> RecordCommand {
         input: input(value),
         by: "admin".into(),
         at: t0(),
+        subject: None,
     }
 }
 
@@ -35,6 +36,7 @@ fn open_created() -> RecordEvent {
         .into(),
         by: "admin".into(),
         at: t0(),
+        subject: None,
     }
 }
 
@@ -279,6 +281,7 @@ fn project_created(team: Value) -> RecordEvent {
         fields,
         by: "admin".into(),
         at: t0(),
+        subject: None,
     }
 }
 
@@ -466,6 +469,7 @@ fn an_entity_is_made_by_its_author_whatever_the_input_says_and_keeps_its_kind() 
             input: given,
             by: "admin".into(),
             at: t0(),
+            subject: None,
         })
         .inspect_result()
         .unwrap();

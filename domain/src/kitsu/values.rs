@@ -37,6 +37,10 @@ pub(crate) fn check(field: &Field, value: &Value) -> Result<(), &'static str> {
             Some(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => Ok(()),
             _ => Err("must be a date (YYYY-MM-DD)"),
         },
+        FieldType::DateTime => match value.as_str() {
+            Some(s) if parse_datetime(s).is_some() => Ok(()),
+            _ => Err("must be a date and time (YYYY-MM-DDTHH:MM:SS)"),
+        },
         FieldType::Reference(_) => match value.as_str().map(uuid::Uuid::try_parse) {
             Some(Ok(_)) => Ok(()),
             _ => Err("must be a UUID"),
@@ -46,6 +50,20 @@ pub(crate) fn check(field: &Field, value: &Value) -> Result<(), &'static str> {
             _ => Err("must be a list of UUIDs"),
         },
     }
+}
+
+/// A naive date and time as Zou parses one: `T` or a space between date and time, an
+/// optional fraction; a bare date is its midnight.
+pub fn parse_datetime(s: &str) -> Option<chrono::NaiveDateTime> {
+    let s = s.trim();
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(s, format).ok())
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
 }
 
 fn is_uuid(value: &Value) -> bool {
@@ -71,6 +89,22 @@ pub fn relation_ids(value: &Value) -> Value {
         }
     }
     Value::Array(ids)
+}
+
+/// A stable UUID named by `parts` (a news entry by its comment, a version by its event): the
+/// same parts give the same id, live or in a rebuild.
+pub fn derived_id(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    for part in parts {
+        digest.update(part.as_bytes());
+        digest.update([0]);
+    }
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest.finalize()[..16]);
+    uuid::Builder::from_sha1_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// Zou's datetime format: naive UTC, ISO-8601, no fraction, no offset.

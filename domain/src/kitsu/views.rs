@@ -43,6 +43,12 @@ pub enum Extra {
         key: &'static str,
         from: &'static str,
     },
+    /// `key` holds Zou's short person (id, names, avatar, role) whose id is in `from` (a
+    /// comment's author).
+    PersonOf {
+        key: &'static str,
+        from: &'static str,
+    },
 }
 
 const PROJECT_NAME: Extra = Extra::NameOf {

@@ -111,6 +111,7 @@ mod tests {
                 fields,
                 by: "u".into(),
                 at,
+                subject: None,
             }))
             .unwrap();
         let ViewOp::Upsert {

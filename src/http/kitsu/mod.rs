@@ -129,6 +129,16 @@ pub fn surface() -> OpenApiRouter<AppState> {
             data::entities::create_child
         ))
         .routes(routes!(data::entities::create_asset))
+        .routes(routes!(data::tasks::full))
+        .routes(routes!(data::tasks::comments))
+        .routes(routes!(data::tasks::shot_tasks))
+        .routes(routes!(data::tasks::asset_tasks))
+        .routes(routes!(data::tasks::comment))
+        .routes(routes!(data::versions::shot_versions))
+        .routes(routes!(data::versions::edit_versions))
+        .routes(routes!(data::news::project_news))
+        .routes(routes!(data::news::all_news))
+        .routes(routes!(data::news::one_news))
 }
 
 /// The trailing-slash aliases of the data routes (see `UNDOCUMENTED`).

@@ -1,9 +1,13 @@
 //! Production-tracker use cases (Zou's data API): records of the registry models.
+mod comments;
 mod history;
 mod records;
 mod references;
+mod versions;
 
+pub use comments::{Commenter, Made, NewComment};
 pub use history::{RecordHistory, record_history};
+pub use versions::entity_versions;
 
 pub use records::{Records, unique_claim_id};
 pub use references::{REFERENCED, Referrers, Refusal};

@@ -15,6 +15,7 @@ use annals_domain::kitsu::{
 };
 
 use crate::es::commands::{Commands, Executed, Metadata};
+use crate::es::together::Together;
 use crate::services::error::AppError;
 use crate::services::identity::Identity;
 
@@ -28,6 +29,8 @@ pub struct Records {
     pub identity: Arc<Identity>,
     /// The read models, for who refers to a record.
     pub views: Arc<dyn ViewStore>,
+    /// Appends the events of several records at once (a comment with its task's change).
+    pub together: Together,
 }
 
 /// Whether a relation's value lists `id`.
@@ -80,14 +83,30 @@ impl Records {
         match definition.project {
             ProjectLink::None => Ok(false),
             ProjectLink::Itself => Ok(lists(field("team"), user_id)),
-            ProjectLink::Field(name) => {
-                let Some(project_id) = field(name).and_then(Value::as_str) else {
+            ProjectLink::Field(name) => match field(name).and_then(Value::as_str) {
+                Some(project_id) => self.project_holds(project_id, user_id).await,
+                None => Ok(false),
+            },
+            ProjectLink::Via { field: name, route } => {
+                let Some(id) = field(name).and_then(Value::as_str) else {
                     return Ok(false);
                 };
-                let project = self.records.load(project_id).await?;
-                Ok(project.is_live("projects") && lists(project.fields.get("team"), user_id))
+                let through = self.records.load(id).await?;
+                let project_id = through.fields.get("project_id").and_then(Value::as_str);
+                match project_id {
+                    Some(project_id) if through.is_live(route) => {
+                        self.project_holds(project_id, user_id).await
+                    }
+                    _ => Ok(false),
+                }
             }
         }
+    }
+
+    /// Whether the live project `project_id`'s team holds `user_id`.
+    pub async fn project_holds(&self, project_id: &str, user_id: &str) -> Result<bool, AppError> {
+        let project = self.records.load(project_id).await?;
+        Ok(project.is_live("projects") && lists(project.fields.get("team"), user_id))
     }
 
     /// Refuses what `access` does not allow a person on a record (whose fields `field` reads),
@@ -178,6 +197,8 @@ impl Records {
         // Validated before claiming, so that bad input claims nothing.
         definition.prepare_create(&input)?;
         self.check_references(definition, &input).await?;
+        self.check_agreements(definition, &input).await?;
+        self.flagged_defaults(definition, &mut input).await?;
         self.resolved_kinds(definition, &mut input).await?;
         self.known_relations(definition, &mut input).await?;
         self.named_defaults(definition, &mut input, by, metadata)
@@ -191,6 +212,7 @@ impl Records {
             input,
             by: by.into(),
             at: Utc::now(),
+            subject: None,
         };
         match self.records.execute_returning(&id, command, metadata).await {
             Ok(executed) => Ok((id, executed)),

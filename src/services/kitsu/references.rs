@@ -7,7 +7,7 @@
 //! indexed read models, which the caller has let catch up with the log first.
 use serde_json::{Map, Value, json};
 
-use annals_contracts::filter::{FieldPath, Filter, Query};
+use annals_contracts::filter::{FieldPath, Filter, Query, Sort};
 use annals_domain::kitsu::{
     Default as FieldDefault, FieldType, MODELS, Model, UniqueClaim, model, relation_ids,
 };
@@ -153,6 +153,56 @@ impl Records {
         Err(AppError::Conflict)
     }
 
+    /// Fills the defaults that are the record flagged by a field (Zou's default task status),
+    /// read from the read model; null when none is flagged.
+    pub async fn flagged_defaults(
+        &self,
+        definition: &Model,
+        input: &mut Map<String, Value>,
+    ) -> Result<(), AppError> {
+        for field in definition.fields {
+            let FieldDefault::Flagged { route, field: flag } = field.default else {
+                continue;
+            };
+            if !input.get(field.name).is_none_or(Value::is_null) {
+                continue;
+            }
+            let target = Records::model(route)?;
+            let filter = Filter::Eq(FieldPath::parse(flag).expect("a path"), json!(true));
+            let found = self
+                .views
+                .find(
+                    target.collection,
+                    &Query::new(filter, vec![Sort::parse("created_at").expect("a sort")], 1),
+                )
+                .await?;
+            if let Some((id, _)) = found.items.into_iter().next() {
+                input.insert(field.name.into(), json!(id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses a new record whose references disagree (see [`annals_domain::kitsu::Agreement`]).
+    pub async fn check_agreements(
+        &self,
+        definition: &Model,
+        input: &Map<String, Value>,
+    ) -> Result<(), AppError> {
+        for agreement in definition.agreements {
+            let side = |reference: &str| input.get(reference).and_then(Value::as_str);
+            let (Some(left), Some(right)) = (side(agreement.left), side(agreement.right)) else {
+                continue;
+            };
+            let left = self.records.load(left).await?;
+            let right = self.records.load(right).await?;
+            if left.fields.get(agreement.left_field) != right.fields.get(agreement.right_field) {
+                return Err(AppError::invalid(agreement.left, agreement.message));
+            }
+        }
+        Ok(())
+    }
+
     /// Fills the kinds a record takes from the record a reference points at (Zou's entity
     /// `type`: the entity type's name when temporal, else `Asset`), read from the log.
     pub async fn resolved_kinds(
@@ -270,7 +320,8 @@ impl Records {
 }
 
 impl Records {
-    /// Deletes the records of model `route` that point at record `id` of `definition`.
+    /// Deletes the records of model `route` that point at record `id` of `definition`, each
+    /// with the records it owns in turn (a project's tasks with their comments).
     async fn delete_owned(
         &self,
         definition: &Model,
@@ -294,6 +345,9 @@ impl Records {
             )
             .await?;
         for (record, _) in found.items {
+            for inner in owned.owns_on_force {
+                Box::pin(self.delete_owned(owned, &record, inner, by, metadata)).await?;
+            }
             match self.delete(owned, &record, by, metadata).await {
                 // Gone meanwhile: nothing left to do.
                 Ok(_) | Err(AppError::NotFound(_)) => {}

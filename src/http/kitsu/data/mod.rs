@@ -3,10 +3,13 @@
 //! stream; reads answer the `kitsu_records` read model once it has caught up.
 pub mod entities;
 pub mod history;
+pub mod news;
 pub mod projects;
 pub mod query;
 mod shape;
 pub mod target;
+pub mod tasks;
+pub mod versions;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -339,6 +342,7 @@ pub async fn read(
         without_relations(model, doc)
     };
     named_references(&state, model, &mut doc).await?;
+    shape::extras(&state, model, model.extras, &mut doc).await?;
     if let Some(view) = target.view {
         shape::extras(&state, model, view.extras, &mut doc).await?;
     }

@@ -60,9 +60,11 @@ fn typed(ty: FieldType, value: &str) -> KitsuResult<Value> {
             .map(|n| json!(n))
             .map_err(|_| invalid()),
         FieldType::Relation(_) => typed(FieldType::Reference(""), value),
-        FieldType::Text { .. } | FieldType::Choice(_) | FieldType::Json | FieldType::Date => {
-            Ok(json!(value))
-        }
+        FieldType::Text { .. }
+        | FieldType::Choice(_)
+        | FieldType::Json
+        | FieldType::Date
+        | FieldType::DateTime => Ok(json!(value)),
     }
 }
 

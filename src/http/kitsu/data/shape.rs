@@ -128,6 +128,14 @@ pub async fn visible(
         ProjectLink::Field(field) => {
             Filter::In(path(field), ids(state, projects.collection, related).await?)
         }
+        ProjectLink::Via { field, route } => {
+            let Some(through) = model_of(route) else {
+                return Ok(Some(Filter::In(path("id"), vec![])));
+            };
+            let projects = ids(state, projects.collection, related).await?;
+            let owned = Filter::In(path("project_id"), projects);
+            Filter::In(path(field), ids(state, through.collection, owned).await?)
+        }
     }))
 }
 
@@ -187,6 +195,10 @@ pub async fn extras(
                     .and_then(model_of);
                 let name = name_of(state, target, doc.get(from)).await?;
                 (key, name)
+            }
+            Extra::PersonOf { key, from } => {
+                let mut names = super::tasks::Names::new(state);
+                (key, names.person(doc.get(from)).await?)
             }
         };
         if let Value::Object(map) = doc {

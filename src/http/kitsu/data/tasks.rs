@@ -1,0 +1,582 @@
+//! The task routes gazu's `task` module calls beside the generic `/data/tasks` ones: a task
+//! with everything around it (`/data/tasks/<id>/full`), an entity's tasks with the names Zou
+//! joins in (`/data/shots/<id>/tasks`, `/data/assets/<id>/tasks`), a task's comments, newest
+//! first, and commenting (`POST /actions/tasks/<id>/comment`), which may move the task's
+//! status in the same transaction.
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use annals_contracts::filter::{FieldPath, Filter, Query, Sort};
+use annals_domain::kitsu::Model;
+use annals_projections::kitsu::{EXACT_AT, NEWS, NEWS_COLLECTION, RECORDS};
+
+use super::shape::{relations_asked, without_relations};
+use super::target::{Target, renamed};
+use super::{json_object, query_pairs, serialized};
+use crate::http::consistency::{with_freshness, with_position};
+use crate::http::kitsu::auth::KitsuCaller;
+use crate::http::kitsu::errors::{KitsuError, KitsuResult};
+use crate::http::kitsu::persons::{person, times};
+use crate::http::request::RequestMeta;
+use crate::http::state::AppState;
+use crate::services::error::AppError;
+use crate::services::kitsu::{Commenter, NewComment, Records};
+
+/// Rows read per store query while collecting a list.
+const SCAN: u32 = 1000;
+
+fn path(name: &str) -> FieldPath {
+    FieldPath::parse(name).expect("field names are paths")
+}
+
+fn not_found(what: &str) -> KitsuError {
+    AppError::NotFound(what.to_string()).into()
+}
+
+/// The read model's document of record `id` of model `route`, if live.
+pub(super) async fn doc_of(state: &AppState, route: &str, id: &str) -> KitsuResult<Option<Value>> {
+    let model = Records::model(route)?;
+    Ok(state
+        .gate
+        .views
+        .get(model.collection, id)
+        .await
+        .map_err(AppError::from)?)
+}
+
+/// The `name` of record `id` of `route` (null when there is none), remembered per request.
+pub(super) struct Names<'a> {
+    state: &'a AppState,
+    known: HashMap<(String, String), Value>,
+    persons: HashMap<String, Value>,
+}
+
+impl<'a> Names<'a> {
+    pub(super) fn new(state: &'a AppState) -> Self {
+        Self {
+            state,
+            known: HashMap::new(),
+            persons: HashMap::new(),
+        }
+    }
+
+    /// Zou's short person of `id` (see [`short_person`]), remembered per request.
+    pub(super) async fn person(&mut self, id: Option<&Value>) -> KitsuResult<Value> {
+        let Some(key) = id.and_then(Value::as_str) else {
+            return Ok(Value::Null);
+        };
+        if let Some(person) = self.persons.get(key) {
+            return Ok(person.clone());
+        }
+        let person = short_person(self.state, id).await?;
+        self.persons.insert(key.to_string(), person.clone());
+        Ok(person)
+    }
+
+    pub(super) async fn doc(&mut self, route: &str, id: Option<&Value>) -> KitsuResult<Value> {
+        let Some(id) = id.and_then(Value::as_str) else {
+            return Ok(Value::Null);
+        };
+        let key = (route.to_string(), id.to_string());
+        if let Some(doc) = self.known.get(&key) {
+            return Ok(doc.clone());
+        }
+        let doc = doc_of(self.state, route, id).await?.unwrap_or(Value::Null);
+        self.known.insert(key, doc.clone());
+        Ok(doc)
+    }
+
+    pub(super) async fn name(&mut self, route: &str, id: Option<&Value>) -> KitsuResult<Value> {
+        Ok(self
+            .doc(route, id)
+            .await?
+            .get("name")
+            .cloned()
+            .unwrap_or(Value::Null))
+    }
+}
+
+/// Zou's short person (a comment's or a news entry's author); null for an unknown id.
+async fn short_person(state: &AppState, id: Option<&Value>) -> KitsuResult<Value> {
+    let Some(id) = id.and_then(Value::as_str) else {
+        return Ok(Value::Null);
+    };
+    match state.identity.user(id).await {
+        Ok(user) => {
+            let full_name = format!("{} {}", user.first_name, user.last_name)
+                .trim()
+                .to_string();
+            Ok(json!({
+                "id": id,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "full_name": full_name,
+                "has_avatar": false,
+                "role": user.role,
+            }))
+        }
+        Err(AppError::NotFound(_)) => Ok(Value::Null),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A person as Zou's `serialize_safe` gives it; null for an unknown id.
+async fn full_person(state: &AppState, id: Option<&Value>) -> KitsuResult<Value> {
+    let Some(id) = id.and_then(Value::as_str) else {
+        return Ok(Value::Null);
+    };
+    match state.identity.user(id).await {
+        Ok(user) => Ok(person(&user, times(state, &user).await)),
+        Err(AppError::NotFound(_)) => Ok(Value::Null),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The live task `id` a caller may read (Zou's task access: the project's team), from the
+/// read model.
+async fn readable_task(state: &AppState, caller: &KitsuCaller, id: &str) -> KitsuResult<Value> {
+    let tasks = Records::model("tasks")?;
+    let id = uuid::Uuid::try_parse(id)
+        .map_err(|_| not_found(id))?
+        .to_string();
+    let task = doc_of(state, "tasks", &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    permit_read(state, tasks, &task, caller).await?;
+    Ok(task)
+}
+
+async fn permit_read(
+    state: &AppState,
+    model: &Model,
+    doc: &Value,
+    caller: &KitsuCaller,
+) -> KitsuResult<()> {
+    state
+        .records
+        .permit(
+            model.rules.read,
+            model,
+            |k| doc.get(k),
+            &caller.user_id,
+            &caller.user.role,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Every document of `collection` matching `filter`, in `sort` order.
+pub(super) async fn every(
+    state: &AppState,
+    collection: &str,
+    filter: Filter,
+    sort: &[&str],
+) -> KitsuResult<Vec<Value>> {
+    let sort = sort
+        .iter()
+        .map(|s| Sort::parse(s).expect("a sort"))
+        .collect();
+    let mut query = Query::new(filter, sort, SCAN);
+    let mut docs = Vec::new();
+    loop {
+        let page = state
+            .gate
+            .views
+            .find(collection, &query)
+            .await
+            .map_err(AppError::from)?;
+        docs.extend(page.items.into_iter().map(|(_, doc)| doc));
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(docs),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/data/tasks/{id}/full", tag = "kitsu: data",
+    description = "Also served under `/api`. The task (with `assignees`) and what Zou's task \
+        page shows around it: `entity`, `entity_type`, `project`, `task_status`, `task_type`, \
+        `persons` (the assignees), `assigner`, `is_subscribed`, and for a shot or sequence its \
+        `sequence` and `episode`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's UUID")),
+    responses(
+        (status = 200, description = "The task with its surroundings"),
+        (status = 403, description = "The caller is not in the task's project team"),
+        (status = 404, description = "No such task"),
+    ))]
+pub async fn full(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> KitsuResult<Response> {
+    let caller = caller?;
+    let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
+    let mut task = readable_task(&state, &caller, &id).await?;
+    let mut names = Names::new(&state);
+    let entity = names.doc("entities", task.get("entity_id")).await?;
+    let entity_type = without_relations(
+        Records::model("entity-types")?,
+        names
+            .doc("entity-types", entity.get("entity_type_id"))
+            .await?,
+    );
+    let mut persons = Vec::new();
+    for assignee in task["assignees"].as_array().cloned().unwrap_or_default() {
+        let found = full_person(&state, Some(&assignee)).await?;
+        if !found.is_null() {
+            persons.push(found);
+        }
+    }
+    let mut around = json!({
+        // Zou serves the task's entity as a plain `Entity` here.
+        "entity": renamed(entity.clone(), Some("Entity")),
+        "entity_type": entity_type,
+        "is_subscribed": false,
+        "persons": persons,
+        "project": without_relations(
+            Records::model("projects")?,
+            names.doc("projects", task.get("project_id")).await?,
+        ),
+        "task_status": names.doc("task-status", task.get("task_status_id")).await?,
+        "task_type": names.doc("task-types", task.get("task_type_id")).await?,
+        "type": "Task",
+    });
+    let assigner = full_person(&state, task.get("assigner_id")).await?;
+    if !assigner.is_null() {
+        around["assigner"] = assigner;
+    }
+    let sequence = match entity["type"].as_str() {
+        _ if entity["parent_id"].is_null() => Value::Null,
+        Some("Sequence") => entity.clone(),
+        Some("Shot" | "Scene") => names.doc("entities", entity.get("parent_id")).await?,
+        _ => Value::Null,
+    };
+    if !sequence.is_null() {
+        let episode = names.doc("entities", sequence.get("parent_id")).await?;
+        around["sequence"] = sequence;
+        if !episode.is_null() {
+            around["episode"] = episode;
+        }
+    }
+    if let (Value::Object(task), Value::Object(around)) = (&mut task, around) {
+        task.extend(around);
+    }
+    Ok(with_freshness(Json(task).into_response(), freshness))
+}
+
+/// An entity's tasks, each with the names Zou joins in, ordered as Zou orders them.
+async fn entity_tasks(
+    state: &AppState,
+    caller: KitsuCaller,
+    route: &str,
+    id: &str,
+    raw: &Option<String>,
+    headers: &HeaderMap,
+) -> KitsuResult<Response> {
+    let target = Target::of(route)?;
+    let id = uuid::Uuid::try_parse(id)
+        .map_err(|_| not_found(id))?
+        .to_string();
+    let freshness = state.gate.wait(headers, &[RECORDS]).await?;
+    let entity = doc_of(state, "entities", &id)
+        .await?
+        .filter(|doc| target.check(|k| doc.get(k)).is_ok())
+        .ok_or_else(|| not_found(&id))?;
+    permit_read(state, target.model, &entity, &caller).await?;
+    let tasks_model = Records::model("tasks")?;
+    let relations = relations_asked(&query_pairs(raw), false);
+    let docs = every(
+        state,
+        tasks_model.collection,
+        Filter::Eq(path("entity_id"), json!(id)),
+        &["created_at"],
+    )
+    .await?;
+    let mut names = Names::new(state);
+    let entity_type_name = names
+        .name("entity-types", entity.get("entity_type_id"))
+        .await?;
+    let mut listed = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let mut doc = if relations {
+            doc
+        } else {
+            without_relations(tasks_model, doc)
+        };
+        let extra = json!({
+            "project_name": names.name("projects", doc.get("project_id")).await?,
+            "task_type_name": names.name("task-types", doc.get("task_type_id")).await?,
+            "task_status_name": names.name("task-status", doc.get("task_status_id")).await?,
+            "entity_type_name": entity_type_name,
+            "entity_name": entity["name"],
+        });
+        if let (Value::Object(doc), Value::Object(extra)) = (&mut doc, extra) {
+            doc.extend(extra);
+        }
+        listed.push(doc);
+    }
+    let key = |doc: &Value| {
+        [
+            "name",
+            "project_name",
+            "task_type_name",
+            "entity_type_name",
+            "entity_name",
+        ]
+        .map(|k| doc[k].as_str().unwrap_or_default().to_lowercase())
+    };
+    listed.sort_by_key(key);
+    Ok(with_freshness(Json(listed).into_response(), freshness))
+}
+
+#[utoipa::path(get, path = "/data/shots/{id}/tasks", tag = "kitsu: data",
+    description = "Also served under `/api`. The shot's tasks, each with `project_name`, \
+        `task_type_name`, `task_status_name`, `entity_type_name`, `entity_name`, ordered by \
+        those names; `relations=true` adds `assignees`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The shot's UUID")),
+    responses(
+        (status = 200, description = "Array of tasks"),
+        (status = 403, description = "The caller is not in the shot's project team"),
+        (status = 404, description = "No such shot"),
+    ))]
+pub async fn shot_tasks(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> KitsuResult<Response> {
+    entity_tasks(&state, caller?, "shots", &id, &raw, &headers).await
+}
+
+#[utoipa::path(get, path = "/data/assets/{id}/tasks", tag = "kitsu: data",
+    description = "Also served under `/api`. The asset's tasks, shaped as a shot's are.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The asset's UUID")),
+    responses(
+        (status = 200, description = "Array of tasks"),
+        (status = 403, description = "The caller is not in the asset's project team"),
+        (status = 404, description = "No such asset"),
+    ))]
+pub async fn asset_tasks(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> KitsuResult<Response> {
+    entity_tasks(&state, caller?, "assets", &id, &raw, &headers).await
+}
+
+#[utoipa::path(get, path = "/data/tasks/{id}/comments", tag = "kitsu: data",
+    description = "Also served under `/api`. The task's comments, newest first, each with its \
+        author as `person` (`id, first_name, last_name, full_name, has_avatar, role`), its \
+        `task_status` (`id, name, short_name, color`), `editor` when edited, and its \
+        `acknowledgements`, `mentions`, `department_mentions`, `previews`, `attachment_files`. \
+        Only studio, production managers and supervisors see the comments of clients.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's UUID")),
+    responses(
+        (status = 200, description = "Array of comments"),
+        (status = 403, description = "The caller is not in the task's project team"),
+        (status = 404, description = "No such task"),
+    ))]
+pub async fn comments(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> KitsuResult<Response> {
+    let caller = caller?;
+    let freshness = state.gate.wait(&headers, &[RECORDS, NEWS]).await?;
+    let task = readable_task(&state, &caller, &id).await?;
+    let model = Records::model("comments")?;
+    let mut docs = every(
+        &state,
+        model.collection,
+        Filter::Eq(path("object_id"), task["id"].clone()),
+        &["-created_at", "-id"],
+    )
+    .await?;
+    // Zou's comments are newest first to the microsecond; the stored dates have whole
+    // seconds, the news entries the exact time.
+    let exact: HashMap<String, String> = every(
+        &state,
+        NEWS_COLLECTION,
+        Filter::Eq(path("task_id"), task["id"].clone()),
+        &[],
+    )
+    .await?
+    .into_iter()
+    .filter_map(|n| {
+        Some((
+            n["comment_id"].as_str()?.into(),
+            n[EXACT_AT].as_str()?.into(),
+        ))
+    })
+    .collect();
+    docs.sort_by_cached_key(|doc| {
+        let at = doc["created_at"].as_str().unwrap_or_default().to_string();
+        let exact = doc["id"].as_str().and_then(|id| exact.get(id)).cloned();
+        std::cmp::Reverse((at, exact))
+    });
+    let sees_clients = matches!(
+        caller.user.role.as_str(),
+        "admin" | "manager" | "supervisor" | "client"
+    );
+    let mut names = Names::new(&state);
+    let mut listed = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let author = names.person(doc.get("person_id")).await?;
+        if !sees_clients && author["role"] == "client" {
+            continue;
+        }
+        let status = names.doc("task-status", doc.get("task_status_id")).await?;
+        let mut extra = json!({
+            "person": author,
+            "task_status": {
+                "name": status["name"],
+                "short_name": status["short_name"],
+                "color": status["color"],
+                "id": doc["task_status_id"],
+            },
+        });
+        if !doc["editor_id"].is_null() {
+            let editor = names.person(doc.get("editor_id")).await?;
+            extra["editor"] = json!({
+                "first_name": editor["first_name"],
+                "last_name": editor["last_name"],
+                "has_avatar": editor["has_avatar"],
+                "role": editor["role"],
+                "id": doc["editor_id"],
+            });
+        }
+        // Zou lists these beside the comment, whatever `relations` says.
+        let mut doc = doc;
+        if let (Value::Object(doc), Value::Object(extra)) = (&mut doc, extra) {
+            doc.extend(extra);
+        }
+        listed.push(doc);
+    }
+    Ok(with_freshness(Json(listed).into_response(), freshness))
+}
+
+/// Zou's validation error naming `field`.
+fn validation(field: &str, message: &str) -> KitsuError {
+    KitsuError::Body(
+        StatusCode::BAD_REQUEST,
+        json!({
+            "error": true,
+            "message": "Validation error.",
+            "data": {"errors": [{"field": field, "message": message}]},
+        }),
+    )
+}
+
+fn text_field(body: &Map<String, Value>, key: &str) -> KitsuResult<String> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(validation(key, "Input should be a valid string")),
+    }
+}
+
+/// A list field as Zou reads it: a list, a JSON-encoded list, or null for none.
+fn list_field(body: &Map<String, Value>, key: &str) -> KitsuResult<Value> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(json!([])),
+        Some(Value::Array(items)) => Ok(Value::Array(items.clone())),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Array(items)) => Ok(Value::Array(items)),
+            _ => Err(validation(key, "Input should be a valid list")),
+        },
+        Some(_) => Err(validation(key, "Input should be a valid list")),
+    }
+}
+
+/// The body of a comment request (Zou's `CommentCreateSchema`).
+fn new_comment(body: &Map<String, Value>) -> KitsuResult<NewComment> {
+    let task_status_id = match body.get("task_status_id") {
+        None | Some(Value::Null) => return Err(validation("task_status_id", "Field required")),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => {
+            return Err(validation(
+                "task_status_id",
+                "Input should be a valid string",
+            ));
+        }
+    };
+    let for_client = match body.get("for_client") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(validation("for_client", "Input should be a valid boolean")),
+    };
+    let optional = |key| text_field(body, key).map(|s| Some(s).filter(|s| !s.is_empty()));
+    Ok(NewComment {
+        task_status_id,
+        text: text_field(body, "comment")?,
+        person_id: optional("person_id")?,
+        created_at: optional("created_at")?,
+        checklist: list_field(body, "checklist")?,
+        links: list_field(body, "links")?,
+        for_client,
+    })
+}
+
+#[utoipa::path(post, path = "/actions/tasks/{id}/comment", tag = "kitsu: data",
+    description = "Also served under `/api`. Comments on a task: `{task_status_id, comment, \
+        checklist, links, for_client, person_id, created_at}` (the last three for studio and \
+        production managers only). The comment is made and, when its status differs, the task \
+        moves to it, in one transaction; the news feed gets an entry. Answers the comment with \
+        its `task_status` and author `person`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The task's UUID")),
+    request_body = Object,
+    responses(
+        (status = 201, description = "The comment"),
+        (status = 400, description = "`Validation error.` naming the field; no more retakes"),
+        (status = 403, description = "The caller may not act on the task, or use the status"),
+        (status = 404, description = "No such task, status or person"),
+    ))]
+pub async fn comment(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> KitsuResult<Response> {
+    let caller = caller?;
+    let body = json_object(&body)?;
+    let input = new_comment(&body)?;
+    let metadata = meta.metadata(Some(&caller.user_id));
+    let who = Commenter {
+        user_id: &caller.user_id,
+        role: &caller.user.role,
+    };
+    let made = state
+        .records
+        .comment_task(&id, input, who, &metadata)
+        .await
+        .map_err(KitsuError::crud)?;
+    let comments = Records::model("comments")?;
+    let statuses = Records::model("task-status")?;
+    let status_id = made
+        .comment
+        .fields
+        .get("task_status_id")
+        .and_then(Value::as_str);
+    let mut doc = serialized(comments, &made.comment_id, &made.comment);
+    doc["task_status"] = serialized(statuses, status_id.unwrap_or_default(), &made.status);
+    doc["person"] = full_person(&state, Some(&json!(made.author))).await?;
+    let response = (StatusCode::CREATED, Json(doc));
+    Ok(with_position(response.into_response(), made.position))
+}
