@@ -42,7 +42,13 @@ pub struct TrackerArgs {
 }
 
 /// One call that must succeed; its JSON answer.
-async fn call(api: &Api, user: &User, method: Method, path: &str, body: Value) -> Result<Value, Error> {
+async fn call(
+    api: &Api,
+    user: &User,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> Result<Value, Error> {
     let mut request = api.client().request(method.clone(), api.url(path));
     if !user.bearer.is_empty() {
         request = request.header("authorization", &user.bearer);
@@ -93,11 +99,14 @@ async fn login(api: &Api, email: &str, password: &str) -> Result<(User, String),
 /// The same studio on every target, through the API alone. Names carry `tag` so that a target
 /// seeded twice (or seeded by its own install, as Zou's `init-data` is) takes them as new.
 async fn seed(api: &Api, user: &User, tasks: usize, tag: &str) -> Result<String, Error> {
-    let post = |path: String, body: Value| async move {
-        call(api, user, Method::POST, &path, body).await
-    };
+    let post =
+        |path: String, body: Value| async move { call(api, user, Method::POST, &path, body).await };
     let project = id(
-        &post("/data/projects".into(), json!({"name": format!("Bench {tag}")})).await?,
+        &post(
+            "/data/projects".into(),
+            json!({"name": format!("Bench {tag}")}),
+        )
+        .await?,
         "project",
     )?;
     let todo = id(
@@ -125,7 +134,11 @@ async fn seed(api: &Api, user: &User, tasks: usize, tag: &str) -> Result<String,
         "task type",
     )?;
     let episode = id(
-        &post(format!("/data/projects/{project}/episodes"), json!({"name": "E01"})).await?,
+        &post(
+            format!("/data/projects/{project}/episodes"),
+            json!({"name": "E01"}),
+        )
+        .await?,
         "episode",
     )?;
     let sequence = id(
@@ -180,7 +193,10 @@ async fn measure(name: &str, base: &str, args: &TrackerArgs) -> Result<Measured,
     let project = seed(&api, &user, args.tasks, &tag).await?;
     let studio = Studio { person, project };
     let users = std::slice::from_ref(&user);
-    let (warmup, duration) = (Duration::from_secs(2), Duration::from_secs_f64(args.duration));
+    let (warmup, duration) = (
+        Duration::from_secs(2),
+        Duration::from_secs_f64(args.duration),
+    );
     let read = |path: String| {
         let api = api.clone();
         async move {
@@ -237,10 +253,7 @@ pub async fn run(args: TrackerArgs) -> Result<(), Error> {
 fn render(args: &TrackerArgs, measured: &[Measured]) -> String {
     let phases: [(&str, fn(&Measured) -> &ClosedResult); 4] = [
         ("`GET /data/persons/<id>`", |m| &m.person),
-        (
-            "`GET /data/tasks?project_id=<id>` (20 tasks)",
-            |m| &m.tasks,
-        ),
+        ("`GET /data/tasks?project_id=<id>` (20 tasks)", |m| &m.tasks),
         ("`GET /data/projects/<id>/news?page=1`", |m| &m.news),
         ("`POST /data/project-status`", |m| &m.create),
     ];
@@ -290,15 +303,19 @@ fn render(args: &TrackerArgs, measured: &[Measured]) -> String {
             let (a, b) = (of(ours), of(theirs));
             let ratio = a.per_second() / b.per_second().max(f64::MIN_POSITIVE);
             let p99 = a.latencies.ms(0.99).unwrap_or(f64::MAX);
-            let p99_ratio = p99 / b.latencies.ms(0.99).unwrap_or(f64::MAX);
-            let create = i == 3;
-            let met = if create {
-                ratio >= 5.0
-            } else {
-                ratio >= 10.0 && p99 < 10.0
+            let p99_ratio = match (a.latencies.ms(0.99), b.latencies.ms(0.99)) {
+                (Some(x), Some(y)) if a.errors == 0 => format!("{:.2}", x / y),
+                _ => "–".to_string(),
             };
+            let create = i == 3;
+            let met = a.errors == 0
+                && if create {
+                    ratio >= 5.0
+                } else {
+                    ratio >= 10.0 && p99 < 10.0
+                };
             lines.push(format!(
-                "| {what} | {ratio:.1}× | {p99_ratio:.2} | {} |",
+                "| {what} | {ratio:.1}× | {p99_ratio} | {} |",
                 if met { "met" } else { "**missed**" }
             ));
         }

@@ -629,3 +629,38 @@ async fn a_records_history_lists_each_change_newest_first(#[case] backend: Backe
     let (code, _) = get(&app, &token, "/data/studios/nope/history").await;
     assert_eq!(code, StatusCode::BAD_REQUEST);
 }
+
+/// A person is read by id (what gazu's `person.get_person` calls) by any signed-in role, as
+/// the login's own user object, without secrets; unknown and malformed ids answer as Zou.
+#[apply(backends)]
+async fn a_person_is_read_by_id(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let artist = artist(&app).await;
+    let (_, me) = get(&app, &token, "/auth/authenticated").await;
+    let id = me["user"]["id"].as_str().unwrap().to_string();
+
+    let (code, person) = get(&app, &artist, &format!("/data/persons/{id}")).await;
+    assert_eq!(code, StatusCode::OK, "{person}");
+    // The caller's own user object adds its second-factor devices; a person read does not.
+    let mut own = me["user"].clone();
+    own.as_object_mut().unwrap().remove("fido_devices");
+    assert_eq!(person, own);
+    assert!(person.get("password").is_none() && person.get("totp_secret").is_none());
+    let (code, again) = get(&app, &token, &format!("/data/persons/{id}/")).await;
+    assert_eq!((code, &again), (StatusCode::OK, &person));
+
+    let unknown = "3f0f3bb3-8d1c-4a4e-9a57-2f6a4b0c9d11";
+    let (code, body) = get(&app, &token, &format!("/data/persons/{unknown}")).await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
+    let (code, body) = get(&app, &token, "/data/persons/nope").await;
+    assert_eq!(
+        (code, body),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"error": true, "message": "Malformed ID.", "data": null})
+        )
+    );
+    let anonymous = app.kitsu(None).get(&format!("/data/persons/{id}")).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}

@@ -90,7 +90,7 @@ pub(super) fn json_object(body: &Bytes) -> KitsuResult<Map<String, Value>> {
 }
 
 /// A record id from the path: Zou refuses what is not a UUID before looking.
-pub(super) fn record_id(id: &str) -> KitsuResult<String> {
+pub(in crate::http::kitsu) fn record_id(id: &str) -> KitsuResult<String> {
     uuid::Uuid::try_parse(id)
         .map(|u| u.to_string())
         .map_err(|_| {
