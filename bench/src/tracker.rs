@@ -250,8 +250,11 @@ pub async fn run(args: TrackerArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// One measure of a target.
+type Phase = fn(&Measured) -> &ClosedResult;
+
 fn render(args: &TrackerArgs, measured: &[Measured]) -> String {
-    let phases: [(&str, fn(&Measured) -> &ClosedResult); 4] = [
+    let phases: [(&str, Phase); 4] = [
         ("`GET /data/persons/<id>`", |m| &m.person),
         ("`GET /data/tasks?project_id=<id>` (20 tasks)", |m| &m.tasks),
         ("`GET /data/projects/<id>/news?page=1`", |m| &m.news),
