@@ -3,7 +3,7 @@
 # database and JetStream stream (Postgres + NATS) and runs `annals-bench tracker` against it. With
 # --zou it also sets up the real Zou 1.0.97 from PyPI (a virtual environment kept in
 # ZOU_VENV, its own fresh Postgres database, Redis on 127.0.0.1:6379, gunicorn with one worker per
-# core) and runs the same seed and load there: bench/results/tracker.md gets both and the ratios.
+# core; it empties Redis database 1, Zou's memoization cache) and runs the same seed and load there: bench/results/tracker.md gets both and the ratios.
 #
 #   bench/tracker.sh [--zou] [annals-bench tracker options]   e.g. --duration 5
 #   BENCH_NO_BUILD=1 reuses the release binaries.
@@ -76,6 +76,9 @@ if [[ $zou == 1 ]]; then
   "$venv/bin/zou" init-db >"$work/zou-init.log" 2>&1
   "$venv/bin/zou" init-data >>"$work/zou-init.log" 2>&1
   "$venv/bin/zou" create-admin "$email" --password "$password" >>"$work/zou-init.log" 2>&1
+  # Zou memoizes lookups (the id of the "Episode" entity type, say) in Redis database 1, which
+  # outlives its Postgres database: ids of an earlier run's database would break this one.
+  redis-cli -h 127.0.0.1 -n 1 FLUSHDB >/dev/null
   zou_port="$(free_port)"
   "$venv/bin/gunicorn" -w "$(nproc)" -b "127.0.0.1:$zou_port" --pid "$work/gunicorn.pid" \
     zou.app:app >"$work/zou.log" 2>&1 &
