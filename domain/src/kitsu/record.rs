@@ -57,6 +57,14 @@ pub enum RecordCommand {
         by: String,
         at: DateTime<Utc>,
     },
+    /// Marks the record changed without changing a field: Zou bumps a task's `updated_at` on
+    /// every comment, and an event on the task's stream makes concurrent comments, each
+    /// decided on the task's state, conflict rather than land on a state they did not see.
+    Touch {
+        model: String,
+        by: String,
+        at: DateTime<Utc>,
+    },
     /// Adds `id` to the relation `field` (a team member, say); nothing if it is there.
     Link {
         model: String,
@@ -113,7 +121,7 @@ pub enum RecordEvent {
     },
     RecordUpdated {
         model: String,
-        /// Only the fields whose value changed.
+        /// Only the fields whose value changed (none when the record was only touched).
         changes: Vec<FieldChange>,
         by: String,
         at: DateTime<Utc>,
@@ -325,6 +333,18 @@ impl Decide for Record {
             } => self.relink(&model, &field, by, at, |ids| {
                 ids.retain(|held| held.as_str() != Some(id.as_str()))
             })?,
+            RecordCommand::Touch { model, by, at } => {
+                known_model(&model)?;
+                if !self.is_live(&model) {
+                    return Err(RecordError::NotFound);
+                }
+                vec![RecordEvent::RecordUpdated {
+                    model,
+                    changes: vec![],
+                    by,
+                    at,
+                }]
+            }
             RecordCommand::Delete { model, by, at } => {
                 if !self.is_live(&model) {
                     return Err(RecordError::NotFound);
