@@ -226,8 +226,8 @@ impl Model {
     }
 
     /// The changes an update's input makes to `current`: server keys, `project_id`, protected
-    /// fields, relations (Zou writes them through their own routes) and unknown keys are
-    /// ignored; unchanged values are not changes.
+    /// fields, relations (Zou writes them through their own routes, but for the updatable
+    /// ones) and unknown keys are ignored; unchanged values are not changes.
     pub fn prepare_update(
         &self,
         current: &BTreeMap<String, Value>,
@@ -239,9 +239,16 @@ impl Model {
                 continue;
             };
             let relation = matches!(field.ty, FieldType::Relation(_));
-            if field.protected || relation || key == "project_id" {
+            if field.protected || (relation && !field.updatable) || key == "project_id" {
                 continue;
             }
+            let given;
+            let new = if relation {
+                given = relation_ids(new);
+                &given
+            } else {
+                new
+            };
             checked(field, new)?;
             let old = current.get(key).cloned().unwrap_or(Value::Null);
             let new = match (&old, new) {

@@ -225,3 +225,31 @@ fn a_task_is_named_main_unless_told() {
     assert_eq!(task.fields["difficulty"], 3);
     assert_eq!(task.fields["assignees"], json!([]));
 }
+
+#[test]
+fn a_tasks_assignees_are_set_by_an_update_other_relations_are_not() {
+    let task = task(Value::Null);
+    let tasks = model("tasks").unwrap();
+    let changes = tasks
+        .prepare_update(
+            &task.fields,
+            &json!({"assignees": [PERSON, {"id": PERSON}]})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+        .unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].new, json!([PERSON]));
+    let projects = model("projects").unwrap();
+    let project = projects
+        .prepare_create(&json!({"name": "P"}).as_object().unwrap().clone())
+        .unwrap();
+    let changes = projects
+        .prepare_update(
+            &project,
+            &json!({"team": [PERSON]}).as_object().unwrap().clone(),
+        )
+        .unwrap();
+    assert!(changes.is_empty());
+}
