@@ -472,6 +472,10 @@ async fn tasks_follow_zous_rules(#[case] backend: Backend) {
     assert_eq!(with_relations[0]["assignees"], json!([]));
     let (status, _) = get(&app, &token, &format!("/data/assets/{}/tasks", p.shot)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, none) = get(&app, &token, &format!("/data/episodes/{}/tasks", p.episode)).await;
+    assert_eq!((status, none), (StatusCode::OK, json!([])));
+    let (status, _) = get(&app, &token, &format!("/data/sequences/{}/tasks", p.shot)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Assignees are set by an update (unknown persons dropped), as gazu's update_task does.
     let (_, artist_id) = person(&app, "user").await;
