@@ -472,6 +472,23 @@ async fn tasks_follow_zous_rules(#[case] backend: Backend) {
     assert_eq!(with_relations[0]["assignees"], json!([]));
     let (status, _) = get(&app, &token, &format!("/data/assets/{}/tasks", p.shot)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, none) = get(&app, &token, &format!("/data/episodes/{}/tasks", p.episode)).await;
+    assert_eq!((status, none), (StatusCode::OK, json!([])));
+    let (status, _) = get(&app, &token, &format!("/data/sequences/{}/tasks", p.shot)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Assignees are set by an update (unknown persons dropped), as gazu's update_task does.
+    let (_, artist_id) = person(&app, "user").await;
+    let (status, updated) = put(
+        &app,
+        &token,
+        &format!("/data/tasks/{task}"),
+        json!({"assignees": [artist_id, uuid::Uuid::new_v4()], "type": "Task", "id": task}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    let (_, read) = get(&app, &token, &format!("/data/tasks/{task}")).await;
+    assert_eq!(read["assignees"], json!([artist_id]), "{read}");
 
     // A task with comments is removed with them when forced.
     let (status, _) = comment(&app, &token, &task, &p.wip, "going").await;

@@ -241,7 +241,7 @@ const TASK: &[Field] = &[
     }),
     Field::new("entity_id", T::Reference("entities")).required(),
     Field::new("assigner_id", T::Reference("persons")),
-    Field::new("assignees", T::Relation("persons")),
+    Field::new("assignees", T::Relation("persons")).updatable(),
 ];
 
 /// Zou 1.0.97's `Comment` on a task (`object_id`); made by `POST

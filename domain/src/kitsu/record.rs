@@ -57,6 +57,14 @@ pub enum RecordCommand {
         by: String,
         at: DateTime<Utc>,
     },
+    /// Marks the record changed without changing a field: Zou bumps a task's `updated_at` on
+    /// every comment, and an event on the task's stream makes concurrent comments, each
+    /// decided on the task's state, conflict rather than land on a state they did not see.
+    Touch {
+        model: String,
+        by: String,
+        at: DateTime<Utc>,
+    },
     /// Adds `id` to the relation `field` (a team member, say); nothing if it is there.
     Link {
         model: String,
@@ -113,7 +121,7 @@ pub enum RecordEvent {
     },
     RecordUpdated {
         model: String,
-        /// Only the fields whose value changed.
+        /// Only the fields whose value changed (none when the record was only touched).
         changes: Vec<FieldChange>,
         by: String,
         at: DateTime<Utc>,
@@ -218,8 +226,8 @@ impl Model {
     }
 
     /// The changes an update's input makes to `current`: server keys, `project_id`, protected
-    /// fields, relations (Zou writes them through their own routes) and unknown keys are
-    /// ignored; unchanged values are not changes.
+    /// fields, relations (Zou writes them through their own routes, but for the updatable
+    /// ones) and unknown keys are ignored; unchanged values are not changes.
     pub fn prepare_update(
         &self,
         current: &BTreeMap<String, Value>,
@@ -231,9 +239,16 @@ impl Model {
                 continue;
             };
             let relation = matches!(field.ty, FieldType::Relation(_));
-            if field.protected || relation || key == "project_id" {
+            if field.protected || (relation && !field.updatable) || key == "project_id" {
                 continue;
             }
+            let given;
+            let new = if relation {
+                given = relation_ids(new);
+                &given
+            } else {
+                new
+            };
             checked(field, new)?;
             let old = current.get(key).cloned().unwrap_or(Value::Null);
             let new = match (&old, new) {
@@ -325,6 +340,18 @@ impl Decide for Record {
             } => self.relink(&model, &field, by, at, |ids| {
                 ids.retain(|held| held.as_str() != Some(id.as_str()))
             })?,
+            RecordCommand::Touch { model, by, at } => {
+                known_model(&model)?;
+                if !self.is_live(&model) {
+                    return Err(RecordError::NotFound);
+                }
+                vec![RecordEvent::RecordUpdated {
+                    model,
+                    changes: vec![],
+                    by,
+                    at,
+                }]
+            }
             RecordCommand::Delete { model, by, at } => {
                 if !self.is_live(&model) {
                     return Err(RecordError::NotFound);

@@ -116,6 +116,9 @@ pub struct Field {
     pub server: bool,
     /// An update's object is merged into the stored object, key by key (Zou's entity `data`).
     pub merged: bool,
+    /// A relation an update may set as a whole (Zou's task `assignees`); other relations are
+    /// written through their own routes only.
+    pub updatable: bool,
 }
 
 impl Field {
@@ -130,7 +133,14 @@ impl Field {
             unique: None,
             server: false,
             merged: false,
+            updatable: false,
         }
+    }
+
+    /// See [`Field::updatable`].
+    pub const fn updatable(mut self) -> Self {
+        self.updatable = true;
+        self
     }
 
     /// See [`Field::merged`].

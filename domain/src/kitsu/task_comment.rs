@@ -38,9 +38,9 @@ pub struct TaskComment<'a> {
 pub struct Commented {
     /// Creates the comment (on a new stream).
     pub comment: RecordCommand,
-    /// Updates the task; none when the comment is older than the task's last one (Zou then
-    /// leaves the task's status as it is).
-    pub task: Option<RecordCommand>,
+    /// Updates the task, or only touches it when nothing changes there (a comment older than
+    /// the task's last one leaves its status as it is, as in Zou).
+    pub task: RecordCommand,
     /// The comment changed the task's status.
     pub changed: bool,
 }
@@ -115,6 +115,7 @@ pub fn comment_on_task(c: TaskComment<'_>) -> Result<Commented, RecordError> {
     }
     let tasks = model("tasks").expect("tasks are a registry model");
     let changes = tasks.prepare_update(&c.task.fields, &task_input)?;
+    let has_changes = !changes.is_empty();
     let subject = Subject {
         model: "tasks".into(),
         id: c.task_id.into(),
@@ -143,12 +144,20 @@ pub fn comment_on_task(c: TaskComment<'_>) -> Result<Commented, RecordError> {
         at: c.at,
         subject: Some(subject),
     };
-    let task = is_last.then(|| RecordCommand::Update {
-        model: "tasks".into(),
-        input: task_input,
-        by: c.by.into(),
-        at: c.now,
-    });
+    let task = if has_changes {
+        RecordCommand::Update {
+            model: "tasks".into(),
+            input: task_input,
+            by: c.by.into(),
+            at: c.now,
+        }
+    } else {
+        RecordCommand::Touch {
+            model: "tasks".into(),
+            by: c.by.into(),
+            at: c.now,
+        }
+    };
     Ok(Commented {
         comment,
         task,

@@ -82,7 +82,7 @@ fn a_comment_with_another_status_moves_the_task_and_says_so() {
     let (task, wip) = (task(Value::Null), status(json!({"is_wip": true})));
     let decided = comment_on_task(comment(&task, WIP, &wip)).unwrap();
     assert!(decided.changed);
-    let moved = input_of(decided.task.as_ref().unwrap());
+    let moved = input_of(&decided.task);
     assert_eq!(moved["task_status_id"], WIP);
     assert_eq!(moved["last_comment_date"], "2026-11-28T12:05:00");
     assert_eq!(moved["real_start_date"], "2026-11-28T12:05:00");
@@ -117,8 +117,29 @@ fn a_comment_with_the_same_status_changes_nothing_but_the_date() {
     let (task, todo) = (task(Value::Null), status(json!({})));
     let decided = comment_on_task(comment(&task, TODO, &todo)).unwrap();
     assert!(!decided.changed);
-    let moved = input_of(decided.task.as_ref().unwrap());
+    let moved = input_of(&decided.task);
     assert_eq!(moved["last_comment_date"], "2026-11-28T12:05:00");
+    // Within the same second again, nothing changes: the task is only touched.
+    let mut commented = task.clone();
+    commented
+        .fields
+        .insert("last_comment_date".into(), json!("2026-11-28T12:05:00"));
+    let again = comment_on_task(comment(&commented, TODO, &todo)).unwrap();
+    assert!(
+        matches!(again.task, RecordCommand::Touch { .. }),
+        "{again:?}"
+    );
+    let events = TestFramework::<Record>::with(())
+        .given(vec![created(
+            "tasks",
+            json!({"project_id": TASK, "task_type_id": TASK, "entity_id": TASK}),
+        )])
+        .when(again.task)
+        .inspect_result()
+        .unwrap();
+    assert!(
+        matches!(&events[..], [RecordEvent::RecordUpdated { changes, .. }] if changes.is_empty())
+    );
     let RecordCommand::Create { subject, .. } = &decided.comment else {
         panic!();
     };
@@ -130,14 +151,17 @@ fn an_older_comment_leaves_the_task_alone() {
     let (task, wip) = (task(json!("2026-11-28T12:30:00")), status(json!({})));
     let decided = comment_on_task(comment(&task, WIP, &wip)).unwrap();
     assert!(!decided.changed);
-    assert_eq!(decided.task, None);
+    assert!(
+        matches!(decided.task, RecordCommand::Touch { .. }),
+        "{decided:?}"
+    );
 }
 
 #[test]
 fn a_retake_counts_and_is_capped() {
     let (task, retake) = (task(Value::Null), status(json!({"is_retake": true})));
     let decided = comment_on_task(comment(&task, WIP, &retake)).unwrap();
-    assert_eq!(input_of(decided.task.as_ref().unwrap())["retake_count"], 1);
+    assert_eq!(input_of(&decided.task)["retake_count"], 1);
     let capped = TaskComment {
         max_retakes: 1,
         ..comment(&task, WIP, &retake)
@@ -160,7 +184,7 @@ fn a_retake_counts_and_is_capped() {
 fn a_done_status_dates_the_task_and_a_step_back_clears_it() {
     let (task, done) = (task(Value::Null), status(json!({"is_done": true})));
     let decided = comment_on_task(comment(&task, WIP, &done)).unwrap();
-    let moved = input_of(decided.task.as_ref().unwrap());
+    let moved = input_of(&decided.task);
     assert_eq!(moved["done_date"], "2026-11-28T12:05:00");
     assert!(!moved.contains_key("end_date"));
     let mut finished = task.clone();
@@ -172,15 +196,12 @@ fn a_done_status_dates_the_task_and_a_step_back_clears_it() {
         .insert("end_date".into(), json!("2026-11-28T12:01:00"));
     let wip = status(json!({}));
     let decided = comment_on_task(comment(&finished, WIP, &wip)).unwrap();
-    let moved = input_of(decided.task.as_ref().unwrap());
+    let moved = input_of(&decided.task);
     assert_eq!(moved["done_date"], Value::Null);
     assert_eq!(moved["end_date"], Value::Null);
     let review = status(json!({"is_feedback_request": true}));
     let decided = comment_on_task(comment(&task, WIP, &review)).unwrap();
-    assert_eq!(
-        input_of(decided.task.as_ref().unwrap())["end_date"],
-        "2026-11-28T12:05:00"
-    );
+    assert_eq!(input_of(&decided.task)["end_date"], "2026-11-28T12:05:00");
 }
 
 #[test]
@@ -203,4 +224,32 @@ fn a_task_is_named_main_unless_told() {
     assert_eq!(task.fields["name"], "main");
     assert_eq!(task.fields["difficulty"], 3);
     assert_eq!(task.fields["assignees"], json!([]));
+}
+
+#[test]
+fn a_tasks_assignees_are_set_by_an_update_other_relations_are_not() {
+    let task = task(Value::Null);
+    let tasks = model("tasks").unwrap();
+    let changes = tasks
+        .prepare_update(
+            &task.fields,
+            &json!({"assignees": [PERSON, {"id": PERSON}]})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+        .unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].new, json!([PERSON]));
+    let projects = model("projects").unwrap();
+    let project = projects
+        .prepare_create(&json!({"name": "P"}).as_object().unwrap().clone())
+        .unwrap();
+    let changes = projects
+        .prepare_update(
+            &project,
+            &json!({"team": [PERSON]}).as_object().unwrap().clone(),
+        )
+        .unwrap();
+    assert!(changes.is_empty());
 }

@@ -191,17 +191,17 @@ impl Records {
                 .prepare(&comment_id, decided.comment, metadata, true)
                 .await?;
             let mut events = comment.events;
-            if let Some(change) = decided.task {
-                let moved = self
-                    .records
-                    .prepare(task_id, change, metadata, false)
-                    .await?;
-                // Decided on another state than the one appended after: decide again.
-                if moved.before != task {
-                    continue;
-                }
-                events.extend(moved.events);
+            // Always an event on the task's stream (an update, or a touch), so that two
+            // comments decided on one state of the task cannot both land.
+            let moved = self
+                .records
+                .prepare(task_id, decided.task, metadata, false)
+                .await?;
+            // Decided on another state than the one appended after: decide again.
+            if moved.before != task {
+                continue;
             }
+            events.extend(moved.events);
             if let Some(position) = self.together.append(events).await? {
                 return Ok(Made {
                     comment_id,

@@ -238,10 +238,12 @@ impl Records {
         definition: &'static Model,
         id: &str,
         current: Record,
-        input: Map<String, Value>,
+        mut input: Map<String, Value>,
         by: &str,
         metadata: &Metadata,
     ) -> Result<Executed<Record>, AppError> {
+        // An updatable relation keeps only the ids of records that exist, as on create.
+        self.known_relations(definition, &mut input).await?;
         let changes = definition.prepare_update(&current.fields, &input)?;
         let changed: Map<String, Value> = changes
             .iter()

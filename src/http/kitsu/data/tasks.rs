@@ -377,6 +377,63 @@ pub async fn asset_tasks(
     entity_tasks(&state, caller?, "assets", &id, &raw, &headers).await
 }
 
+#[utoipa::path(get, path = "/data/sequences/{id}/tasks", tag = "kitsu: data",
+    description = "Also served under `/api`. The sequence's own tasks, shaped as a shot's are.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The sequence's UUID")),
+    responses(
+        (status = 200, description = "Array of tasks"),
+        (status = 403, description = "The caller is not in the sequence's project team"),
+        (status = 404, description = "No such sequence"),
+    ))]
+pub async fn sequence_tasks(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> KitsuResult<Response> {
+    entity_tasks(&state, caller?, "sequences", &id, &raw, &headers).await
+}
+
+#[utoipa::path(get, path = "/data/episodes/{id}/tasks", tag = "kitsu: data",
+    description = "Also served under `/api`. The episode's own tasks, shaped as a shot's are.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The episode's UUID")),
+    responses(
+        (status = 200, description = "Array of tasks"),
+        (status = 403, description = "The caller is not in the episode's project team"),
+        (status = 404, description = "No such episode"),
+    ))]
+pub async fn episode_tasks(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> KitsuResult<Response> {
+    entity_tasks(&state, caller?, "episodes", &id, &raw, &headers).await
+}
+
+#[utoipa::path(get, path = "/data/edits/{id}/tasks", tag = "kitsu: data",
+    description = "Also served under `/api`. The edit's own tasks, shaped as a shot's are.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The edit's UUID")),
+    responses(
+        (status = 200, description = "Array of tasks"),
+        (status = 403, description = "The caller is not in the edit's project team"),
+        (status = 404, description = "No such edit"),
+    ))]
+pub async fn edit_tasks(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> KitsuResult<Response> {
+    entity_tasks(&state, caller?, "edits", &id, &raw, &headers).await
+}
+
 #[utoipa::path(get, path = "/data/tasks/{id}/comments", tag = "kitsu: data",
     description = "Also served under `/api`. The task's comments, newest first, each with its \
         author as `person` (`id, first_name, last_name, full_name, has_avatar, role`), its \
