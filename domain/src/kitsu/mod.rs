@@ -14,7 +14,7 @@ mod unique_claim;
 mod values;
 mod views;
 
-pub use models::{MODELS, TEMPORAL_KINDS, model};
+pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};
 pub use registry::{
     Access, Agreement, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Rules, Unique,
@@ -22,7 +22,7 @@ pub use registry::{
 pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task};
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};
 pub use values::{derived_id, document, parse_datetime, relation_ids, zou_datetime};
-pub use views::{Extra, Only, VIEWS, View, view};
+pub use views::{Extra, Only, TEMPORAL_KINDS, VIEWS, View, view};
 
 /// The type of a record's stream: one stream per record, keyed by its UUID, whatever its model.
 pub const RECORD_TYPE: &str = "kitsu_record";

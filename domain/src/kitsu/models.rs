@@ -4,7 +4,7 @@ use super::registry::{
     Access, Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Rules,
     Unique,
 };
-use super::views::Extra;
+use super::views::{Extra, TEMPORAL_KINDS};
 
 const fn text(max: usize) -> T {
     T::Text { max: Some(max) }
@@ -80,10 +80,6 @@ const ENTITY_TYPE: &[Field] = &[
     Field::new("archived", T::Bool).default(D::Bool(false)),
     Field::new("task_types", T::Relation("task-types")),
 ];
-
-/// The entity types that are not asset types (Zou's "temporal" types): an entity of one of
-/// them is of that kind, any other entity is an `Asset`.
-pub const TEMPORAL_KINDS: &[&str] = &["Shot", "Sequence", "Episode", "Edit", "Scene", "Concept"];
 
 const ENTITY_STATUSES: &[&str] = &["standby", "running", "complete", "canceled"];
 

@@ -2,7 +2,9 @@
 //! `/data/shots`, ... are the entities of one kind, `/data/asset-types` the entity types that
 //! are not temporal. A view is data, like a model: which records it shows, how it names them,
 //! and the query keys it reads as fields.
-use super::models::TEMPORAL_KINDS;
+/// The entity types that are not asset types (Zou's "temporal" types): an entity of one of
+/// them is of that kind, any other entity is an `Asset`.
+pub const TEMPORAL_KINDS: &[&str] = &["Shot", "Sequence", "Episode", "Edit", "Scene", "Concept"];
 
 /// Which records of its model a view shows.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -241,6 +241,18 @@ impl IntoResponse for KitsuError {
     }
 }
 
+/// A record id from the path: Zou refuses what is not a UUID before looking.
+pub fn record_id(id: &str) -> KitsuResult<String> {
+    uuid::Uuid::try_parse(id)
+        .map(|u| u.to_string())
+        .map_err(|_| {
+            KitsuError::Body(
+                StatusCode::BAD_REQUEST,
+                json!({"error": true, "message": "Malformed ID.", "data": null}),
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

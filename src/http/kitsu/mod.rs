@@ -120,7 +120,7 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(second_factor::oidc_callback))
         .routes(routes!(data::list, data::create))
         .routes(routes!(data::read, data::update, data::delete))
-        .routes(routes!(persons::read))
+        .routes(routes!(data::persons::read))
         .routes(routes!(data::history::history))
         .routes(routes!(data::projects::open))
         .routes(routes!(data::projects::add_member))
@@ -156,7 +156,7 @@ fn slash_aliases() -> axum::Router<AppState> {
             "/data/{model}/{id}/",
             get(data::read).put(data::update).delete(data::delete),
         )
-        .route("/data/persons/{id}/", get(persons::read))
+        .route("/data/persons/{id}/", get(data::persons::read))
         .route("/data/{model}/{id}/history/", get(data::history::history))
         .route("/data/{model}/all/", get(data::entities::all))
         .route(

@@ -2,8 +2,6 @@
 //!
 //! A person is built from the `User` aggregate (the write side, so a login answers with what
 //! it just checked). Secrets (password hash, OTP secrets, recovery codes) are never part of it.
-use axum::Json;
-use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -11,9 +9,6 @@ use annals_domain::identity::User;
 use annals_domain::identity::user::SecondFactor;
 use annals_projections::identity::PROFILES;
 
-use super::auth::KitsuCaller;
-use super::data::record_id;
-use super::errors::{KitsuError, KitsuResult};
 use crate::http::state::AppState;
 
 /// Zou's `DEFAULT_TIMEZONE` and `DEFAULT_LOCALE`.
@@ -200,28 +195,4 @@ mod tests {
         assert!(!p.to_string().contains("argon2"));
         assert_eq!(p["preferred_two_factor_authentication"], Value::Null);
     }
-}
-
-/// `GET /data/persons/<id>`: a person as Zou's `serialize_safe` gives it, to any signed-in
-/// caller (Zou lets every role read the studio's people). Persons are the accounts themselves
-/// (the `User` aggregate), read from the write side like the login's own user object.
-#[utoipa::path(get, path = "/data/persons/{id}", tag = "kitsu: data",
-    description = "Also served under `/api`, and with a trailing slash.",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The person's UUID")),
-    responses(
-        (status = 200, description = "The person, without secrets"),
-        (status = 400, description = "`{error: true, message: \"Malformed ID.\", data: null}`"),
-        (status = 404, description = "No such person"),
-    ))]
-pub async fn read(
-    State(state): State<AppState>,
-    caller: Result<KitsuCaller, KitsuError>,
-    Path(id): Path<String>,
-) -> KitsuResult<Json<Value>> {
-    caller?;
-    let id = record_id(&id)?;
-    let user = state.identity.user(&id).await?;
-    let times = times(&state, &user).await;
-    Ok(Json(person(&user, times)))
 }

@@ -3,7 +3,9 @@
 //! stream; reads answer the `kitsu_records` read model once it has caught up.
 pub mod entities;
 pub mod history;
+pub mod names;
 pub mod news;
+pub mod persons;
 pub mod projects;
 pub mod query;
 mod shape;
@@ -27,7 +29,7 @@ use self::query::{ListOptions, keep_fields, list_options};
 use self::shape::{named_references, relations_asked, visible, without_relations};
 use self::target::{Target, renamed};
 use super::auth::KitsuCaller;
-use super::errors::{KitsuError, KitsuResult};
+use super::errors::{KitsuError, KitsuResult, record_id};
 use crate::http::body::check_storable;
 use crate::http::consistency::{with_freshness, with_position};
 use crate::http::request::RequestMeta;
@@ -87,18 +89,6 @@ pub(super) fn json_object(body: &Bytes) -> KitsuResult<Map<String, Value>> {
         return Err(KitsuError::invalid_field(&field, &message));
     }
     Ok(object)
-}
-
-/// A record id from the path: Zou refuses what is not a UUID before looking.
-pub(in crate::http::kitsu) fn record_id(id: &str) -> KitsuResult<String> {
-    uuid::Uuid::try_parse(id)
-        .map(|u| u.to_string())
-        .map_err(|_| {
-            KitsuError::Body(
-                StatusCode::BAD_REQUEST,
-                json!({"error": true, "message": "Malformed ID.", "data": null}),
-            )
-        })
 }
 
 /// The record as Zou serializes it, from the write side's state.

@@ -11,9 +11,10 @@ use annals_contracts::filter::{FieldPath, Filter, Query, Sort};
 use annals_domain::kitsu::{Access, parse_datetime, zou_datetime};
 use annals_projections::kitsu::{EXACT_AT, NEWS, NEWS_COLLECTION, RECORDS};
 
+use super::names::Names;
 use super::query_pairs;
 use super::shape::open_filter;
-use super::tasks::{Names, every};
+use super::tasks::every;
 use crate::http::consistency::{Freshness, with_freshness};
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};

@@ -197,7 +197,7 @@ pub async fn extras(
                 (key, name)
             }
             Extra::PersonOf { key, from } => {
-                let mut names = super::tasks::Names::new(state);
+                let mut names = super::names::Names::new(state);
                 (key, names.person(doc.get(from)).await?)
             }
         };

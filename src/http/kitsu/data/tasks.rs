@@ -16,6 +16,7 @@ use annals_contracts::filter::{FieldPath, Filter, Query, Sort};
 use annals_domain::kitsu::Model;
 use annals_projections::kitsu::{EXACT_AT, NEWS, NEWS_COLLECTION, RECORDS};
 
+use super::names::{Names, doc_of};
 use super::shape::{relations_asked, without_relations};
 use super::target::{Target, renamed};
 use super::{json_object, query_pairs, serialized};
@@ -37,93 +38,6 @@ fn path(name: &str) -> FieldPath {
 
 fn not_found(what: &str) -> KitsuError {
     AppError::NotFound(what.to_string()).into()
-}
-
-/// The read model's document of record `id` of model `route`, if live.
-pub(super) async fn doc_of(state: &AppState, route: &str, id: &str) -> KitsuResult<Option<Value>> {
-    let model = Records::model(route)?;
-    Ok(state
-        .gate
-        .views
-        .get(model.collection, id)
-        .await
-        .map_err(AppError::from)?)
-}
-
-/// The `name` of record `id` of `route` (null when there is none), remembered per request.
-pub(super) struct Names<'a> {
-    state: &'a AppState,
-    known: HashMap<(String, String), Value>,
-    persons: HashMap<String, Value>,
-}
-
-impl<'a> Names<'a> {
-    pub(super) fn new(state: &'a AppState) -> Self {
-        Self {
-            state,
-            known: HashMap::new(),
-            persons: HashMap::new(),
-        }
-    }
-
-    /// Zou's short person of `id` (see [`short_person`]), remembered per request.
-    pub(super) async fn person(&mut self, id: Option<&Value>) -> KitsuResult<Value> {
-        let Some(key) = id.and_then(Value::as_str) else {
-            return Ok(Value::Null);
-        };
-        if let Some(person) = self.persons.get(key) {
-            return Ok(person.clone());
-        }
-        let person = short_person(self.state, id).await?;
-        self.persons.insert(key.to_string(), person.clone());
-        Ok(person)
-    }
-
-    pub(super) async fn doc(&mut self, route: &str, id: Option<&Value>) -> KitsuResult<Value> {
-        let Some(id) = id.and_then(Value::as_str) else {
-            return Ok(Value::Null);
-        };
-        let key = (route.to_string(), id.to_string());
-        if let Some(doc) = self.known.get(&key) {
-            return Ok(doc.clone());
-        }
-        let doc = doc_of(self.state, route, id).await?.unwrap_or(Value::Null);
-        self.known.insert(key, doc.clone());
-        Ok(doc)
-    }
-
-    pub(super) async fn name(&mut self, route: &str, id: Option<&Value>) -> KitsuResult<Value> {
-        Ok(self
-            .doc(route, id)
-            .await?
-            .get("name")
-            .cloned()
-            .unwrap_or(Value::Null))
-    }
-}
-
-/// Zou's short person (a comment's or a news entry's author); null for an unknown id.
-async fn short_person(state: &AppState, id: Option<&Value>) -> KitsuResult<Value> {
-    let Some(id) = id.and_then(Value::as_str) else {
-        return Ok(Value::Null);
-    };
-    match state.identity.user(id).await {
-        Ok(user) => {
-            let full_name = format!("{} {}", user.first_name, user.last_name)
-                .trim()
-                .to_string();
-            Ok(json!({
-                "id": id,
-                "first_name": user.first_name,
-                "last_name": user.last_name,
-                "full_name": full_name,
-                "has_avatar": false,
-                "role": user.role,
-            }))
-        }
-        Err(AppError::NotFound(_)) => Ok(Value::Null),
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// A person as Zou's `serialize_safe` gives it; null for an unknown id.

@@ -1,0 +1,112 @@
+//! Names and documents a Kitsu answer refers to (a comment's author, a news entry's entity),
+//! read once per request.
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::http::kitsu::errors::KitsuResult;
+use crate::http::state::AppState;
+use crate::services::error::AppError;
+use crate::services::kitsu::Records;
+
+/// The read model's document of record `id` of model `route`, if live.
+pub(in crate::http::kitsu) async fn doc_of(
+    state: &AppState,
+    route: &str,
+    id: &str,
+) -> KitsuResult<Option<Value>> {
+    let model = Records::model(route)?;
+    Ok(state
+        .gate
+        .views
+        .get(model.collection, id)
+        .await
+        .map_err(AppError::from)?)
+}
+
+/// The `name` of record `id` of `route` (null when there is none), remembered per request.
+pub(in crate::http::kitsu) struct Names<'a> {
+    state: &'a AppState,
+    known: HashMap<(String, String), Value>,
+    persons: HashMap<String, Value>,
+}
+
+impl<'a> Names<'a> {
+    pub(in crate::http::kitsu) fn new(state: &'a AppState) -> Self {
+        Self {
+            state,
+            known: HashMap::new(),
+            persons: HashMap::new(),
+        }
+    }
+
+    /// Zou's short person of `id` (see [`short_person`]), remembered per request.
+    pub(in crate::http::kitsu) async fn person(
+        &mut self,
+        id: Option<&Value>,
+    ) -> KitsuResult<Value> {
+        let Some(key) = id.and_then(Value::as_str) else {
+            return Ok(Value::Null);
+        };
+        if let Some(person) = self.persons.get(key) {
+            return Ok(person.clone());
+        }
+        let person = short_person(self.state, id).await?;
+        self.persons.insert(key.to_string(), person.clone());
+        Ok(person)
+    }
+
+    pub(in crate::http::kitsu) async fn doc(
+        &mut self,
+        route: &str,
+        id: Option<&Value>,
+    ) -> KitsuResult<Value> {
+        let Some(id) = id.and_then(Value::as_str) else {
+            return Ok(Value::Null);
+        };
+        let key = (route.to_string(), id.to_string());
+        if let Some(doc) = self.known.get(&key) {
+            return Ok(doc.clone());
+        }
+        let doc = doc_of(self.state, route, id).await?.unwrap_or(Value::Null);
+        self.known.insert(key, doc.clone());
+        Ok(doc)
+    }
+
+    pub(in crate::http::kitsu) async fn name(
+        &mut self,
+        route: &str,
+        id: Option<&Value>,
+    ) -> KitsuResult<Value> {
+        Ok(self
+            .doc(route, id)
+            .await?
+            .get("name")
+            .cloned()
+            .unwrap_or(Value::Null))
+    }
+}
+
+/// Zou's short person (a comment's or a news entry's author); null for an unknown id.
+async fn short_person(state: &AppState, id: Option<&Value>) -> KitsuResult<Value> {
+    let Some(id) = id.and_then(Value::as_str) else {
+        return Ok(Value::Null);
+    };
+    match state.identity.user(id).await {
+        Ok(user) => {
+            let full_name = format!("{} {}", user.first_name, user.last_name)
+                .trim()
+                .to_string();
+            Ok(json!({
+                "id": id,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+                "full_name": full_name,
+                "has_avatar": false,
+                "role": user.role,
+            }))
+        }
+        Err(AppError::NotFound(_)) => Ok(Value::Null),
+        Err(e) => Err(e.into()),
+    }
+}
