@@ -30,7 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$((20000 + RANDOM % 40000))
+# A port the kernel says is free (a random one may be a test server's).
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 psql -qX -d postgres -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$db\"" >/dev/null
 database_url="postgres://${PGUSER}@${PGHOST}:${PGPORT}/${db}"
 env ANNALS_BIND="127.0.0.1:$port" ANNALS_DATA_DIR="$data_dir" RUST_LOG=warn \
