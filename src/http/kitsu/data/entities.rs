@@ -274,7 +274,10 @@ async fn children(
 #[utoipa::path(get, path = "/data/{model}/{id}/{child}", tag = "kitsu: data",
     description = "Also served under `/api`. The records of a typed view under one parent: \
         `episodes/<id>/sequences`, `sequences/<id>/shots` (the project routes are documented \
-        at `/data/projects/{id}/{child}`).",
+        at `/data/projects/{id}/{child}`). `shots|assets|sequences|episodes|edits/<id>/tasks`: \
+        the entity's own tasks, each with `project_name`, `task_type_name`, \
+        `task_status_name`, `entity_type_name`, `entity_name`, ordered by those names; \
+        `relations=true` adds `assignees`.",
     security(("bearer" = [])),
     params(
         ("model" = String, Path, description = "The parent's route"),
@@ -297,6 +300,9 @@ pub async fn child_list(
     if child == "history" {
         // `/data/<model>/<id>/history` is the generic history route.
         return super::history::history(State(state), caller, Path((parent, id)), headers).await;
+    }
+    if child == "tasks" && super::tasks::WITH_TASKS.contains(&parent.as_str()) {
+        return super::tasks::entity_tasks(&state, caller?, &parent, &id, &raw, &headers).await;
     }
     children(&state, caller?, (&parent, &id, &child), &raw, &headers).await
 }

@@ -118,32 +118,49 @@ fn listed(model: &Model, doc: Value, options: &ListOptions) -> Value {
     keep_fields(renamed(doc, options.type_name), &options.fields)
 }
 
+/// Every `(id, document)` of `collection` matching `filter`, in `sort` order, read a page at
+/// a time.
+pub(super) async fn scan(
+    state: &AppState,
+    collection: &str,
+    filter: Filter,
+    sort: &[&str],
+) -> KitsuResult<Vec<(String, Value)>> {
+    let mut query = Query::new(filter, sorts(sort), SCAN);
+    let mut rows = Vec::new();
+    loop {
+        let page = state
+            .gate
+            .views
+            .find(collection, &query)
+            .await
+            .map_err(AppError::from)?;
+        rows.extend(page.items);
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(rows),
+        }
+    }
+}
+
 /// Every matching document, in creation order (a plain list has no paging).
 pub(super) async fn all_of(
     state: &AppState,
     model: &Model,
     options: &ListOptions,
 ) -> KitsuResult<Value> {
-    let mut query = Query::new(options.filter.clone(), sorts(&["created_at"]), SCAN);
-    let mut items = Vec::new();
-    loop {
-        let page = state
-            .gate
-            .views
-            .find(model.collection, &query)
-            .await
-            .map_err(AppError::from)?;
-        items.extend(
-            page.items
-                .into_iter()
-                .map(|(_, doc)| listed(model, doc, options)),
-        );
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => break,
-        }
-    }
-    Ok(Value::Array(items))
+    let rows = scan(
+        state,
+        model.collection,
+        options.filter.clone(),
+        &["created_at"],
+    )
+    .await?;
+    Ok(Value::Array(
+        rows.into_iter()
+            .map(|(_, doc)| listed(model, doc, options))
+            .collect(),
+    ))
 }
 
 /// Zou's paginated object, newest changes first.

@@ -4,16 +4,13 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use annals_contracts::filter::{FieldPath, Filter, Query};
+use annals_contracts::filter::{FieldPath, Filter};
 use annals_domain::kitsu::{Access, Extra, Model, ProjectLink, model};
 
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::KitsuResult;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
-
-/// Rows read per query while collecting ids.
-const SCAN: u32 = 1000;
 
 fn path(name: &str) -> FieldPath {
     FieldPath::parse(name).expect("field names are paths")
@@ -39,21 +36,8 @@ pub fn relations_asked(pairs: &[(String, String)], default: bool) -> bool {
 
 /// The ids of the documents of `collection` matching `filter`.
 async fn ids(state: &AppState, collection: &str, filter: Filter) -> KitsuResult<Vec<Value>> {
-    let mut query = Query::new(filter, vec![], SCAN);
-    let mut ids = Vec::new();
-    loop {
-        let page = state
-            .gate
-            .views
-            .find(collection, &query)
-            .await
-            .map_err(AppError::from)?;
-        ids.extend(page.items.into_iter().map(|(id, _)| json!(id)));
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(ids),
-        }
-    }
+    let rows = super::scan(state, collection, filter, &[]).await?;
+    Ok(rows.into_iter().map(|(id, _)| json!(id)).collect())
 }
 
 /// The ids of the status records that make a record of `model` open ("Open" project status).

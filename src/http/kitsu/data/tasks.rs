@@ -7,19 +7,19 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use annals_contracts::filter::{FieldPath, Filter, Query, Sort};
+use annals_contracts::filter::{FieldPath, Filter};
 use annals_domain::kitsu::Model;
 use annals_projections::kitsu::{EXACT_AT, NEWS, NEWS_COLLECTION, RECORDS};
 
 use super::names::{Names, doc_of};
 use super::shape::{relations_asked, without_relations};
 use super::target::{Target, renamed};
-use super::{json_object, query_pairs, serialized};
+use super::{json_object, query_pairs, scan, serialized};
 use crate::http::consistency::{with_freshness, with_position};
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
@@ -28,9 +28,6 @@ use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
 use crate::services::kitsu::{Commenter, NewComment, Records};
-
-/// Rows read per store query while collecting a list.
-const SCAN: u32 = 1000;
 
 fn path(name: &str) -> FieldPath {
     FieldPath::parse(name).expect("field names are paths")
@@ -92,25 +89,8 @@ pub(super) async fn every(
     filter: Filter,
     sort: &[&str],
 ) -> KitsuResult<Vec<Value>> {
-    let sort = sort
-        .iter()
-        .map(|s| Sort::parse(s).expect("a sort"))
-        .collect();
-    let mut query = Query::new(filter, sort, SCAN);
-    let mut docs = Vec::new();
-    loop {
-        let page = state
-            .gate
-            .views
-            .find(collection, &query)
-            .await
-            .map_err(AppError::from)?;
-        docs.extend(page.items.into_iter().map(|(_, doc)| doc));
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(docs),
-        }
-    }
+    let rows = scan(state, collection, filter, sort).await?;
+    Ok(rows.into_iter().map(|(_, doc)| doc).collect())
 }
 
 #[utoipa::path(get, path = "/data/tasks/{id}/full", tag = "kitsu: data",
@@ -186,8 +166,11 @@ pub async fn full(
     Ok(with_freshness(Json(task).into_response(), freshness))
 }
 
+/// The entity views whose records list their tasks (`/data/shots/<id>/tasks`).
+pub(super) const WITH_TASKS: &[&str] = &["shots", "assets", "sequences", "episodes", "edits"];
+
 /// An entity's tasks, each with the names Zou joins in, ordered as Zou orders them.
-async fn entity_tasks(
+pub(super) async fn entity_tasks(
     state: &AppState,
     caller: KitsuCaller,
     route: &str,
@@ -249,103 +232,6 @@ async fn entity_tasks(
     };
     listed.sort_by_key(key);
     Ok(with_freshness(Json(listed).into_response(), freshness))
-}
-
-#[utoipa::path(get, path = "/data/shots/{id}/tasks", tag = "kitsu: data",
-    description = "Also served under `/api`. The shot's tasks, each with `project_name`, \
-        `task_type_name`, `task_status_name`, `entity_type_name`, `entity_name`, ordered by \
-        those names; `relations=true` adds `assignees`.",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The shot's UUID")),
-    responses(
-        (status = 200, description = "Array of tasks"),
-        (status = 403, description = "The caller is not in the shot's project team"),
-        (status = 404, description = "No such shot"),
-    ))]
-pub async fn shot_tasks(
-    State(state): State<AppState>,
-    caller: Result<KitsuCaller, KitsuError>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> KitsuResult<Response> {
-    entity_tasks(&state, caller?, "shots", &id, &raw, &headers).await
-}
-
-#[utoipa::path(get, path = "/data/assets/{id}/tasks", tag = "kitsu: data",
-    description = "Also served under `/api`. The asset's tasks, shaped as a shot's are.",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The asset's UUID")),
-    responses(
-        (status = 200, description = "Array of tasks"),
-        (status = 403, description = "The caller is not in the asset's project team"),
-        (status = 404, description = "No such asset"),
-    ))]
-pub async fn asset_tasks(
-    State(state): State<AppState>,
-    caller: Result<KitsuCaller, KitsuError>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> KitsuResult<Response> {
-    entity_tasks(&state, caller?, "assets", &id, &raw, &headers).await
-}
-
-#[utoipa::path(get, path = "/data/sequences/{id}/tasks", tag = "kitsu: data",
-    description = "Also served under `/api`. The sequence's own tasks, shaped as a shot's are.",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The sequence's UUID")),
-    responses(
-        (status = 200, description = "Array of tasks"),
-        (status = 403, description = "The caller is not in the sequence's project team"),
-        (status = 404, description = "No such sequence"),
-    ))]
-pub async fn sequence_tasks(
-    State(state): State<AppState>,
-    caller: Result<KitsuCaller, KitsuError>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> KitsuResult<Response> {
-    entity_tasks(&state, caller?, "sequences", &id, &raw, &headers).await
-}
-
-#[utoipa::path(get, path = "/data/episodes/{id}/tasks", tag = "kitsu: data",
-    description = "Also served under `/api`. The episode's own tasks, shaped as a shot's are.",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The episode's UUID")),
-    responses(
-        (status = 200, description = "Array of tasks"),
-        (status = 403, description = "The caller is not in the episode's project team"),
-        (status = 404, description = "No such episode"),
-    ))]
-pub async fn episode_tasks(
-    State(state): State<AppState>,
-    caller: Result<KitsuCaller, KitsuError>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> KitsuResult<Response> {
-    entity_tasks(&state, caller?, "episodes", &id, &raw, &headers).await
-}
-
-#[utoipa::path(get, path = "/data/edits/{id}/tasks", tag = "kitsu: data",
-    description = "Also served under `/api`. The edit's own tasks, shaped as a shot's are.",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The edit's UUID")),
-    responses(
-        (status = 200, description = "Array of tasks"),
-        (status = 403, description = "The caller is not in the edit's project team"),
-        (status = 404, description = "No such edit"),
-    ))]
-pub async fn edit_tasks(
-    State(state): State<AppState>,
-    caller: Result<KitsuCaller, KitsuError>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> KitsuResult<Response> {
-    entity_tasks(&state, caller?, "edits", &id, &raw, &headers).await
 }
 
 #[utoipa::path(get, path = "/data/tasks/{id}/comments", tag = "kitsu: data",
