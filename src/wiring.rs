@@ -20,12 +20,14 @@ use crate::adapters::person_keys::{KeyStore, Sealer};
 use crate::adapters::postgres::{
     self, PgEventLog, PgIntegrity, PgLeadership, PgRelayState, PgViewStore,
 };
+use crate::adapters::shared_head::SharedHead;
 use crate::adapters::sqlite::{self, SqliteEventLog, SqliteIntegrity, SqliteViewStore};
 use crate::adapters::{EventLog, GroupAppender, LocalBus, LogRepository, Publisher};
 use crate::config::{Config, ConfigError, Storage};
 use crate::es::commands::{Commands, WriteSide};
 use crate::es::relay::{Relay, RelayMode};
 use crate::es::sealer::SealPolicy;
+use crate::http::answers::Answers;
 use crate::http::consistency::ReadGate;
 use crate::http::rate_limit::LoginLimiter;
 use crate::http::state::{AppState, Services};
@@ -301,10 +303,11 @@ impl Infra {
             history: crate::services::history::History::new(self.reader()),
             verifier: crate::services::verify::Verifier::new(self.integrity.clone()),
             gate: ReadGate {
-                log: self.log.clone(),
+                head: Arc::new(SharedHead::start(self.log.clone())),
                 views: self.views.clone(),
                 progress: self.progress.clone(),
                 max_wait: self.config.read_wait,
+                answers: Arc::new(Answers::new(self.progress.clone())),
             },
             relay_state: self.relay_state(),
             stream: self.stream.clone(),

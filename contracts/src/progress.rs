@@ -39,6 +39,12 @@ impl ProgressBoard {
         channels.get(projection).map(|s| s.subscribe())
     }
 
+    /// Where the local worker of `projection` has got, if one runs in this process.
+    pub fn current(&self, projection: &str) -> Option<Position> {
+        let channels = self.channels.lock().expect("progress board poisoned");
+        channels.get(projection).map(|s| *s.borrow())
+    }
+
     pub fn snapshot(&self) -> Vec<(String, Position)> {
         let channels = self.channels.lock().expect("progress board poisoned");
         let mut all: Vec<_> = channels

@@ -12,6 +12,7 @@ pub mod person_keys;
 pub mod postgres;
 mod repository;
 pub mod sealed;
+pub mod shared_head;
 pub mod sqlite;
 
 pub use append::GroupAppender;

@@ -12,7 +12,8 @@ use tokio::time::Instant;
 
 use annals_contracts::{Position, ProgressBoard, ViewStore};
 
-use crate::adapters::EventLog;
+use crate::adapters::shared_head::SharedHead;
+use crate::http::answers::Answers;
 use crate::services::error::AppError;
 
 pub const POSITION_HEADER: &str = "x-annals-position";
@@ -23,10 +24,13 @@ const POLL: Duration = Duration::from_millis(3);
 
 #[derive(Clone)]
 pub struct ReadGate {
-    pub log: Arc<dyn EventLog>,
+    /// The log's head, one query for all the reads that wait on it together.
+    pub head: Arc<SharedHead>,
     pub views: Arc<dyn ViewStore>,
     pub progress: Arc<ProgressBoard>,
     pub max_wait: Duration,
+    /// Answers kept while the projections they were read from stand still.
+    pub answers: Arc<Answers>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +58,7 @@ impl ReadGate {
             .transpose()?;
         let target = match asked {
             Some(p) => p,
-            None => match self.log.head().await? {
+            None => match self.head.head().await? {
                 Some(p) => p,
                 None => return Ok(Freshness::Fresh),
             },

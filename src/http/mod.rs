@@ -1,5 +1,6 @@
 //! The HTTP edge: router, middleware, error mapping, read-your-writes.
 pub mod admin;
+pub mod answers;
 pub mod auth;
 pub mod body;
 pub mod consistency;

@@ -495,3 +495,54 @@ async fn gazu_creates_teams_closes_and_removes_projects(#[case] backend: Backend
     assert_eq!(out["open"], json!(["Elephants Dream"]), "{out}");
     assert_eq!(out["left"], json!(["Elephants Dream"]), "{out}");
 }
+
+/// A list asked again while nothing changed is answered from the answer kept for its caller
+/// (annals keeps rendered answers until a projection moves): every change still shows at once,
+/// and each caller gets their own.
+#[apply(backends)]
+async fn a_repeated_list_follows_every_change_and_each_caller_sees_their_own(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let (artist, artist_id) = person(&app, "user").await;
+    let ours = created(
+        &app,
+        &token,
+        "projects",
+        json!({"name": "Ours", "team": [artist_id]}),
+    )
+    .await;
+    created(&app, &token, "projects", json!({"name": "Theirs"})).await;
+    for _ in 0..3 {
+        let (_, all) = get(&app, &token, "/data/projects").await;
+        assert_eq!(names(&all), ["Ours", "Theirs"]);
+        let (_, mine) = get(&app, &artist, "/data/projects").await;
+        assert_eq!(names(&mine), ["Ours"]);
+    }
+
+    created(
+        &app,
+        &token,
+        "projects",
+        json!({"name": "Shared", "team": [artist_id]}),
+    )
+    .await;
+    let (_, mine) = get(&app, &artist, "/data/projects").await;
+    assert_eq!(names(&mine), ["Ours", "Shared"]);
+
+    let path = format!("/data/projects/{}", ours["id"].as_str().unwrap());
+    let (status, body) = put(&app, &token, &path, json!({"name": "Renamed"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, all) = get(&app, &token, "/data/projects").await;
+    assert_eq!(names(&all), ["Renamed", "Shared", "Theirs"]);
+    let (_, mine) = get(&app, &artist, "/data/projects").await;
+    assert_eq!(names(&mine), ["Renamed", "Shared"]);
+
+    // Other queries of the same list are answers of their own.
+    let (_, page) = get(&app, &token, "/data/projects?page=1&limit=2").await;
+    assert_eq!(page["total"], 3, "{page}");
+    assert_eq!(page["data"].as_array().unwrap().len(), 2, "{page}");
+    let (_, one) = get(&app, &token, "/data/projects?name=shared").await;
+    assert_eq!(names(&one), ["Shared"]);
+}

@@ -16,7 +16,7 @@ pub mod versions;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
@@ -31,11 +31,55 @@ use self::target::{Target, renamed};
 use super::auth::KitsuCaller;
 use super::errors::{KitsuError, KitsuResult, record_id};
 use crate::http::body::check_storable;
-use crate::http::consistency::{with_freshness, with_position};
+use crate::http::consistency::{Freshness, with_freshness, with_position};
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
 use crate::services::kitsu::{REFERENCED, Records, Refusal};
+
+/// The projection of the people named in answers (a role, a name): part of what a kept
+/// answer depends on.
+const PROFILES: &str = "user_profiles";
+
+/// A read of `projections` for `caller`, answered from the kept answer while the projections
+/// stand where they stood when it was computed (`crate::http::answers`). `what` names the
+/// request (route and query); the caller's id and role are part of the key, since what a
+/// caller may see depends on them.
+pub(super) async fn kept_answer<Fut>(
+    state: &AppState,
+    headers: &HeaderMap,
+    projections: &[&str],
+    caller: &KitsuCaller,
+    what: &str,
+    compute: impl FnOnce() -> Fut,
+) -> KitsuResult<Response>
+where
+    Fut: Future<Output = KitsuResult<Value>>,
+{
+    let freshness = state.gate.wait(headers, projections).await?;
+    let answers = &state.gate.answers;
+    let key = format!("{}\u{1f}{}\u{1f}{what}", caller.user_id, caller.user.role);
+    let stamp = match freshness {
+        Freshness::Fresh => answers.stamp(projections),
+        Freshness::Stale => None,
+    };
+    if let Some(stamp) = &stamp
+        && let Some(body) = answers.get(&key, stamp)
+    {
+        return Ok(json_bytes(body));
+    }
+    let body = serde_json::to_vec(&compute().await?)
+        .map_err(|e| AppError::Unavailable(format!("answer not serialized: {e}")))?;
+    let body = Bytes::from(body);
+    if let Some(stamp) = stamp {
+        answers.put(key, stamp, body.clone());
+    }
+    Ok(with_freshness(json_bytes(body), freshness))
+}
+
+fn json_bytes(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
 
 /// Rows read per store query while collecting a plain (unpaginated) list.
 const SCAN: u32 = 1000;
@@ -236,15 +280,25 @@ pub async fn list(
     options.relations = relations_asked(&pairs, target.relations());
     options.type_name = target.type_name();
     options.filter = Filter::And(vec![options.filter, target.filter()]);
-    let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
-    if let Some(only) = visible(&state, model, &caller).await? {
-        options.filter = Filter::And(vec![options.filter, only]);
-    }
-    let body = match options.page {
-        Some(page) => page_of(&state, model, &options, page).await?,
-        None => all_of(&state, model, &options).await?,
-    };
-    Ok(with_freshness(Json(body).into_response(), freshness))
+    let what = format!("{route}?{}", raw.as_deref().unwrap_or_default());
+    let (reader, asker) = (&state, &caller);
+    kept_answer(
+        reader,
+        &headers,
+        &[RECORDS, PROFILES],
+        asker,
+        &what,
+        move || async move {
+            if let Some(only) = visible(reader, model, asker).await? {
+                options.filter = Filter::And(vec![options.filter, only]);
+            }
+            match options.page {
+                Some(page) => page_of(reader, model, &options, page).await,
+                None => all_of(reader, model, &options).await,
+            }
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/data/{model}", tag = "kitsu: data",

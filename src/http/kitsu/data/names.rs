@@ -1,9 +1,14 @@
 //! Names and documents a Kitsu answer refers to (a comment's author, a news entry's entity),
-//! read once per request.
+//! read once per request. A page that refers to many records loads them first in one query per
+//! model ([`Names::preload`]), so each entry is then answered from memory.
 use std::collections::HashMap;
 
+use futures::future::try_join_all;
 use serde_json::{Value, json};
 
+use annals_contracts::filter::{FieldPath, Filter};
+
+use super::tasks::every;
 use crate::http::kitsu::errors::KitsuResult;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
@@ -54,6 +59,71 @@ impl<'a> Names<'a> {
         let person = short_person(self.state, id).await?;
         self.persons.insert(key.to_string(), person.clone());
         Ok(person)
+    }
+
+    /// Reads the records `ids` of `route` not yet known in one query (an id with no live
+    /// record is remembered as null).
+    pub(in crate::http::kitsu) async fn preload<'v>(
+        &mut self,
+        route: &str,
+        ids: impl IntoIterator<Item = Option<&'v Value>>,
+    ) -> KitsuResult<()> {
+        let mut wanted: Vec<String> = ids
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|id| {
+                !self
+                    .known
+                    .contains_key(&(route.to_string(), id.to_string()))
+            })
+            .map(str::to_string)
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let model = Records::model(route)?;
+        let filter = Filter::In(
+            FieldPath::parse("id").expect("a valid path"),
+            wanted.iter().map(|id| json!(id)).collect(),
+        );
+        for doc in every(self.state, model.collection, filter, &[]).await? {
+            if let Some(id) = doc["id"].as_str() {
+                self.known
+                    .insert((route.to_string(), id.to_string()), doc.clone());
+            }
+        }
+        for id in wanted {
+            self.known
+                .entry((route.to_string(), id))
+                .or_insert(Value::Null);
+        }
+        Ok(())
+    }
+
+    /// Loads the short persons `ids` not yet known, concurrently (the log's stream reads
+    /// batch them).
+    pub(in crate::http::kitsu) async fn preload_persons<'v>(
+        &mut self,
+        ids: impl IntoIterator<Item = Option<&'v Value>>,
+    ) -> KitsuResult<()> {
+        let mut wanted: Vec<&Value> = ids
+            .into_iter()
+            .flatten()
+            .filter(|id| id.as_str().is_some_and(|id| !self.persons.contains_key(id)))
+            .collect();
+        wanted.sort_unstable_by_key(|id| id.as_str());
+        wanted.dedup();
+        let state = self.state;
+        let found = try_join_all(wanted.iter().map(|id| short_person(state, Some(id)))).await?;
+        for (id, person) in wanted.into_iter().zip(found) {
+            if let Some(id) = id.as_str() {
+                self.persons.insert(id.to_string(), person);
+            }
+        }
+        Ok(())
     }
 
     pub(in crate::http::kitsu) async fn doc(

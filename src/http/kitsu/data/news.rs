@@ -12,10 +12,10 @@ use annals_domain::kitsu::{Access, parse_datetime, zou_datetime};
 use annals_projections::kitsu::{EXACT_AT, NEWS, NEWS_COLLECTION, RECORDS};
 
 use super::names::Names;
-use super::query_pairs;
 use super::shape::open_filter;
 use super::tasks::every;
-use crate::http::consistency::{Freshness, with_freshness};
+use super::{PROFILES, kept_answer, query_pairs};
+use crate::http::consistency::with_freshness;
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
 use crate::http::state::AppState;
@@ -24,6 +24,10 @@ use crate::services::kitsu::Records;
 
 /// Zou's default page size of the feed.
 const DEFAULT_LIMIT: i64 = 50;
+
+/// What a feed is read from: the records (projects, entities, names), the feed itself, and
+/// the people (authors' names).
+const FEED: [&str; 3] = [RECORDS, NEWS, PROFILES];
 
 fn path(name: &str) -> FieldPath {
     FieldPath::parse(name).expect("field names are paths")
@@ -178,6 +182,44 @@ async fn entity_name(names: &mut Names<'_>, entity: &Value) -> KitsuResult<(Valu
     })
 }
 
+/// Reads what the entries of a page refer to (see [`shown`]) in one query per model and
+/// level (a shot's sequence, then its episode), so that showing them reads nothing more.
+async fn preload(names: &mut Names<'_>, entries: &[Value]) -> KitsuResult<()> {
+    names
+        .preload("projects", entries.iter().map(|e| e.get("project_id")))
+        .await?;
+    names
+        .preload_persons(entries.iter().map(|e| e.get("author_id")))
+        .await?;
+    names
+        .preload("entities", entries.iter().map(|e| e.get("task_entity_id")))
+        .await?;
+    let mut entities = Vec::with_capacity(entries.len());
+    for entry in entries {
+        entities.push(names.doc("entities", entry.get("task_entity_id")).await?);
+    }
+    names
+        .preload(
+            "entity-types",
+            entities.iter().map(|e| e.get("entity_type_id")),
+        )
+        .await?;
+    let mut level = entities;
+    for _ in 0..2 {
+        let parents: Vec<Value> = level
+            .iter()
+            .filter(|e| matches!(e["type"].as_str(), Some("Sequence" | "Shot")))
+            .map(|e| e["parent_id"].clone())
+            .collect();
+        names.preload("entities", parents.iter().map(Some)).await?;
+        level = Vec::with_capacity(parents.len());
+        for parent in &parents {
+            level.push(names.doc("entities", Some(parent)).await?);
+        }
+    }
+    Ok(())
+}
+
 /// A stored entry as Zou's feed shows it.
 async fn shown(names: &mut Names<'_>, entry: Value) -> KitsuResult<Value> {
     let entity = names.doc("entities", entry.get("task_entity_id")).await?;
@@ -204,8 +246,7 @@ async fn feed(
     state: &AppState,
     projects: Vec<Value>,
     pairs: &[(String, String)],
-    freshness: Freshness,
-) -> KitsuResult<Response> {
+) -> KitsuResult<Value> {
     let asked = asked(pairs)?;
     let mut filters = asked.filters;
     filters.push(Filter::In(path("project_id"), projects));
@@ -237,8 +278,10 @@ async fn feed(
         .map_err(AppError::from)?;
     let total = found.total.unwrap_or_default();
     let mut names = Names::new(state);
-    let mut data = Vec::with_capacity(found.items.len());
-    for (_, entry) in found.items {
+    let entries: Vec<Value> = found.items.into_iter().map(|(_, entry)| entry).collect();
+    preload(&mut names, &entries).await?;
+    let mut data = Vec::with_capacity(entries.len());
+    for entry in entries {
         data.push(shown(&mut names, entry).await?);
     }
     // Zou's stats: entries that moved a task's status, by the status they moved it to.
@@ -259,7 +302,7 @@ async fn feed(
         "page": asked.page,
         "stats": stats,
     });
-    Ok(with_freshness(Json(body).into_response(), freshness))
+    Ok(body)
 }
 
 /// The live project `id` the caller may read the feed of (clients may not, as in Zou).
@@ -308,9 +351,13 @@ pub async fn project_news(
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
     let caller = caller?;
-    let freshness = state.gate.wait(&headers, &[RECORDS, NEWS]).await?;
-    let id = readable_project(&state, &caller, &id).await?;
-    feed(&state, vec![json!(id)], &query_pairs(&raw), freshness).await
+    let what = format!("news/{id}?{}", raw.as_deref().unwrap_or_default());
+    let (reader, asker) = (&state, &caller);
+    kept_answer(reader, &headers, &FEED, asker, &what, move || async move {
+        let id = readable_project(reader, asker, &id).await?;
+        feed(reader, vec![json!(id)], &query_pairs(&raw)).await
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/data/projects/news", tag = "kitsu: data",
@@ -329,24 +376,28 @@ pub async fn all_news(
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
     let caller = caller?;
-    let freshness = state.gate.wait(&headers, &[RECORDS, NEWS]).await?;
-    let projects = Records::model("projects")?;
-    let mut open = vec![open_filter(&state, projects).await?];
-    if caller.user.role != "admin" {
-        open.push(Filter::Contains(path("team"), json!(caller.user_id)));
-    }
-    let mut ids: Vec<Value> = every(&state, projects.collection, Filter::And(open), &[])
-        .await?
-        .into_iter()
-        .map(|p| p["id"].clone())
-        .collect();
-    let pairs = query_pairs(&raw);
-    if let Some((_, asked)) = pairs.iter().find(|(k, _)| k == "project_id")
-        && ids.contains(&json!(asked))
-    {
-        ids = vec![json!(asked)];
-    }
-    feed(&state, ids, &pairs, freshness).await
+    let what = format!("news?{}", raw.as_deref().unwrap_or_default());
+    let (reader, asker) = (&state, &caller);
+    kept_answer(reader, &headers, &FEED, asker, &what, move || async move {
+        let projects = Records::model("projects")?;
+        let mut open = vec![open_filter(reader, projects).await?];
+        if asker.user.role != "admin" {
+            open.push(Filter::Contains(path("team"), json!(asker.user_id)));
+        }
+        let mut ids: Vec<Value> = every(reader, projects.collection, Filter::And(open), &[])
+            .await?
+            .into_iter()
+            .map(|p| p["id"].clone())
+            .collect();
+        let pairs = query_pairs(&raw);
+        if let Some((_, asked)) = pairs.iter().find(|(k, _)| k == "project_id")
+            && ids.contains(&json!(asked))
+        {
+            ids = vec![json!(asked)];
+        }
+        feed(reader, ids, &pairs).await
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/data/projects/{id}/news/{news_id}", tag = "kitsu: data",
