@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 export NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"
+# Loopback without TLS for the server and the COPY reference alike (sqlx honours PGSSLMODE).
+export PGSSLMODE="${PGSSLMODE:-disable}"
 [[ "${BENCH_NO_BUILD:-0}" == 1 ]] || cargo build --release -p annals -p annals-bench >&2
 bin="$CARGO_TARGET_DIR/release"
 

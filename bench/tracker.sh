@@ -6,12 +6,17 @@
 # core; it empties Redis database 1, Zou's memoization cache) and runs the same seed and load there: bench/results/tracker.md gets both and the ratios.
 #
 #   bench/tracker.sh [--zou] [annals-bench tracker options]   e.g. --duration 5
-#   BENCH_NO_BUILD=1 reuses the release binaries.
+#   BENCH_NO_BUILD=1 reuses the release binaries. ANNALS_KEPT_ANSWERS=0 measures annals with every
+#   answer computed afresh (by default repeated reads are served from kept answers).
+#   Both servers reach Postgres over loopback without TLS (PGSSLMODE=disable, honoured by sqlx and
+#   by Zou's libpq): encrypting loopback traffic would only measure the cipher.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 export NATS_URL="${NATS_URL:-nats://127.0.0.1:4222}"
+export PGSSLMODE="${PGSSLMODE:-disable}"
+kept="${ANNALS_KEPT_ANSWERS:-512}"
 zou=0
 if [[ "${1:-}" == "--zou" ]]; then zou=1; shift; fi
 [[ "${BENCH_NO_BUILD:-0}" == 1 ]] || cargo build --release -p annals -p annals-bench >&2
@@ -51,7 +56,7 @@ wait_for() {  # url pid
 port="$(free_port)"
 psql -qX -d postgres -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$db\"" >/dev/null
 env ANNALS_BIND="127.0.0.1:$port" ANNALS_DATA_DIR="$work/annals" RUST_LOG=warn \
-  ANNALS_LOGIN_RATE_PER_MINUTE=1000000 ANNALS_ADMIN_EMAIL="$email" ANNALS_ADMIN_PASSWORD="$password" \
+  ANNALS_LOGIN_RATE_PER_MINUTE=1000000 ANNALS_KEPT_ANSWERS="$kept" ANNALS_ADMIN_EMAIL="$email" ANNALS_ADMIN_PASSWORD="$password" \
   DATABASE_URL="postgres://${PGUSER}@${PGHOST}:${PGPORT}/${db}" NATS_URL="$NATS_URL" \
   ANNALS_NATS_STREAM="$stream" ANNALS_NATS_SUBJECT_PREFIX="annalstrbench_${stamp}.events" \
   "$bin/annals" serve >"$work/annals.log" 2>&1 &
@@ -89,7 +94,7 @@ fi
 
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git diff --quiet HEAD 2>/dev/null || commit="$commit + uncommitted changes"
-label="annals $commit (release build, Postgres + NATS), $(nproc) cores"
+label="annals $commit (release build, Postgres + NATS, kept answers: $kept), $(nproc) cores, Postgres over loopback with sslmode=$PGSSLMODE"
 [[ $zou == 1 ]] && label="$label; Zou 1.0.97 (gunicorn, $(nproc) workers, Postgres, Redis)"
 "$bin/annals-bench" tracker "${targets[@]}" --email "$email" --password "$password" \
   --label "$label" "$@"

@@ -94,6 +94,15 @@ pub struct Settings {
         global = true
     )]
     pub read_wait_ms: u64,
+    /// Rendered answers of read-model queries kept while their projections stand still
+    /// (`src/http/answers.rs`); 0 computes every answer afresh.
+    #[arg(
+        long,
+        env = "ANNALS_KEPT_ANSWERS",
+        default_value_t = 512,
+        global = true
+    )]
+    pub kept_answers: usize,
     /// Largest file `/api/import_data` accepts (413 beyond), in bytes.
     #[arg(
         long,
@@ -212,6 +221,7 @@ pub struct Config {
     pub nats_stream: String,
     pub nats_subject_prefix: String,
     pub read_wait: Duration,
+    pub kept_answers: usize,
     pub import_max_bytes: u64,
     pub db_pool: u32,
     pub login_rate_per_minute: u32,
@@ -335,6 +345,7 @@ impl Settings {
             nats_stream: self.nats_stream.clone(),
             nats_subject_prefix: prefix.clone(),
             read_wait: Duration::from_millis(self.read_wait_ms),
+            kept_answers: self.kept_answers,
             import_max_bytes: self.import_max_bytes,
             db_pool: self.db_pool.max(2),
             login_rate_per_minute: self.login_rate_per_minute,

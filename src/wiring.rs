@@ -307,7 +307,10 @@ impl Infra {
                 views: self.views.clone(),
                 progress: self.progress.clone(),
                 max_wait: self.config.read_wait,
-                answers: Arc::new(Answers::new(self.progress.clone())),
+                answers: Arc::new(Answers::new(
+                    self.progress.clone(),
+                    self.config.kept_answers,
+                )),
             },
             relay_state: self.relay_state(),
             stream: self.stream.clone(),

@@ -10,13 +10,17 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use lru::LruCache;
+use serde_json::Value;
 
 use annals_contracts::{Position, ProgressBoard};
 
-/// Answers kept (least recently used go first).
-const ENTRIES: usize = 512;
-/// Larger answers are not kept, so the cache holds at most `ENTRIES × MAX_BODY` bytes.
+use crate::http::consistency::{Freshness, ReadGate, with_freshness};
+use crate::services::error::AppError;
+
+/// Larger answers are not kept, so the cache holds at most `entries × MAX_BODY` bytes.
 const MAX_BODY: usize = 64 * 1024;
 
 struct Entry {
@@ -26,24 +30,26 @@ struct Entry {
 
 pub struct Answers {
     progress: Arc<ProgressBoard>,
-    entries: Mutex<LruCache<String, Entry>>,
+    /// `None` when no answer is kept (a capacity of 0).
+    entries: Option<Mutex<LruCache<String, Entry>>>,
 }
 
 /// Where the projections an answer is read from stand, taken before it is computed.
 pub struct Stamp(Vec<Position>);
 
 impl Answers {
-    pub fn new(progress: Arc<ProgressBoard>) -> Self {
+    /// Keeps at most `capacity` answers, the least recently used going first.
+    pub fn new(progress: Arc<ProgressBoard>, capacity: usize) -> Self {
         Self {
             progress,
-            entries: Mutex::new(LruCache::new(
-                NonZeroUsize::new(ENTRIES).expect("a positive size"),
-            )),
+            entries: NonZeroUsize::new(capacity).map(|n| Mutex::new(LruCache::new(n))),
         }
     }
 
-    /// The positions of `projections` now, if a worker of each runs in this process.
+    /// The positions of `projections` now, if a worker of each runs in this process (and
+    /// answers are kept at all).
     pub fn stamp(&self, projections: &[&str]) -> Option<Stamp> {
+        self.entries.as_ref()?;
         projections
             .iter()
             .map(|p| self.progress.current(p))
@@ -53,7 +59,7 @@ impl Answers {
 
     /// The answer kept for `key` if it was computed at exactly `stamp`.
     pub fn get(&self, key: &str, stamp: &Stamp) -> Option<Bytes> {
-        let mut entries = self.entries.lock().expect("answers poisoned");
+        let mut entries = self.entries.as_ref()?.lock().expect("answers poisoned");
         match entries.get(key) {
             Some(entry) if entry.at == stamp.0 => {
                 metrics::counter!("annals_answers_reused_total").increment(1);
@@ -65,12 +71,53 @@ impl Answers {
 
     /// Keeps `body` as the answer for `key` at `stamp` (taken before it was computed).
     pub fn put(&self, key: String, stamp: Stamp, body: Bytes) {
+        let Some(entries) = &self.entries else {
+            return;
+        };
         if body.len() > MAX_BODY {
             return;
         }
-        let mut entries = self.entries.lock().expect("answers poisoned");
+        let mut entries = entries.lock().expect("answers poisoned");
         entries.put(key, Entry { at: stamp.0, body });
     }
+}
+
+/// A read of `projections` (after the read-your-writes wait), answered from the answer kept
+/// under `key` while the projections stand where they stood when it was computed. `key` must
+/// name everything else the answer depends on: the caller, the route, the query.
+pub async fn kept<E, Fut>(
+    gate: &ReadGate,
+    headers: &HeaderMap,
+    projections: &[&str],
+    key: String,
+    compute: impl FnOnce() -> Fut,
+) -> Result<Response, E>
+where
+    E: From<AppError>,
+    Fut: Future<Output = Result<Value, E>>,
+{
+    let freshness = gate.wait(headers, projections).await?;
+    let answers = &gate.answers;
+    let stamp = match freshness {
+        Freshness::Fresh => answers.stamp(projections),
+        Freshness::Stale => None,
+    };
+    if let Some(stamp) = &stamp
+        && let Some(body) = answers.get(&key, stamp)
+    {
+        return Ok(json_bytes(body));
+    }
+    let body = serde_json::to_vec(&compute().await?)
+        .map_err(|e| AppError::Unavailable(format!("answer not serialized: {e}")))?;
+    let body = Bytes::from(body);
+    if let Some(stamp) = stamp {
+        answers.put(key, stamp, body.clone());
+    }
+    Ok(with_freshness(json_bytes(body), freshness))
+}
+
+fn json_bytes(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 #[cfg(test)]
@@ -79,7 +126,7 @@ mod tests {
 
     fn answers() -> (Arc<ProgressBoard>, Answers) {
         let board = Arc::new(ProgressBoard::default());
-        (board.clone(), Answers::new(board))
+        (board.clone(), Answers::new(board, 8))
     }
 
     #[test]
@@ -102,6 +149,14 @@ mod tests {
         let (board, answers) = answers();
         board.publish("a", Position::new(1, 1));
         assert!(answers.stamp(&["a", "elsewhere"]).is_none());
+    }
+
+    #[test]
+    fn a_capacity_of_zero_keeps_nothing() {
+        let board = Arc::new(ProgressBoard::default());
+        board.publish("a", Position::new(1, 1));
+        let answers = Answers::new(board, 0);
+        assert!(answers.stamp(&["a"]).is_none());
     }
 
     #[test]

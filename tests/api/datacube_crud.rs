@@ -715,3 +715,53 @@ async fn a_soft_delete_hides_the_document_and_keeps_its_history(#[case] backend:
         .await;
     assert_error(response, StatusCode::BAD_REQUEST, Some("soft_delete")).await;
 }
+
+/// A query asked again while nothing changed is answered from the answer kept for its owner
+/// (until a projection moves): every insert, update and delete still shows in the next answer.
+#[apply(backends)]
+async fn a_repeated_query_follows_every_change(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, key, id) = setup(&app).await;
+    let client = || app.datacube_key(&key);
+    let filter = [("filters", r#"{"plan": "pro"}"#)];
+    let ids = insert(
+        client(),
+        &id,
+        "users",
+        json!([{"email": "a@example.com", "plan": "pro"}, {"email": "b@example.com", "plan": "free"}]),
+    )
+    .await;
+    for _ in 0..3 {
+        let found = query(client(), &id, "users", &filter).await;
+        assert_eq!(values(&found, "email"), [json!("a@example.com")]);
+    }
+
+    insert(
+        client(),
+        &id,
+        "users",
+        json!({"email": "c@example.com", "plan": "pro"}),
+    )
+    .await;
+    let found = query(client(), &id, "users", &filter).await;
+    assert_eq!(
+        values(&found, "email"),
+        [json!("a@example.com"), json!("c@example.com")]
+    );
+
+    let change = json!({"database_id": id, "collection_name": "users",
+        "filters": {"_id": ids[1]}, "update_data": {"plan": "pro"}});
+    let (status, body) = answer(client().put("/api/crud", &change).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let found = query(client(), &id, "users", &filter).await;
+    assert_eq!(found["pagination"]["total"], json!(3), "{found}");
+
+    let gone = json!({"database_id": id, "collection_name": "users", "filters": {"_id": ids[0]}});
+    let (status, body) = answer(client().send(Method::DELETE, "/api/crud", &gone).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let found = query(client(), &id, "users", &filter).await;
+    assert_eq!(
+        values(&found, "email"),
+        [json!("b@example.com"), json!("c@example.com")]
+    );
+}

@@ -145,6 +145,7 @@ async fn spawn_in(options: Options, data_dir: tempfile::TempDir) -> TestApp {
             |(_, prefix)| prefix.to_string(),
         ),
         read_wait_ms: 5000,
+        kept_answers: 512,
         // High enough for the load tests; the rate-limit test sets its own.
         login_rate_per_minute: options.login_rate_per_minute,
         import_max_bytes: options.import_max_bytes,

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use annals_contracts::filter::Filter;
+use annals_projections::Projection;
+use annals_projections::datacube::{DatabaseViews, DocumentViews};
 
 use super::accounts::written;
 use super::auth::{Access, Caller};
@@ -14,6 +16,7 @@ use super::caller::metadata;
 use super::databases::{fresh, read};
 use super::errors::DatacubeError;
 use super::params::{flag, query_params, required};
+use crate::http::answers;
 use crate::http::body::JsonObject;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
@@ -135,40 +138,62 @@ pub async fn find(
         params.get("page").map(String::as_str),
         params.get("page_size").map(String::as_str),
     )?;
+    let pages = (page, page_size);
+    let Some(at) = params.get("as_of") else {
+        // The live collection: kept while its projections stand still, per owner and query.
+        let projections = [DatabaseViews.name(), DocumentViews.name()];
+        let key = format!(
+            "datacube\u{1f}{}\u{1f}{}",
+            caller.user_id,
+            raw.as_deref().unwrap_or_default()
+        );
+        let reader = &state;
+        let owner = &caller.user_id;
+        let answer = answers::kept(
+            &state.gate,
+            &headers,
+            &projections,
+            key,
+            move || async move {
+                let collection_id = reader
+                    .datacube
+                    .viewed_collection(owner, database_id, &collection)
+                    .await?;
+                let (data, total) = reader
+                    .datacube
+                    .find(&collection_id, filter, sort, pages, &projection)
+                    .await?;
+                Ok::<_, AppError>(found(data, page, page_size, total))
+            },
+        )
+        .await;
+        return Ok(answer?);
+    };
+    let at = parse_time(at.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "as_of",
+            "must be an RFC 3339 time, e.g. 2026-11-23T11:47:18Z",
+        )
+    })?;
     let freshness = fresh(&state, &headers).await?;
     let collection_id = state
         .datacube
         .viewed_collection(&caller.user_id, database_id, &collection)
         .await?;
-    let pages = (page, page_size);
-    let (data, total) = match params.get("as_of") {
-        Some(at) => {
-            let at = parse_time(at.trim()).ok_or_else(|| {
-                AppError::invalid(
-                    "as_of",
-                    "must be an RFC 3339 time, e.g. 2026-11-23T11:47:18Z",
-                )
-            })?;
-            state
-                .datacube
-                .find_as_of(&collection_id, at, filter, sort, pages, &projection)
-                .await?
-        }
-        None => {
-            state
-                .datacube
-                .find(&collection_id, filter, sort, pages, &projection)
-                .await?
-        }
-    };
-    Ok(read(
-        freshness,
-        json!({
-            "success": true,
-            "data": data,
-            "pagination": query::pagination(page, page_size, total),
-        }),
-    ))
+    let (data, total) = state
+        .datacube
+        .find_as_of(&collection_id, at, filter, sort, pages, &projection)
+        .await?;
+    Ok(read(freshness, found(data, page, page_size, total)))
+}
+
+/// The answer of a query: the page and its pagination.
+fn found(data: Vec<Value>, page: u32, page_size: u32, total: u64) -> Value {
+    json!({
+        "success": true,
+        "data": data,
+        "pagination": query::pagination(page, page_size, total),
+    })
 }
 
 #[utoipa::path(put, path = "/api/crud", tag = TAG,

@@ -16,7 +16,7 @@ pub mod versions;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Map, Value, json};
@@ -30,8 +30,9 @@ use self::shape::{named_references, relations_asked, visible, without_relations}
 use self::target::{Target, renamed};
 use super::auth::KitsuCaller;
 use super::errors::{KitsuError, KitsuResult, record_id};
+use crate::http::answers;
 use crate::http::body::check_storable;
-use crate::http::consistency::{Freshness, with_freshness, with_position};
+use crate::http::consistency::{with_freshness, with_position};
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
@@ -56,29 +57,11 @@ pub(super) async fn kept_answer<Fut>(
 where
     Fut: Future<Output = KitsuResult<Value>>,
 {
-    let freshness = state.gate.wait(headers, projections).await?;
-    let answers = &state.gate.answers;
-    let key = format!("{}\u{1f}{}\u{1f}{what}", caller.user_id, caller.user.role);
-    let stamp = match freshness {
-        Freshness::Fresh => answers.stamp(projections),
-        Freshness::Stale => None,
-    };
-    if let Some(stamp) = &stamp
-        && let Some(body) = answers.get(&key, stamp)
-    {
-        return Ok(json_bytes(body));
-    }
-    let body = serde_json::to_vec(&compute().await?)
-        .map_err(|e| AppError::Unavailable(format!("answer not serialized: {e}")))?;
-    let body = Bytes::from(body);
-    if let Some(stamp) = stamp {
-        answers.put(key, stamp, body.clone());
-    }
-    Ok(with_freshness(json_bytes(body), freshness))
-}
-
-fn json_bytes(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    let key = format!(
+        "kitsu\u{1f}{}\u{1f}{}\u{1f}{what}",
+        caller.user_id, caller.user.role
+    );
+    answers::kept(&state.gate, headers, projections, key, compute).await
 }
 
 /// Rows read per store query while collecting a plain (unpaginated) list.
