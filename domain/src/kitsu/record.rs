@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::models::model;
 use super::registry::{FieldType, Model};
-use super::values::{check, relation_ids};
+use super::values::{check, entries, relation_ids};
 use crate::decide::Decide;
 
 /// Keys no client sets: the server chooses ids and times.
@@ -187,10 +187,20 @@ fn checked(field: &super::Field, value: &Value) -> Result<(), RecordError> {
 }
 
 impl Model {
-    /// A client's input without the values only the server sets.
+    /// A client's create input as the model takes it: without the values only the server
+    /// sets, and with lenient references that are not UUIDs as null.
     pub fn client_input(&self, mut input: Map<String, Value>) -> Map<String, Value> {
         for field in self.fields.iter().filter(|f| f.server) {
             input.remove(field.name);
+        }
+        for field in self.fields.iter().filter(|f| f.lenient) {
+            if let Some(value) = input.get_mut(field.name)
+                && value
+                    .as_str()
+                    .is_none_or(|s| uuid::Uuid::try_parse(s).is_err())
+            {
+                *value = Value::Null;
+            }
         }
         input
     }
@@ -217,6 +227,7 @@ impl Model {
                 Some(Value::Null) | None if relation => Value::Array(vec![]),
                 Some(Value::Null) | None => field.default.value(),
                 Some(v) if relation => relation_ids(v),
+                Some(v) if field.ty == FieldType::Entries => entries(v),
                 Some(v) => v.clone(),
             };
             checked(field, &value)?;
@@ -245,6 +256,9 @@ impl Model {
             let given;
             let new = if relation {
                 given = relation_ids(new);
+                &given
+            } else if field.ty == FieldType::Entries {
+                given = entries(new);
                 &given
             } else {
                 new
