@@ -1,5 +1,7 @@
 //! Zou's playlists over HTTP and through gazu's `playlist` module, on both backends. The
 //! answers asserted here are the real Zou 1.0.97's (tests/fixtures/zou-1.0.97-playlists.md).
+use annals::http::kitsu::errors::NOT_FOUND_MESSAGE;
+use annals_projections::kitsu::KitsuRecords;
 use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
@@ -10,7 +12,6 @@ use crate::kitsu_projects::person;
 use crate::surfaces::answer;
 
 const DUPLICATE: &str = "A record with the same unique values already exists.";
-const NOT_FOUND: &str = "404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.";
 
 fn id(record: &Value) -> &str {
     record["id"].as_str().unwrap()
@@ -282,6 +283,17 @@ async fn playlists_answer_over_http_as_zou_does(#[case] backend: Backend) {
     let (status, body) = put(&app, admin, &path, json!({"for_entity": "thing"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["data"]["errors"][0]["field"], "for_entity");
+    // Every change is an event of the playlist's stream.
+    let (_, history) = get(&app, admin, &format!("{path}/history")).await;
+    let events: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["RecordUpdated", "RecordUpdated", "RecordCreated"]);
+    assert_eq!(history[0]["changes"][0]["field"], "shots");
+    assert_eq!(history[0]["changes"][0]["new"], json!([]));
 
     // Lists: the generic one filters and pages; a project's, 20 a page, newest change first.
     let (_, filtered) = get(
@@ -351,7 +363,7 @@ async fn playlists_answer_over_http_as_zou_does(#[case] backend: Backend) {
     assert_eq!(names(&of_none), ["Main", "Review", "Review"]);
     let (_, of_all) = get(&app, admin, &format!("{}/", episode("all"))).await;
     assert_eq!(names(&of_all), ["Props"]);
-    let missing = json!({"error": true, "message": NOT_FOUND});
+    let missing = json!({"error": true, "message": NOT_FOUND_MESSAGE});
     for e in [uuid::Uuid::new_v4().to_string(), "nope".into(), sid.into()] {
         assert_eq!(
             get(&app, admin, &episode(&e)).await,
@@ -508,4 +520,12 @@ async fn playlists_follow_zou_rules_for_supervisors_clients_and_vendors(#[case] 
         ["Admin's", "Shared"]
     );
     assert_eq!(get(&app, &artist, "/data/entities").await.1, json!([]));
+
+    // The playlists' read model is the log's: a rebuild gives the same rows.
+    app.settle(annals_projections::Projection::name(&KitsuRecords))
+        .await;
+    let playlists = app.infra.views.dump("kitsu_playlists").await.unwrap();
+    assert_eq!(playlists.len(), 2, "{playlists:?}");
+    app.assert_rebuild_equals_live(std::sync::Arc::new(KitsuRecords))
+        .await;
 }

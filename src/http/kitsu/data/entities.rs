@@ -376,7 +376,10 @@ pub async fn child_list(
 #[utoipa::path(get, path = "/data/projects/{id}/{child}", tag = "kitsu: data",
     description = "Also served under `/api`. A project's `assets`, `episodes`, `sequences`, \
         `shots`, `edits`, or `asset-types` (the entity types its assets use, as `AssetType`): \
-        a plain array. An unknown project is an empty list for studio managers.",
+        a plain array. `playlists`: Zou's short list, 20 a page (`page`, 1 when absent), newest \
+        change first unless `sort_by` names a field, without `shots` and `build_jobs`; clients \
+        see those shared with them, vendors none (403). An unknown project is an empty list \
+        for studio managers.",
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "The project's UUID"),
