@@ -241,7 +241,7 @@ impl Studio {
                 "entity_id": id(&self.asset),
             }),
             "comments" => json!({
-                "object_id": id(&self.task), "task_status_id": id(&self.status),
+                "object_id": id(&self.task), "object_type": "Task", "task_status_id": id(&self.status),
                 "person_id": self.admin_id, "text": name,
             }),
             "playlists" => json!({"name": name, "project_id": project}),
