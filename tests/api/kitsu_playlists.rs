@@ -235,7 +235,7 @@ async fn playlists_answer_over_http_as_zou_does(#[case] backend: Backend) {
     for (body, message) in [
         (
             json!({"name": "X", "project_id": pid, "for_entity": "thing"}),
-            "One of the provided values has an invalid format.",
+            "for_entity must be one of shot, asset, sequence, edit, episode",
         ),
         (json!({"project_id": pid}), "A required field is missing."),
         (json!({"name": "Orphan"}), "A required field is missing."),

@@ -276,7 +276,9 @@ const PLAYLIST: &[Field] = &[
     Field::new("episode_id", T::Reference("entities")).lenient(),
     Field::new("task_type_id", T::Reference("task-types")).lenient(),
     flag("for_client", false),
-    Field::new("for_entity", T::Choice(PLAYLIST_FOR_ENTITY)).default(D::Text("shot")),
+    Field::new("for_entity", T::Choice(PLAYLIST_FOR_ENTITY))
+        .default(D::Text("shot"))
+        .refusal("for_entity must be one of shot, asset, sequence, edit, episode"),
     flag("is_for_all", false),
     Field::new("build_jobs", T::Relation("build-jobs")).server(),
     Field::new("created_by", T::Reference("persons"))

@@ -164,6 +164,12 @@ pub enum RecordError {
     Missing { field: String },
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: &'static str },
+    /// A malformed value refused with Zou's own words for that field.
+    #[error("{message}")]
+    Refused {
+        field: String,
+        message: &'static str,
+    },
     #[error("the record already exists")]
     AlreadyExists,
     #[error("no such record")]
@@ -179,9 +185,15 @@ fn checked(field: &super::Field, value: &Value) -> Result<(), RecordError> {
         "is required" => RecordError::Missing {
             field: field.name.to_string(),
         },
-        reason => RecordError::Invalid {
-            field: field.name.to_string(),
-            reason,
+        reason => match field.refusal {
+            Some(message) => RecordError::Refused {
+                field: field.name.to_string(),
+                message,
+            },
+            None => RecordError::Invalid {
+                field: field.name.to_string(),
+                reason,
+            },
         },
     })
 }

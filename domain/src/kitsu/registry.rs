@@ -128,6 +128,8 @@ pub struct Field {
     /// On create, a reference that is not a UUID is taken as null (Zou's playlist
     /// `episode_id` of "main" or "all", and `task_type_id`).
     pub lenient: bool,
+    /// Zou's own refusal of a malformed value, when it has one (a playlist's `for_entity`).
+    pub refusal: Option<&'static str>,
 }
 
 impl Field {
@@ -144,7 +146,14 @@ impl Field {
             merged: false,
             updatable: false,
             lenient: false,
+            refusal: None,
         }
+    }
+
+    /// See [`Field::refusal`].
+    pub const fn refusal(mut self, message: &'static str) -> Self {
+        self.refusal = Some(message);
+        self
     }
 
     /// See [`Field::lenient`].

@@ -591,9 +591,9 @@ fn a_playlist_takes_no_episode_for_main_and_keeps_its_entries_as_zou_shapes_them
     let refused = playlists.prepare_update(fields, &input(json!({"for_entity": "thing"})));
     assert_eq!(
         refused,
-        Err(RecordError::Invalid {
+        Err(RecordError::Refused {
             field: "for_entity".into(),
-            reason: "is not one of the allowed values",
+            message: "for_entity must be one of shot, asset, sequence, edit, episode",
         })
     );
 }
