@@ -221,8 +221,8 @@ impl Rule {
     pub fn allows_anywhere(&self, role: &str) -> bool {
         role == "admin"
             || (self.access == Access::Anyone
-                && self.clients.is_none()
-                && self.vendors == Vendors::AsOthers)
+                && (self.clients.is_none() || role != "client")
+                && (self.vendors == Vendors::AsOthers || role != "vendor"))
     }
 
     /// Whether a person of `role` may, on some record (the caller refuses the rest before
@@ -407,6 +407,12 @@ mod tests {
     fn given_a_rule_when_a_list_is_asked_then_it_is_whole_narrowed_or_refused() {
         let reference = Rule::of(Access::Anyone);
         assert_eq!(reference.listing("vendor"), Listing::All);
+        let shared = reference.clients(Clients {
+            flag: "for_client",
+            own: None,
+        });
+        assert_eq!(shared.listing("user"), Listing::All);
+        assert_eq!(shared.listing("client"), Listing::Narrowed);
         let admin = Rule::of(Access::Admin);
         assert_eq!(admin.listing("manager"), Listing::Refused);
         assert_eq!(admin.listing("admin"), Listing::All);
