@@ -368,3 +368,92 @@ async fn every_role_gets_what_zou_gives_on_every_model(#[case] backend: Backend)
         .collect();
     assert!(wrong.is_empty(), "people: {PEOPLE:?}\n{}", wrong.join("\n"));
 }
+
+/// The author rules the matrix does not reach (its records are the studio manager's): a
+/// comment's author changes it while in the project's team and deletes it anywhere, an
+/// entity's maker likewise, as Zou 1.0.97 answers (tests/fixtures/zou-1.0.97-roles.md).
+#[apply(backends)]
+async fn authors_change_what_they_made_in_the_team_and_delete_it_anywhere(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let admin = admin(&app).await;
+    let (author, author_id) = person(&app, "user").await;
+    let (other, other_id) = person(&app, "user").await;
+    let (manager, manager_id) = person(&app, "manager").await;
+    let team = json!([author_id, other_id, manager_id]);
+    let project = created(
+        &app,
+        &admin,
+        "projects",
+        json!({"name": "Authors", "team": team}),
+    )
+    .await;
+    let pid = id(&project);
+    let prop = created(&app, &admin, "entity-types", json!({"name": "Prop"})).await;
+    let modeling = json!({"name": "Modeling", "for_entity": "Asset"});
+    let modeling = created(&app, &admin, "task-types", modeling).await;
+    let wip = json!({"name": "WIP", "short_name": "wip", "color": "#000000"});
+    let wip = created(&app, &admin, "task-status", wip).await;
+    let chair = json!({"name": "Chair", "project_id": pid, "entity_type_id": id(&prop)});
+    let chair = created(&app, &admin, "entities", chair).await;
+    let task = json!({
+        "project_id": pid, "task_type_id": id(&modeling), "entity_id": id(&chair),
+        "assignees": [author_id],
+    });
+    let task = created(&app, &admin, "tasks", task).await;
+    let (status, comment) = post(
+        &app,
+        &author,
+        &format!("/actions/tasks/{}/comment", id(&task)),
+        json!({"task_status_id": id(&wip), "comment": "mine"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{comment}");
+    let comment = format!("/data/comments/{}", id(&comment));
+    let lamp = json!({"name": "Lamp", "project_id": pid, "entity_type_id": id(&prop)});
+    let (status, lamp) = post(&app, &manager, "/data/entities", lamp).await;
+    assert_eq!(status, StatusCode::CREATED, "{lamp}");
+    let lamp = format!("/data/entities/{}", id(&lamp));
+
+    let edit = |text: &str| json!({"text": text});
+    assert_eq!(
+        put(&app, &author, &comment, edit("edited")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        put(&app, &other, &comment, edit("no")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        delete(&app, &other, &comment).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        put(&app, &manager, &comment, edit("managed")).await.0,
+        StatusCode::OK
+    );
+
+    for member in [&author_id, &manager_id] {
+        let leave = format!("/data/projects/{pid}/team/{member}");
+        assert_eq!(delete(&app, &admin, &leave).await.0, StatusCode::NO_CONTENT);
+    }
+    assert_eq!(
+        put(&app, &author, &comment, edit("out")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        delete(&app, &author, &comment).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let described = json!({"description": "out"});
+    assert_eq!(
+        put(&app, &manager, &lamp, described).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        delete(&app, &manager, &lamp).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(get(&app, &admin, &lamp).await.0, StatusCode::NOT_FOUND);
+}
