@@ -154,6 +154,7 @@ impl From<annals_domain::kitsu::RecordError> for AppError {
             RecordError::Invalid { field, .. } => {
                 AppError::invalid(field, "One of the provided values has an invalid format.")
             }
+            RecordError::Refused { field, message } => AppError::invalid(field, message),
             RecordError::AlreadyExists => AppError::Conflict,
             RecordError::NotFound => AppError::NotFound("no such record".into()),
         }

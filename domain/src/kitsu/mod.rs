@@ -2,6 +2,7 @@
 //! one generic [`Record`] aggregate validated against it, so that a new model is a registry
 //! entry, not a new aggregate. Uniqueness across records is a [`UniqueClaim`] stream per
 //! (model, field, value), like the email claims of the identity store.
+mod access;
 mod models;
 mod record;
 mod registry;
@@ -14,14 +15,13 @@ mod unique_claim;
 mod values;
 mod views;
 
+pub use access::{Access, Author, Clients, EntityOf, Facts, Listing, Rule, Rules, Vendors};
 pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};
-pub use registry::{
-    Access, Agreement, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Rules, Unique,
-};
+pub use registry::{Agreement, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Unique};
 pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task};
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};
-pub use values::{derived_id, document, parse_datetime, relation_ids, zou_datetime};
+pub use values::{derived_id, document, entries, parse_datetime, relation_ids, zou_datetime};
 pub use views::{Extra, Only, TEMPORAL_KINDS, VIEWS, View, view};
 
 /// The type of a record's stream: one stream per record, keyed by its UUID, whatever its model.

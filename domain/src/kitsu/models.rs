@@ -1,8 +1,8 @@
 //! The model registry: Zou's models as data (reference section 3). A new model is an entry
 //! here plus tests.
+use super::access::{Access, Author, Clients, EntityOf, Rule, Rules, Vendors};
 use super::registry::{
-    Access, Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Rules,
-    Unique,
+    Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Unique,
 };
 use super::views::{Extra, TEMPORAL_KINDS};
 
@@ -266,6 +266,93 @@ const COMMENT: &[Field] = &[
     Field::new("attachment_files", T::Relation("attachment-files")),
 ];
 
+/// Zou 1.0.97's `Playlist`: a set of entities (with the preview to review of each) in a
+/// project, for one episode or none. `created_by` is the maker; a duplicate name is refused
+/// only within one episode (Zou's unique constraint admits many rows without episode).
+const PLAYLIST: &[Field] = &[
+    Field::new("name", text(80)).required(),
+    Field::new("shots", T::Entries),
+    Field::new("project_id", T::Reference("projects")).required(),
+    Field::new("episode_id", T::Reference("entities")).lenient(),
+    Field::new("task_type_id", T::Reference("task-types")).lenient(),
+    flag("for_client", false),
+    Field::new("for_entity", T::Choice(PLAYLIST_FOR_ENTITY))
+        .default(D::Text("shot"))
+        .refusal("for_entity must be one of shot, asset, sequence, edit, episode"),
+    flag("is_for_all", false),
+    Field::new("build_jobs", T::Relation("build-jobs")).server(),
+    Field::new("created_by", T::Reference("persons"))
+        .server()
+        .default(D::Author),
+];
+
+const PLAYLIST_FOR_ENTITY: &[&str] = &["shot", "asset", "sequence", "edit", "episode"];
+
+/// The maker of a record, while in the team of its project (Zou lets the creator of an
+/// entity change it).
+const CREATOR_IN_TEAM: Author = Author {
+    field: "created_by",
+    in_team: true,
+    roles: &[],
+    unset_counts: false,
+};
+
+/// The author of a comment, while in the team of its project.
+const AUTHOR_IN_TEAM: Author = Author {
+    field: "person_id",
+    ..CREATOR_IN_TEAM
+};
+
+/// Zou's entity access: the project's team, and vendors only on the entities a task of which
+/// is assigned to them.
+const ENTITY_READ: Rule = Rule::of(Access::Member).vendors(Vendors::Assigned(EntityOf::Itself));
+
+/// A task's access: its entity's.
+const TASK_READ: Rule =
+    Rule::of(Access::Member).vendors(Vendors::Assigned(EntityOf::Field("entity_id")));
+
+/// Zou's playlist read: the project's team but its vendors, and clients only the playlists
+/// shared with them.
+const PLAYLIST_READ: Rule = Rule::of(Access::Member)
+    .vendors(Vendors::Never)
+    .clients(Clients {
+        flag: "for_client",
+        own: None,
+    });
+
+/// Zou's playlist update and delete: the project's production managers, or the supervisor of
+/// its team who made it (a playlist made by nobody is any such supervisor's).
+const PLAYLIST_WRITE: Rule = Rule::of(Access::Manager).or_author(Author {
+    field: "created_by",
+    in_team: true,
+    roles: &["supervisor"],
+    unset_counts: true,
+});
+
+const PLAYLISTS: Model = Model {
+    route: "playlists",
+    type_name: "Playlist",
+    collection: "kitsu_playlists",
+    fields: PLAYLIST,
+    rules: Rules {
+        list: PLAYLIST_READ,
+        read: PLAYLIST_READ,
+        create: Rule::of(Access::Supervisor),
+        update: PLAYLIST_WRITE,
+        delete: PLAYLIST_WRITE,
+        lists_closed: true,
+    },
+    duplicate_message: None,
+    project: ProjectLink::Field("project_id"),
+    named_references: &[],
+    lifecycle: None,
+    detach_on_force: None,
+    unique_together: &[&["name", "project_id", "episode_id"]],
+    owns_on_force: &[],
+    agreements: &[],
+    extras: &[],
+};
+
 /// Every model served by the generic routes.
 pub static MODELS: &[Model] = &[
     Model {
@@ -388,11 +475,15 @@ pub static MODELS: &[Model] = &[
         collection: "kitsu_entities",
         fields: ENTITY,
         rules: Rules {
-            list: Access::Member,
-            read: Access::Member,
-            create: Access::Manager,
-            update: Access::Manager,
-            delete: Access::Manager,
+            list: ENTITY_READ,
+            read: ENTITY_READ,
+            create: Rule::of(Access::Manager),
+            update: Rule::of(Access::Manager).or_author(CREATOR_IN_TEAM),
+            delete: Rule::of(Access::Manager).or_author(Author {
+                in_team: false,
+                ..CREATOR_IN_TEAM
+            }),
+            lists_closed: false,
         },
         duplicate_message: None,
         project: ProjectLink::Field("project_id"),
@@ -410,11 +501,12 @@ pub static MODELS: &[Model] = &[
         collection: "kitsu_projects",
         fields: PROJECT,
         rules: Rules {
-            list: Access::Member,
-            read: Access::Member,
-            create: Access::Admin,
-            update: Access::Manager,
-            delete: Access::Admin,
+            list: Rule::of(Access::Member),
+            read: Rule::of(Access::Member),
+            create: Rule::of(Access::Admin),
+            update: Rule::of(Access::Manager),
+            delete: Rule::of(Access::Admin),
+            lists_closed: false,
         },
         duplicate_message: None,
         project: ProjectLink::Itself,
@@ -426,12 +518,13 @@ pub static MODELS: &[Model] = &[
         }),
         detach_on_force: None,
         unique_together: &[],
-        owns_on_force: &["tasks", "entities"],
+        owns_on_force: &["playlists", "tasks", "entities"],
         agreements: &[],
         extras: &[],
     },
     TASKS,
     COMMENTS,
+    PLAYLISTS,
 ];
 
 const TASKS: Model = Model {
@@ -439,13 +532,15 @@ const TASKS: Model = Model {
     type_name: "Task",
     collection: "kitsu_tasks",
     fields: TASK,
-    // Zou 1.0.97 checks no role on a task create; annals asks what an entity create asks.
+    // Zou 1.0.97 checks no role on a task create (anyone signed in makes one in any
+    // project); annals asks what an entity create asks.
     rules: Rules {
-        list: Access::Member,
-        read: Access::Member,
-        create: Access::Manager,
-        update: Access::Manager,
-        delete: Access::Manager,
+        list: Rule::of(Access::Member).vendors(Vendors::Assignee("assignees")),
+        read: TASK_READ,
+        create: Rule::of(Access::Manager),
+        update: Rule::of(Access::Manager),
+        delete: Rule::of(Access::Manager),
+        lists_closed: false,
     },
     duplicate_message: Some("Task already exists."),
     project: ProjectLink::Field("project_id"),
@@ -470,11 +565,25 @@ const COMMENTS: Model = Model {
     collection: "kitsu_comments",
     fields: COMMENT,
     rules: Rules {
-        list: Access::Admin,
-        read: Access::Member,
-        create: Access::Admin,
-        update: Access::Manager,
-        delete: Access::Manager,
+        list: Rule::of(Access::Admin),
+        read: Rule::of(Access::Member)
+            .vendors(Vendors::Assigned(EntityOf::Via {
+                field: "object_id",
+                route: "tasks",
+                entity: "entity_id",
+            }))
+            .clients(Clients {
+                flag: "for_client",
+                own: Some("person_id"),
+            }),
+        create: Rule::of(Access::Admin),
+        update: Rule::of(Access::Manager).or_author(AUTHOR_IN_TEAM),
+        // Through the generic route: production managers of the team, or the author.
+        delete: Rule::of(Access::Manager).or_author(Author {
+            in_team: false,
+            ..AUTHOR_IN_TEAM
+        }),
+        lists_closed: false,
     },
     duplicate_message: None,
     project: ProjectLink::Via {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::models::model;
 use super::registry::{FieldType, Model};
-use super::values::{check, relation_ids};
+use super::values::{check, entries, relation_ids};
 use crate::decide::Decide;
 
 /// Keys no client sets: the server chooses ids and times.
@@ -164,6 +164,12 @@ pub enum RecordError {
     Missing { field: String },
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: &'static str },
+    /// A malformed value refused with Zou's own words for that field.
+    #[error("{message}")]
+    Refused {
+        field: String,
+        message: &'static str,
+    },
     #[error("the record already exists")]
     AlreadyExists,
     #[error("no such record")]
@@ -179,18 +185,34 @@ fn checked(field: &super::Field, value: &Value) -> Result<(), RecordError> {
         "is required" => RecordError::Missing {
             field: field.name.to_string(),
         },
-        reason => RecordError::Invalid {
-            field: field.name.to_string(),
-            reason,
+        reason => match field.refusal {
+            Some(message) => RecordError::Refused {
+                field: field.name.to_string(),
+                message,
+            },
+            None => RecordError::Invalid {
+                field: field.name.to_string(),
+                reason,
+            },
         },
     })
 }
 
 impl Model {
-    /// A client's input without the values only the server sets.
+    /// A client's create input as the model takes it: without the values only the server
+    /// sets, and with lenient references that are not UUIDs as null.
     pub fn client_input(&self, mut input: Map<String, Value>) -> Map<String, Value> {
         for field in self.fields.iter().filter(|f| f.server) {
             input.remove(field.name);
+        }
+        for field in self.fields.iter().filter(|f| f.lenient) {
+            if let Some(value) = input.get_mut(field.name)
+                && value
+                    .as_str()
+                    .is_none_or(|s| uuid::Uuid::try_parse(s).is_err())
+            {
+                *value = Value::Null;
+            }
         }
         input
     }
@@ -217,6 +239,7 @@ impl Model {
                 Some(Value::Null) | None if relation => Value::Array(vec![]),
                 Some(Value::Null) | None => field.default.value(),
                 Some(v) if relation => relation_ids(v),
+                Some(v) if field.ty == FieldType::Entries => entries(v),
                 Some(v) => v.clone(),
             };
             checked(field, &value)?;
@@ -245,6 +268,9 @@ impl Model {
             let given;
             let new = if relation {
                 given = relation_ids(new);
+                &given
+            } else if field.ty == FieldType::Entries {
+                given = entries(new);
                 &given
             } else {
                 new

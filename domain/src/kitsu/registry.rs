@@ -2,6 +2,8 @@
 //! who may do what with its records. Definitions are static data (see `models`).
 use serde_json::{Value, json};
 
+use super::access::Rules;
+
 /// The type of a field's value, as Zou's column types accept it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FieldType {
@@ -28,6 +30,10 @@ pub enum FieldType {
     /// serialized only with `relations` and never written by an update (Zou's `team`,
     /// `task_types`...).
     Relation(&'static str),
+    /// A list of entries `{entity_id, preview_file_id}` (Zou's playlist `shots`): each given
+    /// entry is kept as those two keys (`id` read as `entity_id`, a missing preview as null),
+    /// what is not an entry is dropped, and a value that is not a list is an empty one.
+    Entries,
 }
 
 impl FieldType {
@@ -119,6 +125,11 @@ pub struct Field {
     /// A relation an update may set as a whole (Zou's task `assignees`); other relations are
     /// written through their own routes only.
     pub updatable: bool,
+    /// On create, a reference that is not a UUID is taken as null (Zou's playlist
+    /// `episode_id` of "main" or "all", and `task_type_id`).
+    pub lenient: bool,
+    /// Zou's own refusal of a malformed value, when it has one (a playlist's `for_entity`).
+    pub refusal: Option<&'static str>,
 }
 
 impl Field {
@@ -134,7 +145,21 @@ impl Field {
             server: false,
             merged: false,
             updatable: false,
+            lenient: false,
+            refusal: None,
         }
+    }
+
+    /// See [`Field::refusal`].
+    pub const fn refusal(mut self, message: &'static str) -> Self {
+        self.refusal = Some(message);
+        self
+    }
+
+    /// See [`Field::lenient`].
+    pub const fn lenient(mut self) -> Self {
+        self.lenient = true;
+        self
     }
 
     /// See [`Field::updatable`].
@@ -193,39 +218,6 @@ impl Field {
     }
 }
 
-/// Who may perform one kind of action on a model's records.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Access {
-    /// Any authenticated person.
-    Anyone,
-    /// Studio managers (`admin`) only: Zou's default for every hook.
-    Admin,
-    /// Zou's "project access": studio managers, and members of the team of the record's
-    /// project. On lists: non-admins see the records of the open projects they belong to.
-    Member,
-    /// Zou's "manager project access": studio managers, and production managers (`manager`)
-    /// in the team of the record's project.
-    Manager,
-}
-
-impl Access {
-    /// Whether a person of global `role` may, on a record whose project team `in_team` says
-    /// whether it holds them.
-    pub fn allows(self, role: &str, in_team: bool) -> bool {
-        match self {
-            Access::Anyone => true,
-            Access::Admin => role == "admin",
-            Access::Member => role == "admin" || in_team,
-            Access::Manager => role == "admin" || (in_team && role == "manager"),
-        }
-    }
-
-    /// Whether the answer depends on the record's project team.
-    pub fn needs_team(self) -> bool {
-        matches!(self, Access::Member | Access::Manager)
-    }
-}
-
 /// Where a record's project (and so its team) is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ProjectLink {
@@ -253,27 +245,6 @@ pub struct Agreement {
     pub right_field: &'static str,
     /// Zou's refusal.
     pub message: &'static str,
-}
-
-/// Zou's permission hooks of a model (section 2.6).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rules {
-    pub list: Access,
-    pub read: Access,
-    pub create: Access,
-    pub update: Access,
-    pub delete: Access,
-}
-
-impl Rules {
-    /// Reference data: everyone reads, administrators write.
-    pub const REFERENCE: Rules = Rules {
-        list: Access::Anyone,
-        read: Access::Anyone,
-        create: Access::Admin,
-        update: Access::Admin,
-        delete: Access::Admin,
-    };
 }
 
 /// A model whose records are open or closed by a status record (Zou's projects): open when

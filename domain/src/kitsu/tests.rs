@@ -254,20 +254,32 @@ fn unique_keys_fold_case_only_where_zou_does() {
 #[test]
 fn reference_models_are_read_by_all_and_written_by_admins() {
     for m in MODELS.iter().filter(|m| m.project == ProjectLink::None) {
-        assert!(m.rules.list.allows("user", false) && m.rules.read.allows("client", false));
-        assert!(!m.rules.create.allows("manager", true) && m.rules.create.allows("admin", false));
-        assert!(!m.rules.delete.allows("supervisor", true));
+        assert!(
+            m.rules.list.access.allows("user", false)
+                && m.rules.read.access.allows("client", false)
+        );
+        assert!(
+            !m.rules.create.access.allows("manager", true)
+                && m.rules.create.access.allows("admin", false)
+        );
+        assert!(!m.rules.delete.access.allows("supervisor", true));
     }
 }
 
 #[test]
 fn projects_are_read_by_their_team_and_changed_by_its_managers() {
     let rules = model("projects").unwrap().rules;
-    assert!(rules.read.allows("user", true) && !rules.read.allows("user", false));
-    assert!(rules.read.allows("admin", false));
-    assert!(rules.update.allows("manager", true));
-    assert!(!rules.update.allows("manager", false) && !rules.update.allows("supervisor", true));
-    assert!(!rules.create.allows("manager", true) && !rules.delete.allows("manager", true));
+    assert!(rules.read.access.allows("user", true) && !rules.read.access.allows("user", false));
+    assert!(rules.read.access.allows("admin", false));
+    assert!(rules.update.access.allows("manager", true));
+    assert!(
+        !rules.update.access.allows("manager", false)
+            && !rules.update.access.allows("supervisor", true)
+    );
+    assert!(
+        !rules.create.access.allows("manager", true)
+            && !rules.delete.access.allows("manager", true)
+    );
 }
 
 fn project_created(team: Value) -> RecordEvent {
@@ -526,4 +538,77 @@ fn typed_views_show_one_kind_of_their_model() {
         view("shots").unwrap().aliases,
         &[("sequence_id", "parent_id")]
     );
+}
+
+#[test]
+fn a_playlist_takes_no_episode_for_main_and_keeps_its_entries_as_zou_shapes_them() {
+    let project = uuid::Uuid::new_v4().to_string();
+    let shot = uuid::Uuid::new_v4().to_string();
+    let playlists = model("playlists").unwrap();
+    // Given a create naming the "main" pseudo-episode, a task type that is not an id, an
+    // author and build jobs of the client's,
+    let given = playlists.client_input(input(json!({
+        "name": "Review", "project_id": project, "episode_id": "main",
+        "task_type_id": "nope", "created_by": "someone", "build_jobs": [shot],
+        "shots": [{"id": shot}, "x", {"foo": 1}, {"entity_id": shot, "preview_file_id": "p"}],
+    })));
+    // when it is decided,
+    let created = RecordTest::with(())
+        .given_no_previous_events()
+        .when(RecordCommand::Create {
+            model: "playlists".into(),
+            input: given,
+            by: "maker".into(),
+            at: t0(),
+            subject: None,
+        })
+        .inspect_result()
+        .unwrap();
+    // then the playlist has no episode nor task type, is the maker's, has no build jobs, and
+    // its entries are `{entity_id, preview_file_id}`.
+    let RecordEvent::RecordCreated { fields, .. } = &created[0] else {
+        panic!("{created:?}");
+    };
+    assert_eq!(fields["episode_id"], Value::Null);
+    assert_eq!(fields["task_type_id"], Value::Null);
+    assert_eq!(fields["created_by"], "maker");
+    assert_eq!(fields["build_jobs"], json!([]));
+    assert_eq!(fields["for_entity"], "shot");
+    assert_eq!(
+        fields["shots"],
+        json!([
+            {"entity_id": shot, "preview_file_id": null},
+            {"entity_id": shot, "preview_file_id": "p"},
+        ])
+    );
+
+    // An update that gives no list empties the entries; one of another kind is refused.
+    let changes = playlists
+        .prepare_update(fields, &input(json!({"shots": "nope", "created_by": "x"})))
+        .unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].new, json!([]));
+    let refused = playlists.prepare_update(fields, &input(json!({"for_entity": "thing"})));
+    assert_eq!(
+        refused,
+        Err(RecordError::Refused {
+            field: "for_entity".into(),
+            message: "for_entity must be one of shot, asset, sequence, edit, episode",
+        })
+    );
+}
+
+#[test]
+fn playlists_are_unique_by_name_within_an_episode_only() {
+    let playlists = model("playlists").unwrap();
+    let fields = |episode: Value| {
+        [
+            ("name".to_string(), json!("Review")),
+            ("project_id".to_string(), json!("p")),
+            ("episode_id".to_string(), episode),
+        ]
+        .into()
+    };
+    assert_eq!(playlists.together_keys(&fields(Value::Null)), vec![]);
+    assert_eq!(playlists.together_keys(&fields(json!("e"))).len(), 1);
 }

@@ -49,7 +49,43 @@ pub(crate) fn check(field: &Field, value: &Value) -> Result<(), &'static str> {
             Some(items) if items.iter().all(is_uuid) => Ok(()),
             _ => Err("must be a list of UUIDs"),
         },
+        FieldType::Entries => match value.as_array() {
+            Some(items) if items.iter().all(is_entry) => Ok(()),
+            _ => Err("must be a list of entries"),
+        },
     }
+}
+
+/// An entry as [`entries`] makes them: an entity id, and a preview file id or null.
+fn is_entry(value: &Value) -> bool {
+    value.get("entity_id").is_some_and(Value::is_string)
+        && value
+            .get("preview_file_id")
+            .is_some_and(|p| p.is_null() || p.is_string())
+        && value.as_object().is_some_and(|o| o.len() == 2)
+}
+
+/// A list of entries as Zou's playlist update keeps them (see `FieldType::Entries`): objects
+/// naming an entity (`entity_id`, else `id`) become `{entity_id, preview_file_id}`, anything
+/// else is dropped; null stays null.
+pub fn entries(value: &Value) -> Value {
+    let items = match value {
+        Value::Null => return Value::Null,
+        Value::Array(items) => items.as_slice(),
+        _ => &[],
+    };
+    let kept = items.iter().filter_map(|item| {
+        let entity = ["entity_id", "id"]
+            .iter()
+            .filter_map(|key| item.get(*key))
+            .find(|v| v.as_str().is_some_and(|s| !s.is_empty()))?;
+        let preview = match item.get("preview_file_id") {
+            Some(Value::String(id)) if !id.is_empty() => json!(id),
+            _ => Value::Null,
+        };
+        Some(json!({"entity_id": entity, "preview_file_id": preview}))
+    });
+    Value::Array(kept.collect())
 }
 
 /// A naive date and time as Zou parses one: `T` or a space between date and time, an

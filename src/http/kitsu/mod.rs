@@ -85,6 +85,16 @@ pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[
         "/api/data/projects/{id}/asset-types/{type_id}/assets/new/",
         SLASH,
     ),
+    (
+        "GET",
+        "/data/projects/{id}/episodes/{episode_id}/playlists/",
+        SLASH,
+    ),
+    (
+        "GET",
+        "/api/data/projects/{id}/episodes/{episode_id}/playlists/",
+        SLASH,
+    ),
 ];
 
 /// Zou accepts every route with a trailing slash (`strict_slashes = False`); clients use both.
@@ -132,6 +142,7 @@ pub fn surface() -> OpenApiRouter<AppState> {
             data::entities::create_child
         ))
         .routes(routes!(data::entities::create_asset))
+        .routes(routes!(data::playlists::episode_playlists))
         .routes(routes!(data::tasks::full))
         .routes(routes!(data::tasks::comments))
         .routes(routes!(data::tasks::comment))
@@ -165,6 +176,10 @@ fn slash_aliases() -> axum::Router<AppState> {
         .route(
             "/data/projects/{id}/asset-types/{type_id}/assets/new/",
             axum::routing::post(data::entities::create_asset),
+        )
+        .route(
+            "/data/projects/{id}/episodes/{episode_id}/playlists/",
+            get(data::playlists::episode_playlists),
         )
 }
 

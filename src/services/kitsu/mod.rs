@@ -9,5 +9,5 @@ pub use comments::{Commenter, Made, NewComment};
 pub use history::{RecordHistory, record_history};
 pub use versions::entity_versions;
 
-pub use records::{Records, unique_claim_id};
+pub use records::{ASSIGNED_WORK, Records, forbidden, unique_claim_id};
 pub use references::{REFERENCED, Referrers, Refusal};

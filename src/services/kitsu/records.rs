@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use annals_contracts::filter::{FieldPath, Filter, Query};
 use annals_contracts::{Position, ViewStore};
 use annals_domain::kitsu::{
-    Access, FieldChange, Model, ProjectLink, Record, RecordCommand, UniqueClaim,
+    EntityOf, Facts, FieldChange, Model, ProjectLink, Record, RecordCommand, Rule, UniqueClaim,
     UniqueClaimCommand, model,
 };
 
@@ -21,6 +22,18 @@ use crate::services::identity::Identity;
 
 /// werkzeug's 403 description, which Zou sends for every refused permission.
 pub const FORBIDDEN_MESSAGE: &str = "You don't have the permission to access the requested resource. It is either read-protected or not readable by the server.";
+
+/// The model whose records assign work to people (Zou's tasks and their `assignees`).
+pub const ASSIGNED_WORK: &str = "tasks";
+
+/// Zou's refusal of a permission.
+pub fn forbidden() -> AppError {
+    AppError::Forbidden(FORBIDDEN_MESSAGE.into())
+}
+
+fn path(name: &str) -> FieldPath {
+    FieldPath::parse(name).expect("field names are paths")
+}
 
 pub struct Records {
     pub records: Commands<Record>,
@@ -63,12 +76,22 @@ impl Records {
         model(route).ok_or_else(|| AppError::NotFound(format!("no model {route}")))
     }
 
-    /// Refuses a person of `role` what `access` does not allow, whatever the project.
-    pub fn allow(access: Access, role: &str) -> Result<(), AppError> {
-        if access.allows(role, false) {
+    /// Refuses a person of `role` what `rule` does not allow whatever the record.
+    pub fn allow(rule: impl Into<Rule>, role: &str) -> Result<(), AppError> {
+        if rule.into().allows_anywhere(role) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(FORBIDDEN_MESSAGE.into()))
+            Err(forbidden())
+        }
+    }
+
+    /// Refuses a person of `role` what `rule` allows on no record at all (checked before a
+    /// request is read further).
+    pub fn may_ever(rule: impl Into<Rule>, role: &str) -> Result<(), AppError> {
+        if rule.into().may_ever(role) {
+            Ok(())
+        } else {
+            Err(forbidden())
         }
     }
 
@@ -109,23 +132,82 @@ impl Records {
         Ok(project.is_live("projects") && lists(project.fields.get("team"), user_id))
     }
 
-    /// Refuses what `access` does not allow a person on a record (whose fields `field` reads),
-    /// looking at its project's team only when the rule depends on it.
+    /// The id of the entity of a record (whose id is `id` and whose fields `field` reads).
+    async fn entity_of<'a>(
+        &self,
+        entity: EntityOf,
+        id: Option<&str>,
+        field: impl Fn(&str) -> Option<&'a Value>,
+    ) -> Result<Option<String>, AppError> {
+        Ok(match entity {
+            EntityOf::Itself => id.map(str::to_string),
+            EntityOf::Field(name) => field(name).and_then(Value::as_str).map(str::to_string),
+            EntityOf::Via {
+                field: name,
+                route,
+                entity,
+            } => {
+                let Some(through) = field(name).and_then(Value::as_str) else {
+                    return Ok(None);
+                };
+                let through = self.records.load(through).await?;
+                through
+                    .is_live(route)
+                    .then(|| through.fields.get(entity).and_then(Value::as_str))
+                    .flatten()
+                    .map(str::to_string)
+            }
+        })
+    }
+
+    /// Whether a task of the entity `entity_id` is assigned to `user_id` (Zou's entity access
+    /// for vendors), from the tasks' read model, which the reads asking it have let catch up.
+    async fn assigned_on(&self, entity_id: &str, user_id: &str) -> Result<bool, AppError> {
+        let tasks = Self::model(ASSIGNED_WORK)?;
+        let filter = Filter::And(vec![
+            Filter::Eq(path("entity_id"), json!(entity_id)),
+            Filter::Contains(path("assignees"), json!(user_id)),
+        ]);
+        let found = self
+            .views
+            .find(tasks.collection, &Query::new(filter, vec![], 1))
+            .await?;
+        Ok(!found.items.is_empty())
+    }
+
+    /// Refuses what `rule` does not allow a person on a record (whose id is `id`, when it has
+    /// one yet, and whose fields `field` reads), looking at its project's team and the
+    /// person's assignments only when the rule depends on them.
     pub async fn permit<'a>(
         &self,
-        access: Access,
+        rule: impl Into<Rule>,
         definition: &Model,
+        id: Option<&str>,
         field: impl Fn(&str) -> Option<&'a Value>,
         user_id: &str,
         role: &str,
     ) -> Result<(), AppError> {
-        let in_team = access.needs_team()
+        let rule = rule.into();
+        let in_team = rule.needs_team()
             && role != "admin"
-            && self.in_team(definition, field, user_id).await?;
-        if access.allows(role, in_team) {
+            && self.in_team(definition, &field, user_id).await?;
+        let assigned = match rule.needs_assignment(role) {
+            Some(entity) => match self.entity_of(entity, id, &field).await? {
+                Some(entity_id) => self.assigned_on(&entity_id, user_id).await?,
+                None => false,
+            },
+            None => false,
+        };
+        let facts = Facts {
+            user_id,
+            role,
+            in_team,
+            assigned,
+        };
+        if rule.allows(&facts, field) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(FORBIDDEN_MESSAGE.into()))
+            Err(forbidden())
         }
     }
 
@@ -201,6 +283,7 @@ impl Records {
         self.flagged_defaults(definition, &mut input).await?;
         self.resolved_kinds(definition, &mut input).await?;
         self.known_relations(definition, &mut input).await?;
+        self.own_previews(definition, &mut input).await?;
         self.named_defaults(definition, &mut input, by, metadata)
             .await?;
         let fields = definition.prepare_create(&input)?;
@@ -244,6 +327,7 @@ impl Records {
     ) -> Result<Executed<Record>, AppError> {
         // An updatable relation keeps only the ids of records that exist, as on create.
         self.known_relations(definition, &mut input).await?;
+        self.own_previews(definition, &mut input).await?;
         let changes = definition.prepare_update(&current.fields, &input)?;
         let changed: Map<String, Value> = changes
             .iter()

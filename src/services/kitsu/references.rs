@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use annals_contracts::filter::{FieldPath, Filter, Query, Sort};
 use annals_domain::kitsu::{
-    Default as FieldDefault, FieldType, MODELS, Model, UniqueClaim, model, relation_ids,
+    Default as FieldDefault, FieldType, MODELS, Model, UniqueClaim, entries, model, relation_ids,
 };
 
 use super::records::{Records, unique_claim_id};
@@ -18,6 +18,9 @@ use crate::services::error::AppError;
 
 /// Zou's message when a foreign key is refused, either way round.
 pub const REFERENCED: &str = "The change conflicts with records referencing this one.";
+
+/// The route of Zou's preview files (the revisions a playlist entry plays).
+const PREVIEW_FILES: &str = "preview-files";
 
 fn referenced(field: &str) -> AppError {
     AppError::invalid(field, REFERENCED)
@@ -92,6 +95,58 @@ impl Records {
             input.insert(field.name.into(), Value::Array(kept));
         }
         Ok(())
+    }
+
+    /// An entries field (a playlist's `shots`) keeps an entry's preview only when it is a
+    /// live preview file of a task of the entry's own entity; any other is unset, as Zou's
+    /// `unpin_foreign_preview_files` does, so that an entry never plays another entity's
+    /// preview.
+    pub async fn own_previews(
+        &self,
+        definition: &Model,
+        input: &mut Map<String, Value>,
+    ) -> Result<(), AppError> {
+        for field in definition
+            .fields
+            .iter()
+            .filter(|f| f.ty == FieldType::Entries)
+        {
+            let Some(given) = input.get(field.name) else {
+                continue;
+            };
+            let mut kept = entries(given);
+            for entry in kept.as_array_mut().into_iter().flatten() {
+                let (Some(entity), Some(preview)) = (
+                    entry["entity_id"].as_str(),
+                    entry["preview_file_id"].as_str(),
+                ) else {
+                    continue;
+                };
+                if !self.is_preview_of(preview, entity).await? {
+                    entry["preview_file_id"] = Value::Null;
+                }
+            }
+            input.insert(field.name.into(), kept);
+        }
+        Ok(())
+    }
+
+    /// Whether `preview` is a live preview file of a live task of the entity `entity`.
+    async fn is_preview_of(&self, preview: &str, entity: &str) -> Result<bool, AppError> {
+        if uuid::Uuid::try_parse(preview).is_err() {
+            return Ok(false);
+        }
+        let file = self.records.load(preview).await?;
+        let Some(task) = file
+            .is_live(PREVIEW_FILES)
+            .then(|| file.fields.get("task_id").and_then(Value::as_str))
+            .flatten()
+        else {
+            return Ok(false);
+        };
+        let task = self.records.load(task).await?;
+        Ok(task.is_live("tasks")
+            && task.fields.get("entity_id").and_then(Value::as_str) == Some(entity))
     }
 
     /// Fills the defaults that name a record (Zou's "Open" project status), making that

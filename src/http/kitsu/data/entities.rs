@@ -13,8 +13,10 @@ use annals_contracts::filter::{FieldPath, Filter};
 use annals_domain::kitsu::Access;
 use annals_projections::kitsu::RECORDS;
 
+use super::paged::{self, Paged};
+use super::playlists::PLAYLIST_PAGES;
 use super::query::list_options;
-use super::shape::visible;
+use super::shape::{limits, visible};
 use super::target::Target;
 use super::{all_of, json_object, query_pairs, serialized};
 use crate::http::consistency::{with_freshness, with_position};
@@ -41,11 +43,13 @@ enum By {
     TypesOf(&'static str),
 }
 
-/// `GET /data/<parent>/<id>/<child>`: the child view's records of one parent.
+/// `GET /data/<parent>/<id>/<child>`: the child view's (or model's) records of one parent.
 struct Scope {
     parent: &'static str,
     child: &'static str,
     by: By,
+    /// A short list, paged as Zou pages it; else every record.
+    paged: Option<&'static Paged>,
 }
 
 const SCOPES: &[Scope] = &[
@@ -53,41 +57,55 @@ const SCOPES: &[Scope] = &[
         parent: PROJECTS,
         child: "assets",
         by: By::Field("project_id"),
+        paged: None,
     },
     Scope {
         parent: PROJECTS,
         child: "episodes",
         by: By::Field("project_id"),
+        paged: None,
     },
     Scope {
         parent: PROJECTS,
         child: "sequences",
         by: By::Field("project_id"),
+        paged: None,
     },
     Scope {
         parent: PROJECTS,
         child: "shots",
         by: By::Field("project_id"),
+        paged: None,
     },
     Scope {
         parent: PROJECTS,
         child: "edits",
         by: By::Field("project_id"),
+        paged: None,
     },
     Scope {
         parent: PROJECTS,
         child: "asset-types",
         by: By::TypesOf("assets"),
+        paged: None,
+    },
+    Scope {
+        parent: PROJECTS,
+        child: "playlists",
+        by: By::Field("project_id"),
+        paged: Some(&PLAYLIST_PAGES),
     },
     Scope {
         parent: "episodes",
         child: "sequences",
         by: By::Field("parent_id"),
+        paged: None,
     },
     Scope {
         parent: "sequences",
         child: "shots",
         by: By::Field("parent_id"),
+        paged: None,
     },
 ];
 
@@ -201,11 +219,13 @@ pub async fn all(
     Ok(with_freshness(Json(body).into_response(), freshness))
 }
 
-/// The child list of one parent (see [`SCOPES`]).
-async fn children(
+/// The child list of one parent (see [`SCOPES`]), narrowed to the records `within` matches
+/// and to what the child's list rule lets the caller see whatever the project.
+pub(super) async fn children(
     state: &AppState,
     caller: KitsuCaller,
     (parent, id, child): (&str, &str, &str),
+    within: Within,
     raw: &Option<String>,
     headers: &HeaderMap,
 ) -> KitsuResult<Response> {
@@ -237,11 +257,14 @@ async fn children(
         .permit(
             parent.model.rules.read,
             parent.model,
+            Some(&id),
             |k| doc.get(k),
             &caller.user_id,
             &caller.user.role,
         )
         .await?;
+    let limits = limits(state, child.model, &caller).await?;
+    let within = within.filter(state).await?;
     let pairs = child.query(query_pairs(raw));
     let mut options = list_options(child.model, &pairs)?;
     options.type_name = child.type_name();
@@ -266,9 +289,44 @@ async fn children(
             Filter::In(path("id"), ids)
         }
     };
-    options.filter = Filter::And(vec![options.filter, child.filter(), belongs]);
-    let body = all_of(state, child.model, &options).await?;
+    let mut filters = vec![options.filter, child.filter(), belongs, within];
+    filters.extend(limits);
+    options.filter = Filter::And(filters);
+    let body = match scope.paged {
+        Some(paged) => paged::page(state, child.model, &options, &pairs, paged).await?,
+        None => all_of(state, child.model, &options).await?,
+    };
     Ok(with_freshness(Json(body).into_response(), freshness))
+}
+
+/// What narrows a child list further, once the parent is known to be readable.
+pub(super) enum Within {
+    All,
+    /// The records of one episode of the project (`main`: those of none that are not for
+    /// all, `all`: those of none for all), as Zou's episode playlists.
+    Episode(String),
+}
+
+impl Within {
+    async fn filter(self, state: &AppState) -> KitsuResult<Filter> {
+        let none = Filter::Eq(path("episode_id"), Value::Null);
+        Ok(match self {
+            Within::All => Filter::All,
+            Within::Episode(episode) if episode == "main" => {
+                Filter::And(vec![none, Filter::Ne(path("is_for_all"), json!(true))])
+            }
+            Within::Episode(episode) if episode == "all" => {
+                Filter::And(vec![none, Filter::Eq(path("is_for_all"), json!(true))])
+            }
+            Within::Episode(episode) => {
+                let episodes = Target::of("episodes")?;
+                let id = found_id(&episode)?;
+                let record = state.records.live(episodes.model, &id).await?;
+                episodes.check(|k| record.fields.get(k))?;
+                Filter::Eq(path("episode_id"), json!(id))
+            }
+        })
+    }
 }
 
 #[utoipa::path(get, path = "/data/{model}/{id}/{child}", tag = "kitsu: data",
@@ -304,13 +362,24 @@ pub async fn child_list(
     if child == "tasks" && super::tasks::WITH_TASKS.contains(&parent.as_str()) {
         return super::tasks::entity_tasks(&state, caller?, &parent, &id, &raw, &headers).await;
     }
-    children(&state, caller?, (&parent, &id, &child), &raw, &headers).await
+    children(
+        &state,
+        caller?,
+        (&parent, &id, &child),
+        Within::All,
+        &raw,
+        &headers,
+    )
+    .await
 }
 
 #[utoipa::path(get, path = "/data/projects/{id}/{child}", tag = "kitsu: data",
     description = "Also served under `/api`. A project's `assets`, `episodes`, `sequences`, \
         `shots`, `edits`, or `asset-types` (the entity types its assets use, as `AssetType`): \
-        a plain array. An unknown project is an empty list for studio managers.",
+        a plain array. `playlists`: Zou's short list, 20 a page (`page`, 1 when absent), newest \
+        change first unless `sort_by` names a field, without `shots` and `build_jobs`; clients \
+        see those shared with them, vendors none (403). An unknown project is an empty list \
+        for studio managers.",
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "The project's UUID"),
@@ -333,7 +402,15 @@ pub async fn project_list(
         let path = Path((PROJECTS.to_string(), id));
         return super::history::history(State(state), caller, path, headers).await;
     }
-    children(&state, caller?, (PROJECTS, &id, &child), &raw, &headers).await
+    children(
+        &state,
+        caller?,
+        (PROJECTS, &id, &child),
+        Within::All,
+        &raw,
+        &headers,
+    )
+    .await
 }
 
 /// The live project, once the caller may create in it (Zou: manager project access).
@@ -346,6 +423,7 @@ async fn managed_project(state: &AppState, caller: &KitsuCaller, id: &str) -> Ki
         .permit(
             Access::Manager,
             model,
+            Some(&id),
             |k| project.fields.get(k),
             &caller.user_id,
             &caller.user.role,

@@ -317,6 +317,7 @@ async fn readable_project(state: &AppState, caller: &KitsuCaller, id: &str) -> K
         .permit(
             Access::Member,
             projects,
+            Some(&id),
             |k| project.fields.get(k),
             &caller.user_id,
             &caller.user.role,

@@ -66,6 +66,7 @@ async fn managed(
         .permit(
             annals_domain::kitsu::Access::Manager,
             model,
+            Some(id),
             |k| project.fields.get(k),
             &caller.user_id,
             &caller.user.role,

@@ -63,6 +63,7 @@ fn typed(ty: FieldType, value: &str) -> KitsuResult<Value> {
         FieldType::Text { .. }
         | FieldType::Choice(_)
         | FieldType::Json
+        | FieldType::Entries
         | FieldType::Date
         | FieldType::DateTime => Ok(json!(value)),
     }

@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use annals_contracts::filter::{FieldPath, Filter};
-use annals_domain::kitsu::{Access, Extra, Model, ProjectLink, model};
+use annals_domain::kitsu::{Access, EntityOf, Extra, Listing, Model, ProjectLink, Vendors, model};
 
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::KitsuResult;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
+use crate::services::kitsu::{ASSIGNED_WORK, forbidden};
 
 fn path(name: &str) -> FieldPath {
     FieldPath::parse(name).expect("field names are paths")
@@ -90,37 +91,136 @@ pub async fn is_open(
     Ok(open_statuses(state, model).await?.contains(status))
 }
 
-/// What a caller may see of a team-scoped model's list: `None` for everything. Non-admins see
-/// the records of the open projects whose team holds them (Zou's "related projects").
+/// What a caller may see of a model's list: `None` for everything, else the filter of the
+/// records the list rule lets them reach (a list the rule refuses outright is a 403). Team
+/// members see the records of the open projects whose team holds them (Zou's "related
+/// projects"; of any project for models that list closed ones), authors their own, vendors
+/// only what is assigned to them, clients only what is shared with them.
 pub async fn visible(
     state: &AppState,
     model: &Model,
     caller: &KitsuCaller,
 ) -> KitsuResult<Option<Filter>> {
-    if !matches!(model.rules.list, Access::Member | Access::Manager) || caller.user.role == "admin"
-    {
-        return Ok(None);
+    let rule = model.rules.list;
+    let (role, me) = (caller.user.role.as_str(), json!(caller.user_id));
+    match rule.listing(role) {
+        Listing::All => return Ok(None),
+        Listing::Refused => return Err(forbidden().into()),
+        Listing::Narrowed => {}
     }
+    let team = if rule.needs_team() {
+        Some(in_teams(state, model, caller).await?)
+    } else {
+        None
+    };
+    let mut reached = Vec::new();
+    if rule.access == Access::Anyone {
+        reached.push(Filter::All);
+    } else if rule.access.allows(role, true)
+        && let Some(team) = &team
+    {
+        reached.push(team.clone());
+    }
+    if let Some(author) = rule.author
+        && (author.roles.is_empty() || author.roles.contains(&role))
+    {
+        let mine = Filter::Eq(path(author.field), me.clone());
+        reached.push(match (&team, author.in_team) {
+            (Some(team), true) => Filter::And(vec![mine, team.clone()]),
+            _ => mine,
+        });
+    }
+    let mut only = vec![Filter::Or(reached)];
+    only.extend(limits(state, model, caller).await?);
+    Ok(Some(Filter::And(only)))
+}
+
+/// What the list rule withholds from vendors (what is not assigned to them) and clients
+/// (what is not shared with them), whatever the project; a list the rule refuses outright is
+/// a 403. For lists under a parent the caller may read.
+pub async fn limits(
+    state: &AppState,
+    model: &Model,
+    caller: &KitsuCaller,
+) -> KitsuResult<Option<Filter>> {
+    let rule = model.rules.list;
+    let role = caller.user.role.as_str();
+    if rule.listing(role) == Listing::Refused {
+        return Err(forbidden().into());
+    }
+    let mut only = Vec::new();
+    if let Some(entity) = rule.needs_assignment(role) {
+        only.push(assigned(state, entity, caller).await?);
+    }
+    if let Vendors::Assignee(relation) = rule.vendors
+        && role == "vendor"
+    {
+        only.push(Filter::Contains(path(relation), json!(caller.user_id)));
+    }
+    if let Some(clients) = rule.clients
+        && role == "client"
+    {
+        let mut shared = vec![Filter::Eq(path(clients.flag), json!(true))];
+        let me = json!(caller.user_id);
+        shared.extend(clients.own.map(|own| Filter::Eq(path(own), me)));
+        only.push(Filter::Or(shared));
+    }
+    Ok((!only.is_empty()).then_some(Filter::And(only)))
+}
+
+/// The records of `model` in the projects whose team holds the caller (open ones unless the
+/// model lists closed ones).
+async fn in_teams(state: &AppState, model: &Model, caller: &KitsuCaller) -> KitsuResult<Filter> {
     let projects = model_of("projects").expect("projects are a registry model");
-    let related = Filter::And(vec![
-        Filter::Contains(path("team"), json!(caller.user_id)),
-        open_filter(state, projects).await?,
-    ]);
-    Ok(Some(match model.project {
-        ProjectLink::None => return Ok(None),
+    let mut related = vec![Filter::Contains(path("team"), json!(caller.user_id))];
+    if !model.rules.lists_closed {
+        related.push(open_filter(state, projects).await?);
+    }
+    let related = Filter::And(related);
+    Ok(match model.project {
+        ProjectLink::None => Filter::In(path("id"), vec![]),
         ProjectLink::Itself => related,
         ProjectLink::Field(field) => {
             Filter::In(path(field), ids(state, projects.collection, related).await?)
         }
         ProjectLink::Via { field, route } => {
             let Some(through) = model_of(route) else {
-                return Ok(Some(Filter::In(path("id"), vec![])));
+                return Ok(Filter::In(path("id"), vec![]));
             };
             let projects = ids(state, projects.collection, related).await?;
             let owned = Filter::In(path("project_id"), projects);
             Filter::In(path(field), ids(state, through.collection, owned).await?)
         }
-    }))
+    })
+}
+
+/// The records whose entity a task assigned to the caller is on (Zou's vendor lists).
+async fn assigned(state: &AppState, entity: EntityOf, caller: &KitsuCaller) -> KitsuResult<Filter> {
+    let tasks = model_of(ASSIGNED_WORK).expect("tasks are a registry model");
+    let mine = Filter::Contains(path("assignees"), json!(caller.user_id));
+    let rows = super::scan(state, tasks.collection, mine, &[]).await?;
+    let mut entities: Vec<Value> = Vec::new();
+    for (_, task) in rows {
+        let id = task.get("entity_id").cloned().unwrap_or(Value::Null);
+        if !entities.contains(&id) {
+            entities.push(id);
+        }
+    }
+    Ok(match entity {
+        EntityOf::Itself => Filter::In(path("id"), entities),
+        EntityOf::Field(field) => Filter::In(path(field), entities),
+        EntityOf::Via {
+            field,
+            route,
+            entity,
+        } => {
+            let Some(through) = model_of(route) else {
+                return Ok(Filter::In(path("id"), vec![]));
+            };
+            let on = Filter::In(path(entity), entities);
+            Filter::In(path(field), ids(state, through.collection, on).await?)
+        }
+    })
 }
 
 /// Adds `<x>_name` for each of the model's named references `<x>_id` (Zou's

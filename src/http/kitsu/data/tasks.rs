@@ -59,13 +59,14 @@ async fn readable_task(state: &AppState, caller: &KitsuCaller, id: &str) -> Kits
     let task = doc_of(state, "tasks", &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    permit_read(state, tasks, &task, caller).await?;
+    permit_read(state, tasks, &id, &task, caller).await?;
     Ok(task)
 }
 
 async fn permit_read(
     state: &AppState,
     model: &Model,
+    id: &str,
     doc: &Value,
     caller: &KitsuCaller,
 ) -> KitsuResult<()> {
@@ -74,6 +75,7 @@ async fn permit_read(
         .permit(
             model.rules.read,
             model,
+            Some(id),
             |k| doc.get(k),
             &caller.user_id,
             &caller.user.role,
@@ -187,7 +189,7 @@ pub(super) async fn entity_tasks(
         .await?
         .filter(|doc| target.check(|k| doc.get(k)).is_ok())
         .ok_or_else(|| not_found(&id))?;
-    permit_read(state, target.model, &entity, &caller).await?;
+    permit_read(state, target.model, &id, &entity, &caller).await?;
     let tasks_model = Records::model("tasks")?;
     let relations = relations_asked(&query_pairs(raw), false);
     let docs = every(

@@ -36,6 +36,7 @@ async fn versions(
         .permit(
             target.model.rules.read,
             target.model,
+            Some(&id),
             |k| record.fields.get(k),
             &caller.user_id,
             &caller.user.role,
