@@ -84,6 +84,7 @@ out["shot_tasks"] = gazu.task.all_tasks_for_shot(shot)
 out["anim"] = gazu.task.get_task(anim["id"])
 out["comments"] = [c["text"] for c in gazu.task.all_comments_for_task(anim)]
 out["asset_tasks"] = [t["task_status_id"] == wip["id"] for t in gazu.task.all_tasks_for_asset(chair)]
+out["tasks_paged"] = len(gazu.client.fetch_all("tasks", {"project_id": project["id"]}, paginated=True, limit=2))
 out["ids"] = {"artist": artist["id"], "supervisor": supervisor["id"], "dept": dept["id"],
               "todo": todo["id"], "wip": wip["id"], "done": done["id"]}
 
@@ -201,6 +202,7 @@ async fn a_studio_runs_its_production_through_gazu(#[case] backend: Backend) {
     assert_eq!(out["anim"]["assignees"], json!([id("artist")]));
     assert_eq!(out["comments"], json!(["approved", "blocking done"]));
     assert_eq!(out["asset_tasks"], json!([true]));
+    assert_eq!(out["tasks_paged"], 3);
 
     // Updates.
     assert_eq!(out["updated_person"]["phone"], "556");

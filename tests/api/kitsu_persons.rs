@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app};
 use crate::kitsu_data::{FORBIDDEN, admin, created, get, post, put};
 use crate::kitsu_projects::person;
+use crate::erasure::rows_containing;
 use crate::surfaces::answer;
 
 const LINKED: &str = "Some data are still linked to given person.";
@@ -588,13 +589,24 @@ async fn deleting_a_person_erases_the_account_unless_records_refer_to_it(#[case]
     let mut body = new_person("Tem", "temp@example.com");
     body["password"] = json!(PASSWORD);
     let temp = created(&app, &token, "persons", body).await;
-    let member = created(
-        &app,
-        &token,
-        "persons",
-        new_person("Mem", "member@example.com"),
-    )
-    .await;
+    let mut body = new_person("Mem", "member@example.com");
+    body["phone"] = json!("+33 5550123");
+    let member = created(&app, &token, "persons", body).await;
+    // A person's details are personal data: sealed in the log, read back in the clear.
+    assert_eq!(rows_containing(&app, "5550123").await, 0);
+    let details_of_member = |events: &[annals_contracts::StoredEvent]| {
+        events
+            .iter()
+            .find(|e| e.event_type == "PersonDetailsChanged" && e.aggregate_id == id(&member))
+            .map(|e| e.payload.clone())
+            .unwrap()
+    };
+    let details = details_of_member(&app.visible_events().await);
+    assert_eq!(
+        details["PersonDetailsChanged"]["changes"][0]["new"],
+        "+33 5550123",
+        "{details}"
+    );
     let project = created(
         &app,
         &token,
@@ -666,9 +678,15 @@ async fn deleting_a_person_erases_the_account_unless_records_refer_to_it(#[case]
     );
     let (_, project) = get(&app, &token, &format!("/data/projects/{}", id(&project))).await;
     assert_eq!(project["team"], json!([]));
-    // The erasure is in the history: the person's events read as erased.
+    // The erasure is in the history: the person's details read as erased.
     let events = app.visible_events().await;
     assert!(events.iter().any(|e| e.event_type == "UserErased"));
+    let details = details_of_member(&events);
+    assert_eq!(
+        details["PersonDetailsChanged"]["changes"][0]["new"],
+        "erased",
+        "{details}"
+    );
     app.assert_rebuild_equals_live(Arc::new(annals_projections::kitsu::KitsuPersons))
         .await;
 }
