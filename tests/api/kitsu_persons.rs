@@ -8,10 +8,10 @@ use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
+use crate::erasure::rows_containing;
 use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app};
 use crate::kitsu_data::{FORBIDDEN, admin, created, get, post, put};
 use crate::kitsu_projects::person;
-use crate::erasure::rows_containing;
 use crate::surfaces::answer;
 
 const LINKED: &str = "Some data are still linked to given person.";
@@ -603,8 +603,7 @@ async fn deleting_a_person_erases_the_account_unless_records_refer_to_it(#[case]
     };
     let details = details_of_member(&app.visible_events().await);
     assert_eq!(
-        details["PersonDetailsChanged"]["changes"][0]["new"],
-        "+33 5550123",
+        details["PersonDetailsChanged"]["changes"][0]["new"], "+33 5550123",
         "{details}"
     );
     let project = created(
@@ -683,8 +682,7 @@ async fn deleting_a_person_erases_the_account_unless_records_refer_to_it(#[case]
     assert!(events.iter().any(|e| e.event_type == "UserErased"));
     let details = details_of_member(&events);
     assert_eq!(
-        details["PersonDetailsChanged"]["changes"][0]["new"],
-        "erased",
+        details["PersonDetailsChanged"]["changes"][0]["new"], "erased",
         "{details}"
     );
     app.assert_rebuild_equals_live(Arc::new(annals_projections::kitsu::KitsuPersons))

@@ -172,7 +172,6 @@ pub async fn list(
         !by_email
     });
     let mut options = list_options(&PERSON, &pairs)?;
-    options.relations = relations_asked(&pairs, false);
     let fields = options.fields.take();
     clauses.push(options.filter);
     let freshness = state.gate.wait(&headers, &[PERSONS, RECORDS]).await?;
