@@ -29,6 +29,7 @@ async fn profiles_stay_out_of_the_document_index_and_every_collection_is_searcha
     assert_eq!(renamed.status(), StatusCode::OK);
     app.settle("user_profiles").await;
     app.settle("api_keys").await;
+    app.settle("kitsu_persons").await;
 
     // Upserted and merged profiles are marked unindexed; API keys (searched by owner and
     // name) and the tracker's persons (listed by filters) are indexed.
