@@ -66,6 +66,9 @@ pub const PERSONAL_FIELDS: &[PersonalField] = &[
     field("user", "UserRegistered", "last_name", Stream),
     field("user", "ProfileUpdated", "first_name", Stream),
     field("user", "ProfileUpdated", "last_name", Stream),
+    // A person's details (phone, desktop login, contract, ...): every value, before and after.
+    field("user", "PersonDetailsChanged", "changes.*.old", Stream),
+    field("user", "PersonDetailsChanged", "changes.*.new", Stream),
     field("email_claim", "EmailClaimed", "email", Address),
     field("bucket", "BucketCreated", "owner.email", Address),
     field("bucket", "MemberInvited", "email", Address),

@@ -29,6 +29,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(datacube::DocumentViews),
         Arc::new(kitsu::KitsuRecords),
         Arc::new(kitsu::KitsuNews),
+        Arc::new(kitsu::KitsuPersons),
     ]
 }
 

@@ -32,6 +32,10 @@ pub trait AuthPolicy: Send + Sync + 'static {
     const TOKENS: TokenSource;
     /// Whether `Authorization: Api-Key <key>` is accepted.
     const API_KEYS: bool;
+    /// Whether an API key is also accepted where a token is (`Authorization: Bearer
+    /// dc_...`): clients that only know bearer tokens (gazu, with a Kitsu bot's token) use
+    /// keys that way. A JWT never has a key's shape.
+    const BEARER_API_KEYS: bool = false;
     /// What `Authorization: Bearer ` with nothing after it is: `Missing` where clients treat
     /// it as no token, `Malformed` where the reference answers so (flask-jwt-extended: 422).
     const BLANK_BEARER: TokenError;
@@ -127,21 +131,16 @@ impl<S: AuthPolicy> FromRequestParts<AppState> for Authenticated<S> {
         if S::API_KEYS
             && let Some(key) = api_key(&parts.headers)
         {
-            let (user_id, scope) = state.identity.authenticate_api_key(key).await?;
-            return Ok(Authenticated {
-                user_id,
-                scope,
-                session_id: None,
-                key_id: crate::services::identity::api_keys::key_id(key).map(str::to_string),
-                via: Credential::ApiKey,
-                surface: PhantomData,
-            });
+            return Ok(Self::by_key(state, key).await?);
         }
         let token = match token(&parts.headers, S::TOKENS) {
             None => return Err(AppError::Token(TokenError::Missing).into()),
             Some("") => return Err(S::token_refused(AppError::Token(S::BLANK_BEARER), "")),
             Some(token) => token,
         };
+        if S::BEARER_API_KEYS && crate::services::identity::api_keys::key_id(token).is_some() {
+            return Ok(Self::by_key(state, token).await?);
+        }
         let who = state
             .identity
             .authenticate(token)
@@ -153,6 +152,21 @@ impl<S: AuthPolicy> FromRequestParts<AppState> for Authenticated<S> {
             key_id: None,
             scope: None,
             via: Credential::Token,
+            surface: PhantomData,
+        })
+    }
+}
+
+impl<S> Authenticated<S> {
+    /// The caller an API key authenticates.
+    async fn by_key(state: &AppState, key: &str) -> Result<Self, AppError> {
+        let (user_id, scope) = state.identity.authenticate_api_key(key).await?;
+        Ok(Authenticated {
+            user_id,
+            scope,
+            session_id: None,
+            key_id: crate::services::identity::api_keys::key_id(key).map(str::to_string),
+            via: Credential::ApiKey,
             surface: PhantomData,
         })
     }

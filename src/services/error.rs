@@ -67,6 +67,7 @@ impl From<annals_domain::identity::UserError> for AppError {
             UserError::Locked { until } => AppError::Locked { until },
             UserError::WrongCredentials => AppError::Unauthorized("invalid credentials".into()),
             UserError::Invalid { field, message } => AppError::invalid(field, message),
+            UserError::UnknownField(ref field) => AppError::invalid(field.clone(), e.to_string()),
             UserError::Inactive => AppError::Forbidden("the account is inactive".into()),
             UserError::BadResetToken => AppError::invalid("token", "Wrong or expired token."),
             UserError::NoSetupStarted => AppError::invalid("otp", "start the setup first"),

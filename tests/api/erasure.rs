@@ -38,7 +38,7 @@ async fn admin(app: &TestApp) -> String {
 }
 
 /// How many stored event rows contain `text` anywhere (payload or metadata), read with SQL.
-async fn rows_containing(app: &TestApp, text: &str) -> i64 {
+pub(crate) async fn rows_containing(app: &TestApp, text: &str) -> i64 {
     let pattern = format!("%{text}%");
     match &app.infra.backend {
         Storage_::Postgres(pool) => sqlx::query_scalar(

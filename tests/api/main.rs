@@ -23,6 +23,8 @@ mod identity;
 mod kitsu;
 mod kitsu_data;
 mod kitsu_entities;
+mod kitsu_gazu;
+mod kitsu_persons;
 mod kitsu_playlists;
 mod kitsu_projects;
 mod kitsu_roles;

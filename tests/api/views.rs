@@ -3,6 +3,7 @@
 //! keyset pages; changes inside documents behave alike on both backends.
 use annals_contracts::filter::{Cursor, Filter, Query, Sort};
 use annals_contracts::{Nested, Position, StoreError, ViewOp};
+use annals_domain::identity::user::person::COLLECTION as PERSONS_COLLECTION;
 use annals_projections::identity::{API_KEYS, PROFILES};
 use reqwest::StatusCode;
 use rstest_reuse::apply;
@@ -28,9 +29,10 @@ async fn profiles_stay_out_of_the_document_index_and_every_collection_is_searcha
     assert_eq!(renamed.status(), StatusCode::OK);
     app.settle("user_profiles").await;
     app.settle("api_keys").await;
+    app.settle("kitsu_persons").await;
 
     // Upserted and merged profiles are marked unindexed; API keys (searched by owner and
-    // name) are indexed.
+    // name) and the tracker's persons (listed by filters) are indexed.
     let marks: Vec<(String, bool)> =
         sqlx::query_as("SELECT collection, indexed FROM views ORDER BY collection")
             .fetch_all(&app.pg())
@@ -38,7 +40,11 @@ async fn profiles_stay_out_of_the_document_index_and_every_collection_is_searcha
             .unwrap();
     assert_eq!(
         marks,
-        vec![(API_KEYS.to_string(), true), (PROFILES.to_string(), false)]
+        vec![
+            (API_KEYS.to_string(), true),
+            (PERSONS_COLLECTION.to_string(), true),
+            (PROFILES.to_string(), false)
+        ]
     );
 
     let views = &app.infra.views;

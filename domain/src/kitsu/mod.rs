@@ -21,6 +21,7 @@ pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, S
 pub use registry::{Agreement, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Unique};
 pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task};
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};
+pub(crate) use values::check as check_value;
 pub use values::{derived_id, document, entries, parse_datetime, relation_ids, zou_datetime};
 pub use views::{Extra, Only, TEMPORAL_KINDS, VIEWS, View, view};
 

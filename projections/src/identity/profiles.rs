@@ -111,8 +111,10 @@ impl Projection for UserProfiles {
             UserEvent::SecondFactorDisabled { method, at } => {
                 vec![merge(json!({factor_field(method): false, "updatedAt": at}))]
             }
-            // Credentials and one-time codes are not part of the profile.
-            UserEvent::PasswordChanged { .. }
+            // Credentials, one-time codes and the tracker's details are not part of the
+            // profile.
+            UserEvent::PersonDetailsChanged { .. }
+            | UserEvent::PasswordChanged { .. }
             | UserEvent::PasswordResetRequested { .. }
             | UserEvent::PasswordReset { .. }
             | UserEvent::SecondFactorSetupStarted { .. }

@@ -1,6 +1,8 @@
 //! Read models of the production tracker (Kitsu data API).
 mod news;
+mod persons;
 mod records;
 
 pub use news::{EXACT_AT, KitsuNews, NEWS, NEWS_COLLECTION, news_id};
+pub use persons::{KitsuPersons, PERSONS};
 pub use records::{KitsuRecords, RECORDS};

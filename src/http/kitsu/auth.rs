@@ -32,6 +32,8 @@ impl AuthPolicy for Kitsu {
     type Error = KitsuError;
     const TOKENS: TokenSource = TokenSource::CookieThenHeader(ACCESS_COOKIE);
     const API_KEYS: bool = true;
+    // A Kitsu bot's access token is an API key, which gazu sends as a bearer token.
+    const BEARER_API_KEYS: bool = true;
     // flask-jwt-extended: "Bad Authorization header" (422).
     const BLANK_BEARER: TokenError = TokenError::Malformed;
 
@@ -278,9 +280,8 @@ pub async fn login(
         }
         Err(LoginFailure::Failed(e)) => return Err(e.into()),
     };
-    let times = persons::times(&state, &ok.user).await;
     let body = json!({
-        "user": persons::person(&ok.user, times),
+        "user": persons::person(&ok.user),
         "organisation": persons::organisation(ok.user.role == "admin"),
         "login": true,
         "access_token": ok.tokens.access,
@@ -391,12 +392,8 @@ pub async fn refresh_token(
         (status = 401, description = "Missing, expired or revoked token"),
         (status = 422, description = "Malformed token, or a refresh token"),
     ))]
-pub async fn authenticated(
-    State(state): State<AppState>,
-    caller: KitsuCaller,
-) -> KitsuResult<Json<Value>> {
-    let times = persons::times(&state, &caller.user).await;
-    let mut user = persons::person(&caller.user, times);
+pub async fn authenticated(caller: KitsuCaller) -> KitsuResult<Json<Value>> {
+    let mut user = persons::person(&caller.user);
     user["fido_devices"] = json!([]);
     Ok(Json(json!({
         "authenticated": true,

@@ -63,8 +63,16 @@ pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[
     ("GET", "/api/data/{model}/{id}/", SLASH),
     ("PUT", "/api/data/{model}/{id}/", SLASH),
     ("DELETE", "/api/data/{model}/{id}/", SLASH),
+    ("GET", "/data/persons/", SLASH),
+    ("POST", "/data/persons/", SLASH),
+    ("GET", "/api/data/persons/", SLASH),
+    ("POST", "/api/data/persons/", SLASH),
     ("GET", "/data/persons/{id}/", SLASH),
+    ("PUT", "/data/persons/{id}/", SLASH),
+    ("DELETE", "/data/persons/{id}/", SLASH),
     ("GET", "/api/data/persons/{id}/", SLASH),
+    ("PUT", "/api/data/persons/{id}/", SLASH),
+    ("DELETE", "/api/data/persons/{id}/", SLASH),
     ("GET", "/data/{model}/{id}/history/", SLASH),
     ("GET", "/api/data/{model}/{id}/history/", SLASH),
     ("GET", "/data/{model}/all/", SLASH),
@@ -130,7 +138,12 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(second_factor::oidc_callback))
         .routes(routes!(data::list, data::create))
         .routes(routes!(data::read, data::update, data::delete))
-        .routes(routes!(data::persons::read))
+        .routes(routes!(data::persons::list, data::persons::create))
+        .routes(routes!(
+            data::persons::read,
+            data::persons::update,
+            data::persons::delete
+        ))
         .routes(routes!(data::history::history))
         .routes(routes!(data::projects::open))
         .routes(routes!(data::projects::add_member))
@@ -162,7 +175,16 @@ fn slash_aliases() -> axum::Router<AppState> {
             "/data/{model}/{id}/",
             get(data::read).put(data::update).delete(data::delete),
         )
-        .route("/data/persons/{id}/", get(data::persons::read))
+        .route(
+            "/data/persons/",
+            get(data::persons::list).post(data::persons::create),
+        )
+        .route(
+            "/data/persons/{id}/",
+            get(data::persons::read)
+                .put(data::persons::update)
+                .delete(data::persons::delete),
+        )
         .route("/data/{model}/{id}/history/", get(data::history::history))
         .route("/data/{model}/all/", get(data::entities::all))
         .route(

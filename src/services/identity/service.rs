@@ -81,8 +81,7 @@ impl From<TokenError> for AppError {
 
 impl Identity {
     /// Registers a person. The email claim is taken first so that concurrent registrations of
-    /// one address race on a single stream; if the user cannot be recorded, the claim is
-    /// released again.
+    /// one address race on a single stream (see [`Identity::under_claim`]).
     pub async fn register(
         &self,
         registration: Registration,
@@ -98,19 +97,7 @@ impl Identity {
             .check_strength(&registration.password, &inputs)?;
         let user_id = uuid::Uuid::now_v7().to_string();
         let at = Utc::now();
-        let claim = claim_id(&email);
-        self.claims
-            .execute(
-                &claim,
-                EmailClaimCommand::Claim {
-                    email: normalize_email(&email),
-                    user_id: user_id.clone(),
-                    at,
-                },
-                metadata,
-            )
-            .await?;
-        let registered = async {
+        let record = async {
             let password_hash = self.passwords.hash(registration.password).await?;
             let command = UserCommand::Register {
                 user_id: user_id.clone(),
@@ -123,23 +110,50 @@ impl Identity {
                 at,
             };
             Ok::<_, AppError>(self.users.execute(&user_id, command, metadata).await?)
-        }
-        .await;
-        let position = match registered {
-            Ok(p) => p,
+        };
+        let position = self
+            .under_claim(&email, &user_id, at, metadata, record)
+            .await?;
+        self.send_verification(&user_id, &email).await;
+        Ok((user_id, position))
+    }
+
+    /// Records the registration of `user_id` (`record`) while holding the claim on `email`:
+    /// concurrent registrations of one address race on the claim's stream, and the claim is
+    /// released again if the user cannot be recorded.
+    pub(super) async fn under_claim(
+        &self,
+        email: &str,
+        user_id: &str,
+        at: chrono::DateTime<Utc>,
+        metadata: &Metadata,
+        record: impl std::future::Future<Output = Result<Position, AppError>>,
+    ) -> Result<Position, AppError> {
+        let claim = claim_id(email);
+        self.claims
+            .execute(
+                &claim,
+                EmailClaimCommand::Claim {
+                    email: normalize_email(email),
+                    user_id: user_id.to_string(),
+                    at,
+                },
+                metadata,
+            )
+            .await?;
+        match record.await {
+            Ok(position) => Ok(position),
             Err(e) => {
                 let release = EmailClaimCommand::Release {
-                    user_id: user_id.clone(),
+                    user_id: user_id.to_string(),
                     at: Utc::now(),
                 };
                 if let Err(release_error) = self.claims.execute(&claim, release, metadata).await {
                     tracing::error!(error = %release_error, "email claim left held after a failed registration");
                 }
-                return Err(e);
+                Err(e)
             }
-        };
-        self.send_verification(&user_id, &email).await;
-        Ok((user_id, position))
+        }
     }
 
     /// The user holding `email`, from the log (consistent with every earlier write).

@@ -2,6 +2,7 @@ use chrono::{DateTime, Duration, Utc};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 use super::{RegisteredVia, SecondFactor, UserCommand, UserError, UserEvent};
@@ -43,6 +44,17 @@ pub struct User {
     /// Erased: the account is gone for good (its history stays, its personal data reads as
     /// erased) and every command is refused as for an unknown user.
     pub erased: bool,
+    /// The person's details as the tracker knows them (see [`super::person`]): the fields
+    /// set so far; the others are at their defaults.
+    #[serde(default)]
+    pub details: BTreeMap<String, Value>,
+    /// When the account was registered.
+    #[serde(default)]
+    pub registered_at: Option<DateTime<Utc>>,
+    /// When the person as the tracker shows it last changed (names, role, active, second
+    /// factors, details).
+    #[serde(default)]
+    pub changed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +101,29 @@ impl User {
             .filter(|until| at < *until)
     }
 
+    /// Every field of the person as the tracker shows it (Zou's person, see
+    /// [`super::person::PERSON`]).
+    pub fn person_fields(&self) -> BTreeMap<String, Value> {
+        let mut fields =
+            super::person::registered(&self.email, &self.first_name, &self.last_name, &self.role);
+        fields.insert("active".into(), json!(self.active));
+        fields.insert("totp_enabled".into(), json!(self.totp.enabled));
+        fields.insert("email_otp_enabled".into(), json!(self.email_otp.enabled));
+        fields.extend(self.details.clone());
+        fields
+    }
+
+    /// The person as Zou serializes it (with relations), the same document as the persons'
+    /// read model holds once it has caught up (and the derived second factor).
+    pub fn person_document(&self) -> Value {
+        let created = self
+            .registered_at
+            .or_else(|| created_from_id(&self.user_id))
+            .unwrap_or_default();
+        let changed = self.changed_at.filter(|t| *t >= created).unwrap_or(created);
+        super::person::person_document(&self.user_id, &self.person_fields(), created, changed)
+    }
+
     fn failures_within_window(&self, client: Option<&str>, at: DateTime<Utc>) -> u32 {
         let since = at - Duration::seconds(LOCKOUT_WINDOW_SECS);
         self.recent_failures
@@ -99,7 +134,16 @@ impl User {
     }
 }
 
-fn check_name(field: &'static str, value: &str) -> Result<(), UserError> {
+/// The creation time carried by a UUIDv7 user id (every registration issues one).
+fn created_from_id(user_id: &str) -> Option<DateTime<Utc>> {
+    let (secs, nanos) = uuid::Uuid::parse_str(user_id)
+        .ok()?
+        .get_timestamp()?
+        .to_unix();
+    DateTime::from_timestamp(secs as i64, nanos)
+}
+
+pub(super) fn check_name(field: &'static str, value: &str) -> Result<(), UserError> {
     if value.chars().count() > NAME_MAX {
         return Err(UserError::Invalid {
             field,
@@ -217,6 +261,19 @@ impl Decide for User {
                     at,
                 }]
             }
+            UserCommand::RegisterPerson {
+                user_id,
+                input,
+                password_hash,
+                by,
+                at,
+            } => super::tracker::register(self, user_id, input, password_hash, by, at)?,
+            UserCommand::UpdatePerson {
+                input,
+                as_admin,
+                by,
+                at,
+            } => super::tracker::update(self, input, as_admin, by, at)?,
             other => {
                 if !self.registered {
                     return Err(UserError::NotRegistered);
@@ -253,8 +310,10 @@ impl Aggregate for User {
                 password_hash,
                 role,
                 registered_via,
-                ..
+                at,
             } => {
+                self.registered_at = Some(at);
+                self.changed_at = Some(at);
                 self.registered = true;
                 self.registered_via = registered_via;
                 self.user_id = user_id;
@@ -293,10 +352,17 @@ impl Aggregate for User {
             UserEvent::ProfileUpdated {
                 first_name,
                 last_name,
-                ..
+                at,
             } => {
                 self.first_name = first_name;
                 self.last_name = last_name;
+                self.changed_at = Some(at);
+            }
+            UserEvent::PersonDetailsChanged { changes, at, .. } => {
+                for change in changes {
+                    self.details.insert(change.field, change.new);
+                }
+                self.changed_at = Some(at);
             }
             UserEvent::PasswordChanged { password_hash, .. }
             | UserEvent::PasswordReset { password_hash, .. } => {
@@ -315,9 +381,18 @@ impl Aggregate for User {
                     expires_at,
                 })
             }
-            UserEvent::RoleChanged { role, .. } => self.role = role,
-            UserEvent::UserDeactivated { .. } => self.active = false,
-            UserEvent::UserReactivated { .. } => self.active = true,
+            UserEvent::RoleChanged { role, at } => {
+                self.role = role;
+                self.changed_at = Some(at);
+            }
+            UserEvent::UserDeactivated { at } => {
+                self.active = false;
+                self.changed_at = Some(at);
+            }
+            UserEvent::UserReactivated { at } => {
+                self.active = true;
+                self.changed_at = Some(at);
+            }
             UserEvent::SecondFactorSetupStarted {
                 method, otp_secret, ..
             } => {
@@ -325,8 +400,12 @@ impl Aggregate for User {
                 factor.secret = Some(otp_secret);
                 factor.enabled = false;
             }
-            UserEvent::SecondFactorEnabled { method, .. } => self.factor_mut(method).enabled = true,
-            UserEvent::SecondFactorDisabled { method, .. } => {
+            UserEvent::SecondFactorEnabled { method, at } => {
+                self.factor_mut(method).enabled = true;
+                self.changed_at = Some(at);
+            }
+            UserEvent::SecondFactorDisabled { method, at } => {
+                self.changed_at = Some(at);
                 *self.factor_mut(method) = SecondFactorState::default();
                 if method == SecondFactor::EmailOtp {
                     self.email_otp_sent = None;

@@ -16,6 +16,25 @@ pub enum UserCommand {
         registered_via: RegisteredVia,
         at: DateTime<Utc>,
     },
+    /// A person made by a studio manager through the tracker (Zou's `POST /data/persons`):
+    /// `input` is the create's body without the password (names, email, role, active and the
+    /// details), `password_hash` empty for a person without a password yet.
+    RegisterPerson {
+        user_id: String,
+        input: serde_json::Map<String, serde_json::Value>,
+        password_hash: String,
+        by: String,
+        at: DateTime<Utc>,
+    },
+    /// A change of a person through the tracker (Zou's `PUT /data/persons/<id>`): names,
+    /// role, active and details in one decision. Keys that are not the person's, or that
+    /// `as_admin` is needed for, are ignored, as Zou ignores them.
+    UpdatePerson {
+        input: serde_json::Map<String, serde_json::Value>,
+        as_admin: bool,
+        by: String,
+        at: DateTime<Utc>,
+    },
     /// Records a login attempt whose password check already happened.
     RecordLoginAttempt {
         password_ok: bool,

@@ -24,6 +24,9 @@ pub enum UserError {
     NoCodeSent,
     #[error("unknown or already used recovery code")]
     BadRecoveryCode,
+    /// A key a person's create gives that is no attribute of Zou's person.
+    #[error("'{0}' is an invalid keyword argument for Person")]
+    UnknownField(String),
     #[error("{field}: {message}")]
     Invalid {
         field: &'static str,

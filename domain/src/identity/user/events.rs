@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::upcasters::UPCASTERS;
 use super::{SecondFactor, User};
+use crate::kitsu::FieldChange;
 
 /// How an account came to exist.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -66,6 +67,15 @@ pub enum UserEvent {
     ProfileUpdated {
         first_name: String,
         last_name: String,
+        at: DateTime<Utc>,
+    },
+
+    /// Details of the person as the tracker knows them (phone, desktop login, contract,
+    /// departments, ...: what is not the account's own) changed; each change holds the field,
+    /// its value before and after. `by` is the person who made the change.
+    PersonDetailsChanged {
+        changes: Vec<FieldChange>,
+        by: String,
         at: DateTime<Utc>,
     },
 
@@ -145,6 +155,7 @@ impl DomainEvent for UserEvent {
             UserEvent::AccountLocked { .. } => "AccountLocked",
             UserEvent::EmailVerified { .. } => "EmailVerified",
             UserEvent::ProfileUpdated { .. } => "ProfileUpdated",
+            UserEvent::PersonDetailsChanged { .. } => "PersonDetailsChanged",
             UserEvent::PasswordChanged { .. } => "PasswordChanged",
             UserEvent::PasswordResetRequested { .. } => "PasswordResetRequested",
             UserEvent::PasswordReset { .. } => "PasswordReset",

@@ -3,9 +3,13 @@ mod aggregate;
 mod commands;
 mod errors;
 mod events;
+pub mod person;
 mod security;
 #[cfg(test)]
 mod tests;
+mod tracker;
+#[cfg(test)]
+mod tracker_tests;
 pub(crate) mod upcasters;
 
 pub use aggregate::{

@@ -141,6 +141,8 @@ pub(super) fn decide(user: &User, command: UserCommand) -> Result<Vec<UserEvent>
         | UserCommand::RecordLoginAttempt { .. }
         | UserCommand::VerifyEmail { .. }
         | UserCommand::UpdateProfile { .. }
+        | UserCommand::RegisterPerson { .. }
+        | UserCommand::UpdatePerson { .. }
         | UserCommand::Erase { .. } => unreachable!("handled by the aggregate"),
     })
 }

@@ -34,12 +34,14 @@ fn attribute(model: &Model, key: &str) -> Option<FieldType> {
     }
 }
 
-/// Zou's boolean casting (gazu sends `True`/`False`).
+/// Zou's boolean casting (gazu sends `True`/`False`); Zou 1.0.97 names the refused value.
 fn boolean(value: &str) -> KitsuResult<Value> {
     match value.to_ascii_lowercase().as_str() {
         "y" | "yes" | "t" | "true" | "on" | "1" => Ok(json!(true)),
         "n" | "no" | "f" | "false" | "off" | "0" => Ok(json!(false)),
-        _ => Err(KitsuError::bad_request("Invalid boolean value")),
+        _ => Err(KitsuError::bad_request(format!(
+            "Invalid boolean value: {value}"
+        ))),
     }
 }
 
@@ -208,7 +210,7 @@ mod tests {
         for (query, message) in [
             (("page", "x"), "page must be an integer."),
             (("department_id", "nope"), "Invalid UUID value: nope"),
-            (("archived", "maybe"), "Invalid boolean value"),
+            (("archived", "maybe"), "Invalid boolean value: maybe"),
             (
                 ("priority", "[1"),
                 "Malformed list filter for field priority.",

@@ -23,7 +23,7 @@ use super::{json_object, query_pairs, scan, serialized};
 use crate::http::consistency::{with_freshness, with_position};
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
-use crate::http::kitsu::persons::{person, times};
+use crate::http::kitsu::persons::person;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
@@ -43,7 +43,7 @@ async fn full_person(state: &AppState, id: Option<&Value>) -> KitsuResult<Value>
         return Ok(Value::Null);
     };
     match state.identity.user(id).await {
-        Ok(user) => Ok(person(&user, times(state, &user).await)),
+        Ok(user) => Ok(person(&user)),
         Err(AppError::NotFound(_)) => Ok(Value::Null),
         Err(e) => Err(e.into()),
     }
