@@ -724,3 +724,34 @@ async fn a_bot_made_through_gazu_works_with_its_token(#[case] backend: Backend) 
     assert_eq!(out["as_bot"], true, "{out}");
     assert_eq!(out["projects"], json!([]), "{out}");
 }
+
+/// Reading a person, or the list, again while nothing changed reuses the kept answer; a change
+/// of the person shows in the next read of both.
+#[apply(backends)]
+async fn a_repeated_person_read_follows_every_change(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let made = created(
+        &app,
+        &token,
+        "persons",
+        new_person("Ada", "ada@example.com"),
+    )
+    .await;
+    let one = format!("/data/persons/{}", id(&made));
+    let listed = "/data/persons?email=ada@example.com";
+    for _ in 0..3 {
+        assert_eq!(get(&app, &token, &one).await.1["phone"], made["phone"]);
+        assert_eq!(get(&app, &token, listed).await.1[0]["phone"], made["phone"]);
+    }
+    let (status, body) = put(&app, &token, &one, json!({"phone": "+33 1 23 45 67 89"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        get(&app, &token, &one).await.1["phone"],
+        "+33 1 23 45 67 89"
+    );
+    assert_eq!(
+        get(&app, &token, listed).await.1[0]["phone"],
+        "+33 1 23 45 67 89"
+    );
+}

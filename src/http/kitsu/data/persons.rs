@@ -30,8 +30,8 @@ use annals_projections::kitsu::{PERSONS, RECORDS};
 
 use super::query::{keep_fields, list_options};
 use super::shape::{open_filter, relations_asked};
-use super::{all_of, json_object, page_of, query_pairs, scan};
-use crate::http::consistency::{with_freshness, with_position};
+use super::{PROFILES, all_of, json_object, kept_answer, page_of, query_pairs, scan};
+use crate::http::consistency::with_position;
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult, record_id};
 use crate::http::kitsu::persons::person;
@@ -39,6 +39,10 @@ use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
 use crate::services::kitsu::Records;
+
+/// What a person's answers are read from: the people (the accounts' events move both), and
+/// the records (a client's teams).
+const READ_FROM: [&str; 3] = [PERSONS, RECORDS, PROFILES];
 
 fn path(name: &str) -> FieldPath {
     FieldPath::parse(name).expect("field names are paths")
@@ -173,18 +177,30 @@ pub async fn list(
     });
     let mut options = list_options(&PERSON, &pairs)?;
     let fields = options.fields.take();
-    clauses.push(options.filter);
-    let freshness = state.gate.wait(&headers, &[PERSONS, RECORDS]).await?;
-    if caller.user.role == "client" {
-        clauses.push(Filter::In(path("id"), client_team(&state, &caller).await?));
-    }
-    options.filter = Filter::And(clauses);
-    let body = match options.page {
-        Some(page) => page_of(&state, &PERSON, &options, page).await?,
-        None => all_of(&state, &PERSON, &options).await?,
-    };
-    let body = each_person(body, |doc| keep_fields(listed(&caller, doc), &fields));
-    Ok(with_freshness(Json(body).into_response(), freshness))
+    clauses.push(std::mem::replace(&mut options.filter, Filter::All));
+    let what = format!("persons?{}", raw.as_deref().unwrap_or_default());
+    let (reader, asker) = (&state, &caller);
+    kept_answer(
+        reader,
+        &headers,
+        &READ_FROM,
+        asker,
+        &what,
+        move || async move {
+            if asker.user.role == "client" {
+                clauses.push(Filter::In(path("id"), client_team(reader, asker).await?));
+            }
+            options.filter = Filter::And(clauses);
+            let body = match options.page {
+                Some(page) => page_of(reader, &PERSON, &options, page).await?,
+                None => all_of(reader, &PERSON, &options).await?,
+            };
+            Ok(each_person(body, |doc| {
+                keep_fields(listed(asker, doc), &fields)
+            }))
+        },
+    )
+    .await
 }
 
 /// `GET /data/persons/<id>`: a person as Zou's `serialize_safe` gives it to studio and
@@ -211,25 +227,35 @@ pub async fn read(
 ) -> KitsuResult<Response> {
     let caller = caller?;
     let id = record_id(&id)?;
-    let user = state.identity.user(&id).await?;
-    let mut doc = person(&user);
-    if !relations_asked(&query_pairs(&raw), true)
-        && let Value::Object(map) = &mut doc
-    {
-        map.remove("departments");
-    }
-    let doc = match caller.user.role.as_str() {
-        "admin" | "manager" => doc,
-        "client" => {
-            state.gate.wait(&headers, &[RECORDS]).await?;
-            if !client_team(&state, &caller).await?.contains(&json!(id)) {
-                return Err(forbidden());
+    let what = format!("persons/{id}?{}", raw.as_deref().unwrap_or_default());
+    let (reader, asker) = (&state, &caller);
+    kept_answer(
+        reader,
+        &headers,
+        &READ_FROM,
+        asker,
+        &what,
+        move || async move {
+            let user = reader.identity.user(&id).await?;
+            let mut doc = person(&user);
+            if !relations_asked(&query_pairs(&raw), true)
+                && let Value::Object(map) = &mut doc
+            {
+                map.remove("departments");
             }
-            for_client(&doc)
-        }
-        _ => minimal(&doc),
-    };
-    Ok(Json(doc).into_response())
+            Ok(match asker.user.role.as_str() {
+                "admin" | "manager" => doc,
+                "client" => {
+                    if !client_team(reader, asker).await?.contains(&json!(id)) {
+                        return Err(forbidden());
+                    }
+                    for_client(&doc)
+                }
+                _ => minimal(&doc),
+            })
+        },
+    )
+    .await
 }
 
 /// The references of a person write, as Zou's relations take them: unknown departments
