@@ -10,15 +10,9 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
 use lru::LruCache;
-use serde_json::Value;
 
 use annals_contracts::{Position, ProgressBoard};
-
-use crate::http::consistency::{Freshness, ReadGate, with_freshness};
-use crate::services::error::AppError;
 
 /// Larger answers are not kept, so the cache holds at most `entries × MAX_BODY` bytes.
 const MAX_BODY: usize = 64 * 1024;
@@ -80,44 +74,6 @@ impl Answers {
         let mut entries = entries.lock().expect("answers poisoned");
         entries.put(key, Entry { at: stamp.0, body });
     }
-}
-
-/// A read of `projections` (after the read-your-writes wait), answered from the answer kept
-/// under `key` while the projections stand where they stood when it was computed. `key` must
-/// name everything else the answer depends on: the caller, the route, the query.
-pub async fn kept<E, Fut>(
-    gate: &ReadGate,
-    headers: &HeaderMap,
-    projections: &[&str],
-    key: String,
-    compute: impl FnOnce() -> Fut,
-) -> Result<Response, E>
-where
-    E: From<AppError>,
-    Fut: Future<Output = Result<Value, E>>,
-{
-    let freshness = gate.wait(headers, projections).await?;
-    let answers = &gate.answers;
-    let stamp = match freshness {
-        Freshness::Fresh => answers.stamp(projections),
-        Freshness::Stale => None,
-    };
-    if let Some(stamp) = &stamp
-        && let Some(body) = answers.get(&key, stamp)
-    {
-        return Ok(json_bytes(body));
-    }
-    let body = serde_json::to_vec(&compute().await?)
-        .map_err(|e| AppError::Unavailable(format!("answer not serialized: {e}")))?;
-    let body = Bytes::from(body);
-    if let Some(stamp) = stamp {
-        answers.put(key, stamp, body.clone());
-    }
-    Ok(with_freshness(json_bytes(body), freshness))
-}
-
-fn json_bytes(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 #[cfg(test)]

@@ -6,8 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderValue};
-use axum::response::Response;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
 use tokio::time::Instant;
 
 use annals_contracts::{Position, ProgressBoard, ViewStore};
@@ -123,4 +125,42 @@ pub fn with_freshness(mut response: Response, freshness: Freshness) -> Response 
             .insert(CONSISTENCY_HEADER, HeaderValue::from_static("stale"));
     }
     response
+}
+
+/// A read of `projections` (after the read-your-writes wait), answered from the answer kept
+/// under `key` while the projections stand where they stood when it was computed. `key` must
+/// name everything else the answer depends on: the caller, the route, the query.
+pub async fn kept<E, Fut>(
+    gate: &ReadGate,
+    headers: &HeaderMap,
+    projections: &[&str],
+    key: String,
+    compute: impl FnOnce() -> Fut,
+) -> Result<Response, E>
+where
+    E: From<AppError>,
+    Fut: Future<Output = Result<Value, E>>,
+{
+    let freshness = gate.wait(headers, projections).await?;
+    let answers = &gate.answers;
+    let stamp = match freshness {
+        Freshness::Fresh => answers.stamp(projections),
+        Freshness::Stale => None,
+    };
+    if let Some(stamp) = &stamp
+        && let Some(body) = answers.get(&key, stamp)
+    {
+        return Ok(json_bytes(body));
+    }
+    let body = serde_json::to_vec(&compute().await?)
+        .map_err(|e| AppError::Unavailable(format!("answer not serialized: {e}")))?;
+    let body = Bytes::from(body);
+    if let Some(stamp) = stamp {
+        answers.put(key, stamp, body.clone());
+    }
+    Ok(with_freshness(json_bytes(body), freshness))
+}
+
+fn json_bytes(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

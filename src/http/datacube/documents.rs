@@ -16,8 +16,8 @@ use super::caller::metadata;
 use super::databases::{fresh, read};
 use super::errors::DatacubeError;
 use super::params::{flag, query_params, required};
-use crate::http::answers;
 use crate::http::body::JsonObject;
+use crate::http::consistency;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::datacube::documents::{
@@ -149,7 +149,7 @@ pub async fn find(
         );
         let reader = &state;
         let owner = &caller.user_id;
-        let answer = answers::kept(
+        let answer = consistency::kept(
             &state.gate,
             &headers,
             &projections,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
+use super::names::check_name;
 use super::{RegisteredVia, SecondFactor, UserCommand, UserError, UserEvent};
 use crate::decide::Decide;
 
@@ -13,8 +14,6 @@ use crate::decide::Decide;
 pub const LOCKOUT_THRESHOLD: u32 = 5;
 pub const LOCKOUT_WINDOW_SECS: i64 = 60;
 pub const LOCKOUT_DURATION_SECS: i64 = 60;
-
-const NAME_MAX: usize = 100;
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
@@ -141,22 +140,6 @@ fn created_from_id(user_id: &str) -> Option<DateTime<Utc>> {
         .get_timestamp()?
         .to_unix();
     DateTime::from_timestamp(secs as i64, nanos)
-}
-
-pub(super) fn check_name(field: &'static str, value: &str) -> Result<(), UserError> {
-    if value.chars().count() > NAME_MAX {
-        return Err(UserError::Invalid {
-            field,
-            message: "must be at most 100 characters",
-        });
-    }
-    if value.chars().any(char::is_control) {
-        return Err(UserError::Invalid {
-            field,
-            message: "must not contain control characters",
-        });
-    }
-    Ok(())
 }
 
 impl Decide for User {

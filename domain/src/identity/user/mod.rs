@@ -3,6 +3,7 @@ mod aggregate;
 mod commands;
 mod errors;
 mod events;
+mod names;
 pub mod person;
 mod security;
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::aggregate::check_name;
+use super::names::check_name;
 use super::person::{Writer, account_value, check_create_keys, detail_changes};
 use super::{RegisteredVia, User, UserError, UserEvent};
 use crate::identity::normalize_email;

@@ -13,8 +13,8 @@ use annals_contracts::filter::{FieldPath, Filter};
 use annals_domain::kitsu::Access;
 use annals_projections::kitsu::RECORDS;
 
+use super::paged::PLAYLIST_PAGES;
 use super::paged::{self, Paged};
-use super::playlists::PLAYLIST_PAGES;
 use super::query::list_options;
 use super::shape::{limits, visible};
 use super::target::Target;

@@ -32,8 +32,8 @@ use self::shape::{named_references, relations_asked, visible, without_relations}
 use self::target::{Target, renamed};
 use super::auth::KitsuCaller;
 use super::errors::{KitsuError, KitsuResult, record_id};
-use crate::http::answers;
 use crate::http::body::check_storable;
+use crate::http::consistency;
 use crate::http::consistency::{with_freshness, with_position};
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
@@ -63,7 +63,7 @@ where
         "kitsu\u{1f}{}\u{1f}{}\u{1f}{what}",
         caller.user_id, caller.user.role
     );
-    answers::kept(&state.gate, headers, projections, key, compute).await
+    consistency::kept(&state.gate, headers, projections, key, compute).await
 }
 
 /// Rows read per store query while collecting a plain (unpaginated) list.

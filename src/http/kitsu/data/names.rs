@@ -6,9 +6,8 @@ use std::collections::HashMap;
 use futures::future::try_join_all;
 use serde_json::{Value, json};
 
-use annals_contracts::filter::{FieldPath, Filter};
+use annals_contracts::filter::{FieldPath, Filter, Query};
 
-use super::tasks::every;
 use crate::http::kitsu::errors::KitsuResult;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
@@ -89,7 +88,16 @@ impl<'a> Names<'a> {
             FieldPath::parse("id").expect("a valid path"),
             wanted.iter().map(|id| json!(id)).collect(),
         );
-        for doc in every(self.state, model.collection, filter, &[]).await? {
+        // One document per id at most: one page holds them all.
+        let limit = u32::try_from(wanted.len()).unwrap_or(u32::MAX);
+        let found = self
+            .state
+            .gate
+            .views
+            .find(model.collection, &Query::new(filter, Vec::new(), limit))
+            .await
+            .map_err(AppError::from)?;
+        for (_, doc) in found.items {
             if let Some(id) = doc["id"].as_str() {
                 self.known
                     .insert((route.to_string(), id.to_string()), doc.clone());

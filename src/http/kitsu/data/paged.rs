@@ -99,6 +99,14 @@ pub async fn page(
     ))
 }
 
+/// Zou's playlist lists: 20 a page, without the entries and build jobs, naming the first
+/// entry's preview.
+pub const PLAYLIST_PAGES: Paged = Paged {
+    size: 20,
+    omit: &["shots", "build_jobs"],
+    first: Some(("shots", "preview_file_id", "first_preview_file_id")),
+};
+
 #[cfg(test)]
 mod tests {
     use annals_domain::kitsu::model;

@@ -6,18 +6,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::entities::{Within, children};
-use super::paged::Paged;
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
 use crate::http::state::AppState;
-
-/// Zou's playlist lists: 20 a page, without the entries and build jobs, naming the first
-/// entry's preview.
-pub const PLAYLIST_PAGES: Paged = Paged {
-    size: 20,
-    omit: &["shots", "build_jobs"],
-    first: Some(("shots", "preview_file_id", "first_preview_file_id")),
-};
 
 #[utoipa::path(get, path = "/data/projects/{id}/episodes/{episode_id}/playlists",
     tag = "kitsu: data",
