@@ -104,6 +104,80 @@ const EXPECTED: &[(&str, [&str; 8])] = &[
             "F N N N N",
         ],
     ),
+    ("output-types", REFERENCE),
+    (
+        "custom-actions",
+        [
+            "S Y Y Y Y",
+            "S N N N N",
+            "S N N N N",
+            "S N N N N",
+            "S N N N N",
+            "S N N N N",
+            "F N N N N",
+            "F N N N N",
+        ],
+    ),
+    ("search-filter-groups", ADMIN_ONLY),
+    ("preview-background-files", REFERENCE),
+    ("plugins", ADMIN_ONLY),
+    ("subscriptions", ADMIN_ONLY),
+    // The studio manager's day offs: their owner alone besides studio managers.
+    ("day-offs", ADMIN_ONLY),
+    (
+        "time-spents",
+        [
+            "S Y Y Y Y",
+            "F N N N Y",
+            "F N N N N",
+            "F N N N N",
+            "F N N N N",
+            "F N N N N",
+            "F N N N N",
+            "F N N N N",
+        ],
+    ),
+    (
+        "asset-instances",
+        [
+            "S Y Y Y Y",
+            "F Y N Y N",
+            "F N N N N",
+            "F Y N Y N",
+            "F Y N Y N",
+            "F Y N Y N",
+            "F N N N N",
+            "F Y N Y N",
+        ],
+    ),
+    (
+        "working-files",
+        [
+            "S Y Y Y Y",
+            "S Y N Y N",
+            "H N N N N",
+            "S Y N N N",
+            "S Y N N N",
+            "S Y N N N",
+            "F N N N N",
+            "F Y N N N",
+        ],
+    ),
+    ("attachment-files", ADMIN_ONLY),
+    (
+        "preview-files",
+        [
+            "S Y Y Y Y",
+            "S Y N Y Y",
+            "H N N N N",
+            "S Y N N N",
+            "S Y N N N",
+            "S Y N N N",
+            "H N N N N",
+            "S Y N N N",
+        ],
+    ),
+    ("entity-links", ADMIN_ONLY),
 ];
 
 /// Reference data: everyone reads, studio managers write.
@@ -116,6 +190,18 @@ const REFERENCE: [&str; 8] = [
     "S Y N N N",
     "S Y N N N",
     "S Y N N N",
+];
+
+/// Zou's default for every hook: studio managers only.
+const ADMIN_ONLY: [&str; 8] = [
+    "S Y Y Y Y",
+    "F N N N N",
+    "F N N N N",
+    "F N N N N",
+    "F N N N N",
+    "F N N N N",
+    "F N N N N",
+    "F N N N N",
 ];
 
 /// What the records of the matrix need: the project whose team holds the people, and the
@@ -132,6 +218,8 @@ struct Studio {
     status: Value,
     asset: Value,
     task: Value,
+    /// Shots an entity link of each create casts the asset in (a link is unique per pair).
+    shots: Vec<Value>,
 }
 
 fn id(record: &Value) -> &str {
@@ -202,6 +290,14 @@ impl Studio {
             }),
         )
         .await;
+        let mut shots = Vec::new();
+        for n in 0..=2 * PEOPLE.len() {
+            let shot = json!({
+                "name": format!("SH{n}"), "project_id": id(&project),
+                "entity_type_id": id(&asset_type),
+            });
+            shots.push(created(app, &admin, "entities", shot).await);
+        }
         Studio {
             admin,
             admin_id,
@@ -214,6 +310,7 @@ impl Studio {
             status,
             asset,
             task,
+            shots,
         }
     }
 
@@ -245,6 +342,32 @@ impl Studio {
                 "person_id": self.admin_id, "text": name,
             }),
             "playlists" => json!({"name": name, "project_id": project}),
+            "output-types" => json!({"name": name, "short_name": format!("o{n}")}),
+            "custom-actions" => json!({"name": name}),
+            "search-filter-groups" => json!({"list_type": "asset", "name": name}),
+            "preview-background-files" => json!({"name": format!("bg {n}")}),
+            "plugins" => json!({
+                "plugin_id": format!("p{n}"), "name": name, "version": "1.0",
+                "maintainer_name": "Maintainer", "license": "MIT",
+            }),
+            "subscriptions" => json!({"person_id": self.admin_id}),
+            "day-offs" => {
+                json!({"person_id": self.admin_id, "date": day(n), "end_date": day(n)})
+            }
+            "time-spents" => json!({
+                "person_id": self.admin_id, "task_id": id(&self.task), "date": day(n),
+                "duration": 60.0,
+            }),
+            "asset-instances" => json!({"asset_id": id(&self.asset), "name": name, "number": n}),
+            "working-files" | "preview-files" => {
+                json!({"name": name, "task_id": id(&self.task), "revision": n})
+            }
+            "attachment-files" => json!({"name": name}),
+            "entity-links" => {
+                // Creates are numbered 0, 1..=8 and 101..=108: one shot each.
+                let shot = if n > 100 { n - 100 + PEOPLE.len() } else { n };
+                json!({"entity_in_id": id(&self.shots[shot]), "entity_out_id": id(&self.asset)})
+            }
             other => panic!("the role matrix has no body for {other}: add one"),
         }
     }
@@ -255,6 +378,17 @@ impl Studio {
             "entity-types" | "entities" | "projects" | "tasks" => json!({"description": "changed"}),
             "comments" => json!({"text": "changed"}),
             "playlists" => json!({"name": "changed"}),
+            "output-types" => json!({"short_name": "changed"}),
+            "custom-actions" => json!({"url": "https://example.com/changed"}),
+            "preview-background-files" | "attachment-files" => {
+                json!({"original_name": "changed", "extension": "png"})
+            }
+            "plugins" | "day-offs" | "asset-instances" | "working-files" | "preview-files" => {
+                json!({"description": "changed"})
+            }
+            "subscriptions" => json!({"entity_id": null}),
+            "time-spents" => json!({"duration": 30.0}),
+            "entity-links" => json!({"label": "changed"}),
             _ => json!({"color": "#111111"}),
         }
     }
@@ -267,6 +401,11 @@ impl Studio {
             _ => created(app, &self.admin, model, self.body(model, 0)).await,
         }
     }
+}
+
+/// A distinct date for each create's number.
+fn day(n: usize) -> String {
+    format!("2026-{:02}-{:02}", 1 + n / 28, 1 + n % 28)
 }
 
 async fn delete(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {

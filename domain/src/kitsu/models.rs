@@ -353,6 +353,391 @@ const PLAYLISTS: Model = Model {
     extras: &[],
 };
 
+/// Everything for studio managers only: Zou's default for every hook.
+const ADMIN_ONLY: Rules = Rules {
+    list: Rule::of(Access::Admin),
+    read: Rule::of(Access::Admin),
+    create: Rule::of(Access::Admin),
+    update: Rule::of(Access::Admin),
+    delete: Rule::of(Access::Admin),
+    lists_closed: false,
+};
+
+/// A model with no project, no special behaviour: only its fields and rules differ.
+const fn plain(
+    route: &'static str,
+    type_name: &'static str,
+    collection: &'static str,
+    fields: &'static [Field],
+    rules: Rules,
+) -> Model {
+    Model {
+        route,
+        type_name,
+        collection,
+        fields,
+        rules,
+        duplicate_message: None,
+        project: ProjectLink::None,
+        named_references: &[],
+        lifecycle: None,
+        detach_on_force: None,
+        unique_together: &[],
+        owns_on_force: &[],
+        agreements: &[],
+        extras: &[],
+    }
+}
+
+const OUTPUT_TYPE: &[Field] = &[
+    Field::new("name", text(40))
+        .required()
+        .unique(Unique::Exact),
+    Field::new("short_name", text(20)).required(),
+];
+
+const CUSTOM_ACTION: &[Field] = &[
+    Field::new("name", text(80)).required(),
+    Field::new("url", text(400)),
+    Field::new("entity_type", text(40)).default(D::Text("all")),
+    flag("is_ajax", false),
+];
+
+const SEARCH_FILTER_GROUP: &[Field] = &[
+    Field::new("list_type", text(80)).required(),
+    Field::new("entity_type", text(80)),
+    Field::new("name", text(200)).default(D::Text("")),
+    Field::new("color", text(8)).default(D::Text("")),
+    flag("is_shared", false),
+    Field::new("person_id", T::Reference("persons")),
+    Field::new("project_id", T::Reference("projects")),
+    Field::new("department_id", T::Reference("departments")),
+];
+
+/// Zou refuses a duplicate name through the API (not the database). NOT NULL columns with
+/// a default (here and below) take it when a create leaves them out.
+const PREVIEW_BACKGROUND_FILE: &[Field] = &[
+    Field::new("name", text(40))
+        .required()
+        .unique(Unique::Exact),
+    flag("archived", false),
+    flag("is_default", false),
+    Field::new("original_name", text(250)),
+    Field::new("extension", text(6)),
+    count("file_size"),
+];
+
+const PLUGIN: &[Field] = &[
+    Field::new("plugin_id", text(80))
+        .required()
+        .unique(Unique::Exact),
+    Field::new("name", text(80)).required(),
+    Field::new("description", LONG_TEXT),
+    Field::new("version", text(50)).required(),
+    Field::new("maintainer_name", text(200)).required(),
+    Field::new("maintainer_email", text(255)),
+    Field::new("website", text(255)),
+    Field::new("license", text(80)).required(),
+    Field::new("revision", text(12)),
+    flag("frontend_project_enabled", false),
+    flag("frontend_studio_enabled", false),
+    Field::new("icon", text(255)),
+];
+
+const SUBSCRIPTION: &[Field] = &[
+    Field::new("person_id", T::Reference("persons")).required(),
+    Field::new("task_id", T::Reference("tasks")),
+    Field::new("entity_id", T::Reference("entities")),
+    Field::new("task_type_id", T::Reference("task-types")),
+];
+
+const DAY_OFF: &[Field] = &[
+    Field::new("date", T::Date).required(),
+    Field::new("end_date", T::Date).required(),
+    Field::new("description", LONG_TEXT),
+    Field::new("person_id", T::Reference("persons")).required(),
+];
+
+const TIME_SPENT: &[Field] = &[
+    Field::new("duration", T::Float).required(),
+    Field::new("date", T::Date).required(),
+    Field::new("task_id", T::Reference("tasks")),
+    Field::new("person_id", T::Reference("persons")),
+];
+
+const ASSET_INSTANCE: &[Field] = &[
+    Field::new("asset_id", T::Reference("entities")).required(),
+    Field::new("name", text(80)),
+    Field::new("number", T::Int).protected(),
+    Field::new("description", text(200)),
+    flag("active", true),
+    Field::new("data", T::Json),
+    Field::new("scene_id", T::Reference("entities")),
+    Field::new("target_asset_id", T::Reference("entities")),
+    Field::new("entity_id", T::Reference("entities")),
+    Field::new("entity_type_id", T::Reference("entity-types")),
+];
+
+const WORKING_FILE: &[Field] = &[
+    Field::new("name", text(250)),
+    Field::new("description", LONG_TEXT),
+    Field::new("comment", LONG_TEXT),
+    Field::new("revision", T::Int),
+    Field::new("size", T::Int),
+    Field::new("checksum", T::Int),
+    Field::new("path", text(400)),
+    Field::new("data", T::Json),
+    Field::new("task_id", T::Reference("tasks")),
+    Field::new("entity_id", T::Reference("entities")),
+    Field::new("person_id", T::Reference("persons")),
+    Field::new("software_id", T::Reference("softwares")),
+    Field::new("outputs", T::Relation("output-files")),
+];
+
+const ATTACHMENT_FILE: &[Field] = &[
+    Field::new("name", text(250)),
+    Field::new("size", T::Int).default(D::Int(1)),
+    Field::new("extension", text(6)),
+    Field::new("mimetype", text(255)),
+    Field::new("comment_id", T::Reference("comments")),
+    Field::new("reply_id", T::Reference("replies")),
+    Field::new("chat_message_id", T::Reference("chat-messages")),
+];
+
+const PREVIEW_STATUSES: &[&str] = &["processing", "ready", "broken", "missing"];
+const VALIDATION_STATUSES: &[&str] = &["validated", "rejected", "neutral"];
+
+const PREVIEW_FILE: &[Field] = &[
+    Field::new("name", text(250)),
+    Field::new("original_name", text(250)),
+    Field::new("revision", T::Int).default(D::Int(1)),
+    Field::new("position", T::Int).default(D::Int(1)),
+    Field::new("extension", text(6)),
+    Field::new("description", LONG_TEXT),
+    Field::new("path", text(400)),
+    Field::new("source", text(40)),
+    count("file_size"),
+    Field::new("status", T::Choice(PREVIEW_STATUSES)).default(D::Text("processing")),
+    Field::new("validation_status", T::Choice(VALIDATION_STATUSES)).default(D::Text("neutral")),
+    Field::new("annotations", T::Json),
+    count("width"),
+    count("height"),
+    number("duration"),
+    Field::new("data", T::Json),
+    Field::new("token_in", text(80)),
+    Field::new("token_out", text(80)),
+    Field::new("task_id", T::Reference("tasks")),
+    Field::new("person_id", T::Reference("persons")),
+    Field::new("source_file_id", T::Reference("output-files")),
+    Field::new("shotgun_id", T::Int).unique(Unique::Exact),
+    flag("is_movie", false),
+    Field::new("url", text(600)),
+    Field::new("uploaded_movie_url", text(600)),
+    Field::new("uploaded_movie_name", text(150)),
+];
+
+const ENTITY_LINK: &[Field] = &[
+    Field::new("entity_in_id", T::Reference("entities")).required(),
+    Field::new("entity_out_id", T::Reference("entities")).required(),
+    Field::new("data", T::Json),
+    Field::new("nb_occurences", T::Int).default(D::Int(1)),
+    Field::new("label", text(80)).default(D::Text("")),
+];
+
+/// The owner of a record (Zou's day off and time spent `person_id`), wherever they are.
+const OWNER: Author = Author {
+    field: "person_id",
+    in_team: false,
+    roles: &[],
+    unset_counts: false,
+};
+
+/// The entity of a record's task, for the vendors' assignment rule.
+const TASK_ENTITY: EntityOf = EntityOf::Via {
+    field: "task_id",
+    route: "tasks",
+    entity: "entity_id",
+};
+
+const VIA_TASK: ProjectLink = ProjectLink::Via {
+    field: "task_id",
+    route: "tasks",
+};
+
+/// Zou's working-file and preview-file read: the team of the task's project, vendors only
+/// on the entities they have a task of.
+const TASK_FILE_READ: Rule = Rule::of(Access::Member).vendors(Vendors::Assigned(TASK_ENTITY));
+
+const OUTPUT_TYPES: Model = plain(
+    "output-types",
+    "OutputType",
+    "kitsu_output_types",
+    OUTPUT_TYPE,
+    Rules::REFERENCE,
+);
+
+const CUSTOM_ACTIONS: Model = plain(
+    "custom-actions",
+    "CustomAction",
+    "kitsu_custom_actions",
+    CUSTOM_ACTION,
+    Rules {
+        list: Rule::of(Access::Anyone).vendors(Vendors::Never),
+        ..ADMIN_ONLY
+    },
+);
+
+const SEARCH_FILTER_GROUPS: Model = plain(
+    "search-filter-groups",
+    "SearchFilterGroup",
+    "kitsu_search_filter_groups",
+    SEARCH_FILTER_GROUP,
+    ADMIN_ONLY,
+);
+
+const PREVIEW_BACKGROUND_FILES: Model = plain(
+    "preview-background-files",
+    "PreviewBackgroundFile",
+    "kitsu_preview_background_files",
+    PREVIEW_BACKGROUND_FILE,
+    Rules::REFERENCE,
+);
+
+const PLUGINS: Model = plain("plugins", "Plugin", "kitsu_plugins", PLUGIN, ADMIN_ONLY);
+
+const SUBSCRIPTIONS: Model = Model {
+    unique_together: &[
+        &["person_id", "task_id"],
+        &["person_id", "task_type_id", "entity_id"],
+    ],
+    ..plain(
+        "subscriptions",
+        "Subscription",
+        "kitsu_subscriptions",
+        SUBSCRIPTION,
+        ADMIN_ONLY,
+    )
+};
+
+/// Zou's day offs: studio managers list them; the person a day off is for (or a studio
+/// manager) reads, makes, changes and removes it.
+const DAY_OFFS: Model = Model {
+    unique_together: &[&["person_id", "date"]],
+    ..plain(
+        "day-offs",
+        "DayOff",
+        "kitsu_day_offs",
+        DAY_OFF,
+        Rules {
+            list: Rule::of(Access::Admin),
+            read: Rule::of(Access::Admin).or_author(OWNER),
+            create: Rule::of(Access::Admin).or_author(OWNER),
+            update: Rule::of(Access::Admin).or_author(OWNER),
+            delete: Rule::of(Access::Admin).or_author(OWNER),
+            lists_closed: false,
+        },
+    )
+};
+
+/// Zou's time spents: studio managers only, but the person who spent it or the production
+/// managers of the task's project remove one.
+const TIME_SPENTS: Model = Model {
+    unique_together: &[&["person_id", "task_id", "date"]],
+    project: VIA_TASK,
+    ..plain(
+        "time-spents",
+        "TimeSpent",
+        "kitsu_time_spents",
+        TIME_SPENT,
+        Rules {
+            delete: Rule::of(Access::Manager).or_author(OWNER),
+            ..ADMIN_ONLY
+        },
+    )
+};
+
+/// Zou's asset instances: read and changed with the access to their asset.
+const ASSET_INSTANCES: Model = Model {
+    unique_together: &[&["asset_id", "target_asset_id", "scene_id", "number"]],
+    project: ProjectLink::Via {
+        field: "asset_id",
+        route: "entities",
+    },
+    ..plain(
+        "asset-instances",
+        "AssetInstance",
+        "kitsu_asset_instances",
+        ASSET_INSTANCE,
+        Rules {
+            read: Rule::of(Access::Member).vendors(Vendors::Assigned(EntityOf::Field("asset_id"))),
+            update: Rule::of(Access::Member)
+                .vendors(Vendors::Assigned(EntityOf::Field("asset_id"))),
+            ..ADMIN_ONLY
+        },
+    )
+};
+
+/// Zou's working files. Its update asks "task action access" (production managers, the
+/// department's supervisors, the assignees); annals asks the production managers only.
+const WORKING_FILES: Model = Model {
+    unique_together: &[&["name", "task_id", "entity_id", "revision"]],
+    project: VIA_TASK,
+    ..plain(
+        "working-files",
+        "WorkingFile",
+        "kitsu_working_files",
+        WORKING_FILE,
+        Rules {
+            list: Rule::of(Access::Member).vendors(Vendors::Never),
+            read: TASK_FILE_READ,
+            update: Rule::of(Access::Manager),
+            ..ADMIN_ONLY
+        },
+    )
+};
+
+/// Zou's attachment files. Zou lets whoever reaches the comment's task read one; annals
+/// keeps the read to studio managers (the comment's project is two records away).
+const ATTACHMENT_FILES: Model = plain(
+    "attachment-files",
+    "AttachmentFile",
+    "kitsu_attachment_files",
+    ATTACHMENT_FILE,
+    ADMIN_ONLY,
+);
+
+/// Zou's preview files. Its update lets the task's assignees too; annals asks the
+/// production managers of the project.
+const PREVIEW_FILES: Model = Model {
+    unique_together: &[&["name", "task_id", "revision"]],
+    project: VIA_TASK,
+    ..plain(
+        "preview-files",
+        "PreviewFile",
+        "kitsu_preview_files",
+        PREVIEW_FILE,
+        Rules {
+            list: TASK_FILE_READ,
+            read: TASK_FILE_READ,
+            create: Rule::of(Access::Admin),
+            update: Rule::of(Access::Manager),
+            delete: Rule::of(Access::Manager),
+            lists_closed: false,
+        },
+    )
+};
+
+const ENTITY_LINKS: Model = Model {
+    unique_together: &[&["entity_in_id", "entity_out_id"]],
+    ..plain(
+        "entity-links",
+        "EntityLink",
+        "kitsu_entity_links",
+        ENTITY_LINK,
+        ADMIN_ONLY,
+    )
+};
+
 /// Every model served by the generic routes.
 pub static MODELS: &[Model] = &[
     Model {
@@ -525,6 +910,19 @@ pub static MODELS: &[Model] = &[
     TASKS,
     COMMENTS,
     PLAYLISTS,
+    OUTPUT_TYPES,
+    CUSTOM_ACTIONS,
+    SEARCH_FILTER_GROUPS,
+    PREVIEW_BACKGROUND_FILES,
+    PLUGINS,
+    SUBSCRIPTIONS,
+    DAY_OFFS,
+    TIME_SPENTS,
+    ASSET_INSTANCES,
+    WORKING_FILES,
+    ATTACHMENT_FILES,
+    PREVIEW_FILES,
+    ENTITY_LINKS,
 ];
 
 const TASKS: Model = Model {
