@@ -4,4 +4,4 @@ mod profiles;
 
 pub use api_keys::{API_KEYS, ApiKeys};
 
-pub use profiles::{PROFILES, UserProfiles};
+pub use profiles::{PROFILES, PROFILES_PROJECTION, UserProfiles};

@@ -9,6 +9,8 @@ use crate::{Projection, ProjectionError};
 use annals_contracts::{Envelope, ViewOp};
 
 pub const PROFILES: &str = "users";
+/// The projection's name (its checkpoint's key).
+pub const PROFILES_PROJECTION: &str = "user_profiles";
 
 pub struct UserProfiles;
 
@@ -21,7 +23,7 @@ fn factor_field(method: SecondFactor) -> &'static str {
 
 impl Projection for UserProfiles {
     fn name(&self) -> &'static str {
-        "user_profiles"
+        PROFILES_PROJECTION
     }
 
     fn collections(&self) -> &'static [&'static str] {
@@ -38,7 +40,7 @@ impl Projection for UserProfiles {
             return Ok(vec![]);
         }
         let decoded: UserEvent = event.decode().map_err(|e| ProjectionError {
-            projection: "user_profiles",
+            projection: PROFILES_PROJECTION,
             event: event.id.clone(),
             reason: e.to_string(),
         })?;

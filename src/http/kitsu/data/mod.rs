@@ -42,7 +42,7 @@ use crate::services::kitsu::{REFERENCED, Records, Refusal};
 
 /// The projection of the people named in answers (a role, a name): part of what a kept
 /// answer depends on.
-const PROFILES: &str = "user_profiles";
+const PROFILES: &str = annals_projections::identity::PROFILES_PROJECTION;
 
 /// A read of `projections` for `caller`, answered from the kept answer while the projections
 /// stand where they stood when it was computed (`crate::http::answers`). `what` names the
