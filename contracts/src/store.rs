@@ -15,12 +15,14 @@ use crate::filter::{Cursor, Filter, Query};
 /// and a collection named at run time (`format!("dc:{db}:{coll}")`) is an owned `String`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ViewOp {
-    /// Creates or replaces a document.
+    /// Creates or replaces a document, with the owner it is listed under and its place in
+    /// that owner's order (see [`Within`](crate::filter::Within)); both stay through merges.
     Upsert {
         collection: Cow<'static, str>,
         id: String,
         doc: Value,
         owner: Option<String>,
+        ord: Option<i64>,
     },
     /// Shallow-merges the object `patch` into an existing document; no-op if it is missing.
     Merge {
@@ -120,6 +122,7 @@ impl ViewOp {
             id: id.into(),
             doc,
             owner: None,
+            ord: None,
         }
     }
 

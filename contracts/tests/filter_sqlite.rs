@@ -288,6 +288,7 @@ async fn agrees_with_the_evaluator_on_edge_cases() {
             offset: 0,
             after: None,
             count: false,
+            within: None,
         };
         let expected = reference(&docs, &query);
         match query_ids(&mut conn, &query).await {
@@ -313,6 +314,7 @@ async fn agrees_with_the_evaluator_on_edge_cases() {
                 offset,
                 after: None,
                 count: false,
+                within: None,
             };
             let expected = reference(&docs, &query);
             match query_ids(&mut conn, &query).await {

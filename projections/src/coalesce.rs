@@ -16,6 +16,7 @@ enum Base {
     Known {
         doc: Value,
         owner: Option<String>,
+        ord: Option<i64>,
     },
     Deleted,
 }
@@ -64,11 +65,12 @@ fn coalesce_documents(ops: &[ViewOp]) -> Vec<ViewOp> {
     for key in order {
         let doc = docs.remove(&key).expect("every key has a document");
         match doc.base {
-            Base::Known { doc, owner } => out.push(ViewOp::Upsert {
+            Base::Known { doc, owner, ord } => out.push(ViewOp::Upsert {
                 collection: key.0,
                 id: key.1,
                 doc,
                 owner,
+                ord,
             }),
             Base::Deleted => out.push(ViewOp::Delete {
                 collection: key.0,
@@ -96,11 +98,15 @@ fn key(op: &ViewOp) -> Option<(Cow<'static, str>, String)> {
 fn fold(doc: &mut Document, op: &ViewOp) {
     match op {
         ViewOp::Upsert {
-            doc: value, owner, ..
+            doc: value,
+            owner,
+            ord,
+            ..
         } => {
             doc.base = Base::Known {
                 doc: value.clone(),
                 owner: owner.clone(),
+                ord: *ord,
             };
             doc.pending.clear();
         }
@@ -261,6 +267,7 @@ mod tests {
             id: id.into(),
             doc,
             owner: None,
+            ord: None,
         }
     }
     fn merge(id: &str, patch: Value) -> ViewOp {

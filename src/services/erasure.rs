@@ -79,6 +79,7 @@ fn lookup(field: &str, value: &str) -> Query {
         offset: 0,
         after: None,
         count: false,
+        within: None,
     }
 }
 

@@ -703,6 +703,7 @@ pub fn query_cases() -> Vec<QueryCase> {
             offset,
             after: None,
             count: false,
+            within: None,
         },
         expected,
     };

@@ -415,6 +415,27 @@ pub struct Query {
     /// ([`Page::total`](crate::Page::total)); counting reads every match, so ask only when
     /// the answer shows it.
     pub count: bool,
+    /// Only the rows of one owner, which stores read through their (collection, owner, ord)
+    /// index; see [`Within`].
+    pub within: Option<Within>,
+}
+
+/// Rows of one owner (the store's `owner` column, written by the projection with the
+/// document), whose `ord` column holds each document's number at the path `ord`: a query
+/// sorted by that path alone may walk the index in order and stop after its page instead of
+/// sorting every match. [`Query::evaluate`] sees documents, not columns, and ignores it: its
+/// callers pass one owner's rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Within {
+    pub owner: String,
+    pub ord: FieldPath,
+}
+
+impl Within {
+    /// Whether `sort` is this owner's order (its `ord` path, ascending) and nothing else.
+    pub fn is_order(&self, sort: &[Sort]) -> bool {
+        matches!(sort, [only] if only.path == self.ord && only.direction == SortDirection::Asc)
+    }
 }
 
 impl Query {
@@ -428,6 +449,7 @@ impl Query {
             offset: 0,
             after: None,
             count: false,
+            within: None,
         }
     }
 

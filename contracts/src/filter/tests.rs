@@ -497,6 +497,7 @@ fn compiles_query_with_caller_numbering() {
         offset: u64::MAX,
         after: None,
         count: false,
+        within: None,
     };
     let c = compile(&query, 2).unwrap();
     assert_eq!(c.where_sql, "doc @> $2::jsonb");

@@ -82,6 +82,7 @@ impl Projection for DatabaseViews {
                     collection: DATABASES.into(),
                     id: id.clone(),
                     owner: Some(owner.clone()),
+                    ord: None,
                     doc: json!({
                         "_id": database_id,
                         "user_id": owner,

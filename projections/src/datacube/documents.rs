@@ -7,6 +7,8 @@
 //! |---|---|
 //! | `<collection id>:<document id>` | the body, `_id _created_at _updated_at _version`, `_dc: {c: collection id, d: database id, n: insertion order}` |
 //!
+//! Each row's owner is its collection id and its ord `_dc.n`, for queries in insertion order.
+//!
 //! A dropped collection or database takes its documents out (their streams stay in the log).
 use annals_domain::datacube::{Database, DatabaseEvent, Document, DocumentEvent};
 use cqrs_es::Aggregate;
@@ -67,11 +69,20 @@ impl Projection for DocumentViews {
                 doc.insert("_created_at".into(), json!(at));
                 doc.insert("_updated_at".into(), json!(at));
                 doc.insert("_version".into(), json!(event.sequence));
+                let order = event.position.gid;
                 doc.insert(
                     META.into(),
-                    json!({"c": collection_id, "d": database_id, "n": event.position.gid}),
+                    json!({"c": collection_id, "d": database_id, "n": order}),
                 );
-                vec![ViewOp::upsert(DOCUMENTS, id, Value::Object(doc))]
+                // Listed under its collection in insertion order (`Within`): pages in that
+                // order walk an index instead of sorting every match.
+                vec![ViewOp::Upsert {
+                    collection: DOCUMENTS.into(),
+                    id,
+                    doc: Value::Object(doc),
+                    owner: Some(collection_id),
+                    ord: Some(order),
+                }]
             }
             DocumentEvent::DocumentUpdated { set, unset, at } => {
                 let mut patch = set;

@@ -59,6 +59,7 @@ impl Projection for ApiKeys {
                     collection: API_KEYS.into(),
                     id,
                     owner: Some(owner.clone()),
+                    ord: None,
                     doc,
                 }]
             }

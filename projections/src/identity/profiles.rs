@@ -64,6 +64,7 @@ impl Projection for UserProfiles {
                 collection: PROFILES.into(),
                 id: id.clone(),
                 owner: Some(user_id.clone()),
+                ord: None,
                 doc: json!({
                     "id": user_id,
                     "email": email,

@@ -110,6 +110,7 @@ pub fn changes(bucket: &str, event: BucketEvent) -> Vec<ViewOp> {
         collection: MEMBERS.into(),
         id: member_doc_id(bucket, user_id),
         owner: Some(user_id.to_string()),
+        ord: None,
         doc: json!({"bucket_id": bucket, "user_id": user_id}),
     };
     let left = |user_id: &str| ViewOp::Delete {
@@ -137,6 +138,7 @@ pub fn changes(bucket: &str, event: BucketEvent) -> Vec<ViewOp> {
                 collection: BUCKETS.into(),
                 id: bucket.to_string(),
                 owner: Some(owner.user_id.clone()),
+                ord: None,
                 doc: json!({
                     "_id": bucket_id,
                     "name": name,
@@ -193,6 +195,7 @@ pub fn changes(bucket: &str, event: BucketEvent) -> Vec<ViewOp> {
                     collection: INVITATIONS.into(),
                     id: sub_doc_id(bucket, &email),
                     owner: None,
+                    ord: None,
                     doc: indexed,
                 },
             ]
@@ -308,6 +311,7 @@ pub fn changes(bucket: &str, event: BucketEvent) -> Vec<ViewOp> {
             collection: PAYMENT_METHODS.into(),
             id: method.id.clone(),
             owner: Some(user_id.clone()),
+            ord: None,
             doc: json!({
                 "bucket_id": bucket,
                 "user_id": user_id,
@@ -336,6 +340,7 @@ pub fn changes(bucket: &str, event: BucketEvent) -> Vec<ViewOp> {
             collection: CHARGES.into(),
             id: charge.id.clone(),
             owner: Some(by.clone()),
+            ord: None,
             doc: json!({
                 "bucket_id": bucket,
                 "_id": charge.id,
@@ -370,6 +375,7 @@ pub fn changes(bucket: &str, event: BucketEvent) -> Vec<ViewOp> {
             collection: SERVERS.into(),
             id: sub_doc_id(bucket, &server_name),
             owner: None,
+            ord: None,
             doc: json!({
                 "bucket_id": bucket,
                 "name": server_name,

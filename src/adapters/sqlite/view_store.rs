@@ -262,17 +262,19 @@ async fn apply(conn: &mut SqliteConnection, op: &ViewOp) -> Result<(), StoreErro
             id,
             doc,
             owner,
+            ord,
         } => {
             sqlx::query(
-                "INSERT INTO views (collection, id, doc, owner) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO views (collection, id, doc, owner, ord) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (collection, id) DO UPDATE
-                    SET doc = excluded.doc, owner = excluded.owner,
+                    SET doc = excluded.doc, owner = excluded.owner, ord = excluded.ord,
                         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
             )
             .bind(collection)
             .bind(id)
             .bind(doc.to_string())
             .bind(owner)
+            .bind(ord)
             .execute(&mut *conn)
             .await
             .map_err(unavailable)?;
@@ -426,24 +428,53 @@ impl ViewStore for SqliteViewStore {
     }
 
     async fn find(&self, collection: &str, query: &Query) -> Result<Page, StoreError> {
-        let page = filter::sqlite::compile(query, 2)?;
+        let (scope, first) = match &query.within {
+            Some(_) => ("collection = ?1 AND owner = ?2", 3),
+            None => ("collection = ?1", 2),
+        };
+        let owner = query.within.as_ref().map(|w| w.owner.as_str());
+        // In the owner's order, the (collection, owner, ord) index gives the rows sorted.
+        let in_order = query
+            .within
+            .as_ref()
+            .is_some_and(|w| w.is_order(&query.sort) && query.after.is_none());
+        let (page, order_by) = if in_order {
+            let unsorted = Query {
+                sort: vec![],
+                ..query.clone()
+            };
+            let page = filter::sqlite::compile(&unsorted, first)?;
+            (page, "ord, id".to_owned())
+        } else {
+            let page = filter::sqlite::compile(query, first)?;
+            let order_by = page.order_by_sql.clone();
+            (page, order_by)
+        };
         let sql = format!(
-            "SELECT id, doc FROM views WHERE collection = ?1 AND ({}) ORDER BY {} {}",
-            page.where_sql, page.order_by_sql, page.limit_offset_sql
+            "SELECT id, doc FROM views WHERE {scope} AND ({}) ORDER BY {order_by} {}",
+            page.where_sql, page.limit_offset_sql
         );
-        let rows = bind(sqlx::query(&sql).bind(collection), &page.params)
+        let mut rows = sqlx::query(&sql).bind(collection);
+        if let Some(owner) = owner {
+            rows = rows.bind(owner);
+        }
+        let rows = bind(rows, &page.params)
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
         let items = rows_to_docs(&rows)?;
 
         let total = if query.count {
-            let count = filter::sqlite::compile_filter(&query.filter, 2);
+            let count = filter::sqlite::compile_filter(&query.filter, first);
             let sql = format!(
-                "SELECT count(*) FROM views WHERE collection = ?1 AND ({})",
+                "SELECT count(*) FROM views WHERE {scope} AND ({})",
                 count.sql
             );
-            let total: i64 = bind_scalar(sqlx::query_scalar(&sql).bind(collection), &count.params)
+            let mut total = sqlx::query_scalar(&sql).bind(collection);
+            if let Some(owner) = owner {
+                total = total.bind(owner);
+            }
+            let total: i64 = bind_scalar(total, &count.params)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(unavailable)?;
@@ -498,10 +529,11 @@ mod tests {
             id         TEXT NOT NULL,
             doc        TEXT NOT NULL,
             owner      TEXT,
+            ord        INTEGER,
             updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
             PRIMARY KEY (collection, id)
         );
-        CREATE INDEX views_owner ON views (collection, owner);
+        CREATE INDEX views_owner ON views (collection, owner, ord);
         CREATE TABLE projection_checkpoints (
             projection TEXT PRIMARY KEY,
             tx_id      INTEGER NOT NULL DEFAULT 0,
@@ -552,6 +584,7 @@ mod tests {
             id: id.into(),
             doc,
             owner: Some(format!("owner-{id}")),
+            ord: None,
         }
     }
 
@@ -749,6 +782,7 @@ mod tests {
                         id: "k1".into(),
                         doc: json!({}),
                         owner: None,
+                        ord: None,
                     },
                 ],
             )
@@ -784,6 +818,7 @@ mod tests {
             id: "a".into(),
             doc: json!({"age": 30}),
             owner: None,
+            ord: None,
         }])
         .collect();
         store.commit(P, Position::ZERO, at(1), &ops).await.unwrap();
@@ -795,6 +830,7 @@ mod tests {
             offset,
             after: None,
             count: true,
+            within: None,
         };
         let ids = |page: &Page| {
             page.items

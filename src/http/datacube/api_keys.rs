@@ -151,6 +151,7 @@ pub async fn list(
         offset: 0,
         after: None,
         count: false,
+        within: None,
     };
     let page = state
         .gate

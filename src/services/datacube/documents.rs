@@ -255,7 +255,10 @@ impl Datacube {
         (page, page_size): (u32, u32),
         projection: &Projection,
     ) -> Result<(Vec<Value>, u64), AppError> {
-        let query = query::paged(query::scoped(collection_id, filter), sort, page, page_size);
+        let query = Query {
+            within: Some(query::within(collection_id)),
+            ..query::paged(filter, sort, page, page_size)
+        };
         let found = self.views.find(DOCUMENTS, &query).await?;
         let data = found
             .items
@@ -267,8 +270,9 @@ impl Datacube {
 
     /// The collection's live documents (what `num_documents` shows).
     pub async fn count(&self, collection_id: &str) -> Result<u64, AppError> {
-        let mut query = Query::new(query::scoped(collection_id, Filter::All), vec![], 0);
+        let mut query = Query::new(Filter::All, vec![], 0);
         query.count = true;
+        query.within = Some(query::within(collection_id));
         Ok(self.views.find(DOCUMENTS, &query).await?.total.unwrap_or(0))
     }
 
@@ -292,11 +296,10 @@ impl Datacube {
                 AppError::NotFound(format!("collection \"{collection}\" not found"))
             })?;
             let limit = if many { MAX_MATCHES + 1 } else { 1 };
-            let query = Query::new(
-                query::scoped(&target.collection_id, filter.clone()),
-                query::sort(None)?,
-                limit,
-            );
+            let query = Query {
+                within: Some(query::within(&target.collection_id)),
+                ..Query::new(filter.clone(), query::sort(None)?, limit)
+            };
             let found = self.views.find(DOCUMENTS, &query).await?;
             if found.items.len() > MAX_MATCHES as usize {
                 return Err(AppError::TooLarge {

@@ -2,7 +2,7 @@
 //! filter language, scoped to one collection, and documents shaped for the answer.
 use serde_json::{Map, Value};
 
-use annals_contracts::filter::{FieldPath, Filter, Query, Sort, SortDirection};
+use annals_contracts::filter::{FieldPath, Filter, Query, Sort, SortDirection, Within};
 use annals_projections::datacube::META;
 
 use crate::services::error::AppError;
@@ -161,7 +161,17 @@ fn filter_error(e: annals_contracts::filter::FilterError) -> AppError {
     AppError::invalid(at, message)
 }
 
-/// `filter` within the collection `collection_id`.
+/// The rows of the collection `collection_id` in the read model, listed in insertion order
+/// (the document projection's owner and ord).
+pub fn within(collection_id: &str) -> Within {
+    Within {
+        owner: collection_id.to_owned(),
+        ord: path(&format!("{META}.n")),
+    }
+}
+
+/// `filter` within the collection `collection_id`, said in the documents' own fields (for
+/// documents rebuilt from the log; the read model's queries use [`within`]).
 pub fn scoped(collection_id: &str, filter: Filter) -> Filter {
     let scope = Filter::Eq(
         path(&format!("{META}.c")),
@@ -357,6 +367,7 @@ pub fn paged(filter: Filter, sort: Vec<Sort>, page: u32, page_size: u32) -> Quer
         offset: u64::from(page - 1) * u64::from(page_size),
         after: None,
         count: true,
+        within: None,
     }
 }
 

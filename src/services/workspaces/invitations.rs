@@ -326,6 +326,7 @@ impl InvitationReactor {
             offset: 0,
             after: None,
             count: false,
+            within: None,
         };
         let invitations = self
             .views
