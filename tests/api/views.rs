@@ -376,3 +376,37 @@ async fn an_owners_order_pages_like_the_documents_sorted(#[case] backend: Backen
         }
     }
 }
+
+/// Bulk writes take the planner's statistics of the views themselves rather than wait for
+/// autovacuum's next round, which left a freshly imported collection looking empty to the
+/// planner.
+#[tokio::test]
+async fn bulk_writes_take_the_planners_statistics() {
+    let app = spawn_app(Backend::Postgres).await;
+    let views = &app.infra.views;
+    let pool = app.infra.pg_pool().expect("a Postgres backend").clone();
+    let analyzed = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'views'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let before = analyzed().await;
+    let ops: Vec<ViewOp> = (0..6000)
+        .map(|i| ViewOp::upsert("bulk_statistics", format!("d{i}"), json!({"i": i})))
+        .collect();
+    views
+        .commit("test_bulk", Position::ZERO, Position::new(0, 1), &ops)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while analyzed().await == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no ANALYZE after 6,000 rows"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

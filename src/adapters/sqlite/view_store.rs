@@ -533,7 +533,7 @@ mod tests {
             updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
             PRIMARY KEY (collection, id)
         );
-        CREATE INDEX views_owner ON views (collection, owner, ord);
+        CREATE INDEX views_owner ON views (collection, owner, ord, id);
         CREATE TABLE projection_checkpoints (
             projection TEXT PRIMARY KEY,
             tx_id      INTEGER NOT NULL DEFAULT 0,
