@@ -1,6 +1,6 @@
 //! The model registry: Zou's models as data (reference section 3). A new model is an entry
 //! here plus tests.
-use super::access::{Access, Author, Clients, EntityOf, Rule, Rules, Vendors};
+use super::access::{Access, Author, Clients, Departments, EntityOf, Rule, Rules, Vendors};
 use super::registry::{
     Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Unique,
 };
@@ -925,6 +925,20 @@ pub static MODELS: &[Model] = &[
     ENTITY_LINKS,
 ];
 
+/// Zou 1.0.97's `check_supervisor_task_access`: a supervisor of the team changes the
+/// planning of the tasks of their departments, nothing else.
+const TASK_SUPERVISORS: Departments = Departments {
+    task_type: "task_type_id",
+    fields: &[
+        "priority",
+        "start_date",
+        "due_date",
+        "estimation",
+        "difficulty",
+        "data",
+    ],
+};
+
 const TASKS: Model = Model {
     route: "tasks",
     type_name: "Task",
@@ -936,7 +950,7 @@ const TASKS: Model = Model {
         list: Rule::of(Access::Member).vendors(Vendors::Assignee("assignees")),
         read: TASK_READ,
         create: Rule::of(Access::Manager),
-        update: Rule::of(Access::Manager),
+        update: Rule::of(Access::Manager).supervisors(TASK_SUPERVISORS),
         delete: Rule::of(Access::Manager),
         lists_closed: false,
     },

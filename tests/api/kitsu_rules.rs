@@ -1,0 +1,269 @@
+//! Zou's finer rules over HTTP on both backends, as the real Zou 1.0.97 answers them
+//! (tests/fixtures/zou-1.0.97-rules.md, recorded by tests/fixtures/zou-rules.py): who may
+//! comment on a task, and which task changes a supervisor may make.
+use reqwest::StatusCode;
+use rstest_reuse::apply;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, backends, spawn_app};
+use crate::kitsu_data::{FORBIDDEN, admin, created, get, post, put};
+use crate::kitsu_projects::person;
+use crate::surfaces::answer;
+
+fn id(record: &Value) -> String {
+    record["id"].as_str().unwrap().to_string()
+}
+
+/// The studio of the fixture: two departments, people of each role, a project whose team
+/// holds all of them but the outside supervisor, a task type of each department, and a task
+/// of each on one asset (the modeling one assigned to `assigned` and the vendor).
+struct Studio {
+    admin: String,
+    tokens: Vec<(&'static str, String, String)>,
+    project: String,
+    todo: String,
+    wip: String,
+    asset: String,
+    modeling: String,
+    rigging: String,
+}
+
+/// name, role, in the first department, in the team
+const PEOPLE: [(&str, &str, bool, bool); 8] = [
+    ("artist", "user", true, true),
+    ("assigned", "user", true, true),
+    ("supervisor", "supervisor", true, true),
+    ("free_supervisor", "supervisor", false, true),
+    ("outside_supervisor", "supervisor", true, false),
+    ("vendor", "vendor", false, true),
+    ("manager", "manager", false, true),
+    ("client", "client", false, true),
+];
+
+impl Studio {
+    async fn new(app: &TestApp) -> Studio {
+        let admin = admin(app).await;
+        let department = |name: &str| json!({"name": name, "color": "#000000"});
+        let d1 = id(&created(app, &admin, "departments", department("Modeling")).await);
+        let d2 = id(&created(app, &admin, "departments", department("Animation")).await);
+        let mut tokens = Vec::new();
+        let mut team = Vec::new();
+        for (name, role, in_department, in_team) in PEOPLE {
+            let (token, person) = person(app, role).await;
+            if in_department {
+                let path = format!("/data/persons/{person}");
+                let (status, body) = put(app, &admin, &path, json!({"departments": [d1]})).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+            }
+            if in_team {
+                team.push(person.clone());
+            }
+            tokens.push((name, token, person));
+        }
+        let project = json!({"name": "Rules", "team": team});
+        let project = id(&created(app, &admin, "projects", project).await);
+        let prop = id(&created(app, &admin, "entity-types", json!({"name": "Prop"})).await);
+        let task_type = |name: &str, department: &str| json!({"name": name, "for_entity": "Asset", "department_id": department});
+        let t1 = id(&created(app, &admin, "task-types", task_type("Model", &d1)).await);
+        let t2 = id(&created(app, &admin, "task-types", task_type("Rig", &d2)).await);
+        let status = |name: &str| {
+            json!({"name": name, "short_name": name, "color": "#000000",
+                   "is_artist_allowed": true, "is_client_allowed": true})
+        };
+        let todo = id(&created(app, &admin, "task-status", status("todo")).await);
+        let wip = id(&created(app, &admin, "task-status", status("wip")).await);
+        let entity =
+            |name: &str| json!({"name": name, "project_id": project, "entity_type_id": prop});
+        let asset = id(&created(app, &admin, "entities", entity("Chair")).await);
+        let mut studio = Studio {
+            admin,
+            tokens,
+            project,
+            todo,
+            wip,
+            asset,
+            modeling: String::new(),
+            rigging: String::new(),
+        };
+        let assignees = json!([studio.id_of("assigned"), studio.id_of("vendor")]);
+        studio.modeling = studio.task(app, &t1, assignees).await;
+        studio.rigging = studio.task(app, &t2, json!([])).await;
+        studio
+    }
+
+    async fn task(&self, app: &TestApp, task_type: &str, assignees: Value) -> String {
+        let task = json!({
+            "project_id": self.project, "task_type_id": task_type, "entity_id": self.asset,
+            "task_status_id": self.todo, "assignees": assignees,
+        });
+        id(&created(app, &self.admin, "tasks", task).await)
+    }
+
+    fn token(&self, name: &str) -> &str {
+        &self.tokens.iter().find(|(n, _, _)| *n == name).unwrap().1
+    }
+
+    fn id_of(&self, name: &str) -> &str {
+        &self.tokens.iter().find(|(n, _, _)| *n == name).unwrap().2
+    }
+}
+
+fn forbidden() -> Value {
+    json!({"error": true, "message": FORBIDDEN})
+}
+
+/// Zou 1.0.97: an artist of the team comments on the tasks assigned to them only; a
+/// supervisor on the tasks of their departments (all of them without departments); vendors
+/// on theirs; managers and clients of the team on any. Someone mentioned answers in the
+/// conversation without moving the status.
+#[apply(backends)]
+async fn who_may_comment_on_a_task_is_zous_task_action_access(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let studio = Studio::new(&app).await;
+    let (modeling, rigging) = (studio.modeling.clone(), studio.rigging.clone());
+    let comment = |status: &str| json!({"task_status_id": status, "comment": "a word"});
+    for (who, task, expected) in [
+        ("artist", &modeling, StatusCode::FORBIDDEN),
+        ("assigned", &modeling, StatusCode::CREATED),
+        ("supervisor", &modeling, StatusCode::CREATED),
+        ("supervisor", &rigging, StatusCode::FORBIDDEN),
+        ("free_supervisor", &rigging, StatusCode::CREATED),
+        ("outside_supervisor", &modeling, StatusCode::FORBIDDEN),
+        ("vendor", &modeling, StatusCode::CREATED),
+        ("vendor", &rigging, StatusCode::FORBIDDEN),
+        ("manager", &rigging, StatusCode::CREATED),
+        ("client", &rigging, StatusCode::CREATED),
+    ] {
+        let path = format!("/actions/tasks/{task}/comment");
+        let (status, body) = post(&app, studio.token(who), &path, comment(&studio.todo)).await;
+        assert_eq!(status, expected, "{who} on {task}: {body}");
+        if status == StatusCode::CREATED {
+            assert_eq!(body["person_id"], studio.id_of(who), "{body}");
+        } else {
+            assert_eq!(body, forbidden());
+        }
+    }
+    // A refused comment left nothing: the rigging task has the supervisor-free, manager
+    // and client comments only.
+    let (_, listed) = get(
+        &app,
+        &studio.admin,
+        &format!("/data/tasks/{rigging}/comments"),
+    )
+    .await;
+    assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
+
+    // Mentioned in the rigging task's conversation, the artist answers there, keeping the
+    // status; moving it is refused.
+    let mention = json!({
+        "object_id": rigging, "object_type": "Task", "task_status_id": studio.todo,
+        "person_id": studio.id_of("manager"), "text": "@artist have a look",
+        "mentions": [studio.id_of("artist")],
+    });
+    created(&app, &studio.admin, "comments", mention).await;
+    let path = format!("/actions/tasks/{rigging}/comment");
+    let (status, body) = post(&app, studio.token("artist"), &path, comment(&studio.todo)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = post(&app, studio.token("artist"), &path, comment(&studio.wip)).await;
+    assert_eq!((status, body), (StatusCode::FORBIDDEN, forbidden()));
+    let (_, task) = get(&app, &studio.admin, &format!("/data/tasks/{rigging}")).await;
+    assert_eq!(task["task_status_id"], json!(studio.todo));
+}
+
+/// Zou 1.0.97's `check_supervisor_task_access`: a supervisor of the team changes only the
+/// planning (`priority`, dates, `estimation`, `difficulty`, `data`) of the tasks of their
+/// departments; any other key, another department's task, or being out of the team is a 403.
+/// A supervisor without departments plans every task. Deleting stays with managers.
+#[apply(backends)]
+async fn a_supervisor_plans_only_the_tasks_of_their_departments(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let studio = Studio::new(&app).await;
+    let (modeling, rigging) = (studio.modeling.clone(), studio.rigging.clone());
+    let planning = json!({
+        "due_date": "2026-12-24T00:00:00", "estimation": 3, "difficulty": 4,
+        "start_date": "2026-12-01T00:00:00", "data": {"k": "v"},
+    });
+    for (who, task, change, expected) in [
+        (
+            "supervisor",
+            &modeling,
+            json!({"priority": 3}),
+            StatusCode::OK,
+        ),
+        ("supervisor", &modeling, planning.clone(), StatusCode::OK),
+        (
+            "supervisor",
+            &modeling,
+            json!({"description": "changed"}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "supervisor",
+            &modeling,
+            json!({"priority": 2, "name": "renamed"}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "supervisor",
+            &modeling,
+            json!({"priority": 2, "unknown": 1}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "supervisor",
+            &rigging,
+            json!({"priority": 3}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "free_supervisor",
+            &rigging,
+            json!({"priority": 3}),
+            StatusCode::OK,
+        ),
+        (
+            "free_supervisor",
+            &rigging,
+            json!({"assignees": []}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "outside_supervisor",
+            &modeling,
+            json!({"priority": 3}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "assigned",
+            &modeling,
+            json!({"priority": 3}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "manager",
+            &rigging,
+            json!({"description": "changed"}),
+            StatusCode::OK,
+        ),
+    ] {
+        let path = format!("/data/tasks/{task}");
+        let (status, body) = put(&app, studio.token(who), &path, change.clone()).await;
+        assert_eq!(status, expected, "{who} {change} on {task}: {body}");
+        if status == StatusCode::OK {
+            for (key, value) in change.as_object().unwrap() {
+                assert_eq!(&body[key], value, "{key}: {body}");
+            }
+        } else {
+            assert_eq!(body, forbidden());
+        }
+    }
+    // A refused change left the task as it was.
+    let (_, task) = get(&app, &studio.admin, &format!("/data/tasks/{modeling}")).await;
+    assert_eq!(task["priority"], json!(3));
+    assert_eq!(task["name"], json!("main"));
+    let response = app
+        .kitsu(Some(studio.token("supervisor")))
+        .delete(&format!("/data/tasks/{modeling}"), &json!({}))
+        .await;
+    assert_eq!(answer(response).await, (StatusCode::FORBIDDEN, forbidden()));
+}
