@@ -1,12 +1,14 @@
 //! Zou's finer rules over HTTP on both backends, as the real Zou 1.0.97 answers them
 //! (tests/fixtures/zou-1.0.97-rules.md, recorded by tests/fixtures/zou-rules.py): who may
-//! comment on a task, and which task changes a supervisor may make.
+//! comment on a task, which task changes a supervisor may make, and adding an entity to a
+//! playlist (`POST /actions/playlists/<id>/add-entity`, gazu's `add_entity_to_playlist`).
+use annals::http::kitsu::errors::NOT_FOUND_MESSAGE;
 use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, backends, spawn_app};
-use crate::kitsu_data::{FORBIDDEN, admin, created, get, post, put};
+use crate::helpers::{Backend, PASSWORD, TestApp, backends, spawn_app};
+use crate::kitsu_data::{FORBIDDEN, admin, admin_account, created, get, post, put};
 use crate::kitsu_projects::person;
 use crate::surfaces::answer;
 
@@ -24,6 +26,7 @@ struct Studio {
     todo: String,
     wip: String,
     asset: String,
+    other: String,
     modeling: String,
     rigging: String,
 }
@@ -75,6 +78,7 @@ impl Studio {
         let entity =
             |name: &str| json!({"name": name, "project_id": project, "entity_type_id": prop});
         let asset = id(&created(app, &admin, "entities", entity("Chair")).await);
+        let other = id(&created(app, &admin, "entities", entity("Table")).await);
         let mut studio = Studio {
             admin,
             tokens,
@@ -82,6 +86,7 @@ impl Studio {
             todo,
             wip,
             asset,
+            other,
             modeling: String::new(),
             rigging: String::new(),
         };
@@ -266,4 +271,213 @@ async fn a_supervisor_plans_only_the_tasks_of_their_departments(#[case] backend:
         .delete(&format!("/data/tasks/{modeling}"), &json!({}))
         .await;
     assert_eq!(answer(response).await, (StatusCode::FORBIDDEN, forbidden()));
+}
+
+fn validation(field: &str, message: &str) -> Value {
+    json!({"error": true, "message": "Validation error.",
+           "data": {"errors": [{"field": field, "message": message}]}})
+}
+
+/// `POST /actions/playlists/<id>/add-entity` answers as Zou 1.0.97: the playlist, its new
+/// entry `{entity_id}` (with the entity's own preview when it has one), no couple twice, a
+/// foreign preview unset, an unknown entity taken as given; Zou's validation errors, its 404
+/// for unknown and malformed playlist ids, and the playlist update rule. Each addition is an
+/// update of the playlist's own stream.
+#[apply(backends)]
+async fn an_entity_is_added_to_a_playlist_as_zou_adds_it(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let studio = Studio::new(&app).await;
+    let admin = &studio.admin;
+    let review = json!({"name": "Review", "project_id": studio.project});
+    let playlist = id(&created(&app, admin, "playlists", review).await);
+    let path = format!("/actions/playlists/{playlist}/add-entity");
+    let (asset, other) = (studio.asset.clone(), studio.other.clone());
+
+    let (status, body) = post(&app, admin, &path, json!({"entity_id": asset})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "created_at",
+            "created_by",
+            "episode_id",
+            "for_client",
+            "for_entity",
+            "id",
+            "is_for_all",
+            "name",
+            "project_id",
+            "shots",
+            "task_type_id",
+            "type",
+            "updated_at"
+        ]
+    );
+    assert_eq!(body["shots"], json!([{"entity_id": asset}]));
+    let (_, again) = post(&app, admin, &path, json!({"entity_id": asset})).await;
+    assert_eq!(again["shots"], json!([{"entity_id": asset}]));
+    let (_, empty) = post(
+        &app,
+        admin,
+        &path,
+        json!({"entity_id": other, "preview_file_id": ""}),
+    )
+    .await;
+    assert_eq!(
+        empty["shots"],
+        json!([{"entity_id": asset}, {"entity_id": other}])
+    );
+    // Once the entity has a preview, adding it again adds it with that preview.
+    let preview =
+        json!({"name": "v1", "task_id": studio.modeling, "revision": 1, "extension": "mp4"});
+    let preview = id(&created(&app, admin, "preview-files", preview).await);
+    let (_, previewed) = post(&app, admin, &path, json!({"entity_id": asset})).await;
+    assert_eq!(
+        previewed["shots"][2],
+        json!({"entity_id": asset, "preview_file_id": preview})
+    );
+    // Another entity's preview is unset: the couple (other, none) is there already.
+    let foreign = json!({"entity_id": other, "preview_file_id": preview});
+    let (_, unpinned) = post(&app, admin, &path, foreign).await;
+    assert_eq!(unpinned["shots"].as_array().unwrap().len(), 3, "{unpinned}");
+    // An entity nobody knows is taken as given.
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let (status, taken) = post(&app, admin, &path, json!({"entity_id": unknown})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(taken["shots"][3], json!({"entity_id": unknown}));
+
+    for (sent, expected) in [
+        (json!({}), validation("entity_id", "Field required")),
+        (
+            json!({"entity_id": "nope"}),
+            validation(
+                "entity_id",
+                "Input should be a valid UUID, invalid character: found `n` at 1",
+            ),
+        ),
+        (
+            json!({"entity_id": asset, "preview_file_id": "nope"}),
+            validation(
+                "preview_file_id",
+                "Input should be a valid UUID, invalid character: found `n` at 1",
+            ),
+        ),
+        (
+            json!({"entity_id": 3}),
+            validation(
+                "entity_id",
+                "UUID input should be a string, bytes or UUID object",
+            ),
+        ),
+    ] {
+        assert_eq!(
+            post(&app, admin, &path, sent.clone()).await,
+            (StatusCode::BAD_REQUEST, expected),
+            "{sent}"
+        );
+    }
+    let malformed = app
+        .client
+        .post(app.url(&format!("/api{path}")))
+        .bearer_auth(admin)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer(malformed).await,
+        (
+            StatusCode::BAD_REQUEST,
+            validation("entity_id", "Field required")
+        )
+    );
+    let not_found = json!({"error": true, "message": NOT_FOUND_MESSAGE});
+    for playlist in [uuid::Uuid::new_v4().to_string(), "nope".to_string()] {
+        let path = format!("/actions/playlists/{playlist}/add-entity");
+        assert_eq!(
+            post(&app, admin, &path, json!({"entity_id": asset})).await,
+            (StatusCode::NOT_FOUND, not_found.clone())
+        );
+    }
+
+    // Whoever may change the playlist: production managers of the team, and the supervisor
+    // who made it.
+    for (who, expected) in [
+        ("manager", StatusCode::OK),
+        ("supervisor", StatusCode::FORBIDDEN),
+        ("artist", StatusCode::FORBIDDEN),
+        ("client", StatusCode::FORBIDDEN),
+        ("vendor", StatusCode::FORBIDDEN),
+    ] {
+        let (status, body) =
+            post(&app, studio.token(who), &path, json!({"entity_id": other})).await;
+        assert_eq!(status, expected, "{who}: {body}");
+    }
+    let mine = json!({"name": "Mine", "project_id": studio.project});
+    let (status, mine) = post(&app, studio.token("supervisor"), "/data/playlists", mine).await;
+    assert_eq!(status, StatusCode::CREATED, "{mine}");
+    let (status, body) = post(
+        &app,
+        studio.token("supervisor"),
+        &format!("/actions/playlists/{}/add-entity", id(&mine)),
+        json!({"entity_id": asset}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Read back, and in the playlist's history: one update per addition that added.
+    let (_, read) = get(&app, admin, &format!("/data/playlists/{playlist}")).await;
+    assert_eq!(read["shots"].as_array().unwrap().len(), 4, "{read}");
+    let (_, history) = get(&app, admin, &format!("/data/playlists/{playlist}/history")).await;
+    let updates = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "RecordUpdated")
+        .count();
+    assert_eq!(updates, 4, "{history}");
+}
+
+const GAZU_ADD_ENTITY: &str = r##"
+import json, sys
+import gazu
+
+host, email, password, playlist_id, entity_id, foreign_preview = sys.argv[1:7]
+gazu.set_host(host)
+gazu.log_in(email, password)
+playlist = gazu.playlist.get_playlist(playlist_id)
+updated = gazu.playlist.add_entity_to_playlist(playlist, entity_id, preview_file=foreign_preview)
+print(json.dumps({"shots": updated["shots"], "read": gazu.playlist.get_playlist(playlist_id)["shots"]}))
+"##;
+
+/// gazu's `add_entity_to_playlist` (persisted) goes through the route unmodified.
+#[apply(backends)]
+async fn gazu_adds_an_entity_to_a_playlist(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = admin_account(&app).await;
+    let token = crate::kitsu_data::access_token(&app, &email).await;
+    let project = id(&created(&app, &token, "projects", json!({"name": "Gazu"})).await);
+    let prop = id(&created(&app, &token, "entity-types", json!({"name": "Prop"})).await);
+    let chair = json!({"name": "Chair", "project_id": project, "entity_type_id": prop});
+    let chair = id(&created(&app, &token, "entities", chair).await);
+    let review = json!({"name": "Review", "project_id": project});
+    let playlist = id(&created(&app, &token, "playlists", review).await);
+    let host = app.url("/api");
+    let foreign = uuid::Uuid::new_v4().to_string();
+    let out = crate::clients::python(
+        GAZU_ADD_ENTITY,
+        &[&host, &email, PASSWORD, &playlist, &chair, &foreign],
+    )
+    .await
+    .json;
+    assert_eq!(out["shots"], json!([{"entity_id": chair}]), "{out}");
+    assert_eq!(out["read"], out["shots"]);
 }

@@ -1,6 +1,7 @@
 //! Production-tracker use cases (Zou's data API): records of the registry models.
 mod comments;
 mod history;
+mod playlists;
 mod records;
 mod references;
 mod versions;
