@@ -388,7 +388,9 @@ pub async fn read(
 
 #[utoipa::path(put, path = "/data/{model}/{id}", tag = "kitsu: data",
     description = "Also served under `/api`, and with a trailing slash. Changes the given \
-        fields; keys that are not fields, server keys and protected fields are ignored.",
+        fields; keys that are not fields, server keys and protected fields are ignored. A \
+        supervisor of the team changes a task of their departments when the request holds \
+        only `priority`, `start_date`, `due_date`, `estimation`, `difficulty`, `data`.",
     security(("bearer" = [])),
     params(
         ("model" = String, Path, description = "The model's route"),
