@@ -148,8 +148,8 @@ async fn who_may_comment_on_a_task_is_zous_task_action_access(#[case] backend: B
             assert_eq!(body, forbidden());
         }
     }
-    // A refused comment left nothing: the rigging task has the supervisor-free, manager
-    // and client comments only.
+    // A refused comment left nothing: the rigging task has the free supervisor's, the
+    // manager's and the client's comments only.
     let (_, listed) = get(
         &app,
         &studio.admin,
@@ -158,15 +158,21 @@ async fn who_may_comment_on_a_task_is_zous_task_action_access(#[case] backend: B
     .await;
     assert_eq!(listed.as_array().unwrap().len(), 3, "{listed}");
 
-    // Mentioned in the rigging task's conversation, the artist answers there, keeping the
-    // status; moving it is refused.
-    let mention = json!({
-        "object_id": rigging, "object_type": "Task", "task_status_id": studio.todo,
-        "person_id": studio.id_of("manager"), "text": "@artist have a look",
-        "mentions": [studio.id_of("artist")],
-    });
-    created(&app, &studio.admin, "comments", mention).await;
+    // Mentioned in the rigging task's conversation (`@` and their full name, as Zou reads
+    // it), the artist answers there, keeping the status; moving it is refused.
     let path = format!("/actions/tasks/{rigging}/comment");
+    let (_, me) = get(&app, studio.token("artist"), "/auth/authenticated").await;
+    let mention = json!({"task_status_id": studio.todo,
+                         "comment": format!("@{} have a look", me["user"]["full_name"].as_str().unwrap())});
+    let (status, made) = post(&app, studio.token("manager"), &path, mention).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert!(
+        made["mentions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(studio.id_of("artist"))),
+        "{made}"
+    );
     let (status, body) = post(&app, studio.token("artist"), &path, comment(&studio.todo)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = post(&app, studio.token("artist"), &path, comment(&studio.wip)).await;

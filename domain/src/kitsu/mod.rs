@@ -24,7 +24,7 @@ pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};
 pub use registry::{Agreement, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Unique};
 pub use task_action::{TaskAction, TaskActor, task_action};
-pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task};
+pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task, mentioned};
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};
 pub(crate) use values::check as check_value;
 pub use values::{derived_id, document, entries, parse_datetime, relation_ids, zou_datetime};

@@ -6,8 +6,10 @@ use serde_json::{Value, json};
 
 use annals_contracts::Position;
 use annals_contracts::filter::{FieldPath, Filter, Query};
+use annals_domain::identity::user::person::full_name;
 use annals_domain::kitsu::{
-    Record, TaskAction, TaskActor, TaskComment, comment_on_task, parse_datetime, task_action,
+    Record, TaskAction, TaskActor, TaskComment, comment_on_task, mentioned, parse_datetime,
+    task_action,
 };
 
 use super::records::{FORBIDDEN_MESSAGE, Records};
@@ -140,6 +142,50 @@ impl Records {
         Ok(!found.items.is_empty())
     }
 
+    /// Who and which departments a comment's text mentions, as Zou reads them: the people of
+    /// the team of the task's project by their full name, the studio's departments by name
+    /// (see [`mentioned`]).
+    async fn mentions_in(
+        &self,
+        task: &Record,
+        text: &str,
+    ) -> Result<(Vec<String>, Vec<String>), AppError> {
+        if !text.contains('@') {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let project = self
+            .records
+            .load(text_of(task, "project_id").unwrap_or_default())
+            .await?;
+        let mut people = Vec::new();
+        for member in project
+            .fields
+            .get("team")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(id) = member.as_str() else { continue };
+            if let Ok(user) = self.identity.user(id).await {
+                people.push((id.to_string(), full_name(&user.first_name, &user.last_name)));
+            }
+        }
+        let departments = Records::model("departments")?;
+        let found = self
+            .views
+            .find(
+                departments.collection,
+                &Query::new(Filter::All, vec![], 10_000),
+            )
+            .await?;
+        let departments: Vec<(String, String)> = found
+            .items
+            .into_iter()
+            .filter_map(|(id, doc)| Some((id, doc.get("name")?.as_str()?.to_string())))
+            .collect();
+        Ok((mentioned(text, &people), mentioned(text, &departments)))
+    }
+
     /// The retake cap of a task: its entity's `data.max_retakes`, else its project's.
     async fn max_retakes(&self, task: &Record) -> Result<i64, AppError> {
         let project = self
@@ -210,6 +256,7 @@ impl Records {
             .as_deref()
             .and_then(parse_datetime)
             .map(|naive| naive.and_utc());
+        let (mentions, department_mentions) = self.mentions_in(&task, &input.text).await?;
         let comment_id = uuid::Uuid::new_v4().to_string();
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
@@ -229,6 +276,8 @@ impl Records {
                 checklist: input.checklist.clone(),
                 links: input.links.clone(),
                 for_client: input.for_client,
+                mentions: mentions.clone(),
+                department_mentions: department_mentions.clone(),
                 by: who.user_id,
                 at: at.unwrap_or(now),
                 now,
