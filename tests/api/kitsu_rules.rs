@@ -179,6 +179,31 @@ async fn who_may_comment_on_a_task_is_zous_task_action_access(#[case] backend: B
     assert_eq!((status, body), (StatusCode::FORBIDDEN, forbidden()));
     let (_, task) = get(&app, &studio.admin, &format!("/data/tasks/{rigging}")).await;
     assert_eq!(task["task_status_id"], json!(studio.todo));
+
+    // A mention in a reply counts too: one naming the artist's department on the modeling
+    // task's conversation lets them answer there.
+    let path = format!("/actions/tasks/{modeling}/comment");
+    let (status, _) = post(&app, studio.token("artist"), &path, comment(&studio.todo)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, listed) = get(
+        &app,
+        &studio.admin,
+        &format!("/data/tasks/{modeling}/comments"),
+    )
+    .await;
+    let (_, artist) = get(
+        &app,
+        &studio.admin,
+        &format!("/data/persons/{}", studio.id_of("artist")),
+    )
+    .await;
+    let reply = json!({"replies": [{"id": "r1", "text": "@Modeling", "person_id": studio.id_of("manager"),
+                                    "mentions": [], "department_mentions": artist["departments"]}]});
+    let first = format!("/data/comments/{}", listed[0]["id"].as_str().unwrap());
+    let (status, body) = put(&app, &studio.admin, &first, reply).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = post(&app, studio.token("artist"), &path, comment(&studio.todo)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
 /// Zou 1.0.97's `check_supervisor_task_access`: a supervisor of the team changes only the

@@ -117,19 +117,31 @@ impl Records {
         Ok(task_action(&actor))
     }
 
-    /// Whether a comment of the task `task_id` mentions `user_id` or one of their departments, from the
-    /// comments' read model.
+    /// Whether a comment of the task `task_id`, or a reply to one, mentions `user_id` or one
+    /// of their departments, from the comments' read model.
     async fn mentioned_on(&self, task_id: &str, user_id: &str) -> Result<bool, AppError> {
         let departments = self.identity.user(user_id).await?.person_fields()["departments"]
             .as_array()
             .cloned()
             .unwrap_or_default();
-        let mut mentions = vec![Filter::Contains(path("mentions"), json!(user_id))];
-        mentions.extend(
-            departments
-                .into_iter()
-                .map(|d| Filter::Contains(path("department_mentions"), d)),
-        );
+        // A comment lists its mentions; a reply (in the comment's `replies`) keeps its own.
+        let mut mentions = vec![
+            Filter::Contains(path("mentions"), json!(user_id)),
+            Filter::ElemMatch(
+                path("replies"),
+                Box::new(Filter::Contains(path("mentions"), json!(user_id))),
+            ),
+        ];
+        for department in departments {
+            mentions.push(Filter::Contains(
+                path("department_mentions"),
+                department.clone(),
+            ));
+            mentions.push(Filter::ElemMatch(
+                path("replies"),
+                Box::new(Filter::Contains(path("department_mentions"), department)),
+            ));
+        }
         let filter = Filter::And(vec![
             Filter::Eq(path("object_id"), json!(task_id)),
             Filter::Or(mentions),
