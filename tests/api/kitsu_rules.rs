@@ -302,6 +302,42 @@ async fn a_supervisor_plans_only_the_tasks_of_their_departments(#[case] backend:
         .delete(&format!("/data/tasks/{modeling}"), &json!({}))
         .await;
     assert_eq!(answer(response).await, (StatusCode::FORBIDDEN, forbidden()));
+
+    // An entity's `data` alone, by a supervisor without departments (Zou asks the metadata
+    // descriptors of the others' departments, which annals does not keep).
+    let asset = format!("/data/entities/{}", studio.asset);
+    for (who, change, expected) in [
+        (
+            "free_supervisor",
+            json!({"data": {"k": "v"}}),
+            StatusCode::OK,
+        ),
+        (
+            "free_supervisor",
+            json!({"description": "changed"}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "free_supervisor",
+            json!({"data": {"k": "w"}, "description": "changed"}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "supervisor",
+            json!({"data": {"k": "v"}}),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "outside_supervisor",
+            json!({"data": {"k": "v"}}),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let (status, body) = put(&app, studio.token(who), &asset, change.clone()).await;
+        assert_eq!(status, expected, "{who} {change}: {body}");
+    }
+    let (_, read) = get(&app, &studio.admin, &asset).await;
+    assert_eq!(read["data"], json!({"k": "v"}));
 }
 
 fn validation(field: &str, message: &str) -> Value {

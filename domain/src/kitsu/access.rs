@@ -87,15 +87,26 @@ pub enum EntityOf {
 }
 
 /// Zou's supervisor department access: supervisors in the team of the record's project may
-/// act on the records of their departments (a record's department is its task type's; a
-/// supervisor without departments has every department), changing only `fields`.
+/// act on the records of their departments (a supervisor without departments has every
+/// department), changing only `fields`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Departments {
-    /// The field holding the record's task type, whose department is the record's.
-    pub task_type: &'static str,
+    /// Where the record's department is.
+    pub department: DepartmentOf,
     /// The only keys a change may hold (any when empty): Zou compares the request's keys,
     /// so a key that is no field counts too.
     pub fields: &'static [&'static str],
+}
+
+/// Where a record's department is, for [`Departments`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DepartmentOf {
+    /// The department of the task type whose id is in this field (a task's).
+    TaskType(&'static str),
+    /// None: only supervisors without departments supervise it. Zou gives an entity's `data`
+    /// keys departments through metadata descriptors, which annals does not keep; without
+    /// them Zou too lets only those supervisors through.
+    Nobody,
 }
 
 impl Departments {
@@ -263,11 +274,11 @@ impl Rule {
     }
 
     /// Whether deciding for a person of `role` needs to know whether they supervise the
-    /// record's department: the field holding its task type.
-    pub fn needs_department(&self, role: &str) -> Option<&'static str> {
+    /// record's department: where that department is.
+    pub fn needs_department(&self, role: &str) -> Option<DepartmentOf> {
         self.supervisors
             .filter(|_| role == "supervisor")
-            .map(|d| d.task_type)
+            .map(|d| d.department)
     }
 
     /// Whether deciding for a person of `role` needs to know their assignments.
@@ -471,7 +482,7 @@ mod tests {
     /// Zou 1.0.97's task update: production managers of the team, and supervisors of the
     /// team on the tasks of their departments, changing planning fields only.
     const TASK_UPDATE: Rule = Rule::of(Access::Manager).supervisors(Departments {
-        task_type: "task_type_id",
+        department: DepartmentOf::TaskType("task_type_id"),
         fields: &["priority", "due_date", "data"],
     });
 
@@ -524,7 +535,7 @@ mod tests {
         ));
         assert_eq!(
             TASK_UPDATE.needs_department("supervisor"),
-            Some("task_type_id")
+            Some(DepartmentOf::TaskType("task_type_id"))
         );
         assert_eq!(TASK_UPDATE.needs_department("manager"), None);
         assert!(TASK_UPDATE.may_ever("supervisor"));

@@ -17,8 +17,8 @@ mod values;
 mod views;
 
 pub use access::{
-    Access, Author, Clients, Departments, EntityOf, Facts, Listing, Rule, Rules, Vendors,
-    supervises,
+    Access, Author, Clients, DepartmentOf, Departments, EntityOf, Facts, Listing, Rule, Rules,
+    Vendors, supervises,
 };
 pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};

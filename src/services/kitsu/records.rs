@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use annals_contracts::filter::{FieldPath, Filter, Query};
 use annals_contracts::{Position, ViewStore};
 use annals_domain::kitsu::{
-    EntityOf, Facts, FieldChange, Model, ProjectLink, Record, RecordCommand, Rule, UniqueClaim,
-    UniqueClaimCommand, model, supervises,
+    DepartmentOf, EntityOf, Facts, FieldChange, Model, ProjectLink, Record, RecordCommand, Rule,
+    UniqueClaim, UniqueClaimCommand, model, supervises,
 };
 
 use crate::es::commands::{Commands, Executed, Metadata};
@@ -248,9 +248,12 @@ impl Records {
             None => false,
         };
         let in_department = match rule.needs_department(role) {
-            Some(task_type) if in_team => {
+            Some(DepartmentOf::TaskType(task_type)) if in_team => {
                 let task_type = field(task_type).and_then(Value::as_str);
                 self.supervises_task_type(user_id, task_type).await?
+            }
+            Some(DepartmentOf::Nobody) if in_team => {
+                self.supervises_task_type(user_id, None).await?
             }
             _ => false,
         };
