@@ -57,7 +57,7 @@ impl Records {
     }
 
     /// Adds the entity `entity_id` to the playlist `playlist_id` (as [`Records::live`] read
-    /// it) with `preview`: kept when it is a preview of the entity, else unset; an unset one
+    /// it) with `preview` (both ids in their canonical form): kept when it is a preview of the entity, else unset; an unset one
     /// is the entity's latest preview (of the playlist's task type, when it has one). The
     /// couple is appended unless the playlist holds it already. The entity itself is not
     /// looked up, as Zou does not.
@@ -70,19 +70,20 @@ impl Records {
         by: &str,
         metadata: &Metadata,
     ) -> Result<Executed<Record>, AppError> {
-        let entity_id = entity_id.to_lowercase();
-        let mut preview = match preview.map(str::to_lowercase) {
-            Some(preview) if self.is_preview_of(&preview, &entity_id).await? => Some(preview),
+        let mut preview = match preview {
+            Some(preview) if self.is_preview_of(preview, entity_id).await? => {
+                Some(preview.to_string())
+            }
             _ => None,
         };
         if preview.is_none() {
             let task_type = playlist.fields.get("task_type_id").and_then(Value::as_str);
-            preview = self.latest_preview(&entity_id, task_type).await?;
+            preview = self.latest_preview(entity_id, task_type).await?;
         }
         let command = RecordCommand::AddEntries {
             model: PLAYLISTS.into(),
             field: "shots".into(),
-            couples: vec![(entity_id, preview)],
+            couples: vec![(entity_id.to_string(), preview)],
             by: by.into(),
             at: Utc::now(),
         };

@@ -68,7 +68,8 @@ fn uuid_problem(text: &str) -> Option<String> {
     Some(format!("Input should be a valid UUID, {error}"))
 }
 
-/// A UUID field of Zou's `AddEntityToPlaylistSchema`: required or not, `""` as absent.
+/// A UUID field of Zou's `AddEntityToPlaylistSchema`: required or not, `""` as absent; in
+/// the canonical form pydantic gives it (lower case, hyphenated), whatever form was sent.
 fn uuid_field(
     body: &Map<String, Value>,
     field: &str,
@@ -80,9 +81,12 @@ fn uuid_field(
         }
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() && !required => Ok(None),
-        Some(Value::String(s)) => match uuid_problem(s) {
-            Some(problem) => Err(KitsuError::validation(field, &problem)),
-            None => Ok(Some(s.clone())),
+        Some(Value::String(s)) => match uuid::Uuid::parse_str(s) {
+            Ok(id) => Ok(Some(id.hyphenated().to_string())),
+            Err(_) => Err(KitsuError::validation(
+                field,
+                &uuid_problem(s).unwrap_or_default(),
+            )),
         },
         Some(_) => Err(KitsuError::validation(
             field,
@@ -187,5 +191,11 @@ mod tests {
             );
         }
         assert_eq!(uuid_problem("00000000-0000-4000-8000-000000000001"), None);
+        // Any form pydantic takes is kept in its canonical one.
+        let body = serde_json::json!({"entity_id": "0193A1B2000070008000000000000001"});
+        assert_eq!(
+            uuid_field(body.as_object().unwrap(), "entity_id", true).ok(),
+            Some(Some("0193a1b2-0000-7000-8000-000000000001".to_string()))
+        );
     }
 }
