@@ -755,3 +755,146 @@ async fn a_repeated_person_read_follows_every_change(#[case] backend: Backend) {
         "+33 1 23 45 67 89"
     );
 }
+
+/// `GET /data/persons/<id>/history`: a person's changes as every record's history gives
+/// them (newest first, author, time, event, fields before and after), from their account's
+/// stream. Secrets are named as changed, never with a value, and only to those who read the
+/// whole person; others see the fields of the person they read. An erased person's history
+/// stays for studio managers.
+#[apply(backends)]
+async fn a_persons_history_lists_their_changes_without_secrets(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let (artist, _) = person(&app, "user").await;
+    let (manager, _) = person(&app, "manager").await;
+    let mut made = new_person("Ada", "ada@example.com");
+    made["password"] = json!(PASSWORD);
+    let ada = created(&app, &token, "persons", made).await;
+    let path = format!("/data/persons/{}", id(&ada));
+    for change in [
+        json!({"phone": "+33 1 23 45 67 89"}),
+        json!({"first_name": "Augusta"}),
+        json!({"role": "supervisor"}),
+    ] {
+        let (status, body) = put(&app, &token, &path, change).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    let (status, history) = get(&app, &token, &format!("{path}/history")).await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let entries = history.as_array().unwrap();
+    let events: Vec<&str> = entries
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events[..3],
+        ["RoleChanged", "ProfileUpdated", "PersonDetailsChanged"],
+        "{history}"
+    );
+    assert_eq!(events.last(), Some(&"UserRegistered"), "{history}");
+    assert_eq!(
+        entries[0]["changes"],
+        json!([{"field": "role", "old": "user", "new": "supervisor"}])
+    );
+    assert_eq!(
+        entries[1]["changes"],
+        json!([
+            {"field": "first_name", "old": "Ada", "new": "Augusta"},
+            {"field": "full_name", "old": "Ada Doe", "new": "Augusta Doe"},
+        ])
+    );
+    assert_eq!(
+        entries[2]["changes"],
+        json!([{"field": "phone", "old": "", "new": "+33 1 23 45 67 89"}])
+    );
+    let (_, me) = get(&app, &token, "/auth/authenticated").await;
+    for entry in entries {
+        assert_eq!(entry["type"], "PersonChange", "{entry}");
+        assert_eq!(entry["record_id"], ada["id"]);
+        assert_eq!(entry["author_id"], me["user"]["id"], "{entry}");
+        assert_eq!(entry["created_at"].as_str().unwrap().len(), 19, "{entry}");
+    }
+    let sequences: Vec<i64> = entries
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert!(sequences.windows(2).all(|w| w[0] > w[1]), "{sequences:?}");
+    // The registration names the password it set, without a value.
+    let registered = &entries.last().unwrap()["changes"];
+    assert!(
+        registered
+            .as_array()
+            .unwrap()
+            .contains(&json!({"field": "password", "secret": true})),
+        "{registered}"
+    );
+    assert!(
+        registered
+            .as_array()
+            .unwrap()
+            .contains(&json!({"field": "email", "old": null, "new": "ada@example.com"})),
+        "{registered}"
+    );
+
+    // A password change is a change of the person: named, never shown.
+    let ada_token = crate::kitsu_data::access_token(&app, "ada@example.com").await;
+    let new_password = "another-strong-password-42";
+    let body =
+        json!({"old_password": PASSWORD, "password": new_password, "password_2": new_password});
+    let (status, body) = post(&app, &ada_token, "/auth/change-password", body).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, history) = get(&app, &token, &format!("{path}/history")).await;
+    assert_eq!(history[0]["event"], "PasswordChanged", "{history}");
+    assert_eq!(
+        history[0]["changes"],
+        json!([{"field": "password", "secret": true}])
+    );
+    assert_eq!(history[0]["author_id"], ada["id"], "{history}");
+    let text = history.to_string();
+    assert!(!text.contains("argon2") && !text.contains("$"), "{text}");
+    // Production managers read the whole person, and so its whole history.
+    let (status, managed) = get(&app, &manager, &format!("{path}/history/")).await;
+    assert_eq!((status, &managed), (StatusCode::OK, &history));
+
+    // An artist reads the minimal person: the phone and the password are not theirs to see.
+    let (status, seen) = get(&app, &artist, &format!("{path}/history")).await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    let events: Vec<&str> = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        ["RoleChanged", "ProfileUpdated", "UserRegistered"],
+        "{seen}"
+    );
+    for entry in seen.as_array().unwrap() {
+        for change in entry["changes"].as_array().unwrap() {
+            let field = change["field"].as_str().unwrap();
+            assert!(MINIMAL.contains(&field), "{field} in {seen}");
+        }
+    }
+
+    // Erased, the history stays for studio managers alone.
+    let response = app.kitsu(Some(&token)).delete(&path, &json!({})).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let (status, after) = get(&app, &token, &format!("{path}/history")).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(after[0]["event"], "UserErased", "{after}");
+    assert_eq!(
+        after.as_array().unwrap().len(),
+        history.as_array().unwrap().len() + 1
+    );
+    for reader in [&artist, &manager] {
+        let (status, body) = get(&app, reader, &format!("{path}/history")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+    let unknown = uuid::Uuid::new_v4();
+    let (status, _) = get(&app, &token, &format!("/data/persons/{unknown}/history")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(&app, &token, "/data/persons/nope/history").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

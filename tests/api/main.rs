@@ -29,6 +29,7 @@ mod kitsu_persons;
 mod kitsu_playlists;
 mod kitsu_projects;
 mod kitsu_roles;
+mod kitsu_rules;
 mod kitsu_tasks;
 mod operations;
 mod poison;

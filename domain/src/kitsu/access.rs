@@ -86,6 +86,43 @@ pub enum EntityOf {
     },
 }
 
+/// Zou's supervisor department access: supervisors in the team of the record's project may
+/// act on the records of their departments (a supervisor without departments has every
+/// department), changing only `fields`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Departments {
+    /// Where the record's department is.
+    pub department: DepartmentOf,
+    /// The only keys a change may hold (any when empty): Zou compares the request's keys,
+    /// so a key that is no field counts too.
+    pub fields: &'static [&'static str],
+}
+
+/// Where a record's department is, for [`Departments`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DepartmentOf {
+    /// The department of the task type whose id is in this field (a task's).
+    TaskType(&'static str),
+    /// None: only supervisors without departments supervise it. Zou gives an entity's `data`
+    /// keys departments through metadata descriptors, which annals does not keep; without
+    /// them Zou too lets only those supervisors through.
+    Nobody,
+}
+
+impl Departments {
+    /// Whether a supervisor's change holding `keys` stays within the allowed fields.
+    pub fn covers(&self, keys: &[String]) -> bool {
+        self.fields.is_empty() || keys.iter().all(|k| self.fields.contains(&k.as_str()))
+    }
+}
+
+/// Whether a person whose departments are `theirs` supervises a record of `department` (a
+/// task type without department is no department's; a supervisor without departments
+/// supervises all of them).
+pub fn supervises(theirs: &[&str], department: Option<&str>) -> bool {
+    theirs.is_empty() || department.is_some_and(|d| theirs.contains(&d))
+}
+
 /// Who may perform one kind of action on a model's records.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rule {
@@ -94,6 +131,8 @@ pub struct Rule {
     pub vendors: Vendors,
     /// What clients need besides the rule.
     pub clients: Option<Clients>,
+    /// Supervisors of the record's departments may too.
+    pub supervisors: Option<Departments>,
 }
 
 /// Clients reach only the records shared with them.
@@ -117,6 +156,11 @@ pub struct Facts<'a> {
     /// Whether a task of the record's entity is assigned to the caller (asked of vendors
     /// only).
     pub assigned: bool,
+    /// Whether the caller supervises the record's department (asked of supervisors only,
+    /// see [`supervises`]).
+    pub in_department: bool,
+    /// The keys of the change asked (empty but for updates).
+    pub changing: &'a [String],
 }
 
 /// How a rule answers a list.
@@ -138,7 +182,14 @@ impl Rule {
             author: None,
             vendors: Vendors::AsOthers,
             clients: None,
+            supervisors: None,
         }
+    }
+
+    /// See [`Departments`].
+    pub const fn supervisors(mut self, departments: Departments) -> Rule {
+        self.supervisors = Some(departments);
+        self
     }
 
     /// See [`Author`].
@@ -188,7 +239,18 @@ impl Rule {
                 return false;
             }
         }
-        self.access.allows(facts.role, facts.in_team) || self.author_allows(facts, field)
+        self.access.allows(facts.role, facts.in_team)
+            || self.author_allows(facts, field)
+            || self.supervisor_allows(facts)
+    }
+
+    fn supervisor_allows(&self, facts: &Facts) -> bool {
+        self.supervisors.is_some_and(|departments| {
+            facts.role == "supervisor"
+                && facts.in_team
+                && facts.in_department
+                && departments.covers(facts.changing)
+        })
     }
 
     fn author_allows<'v>(&self, facts: &Facts, field: impl Fn(&str) -> Option<&'v Value>) -> bool {
@@ -206,7 +268,17 @@ impl Rule {
 
     /// Whether deciding needs the record's project team.
     pub fn needs_team(&self) -> bool {
-        self.access.needs_team() || self.author.is_some_and(|a| a.in_team)
+        self.access.needs_team()
+            || self.author.is_some_and(|a| a.in_team)
+            || self.supervisors.is_some()
+    }
+
+    /// Whether deciding for a person of `role` needs to know whether they supervise the
+    /// record's department: where that department is.
+    pub fn needs_department(&self, role: &str) -> Option<DepartmentOf> {
+        self.supervisors
+            .filter(|_| role == "supervisor")
+            .map(|d| d.department)
     }
 
     /// Whether deciding for a person of `role` needs to know their assignments.
@@ -237,7 +309,9 @@ impl Rule {
         let author = self
             .author
             .is_some_and(|a| a.roles.is_empty() || a.roles.contains(&role));
+        let supervisor = self.supervisors.is_some() && role == "supervisor";
         author
+            || supervisor
             || match self.access {
                 Access::Anyone | Access::Member => true,
                 Access::Admin => false,
@@ -303,6 +377,8 @@ mod tests {
             role,
             in_team,
             assigned: false,
+            in_department: false,
+            changing: &[],
         }
     }
 
@@ -401,6 +477,78 @@ mod tests {
         assert!(tasks.allows(&vendor, on(&json!({"assignees": [ME]}))));
         assert!(!tasks.allows(&vendor, on(&json!({"assignees": ["someone"]}))));
         assert!(tasks.allows(&facts("user", true), on(&json!({"assignees": []}))));
+    }
+
+    /// Zou 1.0.97's task update: production managers of the team, and supervisors of the
+    /// team on the tasks of their departments, changing planning fields only.
+    const TASK_UPDATE: Rule = Rule::of(Access::Manager).supervisors(Departments {
+        department: DepartmentOf::TaskType("task_type_id"),
+        fields: &["priority", "due_date", "data"],
+    });
+
+    #[test]
+    fn given_a_department_rule_when_a_supervisor_changes_then_department_and_fields_decide() {
+        let task = json!({"task_type_id": "modeling"});
+        let priority = ["priority".to_string()];
+        let renaming = ["priority".to_string(), "name".to_string()];
+        let theirs = Facts {
+            in_department: true,
+            changing: &priority,
+            ..facts("supervisor", true)
+        };
+        assert!(TASK_UPDATE.allows(&theirs, on(&task)));
+        assert!(!TASK_UPDATE.allows(
+            &Facts {
+                changing: &renaming,
+                ..theirs
+            },
+            on(&task)
+        ));
+        assert!(!TASK_UPDATE.allows(
+            &Facts {
+                in_department: false,
+                ..theirs
+            },
+            on(&task)
+        ));
+        assert!(!TASK_UPDATE.allows(
+            &Facts {
+                in_team: false,
+                ..theirs
+            },
+            on(&task)
+        ));
+        // The department is no artist's way in; managers change anything.
+        assert!(!TASK_UPDATE.allows(
+            &Facts {
+                role: "user",
+                ..theirs
+            },
+            on(&task)
+        ));
+        assert!(TASK_UPDATE.allows(
+            &Facts {
+                changing: &renaming,
+                ..facts("manager", true)
+            },
+            on(&task)
+        ));
+        assert_eq!(
+            TASK_UPDATE.needs_department("supervisor"),
+            Some(DepartmentOf::TaskType("task_type_id"))
+        );
+        assert_eq!(TASK_UPDATE.needs_department("manager"), None);
+        assert!(TASK_UPDATE.may_ever("supervisor"));
+        assert!(!TASK_UPDATE.may_ever("user"));
+    }
+
+    #[test]
+    fn given_departments_then_a_supervisor_without_any_supervises_all() {
+        assert!(supervises(&["d1"], Some("d1")));
+        assert!(!supervises(&["d1"], Some("d2")));
+        assert!(!supervises(&["d1"], None));
+        assert!(supervises(&[], Some("d2")));
+        assert!(supervises(&[], None));
     }
 
     #[test]

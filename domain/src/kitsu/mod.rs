@@ -6,6 +6,7 @@ mod access;
 mod models;
 mod record;
 mod registry;
+mod task_action;
 mod task_comment;
 #[cfg(test)]
 mod task_comment_tests;
@@ -15,11 +16,15 @@ mod unique_claim;
 mod values;
 mod views;
 
-pub use access::{Access, Author, Clients, EntityOf, Facts, Listing, Rule, Rules, Vendors};
+pub use access::{
+    Access, Author, Clients, DepartmentOf, Departments, EntityOf, Facts, Listing, Rule, Rules,
+    Vendors, supervises,
+};
 pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};
 pub use registry::{Agreement, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Unique};
-pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task};
+pub use task_action::{TaskAction, TaskActor, task_action};
+pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task, mentioned};
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};
 pub(crate) use values::check as check_value;
 pub use values::{derived_id, document, entries, parse_datetime, relation_ids, zou_datetime};

@@ -1,6 +1,8 @@
 //! The model registry: Zou's models as data (reference section 3). A new model is an entry
 //! here plus tests.
-use super::access::{Access, Author, Clients, EntityOf, Rule, Rules, Vendors};
+use super::access::{
+    Access, Author, Clients, DepartmentOf, Departments, EntityOf, Rule, Rules, Vendors,
+};
 use super::registry::{
     Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Unique,
 };
@@ -863,7 +865,9 @@ pub static MODELS: &[Model] = &[
             list: ENTITY_READ,
             read: ENTITY_READ,
             create: Rule::of(Access::Manager),
-            update: Rule::of(Access::Manager).or_author(CREATOR_IN_TEAM),
+            update: Rule::of(Access::Manager)
+                .or_author(CREATOR_IN_TEAM)
+                .supervisors(ENTITY_SUPERVISORS),
             delete: Rule::of(Access::Manager).or_author(Author {
                 in_team: false,
                 ..CREATOR_IN_TEAM
@@ -925,6 +929,28 @@ pub static MODELS: &[Model] = &[
     ENTITY_LINKS,
 ];
 
+/// Zou 1.0.97's `check_metadata_department_access`: a supervisor of the team changes an
+/// entity's `data` alone, the keys of their departments' metadata descriptors; annals keeps
+/// no descriptors, so (as Zou without them) only supervisors without departments may.
+const ENTITY_SUPERVISORS: Departments = Departments {
+    department: DepartmentOf::Nobody,
+    fields: &["data"],
+};
+
+/// Zou 1.0.97's `check_supervisor_task_access`: a supervisor of the team changes the
+/// planning of the tasks of their departments, nothing else.
+const TASK_SUPERVISORS: Departments = Departments {
+    department: DepartmentOf::TaskType("task_type_id"),
+    fields: &[
+        "priority",
+        "start_date",
+        "due_date",
+        "estimation",
+        "difficulty",
+        "data",
+    ],
+};
+
 const TASKS: Model = Model {
     route: "tasks",
     type_name: "Task",
@@ -936,7 +962,7 @@ const TASKS: Model = Model {
         list: Rule::of(Access::Member).vendors(Vendors::Assignee("assignees")),
         read: TASK_READ,
         create: Rule::of(Access::Manager),
-        update: Rule::of(Access::Manager),
+        update: Rule::of(Access::Manager).supervisors(TASK_SUPERVISORS),
         delete: Rule::of(Access::Manager),
         lists_closed: false,
     },

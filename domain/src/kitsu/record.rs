@@ -8,7 +8,7 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::models::model;
 use super::registry::{FieldType, Model};
@@ -78,6 +78,16 @@ pub enum RecordCommand {
         model: String,
         field: String,
         id: String,
+        by: String,
+        at: DateTime<Utc>,
+    },
+    /// Appends (entity, preview) couples to the entries `field` (Zou's add-entity on a
+    /// playlist): a couple already there is skipped, an entry without preview is stored as
+    /// `{entity_id}` alone, as Zou stores it; nothing if every couple is there.
+    AddEntries {
+        model: String,
+        field: String,
+        couples: Vec<(String, Option<String>)>,
         by: String,
         at: DateTime<Utc>,
     },
@@ -366,6 +376,13 @@ impl Decide for Record {
             } => self.relink(&model, &field, by, at, |ids| {
                 ids.retain(|held| held.as_str() != Some(id.as_str()))
             })?,
+            RecordCommand::AddEntries {
+                model,
+                field,
+                couples,
+                by,
+                at,
+            } => self.add_entries(&model, &field, couples, by, at)?,
             RecordCommand::Touch { model, by, at } => {
                 known_model(&model)?;
                 if !self.is_live(&model) {
@@ -394,6 +411,62 @@ impl Decide for Record {
 }
 
 impl Record {
+    /// The update that appends the couples not yet in the entries `field`.
+    fn add_entries(
+        &self,
+        model: &str,
+        field: &str,
+        couples: Vec<(String, Option<String>)>,
+        by: String,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<RecordEvent>, RecordError> {
+        let definition = known_model(model)?;
+        if !self.is_live(model) {
+            return Err(RecordError::NotFound);
+        }
+        if !definition
+            .field(field)
+            .is_some_and(|f| f.ty == FieldType::Entries)
+        {
+            return Err(RecordError::UnknownField {
+                field: field.to_string(),
+                type_name: definition.type_name,
+            });
+        }
+        let old = self.fields.get(field).cloned().unwrap_or(Value::Null);
+        let mut held: Vec<Value> = old.as_array().cloned().unwrap_or_default();
+        let couple_of = |entry: &Value| {
+            (
+                entry["entity_id"].as_str().map(str::to_string),
+                entry["preview_file_id"].as_str().map(str::to_string),
+            )
+        };
+        for (entity, preview) in couples {
+            let couple = (Some(entity.clone()), preview.clone());
+            if held.iter().any(|entry| couple_of(entry) == couple) {
+                continue;
+            }
+            held.push(match preview {
+                Some(preview) => json!({"entity_id": entity, "preview_file_id": preview}),
+                None => json!({"entity_id": entity}),
+            });
+        }
+        let new = Value::Array(held);
+        if new == old || (old.is_null() && new == json!([])) {
+            return Ok(vec![]);
+        }
+        Ok(vec![RecordEvent::RecordUpdated {
+            model: model.to_string(),
+            changes: vec![FieldChange {
+                field: field.to_string(),
+                old,
+                new,
+            }],
+            by,
+            at,
+        }])
+    }
+
     /// The update that changes the ids of the relation `field` as `change` does (none when
     /// they stay the same).
     fn relink(

@@ -26,6 +26,10 @@ pub struct TaskComment<'a> {
     pub checklist: Value,
     pub links: Value,
     pub for_client: bool,
+    /// The people (ids) the text mentions, see [`mentioned`].
+    pub mentions: Vec<String>,
+    /// The departments (ids) the text mentions.
+    pub department_mentions: Vec<String>,
     /// Who acts.
     pub by: &'a str,
     /// The comment's date (a manager may give an older one).
@@ -137,6 +141,8 @@ pub fn comment_on_task(c: TaskComment<'_>) -> Result<Commented, RecordError> {
     input.insert("checklist".into(), c.checklist);
     input.insert("links".into(), c.links);
     input.insert("for_client".into(), json!(c.for_client));
+    input.insert("mentions".into(), json!(c.mentions));
+    input.insert("department_mentions".into(), json!(c.department_mentions));
     let comment = RecordCommand::Create {
         model: "comments".into(),
         input,
@@ -163,6 +169,24 @@ pub fn comment_on_task(c: TaskComment<'_>) -> Result<Commented, RecordError> {
         task,
         changed,
     })
+}
+
+/// The ids of the `named` (id, name) whose name the text mentions as Zou reads a mention:
+/// `@` and the whole name, then a space or the end of the text (a person by their full name,
+/// a department by its name).
+pub fn mentioned(text: &str, named: &[(String, String)]) -> Vec<String> {
+    named
+        .iter()
+        .filter(|(_, name)| {
+            let tag = format!("@{name}");
+            !name.is_empty()
+                && text.match_indices(&tag).any(|(at, _)| {
+                    let rest = &text[at + tag.len()..];
+                    rest.is_empty() || rest.starts_with(' ')
+                })
+        })
+        .map(|(id, _)| id.clone())
+        .collect()
 }
 
 /// Whether a comment's creation event says it changed its task's status (Zou's news `change`).

@@ -64,6 +64,8 @@ fn comment<'a>(task: &'a Record, status_id: &'a str, status: &'a Record) -> Task
         checklist: json!([]),
         links: json!([]),
         for_client: false,
+        mentions: vec![],
+        department_mentions: vec![],
         by: PERSON,
         at: t(5),
         now: t(5),
@@ -252,4 +254,24 @@ fn a_tasks_assignees_are_set_by_an_update_other_relations_are_not() {
         )
         .unwrap();
     assert!(changes.is_empty());
+}
+
+#[test]
+fn a_mention_is_at_and_the_whole_name_then_a_space_or_the_end() {
+    let named = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(id, name)| (id.to_string(), name.to_string()))
+            .collect()
+    };
+    let people = named(&[("ada", "Ada Lovelace"), ("al", "Al"), ("none", "")]);
+    assert_eq!(mentioned("@Ada Lovelace have a look", &people), ["ada"]);
+    assert_eq!(mentioned("thanks @Al", &people), ["al"]);
+    // Part of a longer name, another case, or no @: no mention.
+    assert!(mentioned("@Alan said so", &people).is_empty());
+    assert!(mentioned("@ada lovelace", &people).is_empty());
+    assert!(mentioned("Ada Lovelace", &people).is_empty());
+    // A name followed by more than a space (Zou asks for a space or the end).
+    assert!(mentioned("@Al, look", &people).is_empty());
+    assert_eq!(mentioned("@Al @Al ", &people), ["al"]);
 }

@@ -615,3 +615,67 @@ fn playlists_are_unique_by_name_within_an_episode_only() {
     assert_eq!(playlists.together_keys(&fields(Value::Null)), vec![]);
     assert_eq!(playlists.together_keys(&fields(json!("e"))).len(), 1);
 }
+
+#[test]
+fn an_entity_added_to_a_playlist_appends_its_couple_once() {
+    let project = uuid::Uuid::new_v4().to_string();
+    let (shot, other) = ("s1".to_string(), "s2".to_string());
+    let made = RecordEvent::RecordCreated {
+        model: "playlists".into(),
+        fields: model("playlists")
+            .unwrap()
+            .prepare_create(&input(json!({
+                "name": "Review", "project_id": project,
+                "shots": [{"entity_id": shot, "preview_file_id": null}],
+            })))
+            .unwrap(),
+        by: "maker".into(),
+        at: t0(),
+        subject: None,
+    };
+    let add = |couples: Vec<(String, Option<String>)>| RecordCommand::AddEntries {
+        model: "playlists".into(),
+        field: "shots".into(),
+        couples,
+        by: "manager".into(),
+        at: t0(),
+    };
+    // Given a playlist holding (s1, no preview), when s1 without preview, s1 with a preview
+    // and s2 without are added, then the two new couples are appended, Zou's way.
+    let added = RecordTest::with(())
+        .given(vec![made.clone()])
+        .when(add(vec![
+            (shot.clone(), None),
+            (shot.clone(), Some("p1".into())),
+            (other.clone(), None),
+        ]))
+        .inspect_result()
+        .unwrap();
+    let RecordEvent::RecordUpdated { changes, by, .. } = &added[0] else {
+        panic!("{added:?}");
+    };
+    assert_eq!(by, "manager");
+    assert_eq!(
+        changes[0].new,
+        json!([
+            {"entity_id": shot, "preview_file_id": null},
+            {"entity_id": shot, "preview_file_id": "p1"},
+            {"entity_id": other},
+        ])
+    );
+    // A couple already there adds nothing; a deleted playlist is not found.
+    RecordTest::with(())
+        .given(vec![made.clone()])
+        .when(add(vec![(shot.clone(), None)]))
+        .then_expect_events(vec![]);
+    let deleted = RecordEvent::RecordDeleted {
+        model: "playlists".into(),
+        fields: std::collections::BTreeMap::new(),
+        by: "maker".into(),
+        at: t0(),
+    };
+    RecordTest::with(())
+        .given(vec![made, deleted])
+        .when(add(vec![(other, None)]))
+        .then_expect_error(RecordError::NotFound);
+}

@@ -56,13 +56,17 @@ pub(crate) fn check(field: &Field, value: &Value) -> Result<(), &'static str> {
     }
 }
 
-/// An entry as [`entries`] makes them: an entity id, and a preview file id or null.
+/// An entry as [`entries`] makes them (an entity id, and a preview file id or null), or as
+/// Zou's add-entity stores one without preview (the entity id alone).
 fn is_entry(value: &Value) -> bool {
-    value.get("entity_id").is_some_and(Value::is_string)
-        && value
-            .get("preview_file_id")
-            .is_some_and(|p| p.is_null() || p.is_string())
-        && value.as_object().is_some_and(|o| o.len() == 2)
+    let Some(entry) = value.as_object() else {
+        return false;
+    };
+    entry.get("entity_id").is_some_and(Value::is_string)
+        && match entry.get("preview_file_id") {
+            Some(p) => entry.len() == 2 && (p.is_null() || p.is_string()),
+            None => entry.len() == 1,
+        }
 }
 
 /// A list of entries as Zou's playlist update keeps them (see `FieldType::Entries`): objects

@@ -47,6 +47,19 @@ impl KitsuError {
 
     /// A request-validation failure naming its field (Zou's `WrongParameterException` with
     /// pydantic details): 400 `{"error": true, "message", "data": {"errors": [{field, message}]}}`.
+    /// Zou 1.0.97's refusal of a request body its schema does not validate (pydantic):
+    /// `"Validation error."`, the field and the problem in `data.errors`.
+    pub fn validation(field: &str, problem: &str) -> Self {
+        KitsuError::Body(
+            StatusCode::BAD_REQUEST,
+            json!({
+                "error": true,
+                "message": "Validation error.",
+                "data": {"errors": [{"field": field, "message": problem}]},
+            }),
+        )
+    }
+
     pub fn invalid_field(field: &str, problem: &str) -> Self {
         KitsuError::Body(
             StatusCode::BAD_REQUEST,

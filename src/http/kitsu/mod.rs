@@ -156,6 +156,7 @@ pub fn surface() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(data::entities::create_asset))
         .routes(routes!(data::playlists::episode_playlists))
+        .routes(routes!(data::playlists::add_entity))
         .routes(routes!(data::tasks::full))
         .routes(routes!(data::tasks::comments))
         .routes(routes!(data::tasks::comment))

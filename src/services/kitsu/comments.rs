@@ -2,10 +2,15 @@
 //! task's change are decided by the domain from the task as the log holds it, then appended in
 //! one transaction, so a comment never lands without its status change or the other way round.
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use annals_contracts::Position;
-use annals_domain::kitsu::{Record, TaskComment, comment_on_task, parse_datetime};
+use annals_contracts::filter::{FieldPath, Filter, Query};
+use annals_domain::identity::user::person::full_name;
+use annals_domain::kitsu::{
+    Record, TaskAction, TaskActor, TaskComment, comment_on_task, mentioned, parse_datetime,
+    task_action,
+};
 
 use super::records::{FORBIDDEN_MESSAGE, Records};
 use crate::es::commands::{MAX_ATTEMPTS, Metadata, backoff};
@@ -49,6 +54,10 @@ fn forbidden() -> AppError {
     AppError::Forbidden(FORBIDDEN_MESSAGE.into())
 }
 
+fn path(name: &str) -> FieldPath {
+    FieldPath::parse(name).expect("field names are paths")
+}
+
 fn text_of<'a>(record: &'a Record, field: &str) -> Option<&'a str> {
     record.fields.get(field).and_then(Value::as_str)
 }
@@ -63,39 +72,130 @@ impl Records {
         self.live(definition, id).await
     }
 
-    /// Zou's task action access: studio managers; in the task's project team, production
-    /// managers, supervisors and clients, the task's assignees, and its entity's creator.
-    pub async fn check_task_action(
+    /// How far `who` may act on `task` (Zou's task action access, decided by the domain's
+    /// [`task_action`]): the facts are gathered here, each only when the decision can turn on
+    /// it.
+    pub async fn task_action_of(
         &self,
+        task_id: &str,
         task: &Record,
         who: Commenter<'_>,
-    ) -> Result<(), AppError> {
+    ) -> Result<TaskAction, AppError> {
+        let mut actor = TaskActor {
+            role: who.role,
+            ..TaskActor::default()
+        };
         if who.role == "admin" {
-            return Ok(());
+            return Ok(task_action(&actor));
         }
         let project = text_of(task, "project_id").unwrap_or_default();
-        if !self.project_holds(project, who.user_id).await? {
-            return Err(forbidden());
+        actor.in_team = self.project_holds(project, who.user_id).await?;
+        if !actor.in_team || matches!(who.role, "manager" | "client") {
+            return Ok(task_action(&actor));
         }
-        if matches!(who.role, "manager" | "supervisor" | "client") {
-            return Ok(());
-        }
-        let assigned = task
+        actor.assignee = task
             .fields
             .get("assignees")
             .and_then(Value::as_array)
             .is_some_and(|ids| ids.iter().any(|id| id.as_str() == Some(who.user_id)));
-        if assigned {
-            return Ok(());
+        if !actor.assignee && who.role == "supervisor" {
+            actor.in_department = self
+                .supervises_task_type(who.user_id, text_of(task, "task_type_id"))
+                .await?;
+        }
+        if task_action(&actor) == TaskAction::Full {
+            return Ok(TaskAction::Full);
         }
         let entity = self
             .records
             .load(text_of(task, "entity_id").unwrap_or_default())
             .await?;
-        if text_of(&entity, "created_by") == Some(who.user_id) {
-            return Ok(());
+        actor.entity_creator = text_of(&entity, "created_by") == Some(who.user_id);
+        if !actor.entity_creator && who.role != "vendor" {
+            actor.mentioned = self.mentioned_on(task_id, who.user_id).await?;
         }
-        Err(forbidden())
+        Ok(task_action(&actor))
+    }
+
+    /// Whether a comment of the task `task_id`, or a reply to one, mentions `user_id` or one
+    /// of their departments, from the comments' read model.
+    async fn mentioned_on(&self, task_id: &str, user_id: &str) -> Result<bool, AppError> {
+        let departments = self.identity.user(user_id).await?.person_fields()["departments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        // A comment lists its mentions; a reply (in the comment's `replies`) keeps its own.
+        let mut mentions = vec![
+            Filter::Contains(path("mentions"), json!(user_id)),
+            Filter::ElemMatch(
+                path("replies"),
+                Box::new(Filter::Contains(path("mentions"), json!(user_id))),
+            ),
+        ];
+        for department in departments {
+            mentions.push(Filter::Contains(
+                path("department_mentions"),
+                department.clone(),
+            ));
+            mentions.push(Filter::ElemMatch(
+                path("replies"),
+                Box::new(Filter::Contains(path("department_mentions"), department)),
+            ));
+        }
+        let filter = Filter::And(vec![
+            Filter::Eq(path("object_id"), json!(task_id)),
+            Filter::Or(mentions),
+        ]);
+        let comments = Records::model("comments")?;
+        let found = self
+            .views
+            .find(comments.collection, &Query::new(filter, vec![], 1))
+            .await?;
+        Ok(!found.items.is_empty())
+    }
+
+    /// Who and which departments a comment's text mentions, as Zou reads them: the people of
+    /// the team of the task's project by their full name, the studio's departments by name
+    /// (see [`mentioned`]).
+    async fn mentions_in(
+        &self,
+        task: &Record,
+        text: &str,
+    ) -> Result<(Vec<String>, Vec<String>), AppError> {
+        if !text.contains('@') {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let project = self
+            .records
+            .load(text_of(task, "project_id").unwrap_or_default())
+            .await?;
+        let mut people = Vec::new();
+        for member in project
+            .fields
+            .get("team")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(id) = member.as_str() else { continue };
+            if let Ok(user) = self.identity.user(id).await {
+                people.push((id.to_string(), full_name(&user.first_name, &user.last_name)));
+            }
+        }
+        let departments = Records::model("departments")?;
+        let found = self
+            .views
+            .find(
+                departments.collection,
+                &Query::new(Filter::All, vec![], 10_000),
+            )
+            .await?;
+        let departments: Vec<(String, String)> = found
+            .items
+            .into_iter()
+            .filter_map(|(id, doc)| Some((id, doc.get("name")?.as_str()?.to_string())))
+            .collect();
+        Ok((mentioned(text, &people), mentioned(text, &departments)))
     }
 
     /// The retake cap of a task: its entity's `data.max_retakes`, else its project's.
@@ -133,7 +233,12 @@ impl Records {
         metadata: &Metadata,
     ) -> Result<Made, AppError> {
         let task = self.live_of("tasks", task_id).await?;
-        self.check_task_action(&task, who).await?;
+        let action = self.task_action_of(task_id, &task, who).await?;
+        let moves = text_of(&task, "task_status_id")
+            .is_none_or(|current| !current.eq_ignore_ascii_case(&input.task_status_id));
+        if !action.may_comment(moves) {
+            return Err(forbidden());
+        }
         let status = self.live_of("task-status", &input.task_status_id).await?;
         let allowed = |flag: &str| status.fields.get(flag).and_then(Value::as_bool) != Some(false);
         if (who.role == "user" && !allowed("is_artist_allowed"))
@@ -163,6 +268,7 @@ impl Records {
             .as_deref()
             .and_then(parse_datetime)
             .map(|naive| naive.and_utc());
+        let (mentions, department_mentions) = self.mentions_in(&task, &input.text).await?;
         let comment_id = uuid::Uuid::new_v4().to_string();
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
@@ -182,6 +288,8 @@ impl Records {
                 checklist: input.checklist.clone(),
                 links: input.links.clone(),
                 for_client: input.for_client,
+                mentions: mentions.clone(),
+                department_mentions: department_mentions.clone(),
                 by: who.user_id,
                 at: at.unwrap_or(now),
                 now,

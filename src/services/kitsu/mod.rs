@@ -1,12 +1,13 @@
 //! Production-tracker use cases (Zou's data API): records of the registry models.
 mod comments;
 mod history;
+mod playlists;
 mod records;
 mod references;
 mod versions;
 
 pub use comments::{Commenter, Made, NewComment};
-pub use history::{RecordHistory, record_history};
+pub use history::{PersonHistory, RecordHistory, person_history, record_history};
 pub use versions::entity_versions;
 
 pub use records::{ASSIGNED_WORK, Records, forbidden, unique_claim_id};

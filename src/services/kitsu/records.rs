@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use annals_contracts::filter::{FieldPath, Filter, Query};
 use annals_contracts::{Position, ViewStore};
 use annals_domain::kitsu::{
-    EntityOf, Facts, FieldChange, Model, ProjectLink, Record, RecordCommand, Rule, UniqueClaim,
-    UniqueClaimCommand, model,
+    DepartmentOf, EntityOf, Facts, FieldChange, Model, ProjectLink, Record, RecordCommand, Rule,
+    UniqueClaim, UniqueClaimCommand, model, supervises,
 };
 
 use crate::es::commands::{Commands, Executed, Metadata};
@@ -160,6 +160,38 @@ impl Records {
         })
     }
 
+    /// Whether `user_id` supervises the department of the task type `task_type_id` (see
+    /// [`supervises`]): their departments are the account's, as the log holds it.
+    pub async fn supervises_task_type(
+        &self,
+        user_id: &str,
+        task_type_id: Option<&str>,
+    ) -> Result<bool, AppError> {
+        let fields = self.identity.user(user_id).await?.person_fields();
+        let theirs: Vec<&str> = fields
+            .get("departments")
+            .and_then(Value::as_array)
+            .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if theirs.is_empty() {
+            return Ok(true);
+        }
+        let task_type = match task_type_id {
+            Some(id) => self.records.load(id).await?,
+            None => return Ok(false),
+        };
+        let department = task_type
+            .is_live("task-types")
+            .then(|| {
+                task_type
+                    .fields
+                    .get("department_id")
+                    .and_then(Value::as_str)
+            })
+            .flatten();
+        Ok(supervises(&theirs, department))
+    }
+
     /// Whether a task of the entity `entity_id` is assigned to `user_id` (Zou's entity access
     /// for vendors), from the tasks' read model, which the reads asking it have let catch up.
     async fn assigned_on(&self, entity_id: &str, user_id: &str) -> Result<bool, AppError> {
@@ -187,6 +219,23 @@ impl Records {
         user_id: &str,
         role: &str,
     ) -> Result<(), AppError> {
+        self.permit_change(rule, definition, id, field, &[], user_id, role)
+            .await
+    }
+
+    /// [`Records::permit`] for a change whose request holds `keys` (a supervisor's rule
+    /// limits them).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn permit_change<'a>(
+        &self,
+        rule: impl Into<Rule>,
+        definition: &Model,
+        id: Option<&str>,
+        field: impl Fn(&str) -> Option<&'a Value>,
+        keys: &[String],
+        user_id: &str,
+        role: &str,
+    ) -> Result<(), AppError> {
         let rule = rule.into();
         let in_team = rule.needs_team()
             && role != "admin"
@@ -198,11 +247,23 @@ impl Records {
             },
             None => false,
         };
+        let in_department = match rule.needs_department(role) {
+            Some(DepartmentOf::TaskType(task_type)) if in_team => {
+                let task_type = field(task_type).and_then(Value::as_str);
+                self.supervises_task_type(user_id, task_type).await?
+            }
+            Some(DepartmentOf::Nobody) if in_team => {
+                self.supervises_task_type(user_id, None).await?
+            }
+            _ => false,
+        };
         let facts = Facts {
             user_id,
             role,
             in_team,
             assigned,
+            in_department,
+            changing: keys,
         };
         if rule.allows(&facts, field) {
             Ok(())

@@ -132,7 +132,11 @@ impl Records {
     }
 
     /// Whether `preview` is a live preview file of a live task of the entity `entity`.
-    async fn is_preview_of(&self, preview: &str, entity: &str) -> Result<bool, AppError> {
+    pub(super) async fn is_preview_of(
+        &self,
+        preview: &str,
+        entity: &str,
+    ) -> Result<bool, AppError> {
         if uuid::Uuid::try_parse(preview).is_err() {
             return Ok(false);
         }

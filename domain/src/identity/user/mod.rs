@@ -3,6 +3,7 @@ mod aggregate;
 mod commands;
 mod errors;
 mod events;
+pub mod history;
 mod names;
 pub mod person;
 mod security;

@@ -296,6 +296,35 @@ pub fn minimal(doc: &Value) -> Value {
     kept
 }
 
+/// How much of a person a caller reads (Zou 1.0.97): studio and production managers the
+/// whole person, clients the client person, everyone else the minimal one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonView {
+    Full,
+    Minimal,
+    Client,
+}
+
+impl PersonView {
+    /// The view of a person read by id by someone of global `role`.
+    pub fn of(role: &str) -> Self {
+        match role {
+            "admin" | "manager" => PersonView::Full,
+            "client" => PersonView::Client,
+            _ => PersonView::Minimal,
+        }
+    }
+
+    /// Whether the view holds the person's `key` (never a sensitive column).
+    pub fn shows(self, key: &str) -> bool {
+        match self {
+            PersonView::Full => !SENSITIVE.contains(&key),
+            PersonView::Minimal => MINIMAL.contains(&key),
+            PersonView::Client => CLIENT.contains(&key),
+        }
+    }
+}
+
 /// Zou's client person: a name and an avatar.
 pub fn for_client(doc: &Value) -> Value {
     keep(doc, CLIENT)

@@ -6,7 +6,9 @@ use axum::response::{IntoResponse, Response};
 
 use annals_projections::kitsu::RECORDS;
 
-use super::{model_and_caller, record_id};
+use annals_domain::identity::user::person::ROUTE;
+
+use super::{model_and_caller, persons, record_id};
 use crate::http::consistency::with_freshness;
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
@@ -19,7 +21,10 @@ use crate::services::kitsu::{Records, record_history};
         change of the record, newest first, read from its own stream: `{id, type, record_id, \
         sequence, event, author_id, created_at, request_id, changes: [{field, old, new}]}` \
         (a create sets each field from null, a delete takes each to null). Readable by whoever \
-        may read the record; once it is deleted, by studio managers only.",
+        may read the record; once it is deleted, by studio managers only. A person's history \
+        is their account's changes (`type: PersonChange`), each caller seeing the fields of \
+        the person they read by id; a changed secret (`password`, `totp_secret`, ...) is named \
+        with `secret: true` and no values, to studio and production managers only.",
     security(("bearer" = [])),
     params(
         ("model" = String, Path, description = "The model's route"),
@@ -37,6 +42,11 @@ pub async fn history(
     Path((route, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> KitsuResult<Response> {
+    if route == ROUTE {
+        // Persons are accounts, not registry records: their history is their user stream's.
+        let (caller, id) = (caller?, record_id(&id)?);
+        return persons::history(&state, &caller, &id, &headers).await;
+    }
     let (model, caller) = model_and_caller(&route, caller)?;
     let id = record_id(&id)?;
     // The log shows a stream's events once no older transaction is still open; the records'

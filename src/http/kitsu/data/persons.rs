@@ -23,22 +23,24 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use annals_contracts::filter::{FieldPath, Filter};
+use annals_domain::identity::user::history::visible_changes;
 use annals_domain::identity::user::person::{
-    LINKED, MINIMAL_FILTERS, PERSON, SENSITIVE, complete, for_client, is_attribute, minimal,
+    LINKED, MINIMAL_FILTERS, PERSON, PersonView, SENSITIVE, complete, for_client, is_attribute,
+    minimal,
 };
 use annals_projections::kitsu::{PERSONS, RECORDS};
 
 use super::query::{keep_fields, list_options};
 use super::shape::{open_filter, relations_asked};
 use super::{PROFILES, all_of, json_object, kept_answer, page_of, query_pairs, scan};
-use crate::http::consistency::with_position;
+use crate::http::consistency::{with_freshness, with_position};
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult, record_id};
 use crate::http::kitsu::persons::person;
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
 use crate::services::error::AppError;
-use crate::services::kitsu::Records;
+use crate::services::kitsu::{Records, person_history};
 
 /// What a person's answers are read from: the people (the accounts' events move both), and
 /// the records (a client's teams).
@@ -424,6 +426,44 @@ pub async fn delete(
         StatusCode::NO_CONTENT.into_response(),
         erased.position,
     ))
+}
+
+/// `GET /data/persons/<id>/history` (served by the generic history route): the person's
+/// changes, newest first, in the shape of every record's history. Each caller sees the
+/// fields of the person they read by id (studio and production managers all of them and the
+/// secrets named as changed, others the minimal person, clients the people of their teams);
+/// an entry left without a visible change is left out. An erased person's history is for
+/// studio managers only, as a deleted record's.
+pub async fn history(
+    state: &AppState,
+    caller: &KitsuCaller,
+    id: &str,
+    headers: &HeaderMap,
+) -> KitsuResult<Response> {
+    // The persons' projection having passed the caller's writes means their events are
+    // visible in the log.
+    let freshness = state.gate.wait(headers, &[PERSONS]).await?;
+    let past = person_history(&state.history, id).await?;
+    if past.deleted && !is_admin(caller) {
+        return Err(AppError::NotFound(format!("no persons {id}")).into());
+    }
+    let view = PersonView::of(&caller.user.role);
+    if view == PersonView::Client && !client_team(state, caller).await?.contains(&json!(id)) {
+        return Err(forbidden());
+    }
+    let entries: Vec<Value> = past
+        .entries
+        .into_iter()
+        .filter_map(|(mut entry, changes)| {
+            let changes = visible_changes(view, &changes);
+            if changes.is_empty() {
+                return None;
+            }
+            entry["changes"] = json!(changes);
+            Some(entry)
+        })
+        .collect();
+    Ok(with_freshness(Json(entries).into_response(), freshness))
 }
 
 #[cfg(test)]
