@@ -1,10 +1,12 @@
 //! Production-tracker use cases (Zou's data API): records of the registry models.
+mod casting;
 mod comments;
 mod history;
 mod records;
 mod references;
 mod versions;
 
+pub use casting::LINKS;
 pub use comments::{Commenter, Made, NewComment};
 pub use history::{RecordHistory, record_history};
 pub use versions::entity_versions;

@@ -1,0 +1,330 @@
+//! The rules some registry models have beyond generic CRUD, on both backends: a project's
+//! casting links (list and removal), day offs that may not overlap, the date range of the time
+//! spents' list, and the one default preview background. The answers asserted here are the
+//! real Zou 1.0.97's (tests/fixtures/zou-1.0.97-model-rules.md).
+use annals::http::kitsu::errors::NOT_FOUND_MESSAGE;
+use reqwest::StatusCode;
+use rstest_reuse::apply;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, backends, spawn_app};
+use crate::kitsu_data::{FORBIDDEN, admin, created, get, post};
+use crate::kitsu_projects::person;
+use crate::surfaces::answer;
+
+const DUPLICATE: &str = "A record with the same unique values already exists.";
+
+fn id(record: &Value) -> &str {
+    record["id"].as_str().unwrap()
+}
+
+async fn delete(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+    let response = app.kitsu(Some(token)).delete(path, &json!({})).await;
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn keys(doc: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn forbidden() -> (StatusCode, Value) {
+    (
+        StatusCode::FORBIDDEN,
+        json!({"error": true, "message": FORBIDDEN}),
+    )
+}
+
+fn not_found() -> (StatusCode, Value) {
+    (
+        StatusCode::NOT_FOUND,
+        json!({"error": true, "message": NOT_FOUND_MESSAGE}),
+    )
+}
+
+/// A project with a shot and three assets, and another project with one asset.
+struct Casting {
+    project: String,
+    other: String,
+    shot: String,
+    assets: Vec<String>,
+    foreign: String,
+}
+
+async fn casting(app: &TestApp, token: &str) -> Casting {
+    let project = id(&created(app, token, "projects", json!({"name": "Links"})).await).to_string();
+    let other = id(&created(app, token, "projects", json!({"name": "Other"})).await).to_string();
+    let prop = created(app, token, "entity-types", json!({"name": "Prop"})).await;
+    let asset = |project: &str, name: &str| json!({"name": name, "project_id": project, "entity_type_id": id(&prop)});
+    let (status, sequence) = post(
+        app,
+        token,
+        &format!("/data/projects/{project}/sequences"),
+        json!({"name": "SQ01"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{sequence}");
+    let (status, shot) = post(
+        app,
+        token,
+        &format!("/data/projects/{project}/shots"),
+        json!({"name": "SH01", "sequence_id": id(&sequence)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{shot}");
+    let mut assets = Vec::new();
+    for name in ["hero", "villain", "extra"] {
+        let made = created(app, token, "entities", asset(&project, name)).await;
+        assets.push(id(&made).to_string());
+    }
+    let foreign = created(app, token, "entities", asset(&other, "other")).await;
+    Casting {
+        project,
+        other,
+        shot: id(&shot).to_string(),
+        assets,
+        foreign: id(&foreign).to_string(),
+    }
+}
+
+#[apply(backends)]
+async fn a_projects_casting_links_are_listed_and_removed_as_zou_does(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = admin(&app).await;
+    let c = casting(&app, &admin).await;
+    let link = |entity_in: &str, entity_out: &str| json!({"entity_in_id": entity_in, "entity_out_id": entity_out});
+
+    // The generic create, as Zou answers it.
+    let first = created(&app, &admin, "entity-links", link(&c.shot, &c.assets[0])).await;
+    assert_eq!(
+        keys(&first),
+        [
+            "created_at",
+            "data",
+            "entity_in_id",
+            "entity_out_id",
+            "id",
+            "label",
+            "nb_occurences",
+            "type",
+            "updated_at"
+        ]
+    );
+    assert_eq!(
+        (&first["label"], &first["nb_occurences"], &first["data"]),
+        (&json!(""), &json!(1), &Value::Null)
+    );
+    assert_eq!(first["type"], "EntityLink");
+    let body = json!({
+        "entity_in_id": c.shot, "entity_out_id": c.assets[1], "nb_occurences": 3,
+        "label": "fixed", "data": {"k": 1},
+    });
+    let second = created(&app, &admin, "entity-links", body).await;
+    let third = created(
+        &app,
+        &admin,
+        "entity-links",
+        link(&c.assets[0], &c.assets[2]),
+    )
+    .await;
+    let foreign = created(&app, &admin, "entity-links", link(&c.foreign, &c.assets[0])).await;
+    let refusals = [
+        (link(&c.shot, &c.assets[0]), DUPLICATE),
+        (
+            json!({"entity_in_id": c.shot}),
+            "A required field is missing.",
+        ),
+        (
+            link(&c.shot, &uuid::Uuid::new_v4().to_string()),
+            "The change conflicts with records referencing this one.",
+        ),
+        (
+            json!({"entity_in_id": c.shot, "entity_out_id": c.assets[2], "foo": 1}),
+            "'foo' is an invalid keyword argument for EntityLink",
+        ),
+    ];
+    for (body, message) in refusals {
+        let (status, refused) = post(&app, &admin, "/data/entity-links", body.clone()).await;
+        assert_eq!(
+            (status, &refused["message"]),
+            (StatusCode::BAD_REQUEST, &json!(message)),
+            "{body}"
+        );
+    }
+
+    // The plain list: the project's links (by their casting entity), oldest first, times to
+    // the microsecond, no `updated_at`; `limit` keeps the first ones; filters are ignored.
+    let links = format!("/data/projects/{}/entity-links", c.project);
+    let (status, plain) = get(&app, &admin, &links).await;
+    assert_eq!(status, StatusCode::OK, "{plain}");
+    let listed: Vec<&str> = plain.as_array().unwrap().iter().map(id).collect();
+    assert_eq!(listed, [id(&first), id(&second), id(&third)]);
+    assert_eq!(
+        keys(&plain[1]),
+        [
+            "created_at",
+            "data",
+            "entity_in_id",
+            "entity_out_id",
+            "id",
+            "label",
+            "nb_occurences",
+            "type"
+        ]
+    );
+    assert_eq!(
+        (&plain[1]["data"], &plain[1]["label"]),
+        (&json!({"k": 1}), &json!("fixed"))
+    );
+    let exact = plain[0]["created_at"].as_str().unwrap();
+    assert_eq!(exact.len(), 26, "{exact}");
+    assert_eq!(&exact[..19], first["created_at"].as_str().unwrap());
+    let (_, two) = get(&app, &admin, &format!("{links}?limit=2")).await;
+    assert_eq!(two, json!(plain.as_array().unwrap()[..2]));
+    let (_, filtered) = get(&app, &admin, &format!("{links}?entity_in_id={}", c.shot)).await;
+    assert_eq!(filtered, plain);
+    for page in ["0", "-3"] {
+        let (_, listed) = get(&app, &admin, &format!("{links}?page={page}")).await;
+        assert_eq!(listed, plain, "page={page}");
+    }
+
+    // Paged: Zou's paginated object of whole links, in creation order.
+    let (_, paged) = get(&app, &admin, &format!("{links}?page=1&limit=2")).await;
+    assert_eq!(
+        (
+            &paged["total"],
+            &paged["nb_pages"],
+            &paged["limit"],
+            &paged["offset"],
+            &paged["page"]
+        ),
+        (&json!(3), &json!(2), &json!(2), &json!(0), &json!(1))
+    );
+    assert_eq!(paged["data"][0], first);
+    assert_eq!(paged["data"].as_array().unwrap().len(), 2);
+    let (_, last) = get(&app, &admin, &format!("{links}?page=2&limit=2")).await;
+    assert_eq!((&last["data"][0], &last["offset"]), (&third, &json!(2)));
+    let (_, beyond) = get(&app, &admin, &format!("{links}?page=5&limit=2")).await;
+    assert_eq!(
+        beyond,
+        json!({"data": [], "total": 3, "nb_pages": 2, "limit": 2, "offset": 8, "page": 5})
+    );
+    let (_, hundred) = get(&app, &admin, &format!("{links}?page=1&limit=0")).await;
+    assert_eq!(
+        (&hundred["limit"], hundred["data"].as_array().unwrap().len()),
+        (&json!(100), 3)
+    );
+    for bad in ["page", "limit"] {
+        assert_eq!(
+            get(&app, &admin, &format!("{links}?{bad}=x")).await,
+            (
+                StatusCode::BAD_REQUEST,
+                json!({"error": true, "message": format!("{bad} must be an integer."), "data": null})
+            )
+        );
+    }
+
+    // After a cursor: the links created after it, both times exact, with the total.
+    let cursor = format!("{links}?cursor_created_at={exact}");
+    let (_, after) = get(&app, &admin, &cursor).await;
+    assert_eq!((&after["total"], &after["limit"]), (&json!(3), &json!(100)));
+    let later: Vec<&str> = after["data"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(later, [id(&second), id(&third)]);
+    assert_eq!(after["data"][0]["updated_at"].as_str().unwrap().len(), 26);
+    let (_, one) = get(&app, &admin, &format!("{cursor}&limit=1")).await;
+    assert_eq!(one["data"].as_array().unwrap().len(), 1);
+    let (status, _) = get(&app, &admin, &format!("{links}?cursor_created_at=garbage")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Another project's links are its own; an unknown project is not found.
+    let (_, others) = get(
+        &app,
+        &admin,
+        &format!("/data/projects/{}/entity-links", c.other),
+    )
+    .await;
+    assert_eq!(others.as_array().unwrap().len(), 1);
+    assert_eq!(others[0]["id"], foreign["id"]);
+    for unknown in [uuid::Uuid::new_v4().to_string(), "nope".into()] {
+        let path = format!("/data/projects/{unknown}/entity-links");
+        assert_eq!(get(&app, &admin, &path).await, not_found(), "{unknown}");
+    }
+
+    // The removal: 200 with the removed link; a link of another project is refused, an
+    // unknown one is not found.
+    let foreign_path = format!("{links}/{}", id(&foreign));
+    assert_eq!(delete(&app, &admin, &foreign_path).await, forbidden());
+    let unknown = format!("{links}/{}", uuid::Uuid::new_v4());
+    assert_eq!(delete(&app, &admin, &unknown).await, not_found());
+    let elsewhere = format!(
+        "/data/projects/{}/entity-links/{}",
+        uuid::Uuid::new_v4(),
+        id(&first)
+    );
+    assert_eq!(delete(&app, &admin, &elsewhere).await, forbidden());
+    let first_path = format!("{links}/{}", id(&first));
+    assert_eq!(
+        delete(&app, &admin, &first_path).await,
+        (StatusCode::OK, first.clone())
+    );
+    assert_eq!(delete(&app, &admin, &first_path).await, not_found());
+    let (_, left) = get(&app, &admin, &links).await;
+    let left: Vec<&str> = left.as_array().unwrap().iter().map(id).collect();
+    assert_eq!(left, [id(&second), id(&third)]);
+
+    // The shot's count of cast assets is recounted by the project route (one link left);
+    // the generic removal does not recount.
+    let (_, shot) = get(&app, &admin, &format!("/data/entities/{}", c.shot)).await;
+    assert_eq!(shot["nb_entities_out"], 1);
+    let generic = format!("/data/entity-links/{}", id(&third));
+    assert_eq!(
+        delete(&app, &admin, &generic).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, hero) = get(&app, &admin, &format!("/data/entities/{}", c.assets[0])).await;
+    assert_eq!(hero["nb_entities_out"], 0);
+}
+
+#[apply(backends)]
+async fn only_the_projects_managers_list_and_remove_its_casting_links(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = admin(&app).await;
+    let c = casting(&app, &admin).await;
+    let link = json!({"entity_in_id": c.shot, "entity_out_id": c.assets[0]});
+    let link = created(&app, &admin, "entity-links", link).await;
+    let links = format!("/data/projects/{}/entity-links", c.project);
+    let path = format!("{links}/{}", id(&link));
+    let team = format!("/data/projects/{}/team", c.project);
+    let (manager, manager_id) = person(&app, "manager").await;
+    let (artist, artist_id) = person(&app, "user").await;
+
+    // Outside the team, a production manager may do neither.
+    assert_eq!(get(&app, &manager, &links).await, forbidden());
+    assert_eq!(delete(&app, &manager, &path).await, forbidden());
+    for member in [&manager_id, &artist_id] {
+        let (status, _) = post(&app, &admin, &team, json!({"person_id": member})).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    // An artist of the team may not list them; the generic create stays the studio managers'.
+    assert_eq!(get(&app, &artist, &links).await, forbidden());
+    let body = json!({"entity_in_id": c.shot, "entity_out_id": c.assets[1]});
+    let (status, _) = post(&app, &manager, "/data/entity-links", body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The team's production manager lists and removes them.
+    let (status, listed) = get(&app, &manager, &links).await;
+    assert_eq!(
+        (status, listed.as_array().unwrap().len()),
+        (StatusCode::OK, 1)
+    );
+    assert_eq!(delete(&app, &manager, &path).await, (StatusCode::OK, link));
+    let (status, _) = answer(app.kitsu(None).get(&links).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
