@@ -328,3 +328,181 @@ async fn only_the_projects_managers_list_and_remove_its_casting_links(#[case] ba
     let (status, _) = answer(app.kitsu(None).get(&links).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+const OVERLAP: &str = "Day off already exists for this period";
+const INTEGRITY: &str = "The data conflicts with database integrity rules.";
+
+fn day_off(person: &str, start: &str, end: &str) -> Value {
+    json!({"person_id": person, "date": start, "end_date": end})
+}
+
+/// A refusal's status and message.
+fn refusal(answer: (StatusCode, Value)) -> (StatusCode, Value) {
+    (answer.0, answer.1["message"].clone())
+}
+
+fn refused(message: &str) -> (StatusCode, Value) {
+    (StatusCode::BAD_REQUEST, json!(message))
+}
+
+#[apply(backends)]
+async fn a_persons_day_offs_may_not_overlap_nor_end_before_they_start(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = admin(&app).await;
+    let (bob_token, bob) = person(&app, "user").await;
+    let (_, ann) = person(&app, "user").await;
+    let days = "/data/day-offs";
+    let mut body = day_off(&bob, "2026-12-01", "2026-12-05");
+    body["description"] = json!("ski");
+    let ski = created(&app, &admin, "day-offs", body).await;
+    assert_eq!(ski["type"], "DayOff");
+
+    // Any shared day, both ends included, is refused; the next day and another person's
+    // same days are not.
+    for (start, end) in [
+        ("2026-12-03", "2026-12-03"),
+        ("2026-11-28", "2026-12-01"),
+        ("2026-12-05", "2026-12-09"),
+        ("2026-11-20", "2026-12-20"),
+    ] {
+        let answer = post(&app, &admin, days, day_off(&bob, start, end)).await;
+        assert_eq!(refusal(answer.clone()), refused(OVERLAP), "{start}..{end}");
+        assert_eq!(answer.1["data"]["errors"][0]["field"], "date");
+    }
+    let next = created(
+        &app,
+        &admin,
+        "day-offs",
+        day_off(&bob, "2026-12-06", "2026-12-06"),
+    )
+    .await;
+    let anns = created(
+        &app,
+        &admin,
+        "day-offs",
+        day_off(&ann, "2026-12-01", "2026-12-05"),
+    )
+    .await;
+    // The person themselves is held to the same rule.
+    let own = post(
+        &app,
+        &bob_token,
+        days,
+        day_off(&bob, "2026-12-20", "2026-12-20"),
+    )
+    .await;
+    assert_eq!(own.0, StatusCode::CREATED, "{}", own.1);
+    let own = post(
+        &app,
+        &bob_token,
+        days,
+        day_off(&bob, "2026-12-20", "2026-12-21"),
+    )
+    .await;
+    assert_eq!(refusal(own), refused(OVERLAP));
+
+    // A day off ends on or after its first day, on create and on update.
+    let reversed = post(
+        &app,
+        &admin,
+        days,
+        day_off(&bob, "2026-12-12", "2026-12-10"),
+    )
+    .await;
+    assert_eq!(refusal(reversed), refused(INTEGRITY));
+    let next_path = format!("{days}/{}", id(&next));
+    for change in [
+        json!({"end_date": "2026-12-02"}),
+        json!({"date": "2026-12-08"}),
+    ] {
+        let answer = crate::kitsu_data::put(&app, &admin, &next_path, change.clone()).await;
+        assert_eq!(refusal(answer), refused(INTEGRITY), "{change}");
+    }
+    let missing = post(
+        &app,
+        &admin,
+        days,
+        json!({"person_id": bob, "date": "2026-12-12"}),
+    )
+    .await;
+    assert_eq!(refusal(missing), refused("A required field is missing."));
+
+    // Updates move within free days or their own, not onto another's, nor to a person who
+    // holds those days.
+    let put = |path: String, body: Value| {
+        let (app, admin) = (&app, &admin);
+        async move { crate::kitsu_data::put(app, admin, &path, body).await }
+    };
+    let onto = put(next_path.clone(), json!({"date": "2026-12-05"})).await;
+    assert_eq!(refusal(onto), refused(OVERLAP));
+    let moved = put(
+        next_path.clone(),
+        json!({"date": "2026-12-07", "end_date": "2026-12-08"}),
+    )
+    .await;
+    assert_eq!(moved.0, StatusCode::OK, "{}", moved.1);
+    let ski_path = format!("{days}/{}", id(&ski));
+    let stretched = put(ski_path.clone(), json!({"end_date": "2026-12-06"})).await;
+    assert_eq!(stretched.1["end_date"], "2026-12-06");
+    let later = put(
+        ski_path,
+        json!({"description": "skiing", "date": "2026-12-02"}),
+    )
+    .await;
+    assert_eq!(later.0, StatusCode::OK, "{}", later.1);
+    let anns_path = format!("{days}/{}", id(&anns));
+    let to_bob = put(anns_path.clone(), json!({"person_id": bob})).await;
+    assert_eq!(refusal(to_bob), refused(OVERLAP));
+    // Moved to Bob on free days, Ann's days are hers no more: she takes them again.
+    let free = json!({"person_id": bob, "date": "2026-12-24", "end_date": "2026-12-26"});
+    assert_eq!(put(anns_path.clone(), free).await.0, StatusCode::OK);
+    created(
+        &app,
+        &admin,
+        "day-offs",
+        day_off(&ann, "2026-12-01", "2026-12-05"),
+    )
+    .await;
+
+    // A deleted day off gives its days back.
+    assert_eq!(
+        delete(&app, &admin, &anns_path).await.0,
+        StatusCode::NO_CONTENT
+    );
+    created(
+        &app,
+        &admin,
+        "day-offs",
+        day_off(&bob, "2026-12-25", "2026-12-25"),
+    )
+    .await;
+    let (_, listed) = get(&app, &admin, &format!("{days}?person_id={bob}")).await;
+    assert_eq!(listed.as_array().unwrap().len(), 4, "{listed}");
+}
+
+#[apply(backends)]
+async fn of_concurrent_overlapping_day_offs_of_one_person_exactly_one_is_made(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let admin = admin(&app).await;
+    let (_, bob) = person(&app, "user").await;
+    // Twenty requests, each one day longer than the last, all holding December 10th.
+    let answers = futures::future::join_all((0..20).map(|i| {
+        let body = day_off(&bob, &format!("2026-12-{:02}", 10 - i % 10), "2026-12-10");
+        let (app, admin) = (&app, &admin);
+        async move { post(app, admin, "/data/day-offs", body).await }
+    }))
+    .await;
+    let made = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::CREATED)
+        .count();
+    let overlapping = answers
+        .iter()
+        .filter(|answer| refusal((*answer).clone()) == refused(OVERLAP))
+        .count();
+    assert_eq!((made, overlapping), (1, 19), "{answers:?}");
+    let (_, listed) = get(&app, &admin, &format!("/data/day-offs?person_id={bob}")).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}

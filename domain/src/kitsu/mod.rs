@@ -3,6 +3,9 @@
 //! entry, not a new aggregate. Uniqueness across records is a [`UniqueClaim`] stream per
 //! (model, field, value), like the email claims of the identity store.
 mod access;
+mod calendar;
+#[cfg(test)]
+mod calendar_tests;
 mod models;
 mod record;
 mod registry;
@@ -16,9 +19,12 @@ mod values;
 mod views;
 
 pub use access::{Access, Author, Clients, EntityOf, Facts, Listing, Rule, Rules, Vendors};
+pub use calendar::{Calendar, CalendarCommand, CalendarError, CalendarEvent, Days};
 pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};
-pub use registry::{Agreement, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Unique};
+pub use registry::{
+    Agreement, Default, Field, FieldType, INTEGRITY, Lifecycle, Model, Periods, ProjectLink, Unique,
+};
 pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task};
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};
 pub(crate) use values::check as check_value;

@@ -2,7 +2,7 @@
 //! here plus tests.
 use super::access::{Access, Author, Clients, EntityOf, Rule, Rules, Vendors};
 use super::registry::{
-    Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Unique,
+    Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, Periods, ProjectLink, Unique,
 };
 use super::views::{Extra, TEMPORAL_KINDS};
 
@@ -350,6 +350,7 @@ const PLAYLISTS: Model = Model {
     unique_together: &[&["name", "project_id", "episode_id"]],
     owns_on_force: &[],
     agreements: &[],
+    periods: None,
     extras: &[],
 };
 
@@ -385,6 +386,7 @@ const fn plain(
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
         extras: &[],
     }
 }
@@ -623,6 +625,12 @@ const SUBSCRIPTIONS: Model = Model {
 /// manager) reads, makes, changes and removes it.
 const DAY_OFFS: Model = Model {
     unique_together: &[&["person_id", "date"]],
+    periods: Some(Periods {
+        owner: "person_id",
+        start: "date",
+        end: "end_date",
+        overlap_message: "Day off already exists for this period",
+    }),
     ..plain(
         "day-offs",
         "DayOff",
@@ -754,6 +762,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
         extras: &[],
     },
     Model {
@@ -772,6 +781,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
         extras: &[],
     },
     Model {
@@ -788,6 +798,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
         extras: &[],
     },
     Model {
@@ -804,6 +815,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
         extras: &[],
     },
     Model {
@@ -820,6 +832,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
         extras: &[],
     },
     Model {
@@ -836,6 +849,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
         extras: &[],
     },
     Model {
@@ -852,6 +866,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
         extras: &[],
     },
     Model {
@@ -878,6 +893,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[&["name", "project_id", "entity_type_id", "parent_id"]],
         owns_on_force: &["tasks"],
         agreements: &[],
+        periods: None,
         extras: &[],
     },
     Model {
@@ -905,6 +921,7 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &["playlists", "tasks", "entities"],
         agreements: &[],
+        periods: None,
         extras: &[],
     },
     TASKS,
@@ -954,6 +971,7 @@ const TASKS: Model = Model {
         right_field: "type",
         message: "Task type of the task does not match entity type.",
     }],
+    periods: None,
     extras: &[],
 };
 
@@ -994,6 +1012,7 @@ const COMMENTS: Model = Model {
     unique_together: &[],
     owns_on_force: &[],
     agreements: &[],
+    periods: None,
     extras: &[Extra::PersonOf {
         key: "person",
         from: "person_id",

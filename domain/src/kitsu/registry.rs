@@ -257,6 +257,36 @@ pub struct Lifecycle {
     pub delete_open_message: &'static str,
 }
 
+/// Zou's answer when a write breaks a check constraint of its table (a day off ending
+/// before it starts).
+pub const INTEGRITY: &str = "The data conflicts with database integrity rules.";
+
+/// Records holding a range of days that may not overlap while they have the same owner (Zou's
+/// day offs of one person). Every record starts on or before it ends; the days each owner
+/// holds are a [`super::Calendar`] stream, which decides between concurrent writers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Periods {
+    /// The field naming the owner (`person_id`).
+    pub owner: &'static str,
+    /// The first and last day (`date`, `end_date`), both `Date` fields.
+    pub start: &'static str,
+    pub end: &'static str,
+    /// Zou's refusal of an overlap.
+    pub overlap_message: &'static str,
+}
+
+impl Periods {
+    /// The owner and the days a record with these fields holds; `None` while one of them is
+    /// null (a create refuses that first, as a missing field).
+    pub fn of(
+        &self,
+        fields: &std::collections::BTreeMap<String, Value>,
+    ) -> Option<(String, String, String)> {
+        let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_string);
+        Some((text(self.owner)?, text(self.start)?, text(self.end)?))
+    }
+}
+
 #[derive(Debug, PartialEq)]
 pub struct Model {
     /// The name in `/data/<route>`.
@@ -285,6 +315,8 @@ pub struct Model {
     pub owns_on_force: &'static [&'static str],
     /// Rules between the records a new record refers to, checked on create.
     pub agreements: &'static [Agreement],
+    /// Ranges of days that may not overlap per owner (Zou's day offs).
+    pub periods: Option<Periods>,
     /// What a single read of a record adds (Zou's comment `person`).
     pub extras: &'static [super::views::Extra],
 }

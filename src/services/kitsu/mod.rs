@@ -1,4 +1,5 @@
 //! Production-tracker use cases (Zou's data API): records of the registry models.
+mod calendars;
 mod casting;
 mod comments;
 mod history;

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use annals_contracts::filter::{FieldPath, Filter, Query};
 use annals_contracts::{Position, ViewStore};
 use annals_domain::kitsu::{
-    EntityOf, Facts, FieldChange, Model, ProjectLink, Record, RecordCommand, Rule, UniqueClaim,
-    UniqueClaimCommand, model,
+    Calendar, EntityOf, Facts, FieldChange, Model, ProjectLink, Record, RecordCommand, Rule,
+    UniqueClaim, UniqueClaimCommand, model,
 };
 
 use crate::es::commands::{Commands, Executed, Metadata};
@@ -38,6 +38,8 @@ fn path(name: &str) -> FieldPath {
 pub struct Records {
     pub records: Commands<Record>,
     pub claims: Commands<UniqueClaim>,
+    /// The days held by the records of models with periods (a person's day offs).
+    pub calendars: Commands<Calendar>,
     /// Persons are the identity store's accounts (team members, authors).
     pub identity: Arc<Identity>,
     /// The read models, for who refers to a record.
@@ -289,7 +291,12 @@ impl Records {
         let fields = definition.prepare_create(&input)?;
         let wanted = held_by(definition, &fields);
         let id = uuid::Uuid::new_v4().to_string();
-        self.claim_all(definition, &id, &wanted, metadata).await?;
+        // Days first: Zou refuses an overlap (one day included) before a duplicate.
+        self.hold_days(definition, &id, &fields, metadata).await?;
+        if let Err(e) = self.claim_all(definition, &id, &wanted, metadata).await {
+            self.free_days(definition, &id, &fields, metadata).await;
+            return Err(e);
+        }
         let command = RecordCommand::Create {
             model: definition.route.into(),
             input,
@@ -300,6 +307,7 @@ impl Records {
         match self.records.execute_returning(&id, command, metadata).await {
             Ok(executed) => Ok((id, executed)),
             Err(e) => {
+                self.free_days(definition, &id, &fields, metadata).await;
                 self.release_all(definition, &id, &wanted, metadata).await;
                 Err(e.into())
             }
@@ -335,7 +343,15 @@ impl Records {
             .collect();
         self.check_references(definition, &changed).await?;
         let (gained, lost) = unique_moves(definition, &current.fields, &changes);
-        self.claim_all(definition, id, &gained, metadata).await?;
+        let before = &current.fields;
+        let mut after = before.clone();
+        after.extend(changes.iter().map(|c| (c.field.clone(), c.new.clone())));
+        self.hold_days(definition, id, &after, metadata).await?;
+        if let Err(e) = self.claim_all(definition, id, &gained, metadata).await {
+            self.restore_days(definition, id, before, &after, metadata)
+                .await;
+            return Err(e);
+        }
         let command = RecordCommand::Update {
             model: definition.route.into(),
             input,
@@ -344,10 +360,14 @@ impl Records {
         };
         match self.records.execute_returning(id, command, metadata).await {
             Ok(executed) => {
+                self.moved_days(definition, id, before, &after, metadata)
+                    .await;
                 self.release_all(definition, id, &lost, metadata).await;
                 Ok(executed)
             }
             Err(e) => {
+                self.restore_days(definition, id, before, &after, metadata)
+                    .await;
                 self.release_all(definition, id, &gained, metadata).await;
                 Err(e.into())
             }
@@ -446,6 +466,8 @@ impl Records {
             .await?;
         let held = held_by(definition, &executed.state.fields);
         self.release_all(definition, id, &held, metadata).await;
+        self.free_days(definition, id, &executed.state.fields, metadata)
+            .await;
         Ok(executed.position)
     }
 }

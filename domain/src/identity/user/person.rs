@@ -117,6 +117,7 @@ pub static PERSON: Model = Model {
     unique_together: &[],
     owns_on_force: &[],
     agreements: &[],
+    periods: None,
     extras: &[],
 };
 
