@@ -506,3 +506,106 @@ async fn of_concurrent_overlapping_day_offs_of_one_person_exactly_one_is_made(
     let (_, listed) = get(&app, &admin, &format!("/data/day-offs?person_id={bob}")).await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
+
+#[apply(backends)]
+async fn time_spents_are_listed_by_a_range_of_days_as_zou_does(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = admin(&app).await;
+    let c = casting(&app, &admin).await;
+    let modeling = json!({"name": "Modeling", "for_entity": "Asset"});
+    let modeling = created(&app, &admin, "task-types", modeling).await;
+    let task =
+        json!({"project_id": c.project, "task_type_id": id(&modeling), "entity_id": c.assets[0]});
+    let task = created(&app, &admin, "tasks", task).await;
+    let (_, ann) = person(&app, "user").await;
+    let (_, bob) = person(&app, "user").await;
+    for (who, date, duration) in [
+        (&ann, "2026-12-10", 60.0),
+        (&ann, "2026-12-12", 30.0),
+        (&ann, "2026-12-15", 45.0),
+        (&bob, "2026-12-12", 15.0),
+    ] {
+        let body =
+            json!({"person_id": who, "task_id": id(&task), "date": date, "duration": duration});
+        created(&app, &admin, "time-spents", body).await;
+    }
+    let listed = |query: String| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (status, list) = get(app, admin, &format!("/data/time-spents?{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {list}");
+            let mut durations: Vec<String> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["duration"].to_string())
+                .collect();
+            durations.sort();
+            durations
+        }
+    };
+    let all = ["15.0", "30.0", "45.0", "60.0"];
+    // Both ends included; with other filters; a date and time is its day; an empty pair is
+    // no range; a reversed one keeps nothing.
+    for (query, expected) in [
+        (
+            "start_date=2026-12-10&end_date=2026-12-12",
+            vec!["15.0", "30.0", "60.0"],
+        ),
+        (
+            &format!("start_date=2026-12-11&end_date=2026-12-15&person_id={ann}") as &str,
+            vec!["30.0", "45.0"],
+        ),
+        (
+            "start_date=2026-12-10T12:00:00&end_date=2026-12-12",
+            vec!["15.0", "30.0", "60.0"],
+        ),
+        ("start_date=&end_date=", all.to_vec()),
+        ("start_date=2026-12-15&end_date=2026-12-10", vec![]),
+        ("date=2026-12-12", vec!["15.0", "30.0"]),
+    ] {
+        assert_eq!(listed(query.to_string()).await, expected, "{query}");
+    }
+    let (status, paged) = get(
+        &app,
+        &admin,
+        "/data/time-spents?start_date=2026-12-10&end_date=2026-12-15&page=1&limit=2",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            &paged["total"],
+            &paged["nb_pages"],
+            paged["data"].as_array().unwrap().len()
+        ),
+        (&json!(4), &json!(2), 2)
+    );
+
+    // One end alone, an empty one beside a date, or a malformed date: Zou's refusals.
+    let both =
+        "If querying for a range of dates, both a `start_date` and an `end_date` must be given.";
+    for query in ["start_date=2026-12-11", "end_date=2026-12-11"] {
+        assert_eq!(
+            get(&app, &admin, &format!("/data/time-spents?{query}")).await,
+            (
+                StatusCode::BAD_REQUEST,
+                json!({"error": true, "message": both, "data": null})
+            ),
+            "{query}"
+        );
+    }
+    for query in [
+        "start_date=&end_date=2026-12-11",
+        "start_date=2026-12-xx&end_date=2026-12-11",
+    ] {
+        assert_eq!(
+            get(&app, &admin, &format!("/data/time-spents?{query}")).await,
+            (
+                StatusCode::BAD_REQUEST,
+                json!({"error": true, "message": "One of the provided values has an invalid format."})
+            ),
+            "{query}"
+        );
+    }
+}

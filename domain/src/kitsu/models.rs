@@ -2,7 +2,8 @@
 //! here plus tests.
 use super::access::{Access, Author, Clients, EntityOf, Rule, Rules, Vendors};
 use super::registry::{
-    Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, Periods, ProjectLink, Unique,
+    Agreement, DateRange, Default as D, Field, FieldType as T, Lifecycle, Model, Periods,
+    ProjectLink, Unique,
 };
 use super::views::{Extra, TEMPORAL_KINDS};
 
@@ -351,6 +352,7 @@ const PLAYLISTS: Model = Model {
     owns_on_force: &[],
     agreements: &[],
     periods: None,
+    date_range: None,
     extras: &[],
 };
 
@@ -387,6 +389,7 @@ const fn plain(
         owns_on_force: &[],
         agreements: &[],
         periods: None,
+        date_range: None,
         extras: &[],
     }
 }
@@ -651,6 +654,11 @@ const DAY_OFFS: Model = Model {
 /// managers of the task's project remove one.
 const TIME_SPENTS: Model = Model {
     unique_together: &[&["person_id", "task_id", "date"]],
+    date_range: Some(DateRange {
+        field: "date",
+        from: "start_date",
+        to: "end_date",
+    }),
     project: VIA_TASK,
     ..plain(
         "time-spents",
@@ -763,6 +771,7 @@ pub static MODELS: &[Model] = &[
         owns_on_force: &[],
         agreements: &[],
         periods: None,
+        date_range: None,
         extras: &[],
     },
     Model {
@@ -782,6 +791,7 @@ pub static MODELS: &[Model] = &[
         owns_on_force: &[],
         agreements: &[],
         periods: None,
+        date_range: None,
         extras: &[],
     },
     Model {
@@ -799,6 +809,7 @@ pub static MODELS: &[Model] = &[
         owns_on_force: &[],
         agreements: &[],
         periods: None,
+        date_range: None,
         extras: &[],
     },
     Model {
@@ -816,6 +827,7 @@ pub static MODELS: &[Model] = &[
         owns_on_force: &[],
         agreements: &[],
         periods: None,
+        date_range: None,
         extras: &[],
     },
     Model {
@@ -833,6 +845,7 @@ pub static MODELS: &[Model] = &[
         owns_on_force: &[],
         agreements: &[],
         periods: None,
+        date_range: None,
         extras: &[],
     },
     Model {
@@ -850,6 +863,7 @@ pub static MODELS: &[Model] = &[
         owns_on_force: &[],
         agreements: &[],
         periods: None,
+        date_range: None,
         extras: &[],
     },
     Model {
@@ -867,6 +881,7 @@ pub static MODELS: &[Model] = &[
         owns_on_force: &[],
         agreements: &[],
         periods: None,
+        date_range: None,
         extras: &[],
     },
     Model {
@@ -894,6 +909,7 @@ pub static MODELS: &[Model] = &[
         owns_on_force: &["tasks"],
         agreements: &[],
         periods: None,
+        date_range: None,
         extras: &[],
     },
     Model {
@@ -922,6 +938,7 @@ pub static MODELS: &[Model] = &[
         owns_on_force: &["playlists", "tasks", "entities"],
         agreements: &[],
         periods: None,
+        date_range: None,
         extras: &[],
     },
     TASKS,
@@ -972,6 +989,7 @@ const TASKS: Model = Model {
         message: "Task type of the task does not match entity type.",
     }],
     periods: None,
+    date_range: None,
     extras: &[],
 };
 
@@ -1013,6 +1031,7 @@ const COMMENTS: Model = Model {
     owns_on_force: &[],
     agreements: &[],
     periods: None,
+    date_range: None,
     extras: &[Extra::PersonOf {
         key: "person",
         from: "person_id",

@@ -287,6 +287,15 @@ impl Periods {
     }
 }
 
+/// Two list parameters, given together, that keep the records whose date `field` is between
+/// them, both included (Zou's time spents).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DateRange {
+    pub field: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
 #[derive(Debug, PartialEq)]
 pub struct Model {
     /// The name in `/data/<route>`.
@@ -317,6 +326,9 @@ pub struct Model {
     pub agreements: &'static [Agreement],
     /// Ranges of days that may not overlap per owner (Zou's day offs).
     pub periods: Option<Periods>,
+    /// The pair of list parameters that keeps the records of a range of days (Zou's time
+    /// spents' `start_date` and `end_date`).
+    pub date_range: Option<DateRange>,
     /// What a single read of a record adds (Zou's comment `person`).
     pub extras: &'static [super::views::Extra],
 }

@@ -118,6 +118,7 @@ pub static PERSON: Model = Model {
     owns_on_force: &[],
     agreements: &[],
     periods: None,
+    date_range: None,
     extras: &[],
 };
 
