@@ -609,3 +609,92 @@ async fn time_spents_are_listed_by_a_range_of_days_as_zou_does(#[case] backend: 
         );
     }
 }
+
+#[apply(backends)]
+async fn one_preview_background_is_the_default_and_each_unset_is_an_event(
+    #[case] backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let admin = admin(&app).await;
+    let files = "/data/preview-background-files";
+    let file = |name: &str, default: bool| json!({"name": name, "is_default": default});
+    let one = created(&app, &admin, "preview-background-files", file("one", true)).await;
+    let two = created(&app, &admin, "preview-background-files", file("two", false)).await;
+    let path = |record: &Value| format!("{files}/{}", id(record));
+    let default_of = |record: Value| {
+        let (app, admin, path) = (&app, &admin, path(&record));
+        async move { get(app, admin, &path).await.1["is_default"].clone() }
+    };
+    let defaults = || {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (_, list) = get(app, admin, &format!("{files}?is_default=true")).await;
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["name"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    let history = |record: Value| {
+        let (app, admin, path) = (&app, &admin, path(&record));
+        async move {
+            let (status, history) = get(app, admin, &format!("{path}/history")).await;
+            assert_eq!(status, StatusCode::OK, "{history}");
+            history
+        }
+    };
+
+    // A new default takes the title from the old one, which gets an update event of its own;
+    // a file that was not the default is left alone.
+    let three = created(
+        &app,
+        &admin,
+        "preview-background-files",
+        file("three", true),
+    )
+    .await;
+    assert_eq!(three["is_default"], true);
+    assert_eq!(defaults().await, ["three"]);
+    assert_eq!(default_of(one.clone()).await, false);
+    let changes = history(one.clone()).await;
+    // Newest first.
+    let last = changes[0].clone();
+    assert_eq!(last["event"], "RecordUpdated", "{changes}");
+    assert_eq!(
+        last["changes"],
+        json!([{"field": "is_default", "old": true, "new": false}]),
+        "{changes}"
+    );
+    assert_eq!(history(two.clone()).await.as_array().unwrap().len(), 1);
+
+    // An update that makes one the default does the same; one that unsets it resets nothing.
+    let (status, _) =
+        crate::kitsu_data::put(&app, &admin, &path(&one), json!({"is_default": true})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(defaults().await, ["one"]);
+    assert_eq!(default_of(three.clone()).await, false);
+    let rename = json!({"name": "three-b", "is_default": false});
+    let (status, _) = crate::kitsu_data::put(&app, &admin, &path(&three), rename).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(defaults().await, ["one"]);
+
+    // Zou's refusal of a name already taken; case counts.
+    for (method, answer) in [
+        (
+            "create",
+            post(&app, &admin, files, json!({"name": "one"})).await,
+        ),
+        (
+            "rename",
+            crate::kitsu_data::put(&app, &admin, &path(&two), json!({"name": "one"})).await,
+        ),
+    ] {
+        assert_eq!(
+            refusal(answer),
+            refused("A preview background file with similar name already exists"),
+            "{method}"
+        );
+    }
+    created(&app, &admin, "preview-background-files", file("ONE", false)).await;
+}

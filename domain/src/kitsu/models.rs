@@ -426,7 +426,7 @@ const PREVIEW_BACKGROUND_FILE: &[Field] = &[
         .required()
         .unique(Unique::Exact),
     flag("archived", false),
-    flag("is_default", false),
+    flag("is_default", false).exclusive(),
     Field::new("original_name", text(250)),
     Field::new("extension", text(6)),
     count("file_size"),
@@ -600,13 +600,16 @@ const SEARCH_FILTER_GROUPS: Model = plain(
     ADMIN_ONLY,
 );
 
-const PREVIEW_BACKGROUND_FILES: Model = plain(
-    "preview-background-files",
-    "PreviewBackgroundFile",
-    "kitsu_preview_background_files",
-    PREVIEW_BACKGROUND_FILE,
-    Rules::REFERENCE,
-);
+const PREVIEW_BACKGROUND_FILES: Model = Model {
+    duplicate_message: Some("A preview background file with similar name already exists"),
+    ..plain(
+        "preview-background-files",
+        "PreviewBackgroundFile",
+        "kitsu_preview_background_files",
+        PREVIEW_BACKGROUND_FILE,
+        Rules::REFERENCE,
+    )
+};
 
 const PLUGINS: Model = plain("plugins", "Plugin", "kitsu_plugins", PLUGIN, ADMIN_ONLY);
 

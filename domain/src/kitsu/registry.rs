@@ -130,6 +130,9 @@ pub struct Field {
     pub lenient: bool,
     /// Zou's own refusal of a malformed value, when it has one (a playlist's `for_entity`).
     pub refusal: Option<&'static str>,
+    /// A boolean at most one record holds true: a write that leaves a record's value true
+    /// sets it false on every other record (Zou's default preview background).
+    pub exclusive: bool,
 }
 
 impl Field {
@@ -147,7 +150,14 @@ impl Field {
             updatable: false,
             lenient: false,
             refusal: None,
+            exclusive: false,
         }
+    }
+
+    /// See [`Field::exclusive`].
+    pub const fn exclusive(mut self) -> Self {
+        self.exclusive = true;
+        self
     }
 
     /// See [`Field::refusal`].
@@ -362,6 +372,11 @@ impl Model {
                 Some((set[0], serde_json::to_string(&values?).ok()?))
             })
             .collect()
+    }
+
+    /// The boolean fields at most one record holds true (see [`Field::exclusive`]).
+    pub fn exclusive_fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
+        self.fields.iter().filter(|f| f.exclusive)
     }
 
     /// The unique fields.

@@ -2,6 +2,7 @@
 mod calendars;
 mod casting;
 mod comments;
+mod exclusive;
 mod history;
 mod records;
 mod references;

@@ -305,7 +305,14 @@ impl Records {
             subject: None,
         };
         match self.records.execute_returning(&id, command, metadata).await {
-            Ok(executed) => Ok((id, executed)),
+            Ok(mut executed) => {
+                let unset =
+                    self.unset_others(definition, &id, &executed.state.fields, by, metadata);
+                if let Some(position) = unset.await? {
+                    executed.position = position;
+                }
+                Ok((id, executed))
+            }
             Err(e) => {
                 self.free_days(definition, &id, &fields, metadata).await;
                 self.release_all(definition, &id, &wanted, metadata).await;
@@ -359,10 +366,14 @@ impl Records {
             at: Utc::now(),
         };
         match self.records.execute_returning(id, command, metadata).await {
-            Ok(executed) => {
+            Ok(mut executed) => {
                 self.moved_days(definition, id, before, &after, metadata)
                     .await;
                 self.release_all(definition, id, &lost, metadata).await;
+                let unset = self.unset_others(definition, id, &executed.state.fields, by, metadata);
+                if let Some(position) = Box::pin(unset).await? {
+                    executed.position = position;
+                }
                 Ok(executed)
             }
             Err(e) => {

@@ -121,6 +121,15 @@ pub(super) fn json_object(body: &Bytes) -> KitsuResult<Map<String, Value>> {
     Ok(object)
 }
 
+/// A write of a model with exclusive flags finds the records holding them in the read model
+/// (see `Records::unset_others`): it waits for it to catch up with the log first.
+async fn exclusive_ready(state: &AppState, model: &Model, headers: &HeaderMap) -> KitsuResult<()> {
+    if model.exclusive_fields().next().is_some() {
+        state.gate.wait(headers, &[RECORDS]).await?;
+    }
+    Ok(())
+}
+
 /// The record as Zou serializes it, from the write side's state.
 pub(super) fn serialized(model: &Model, id: &str, record: &Record) -> Value {
     let created = record.created_at.unwrap_or_else(Utc::now);
@@ -298,6 +307,7 @@ pub async fn create(
     caller: Result<KitsuCaller, KitsuError>,
     meta: RequestMeta,
     Path(route): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> KitsuResult<Response> {
     let (target, caller) = target_and_caller(&route, caller)?;
@@ -305,6 +315,7 @@ pub async fn create(
     // Refused before the body is read when no team could allow it.
     Records::may_ever(model.rules.create, &caller.user.role)?;
     let input = json_object(&body)?;
+    exclusive_ready(&state, model, &headers).await?;
     // A team-scoped rule looks at the team of the project the new record names.
     state
         .records
@@ -407,12 +418,14 @@ pub async fn update(
     caller: Result<KitsuCaller, KitsuError>,
     meta: RequestMeta,
     Path((route, id)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> KitsuResult<Response> {
     let (target, caller) = target_and_caller(&route, caller)?;
     let model = target.writable()?;
     let id = record_id(&id)?;
     let input = json_object(&body)?;
+    exclusive_ready(&state, model, &headers).await?;
     let current = state.records.live(model, &id).await?;
     state
         .records
