@@ -507,18 +507,18 @@ async fn of_concurrent_overlapping_day_offs_of_one_person_exactly_one_is_made(
     assert_eq!(listed.as_array().unwrap().len(), 1);
 }
 
-#[apply(backends)]
-async fn time_spents_are_listed_by_a_range_of_days_as_zou_does(#[case] backend: Backend) {
-    let app = spawn_app(backend).await;
-    let admin = admin(&app).await;
-    let c = casting(&app, &admin).await;
+/// Ann's time spent of 60, 30 and 45 on December 10th, 12th and 15th, and Bob's 15 on the
+/// 12th, on one task: the admin's token, Ann's and Bob's ids, and the task.
+async fn timesheet(app: &TestApp) -> (String, String, String, Value) {
+    let admin = admin(app).await;
+    let c = casting(app, &admin).await;
     let modeling = json!({"name": "Modeling", "for_entity": "Asset"});
-    let modeling = created(&app, &admin, "task-types", modeling).await;
+    let modeling = created(app, &admin, "task-types", modeling).await;
     let task =
         json!({"project_id": c.project, "task_type_id": id(&modeling), "entity_id": c.assets[0]});
-    let task = created(&app, &admin, "tasks", task).await;
-    let (_, ann) = person(&app, "user").await;
-    let (_, bob) = person(&app, "user").await;
+    let task = created(app, &admin, "tasks", task).await;
+    let (_, ann) = person(app, "user").await;
+    let (_, bob) = person(app, "user").await;
     for (who, date, duration) in [
         (&ann, "2026-12-10", 60.0),
         (&ann, "2026-12-12", 30.0),
@@ -527,8 +527,50 @@ async fn time_spents_are_listed_by_a_range_of_days_as_zou_does(#[case] backend: 
     ] {
         let body =
             json!({"person_id": who, "task_id": id(&task), "date": date, "duration": duration});
-        created(&app, &admin, "time-spents", body).await;
+        created(app, &admin, "time-spents", body).await;
     }
+    (admin, ann, bob, task)
+}
+
+#[apply(backends)]
+async fn a_day_off_clears_the_time_its_person_spent_on_its_days(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (admin, ann, bob, _) = timesheet(&app).await;
+    let dates = |person: String| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let (_, list) = get(app, admin, &format!("/data/time-spents?person_id={person}")).await;
+            let mut dates: Vec<String> = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["date"].as_str().unwrap().to_string())
+                .collect();
+            dates.sort();
+            dates
+        }
+    };
+    let off = created(
+        &app,
+        &admin,
+        "day-offs",
+        day_off(&ann, "2026-12-11", "2026-12-14"),
+    )
+    .await;
+    assert_eq!(dates(ann.clone()).await, ["2026-12-10", "2026-12-15"]);
+    assert_eq!(dates(bob.clone()).await, ["2026-12-12"]);
+    let path = format!("/data/day-offs/{}", id(&off));
+    let (status, _) =
+        crate::kitsu_data::put(&app, &admin, &path, json!({"end_date": "2026-12-15"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(dates(ann).await, ["2026-12-10"]);
+    assert_eq!(dates(bob).await, ["2026-12-12"]);
+}
+
+#[apply(backends)]
+async fn time_spents_are_listed_by_a_range_of_days_as_zou_does(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (admin, ann, _, _) = timesheet(&app).await;
     let listed = |query: String| {
         let (app, admin) = (&app, &admin);
         async move {

@@ -23,7 +23,7 @@ pub use calendar::{Calendar, CalendarCommand, CalendarError, CalendarEvent, Days
 pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};
 pub use registry::{
-    Agreement, DateRange, Default, Field, FieldType, INTEGRITY, Lifecycle, Model, Periods,
+    Agreement, Clears, DateRange, Default, Field, FieldType, INTEGRITY, Lifecycle, Model, Periods,
     ProjectLink, Unique,
 };
 pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task};

@@ -2,7 +2,7 @@
 //! here plus tests.
 use super::access::{Access, Author, Clients, EntityOf, Rule, Rules, Vendors};
 use super::registry::{
-    Agreement, DateRange, Default as D, Field, FieldType as T, Lifecycle, Model, Periods,
+    Agreement, Clears, DateRange, Default as D, Field, FieldType as T, Lifecycle, Model, Periods,
     ProjectLink, Unique,
 };
 use super::views::{Extra, TEMPORAL_KINDS};
@@ -636,6 +636,11 @@ const DAY_OFFS: Model = Model {
         start: "date",
         end: "end_date",
         overlap_message: "Day off already exists for this period",
+        clears: Some(Clears {
+            route: "time-spents",
+            owner: "person_id",
+            date: "date",
+        }),
     }),
     ..plain(
         "day-offs",

@@ -283,6 +283,18 @@ pub struct Periods {
     pub end: &'static str,
     /// Zou's refusal of an overlap.
     pub overlap_message: &'static str,
+    /// Records of another model that a record's days wipe out (see [`Clears`]).
+    pub clears: Option<Clears>,
+}
+
+/// The records of model `route` whose `owner` field names a period's owner and whose `date`
+/// falls on its days: deleted once a record holds those days (Zou: a day off wipes the time
+/// spent on the days it covers).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clears {
+    pub route: &'static str,
+    pub owner: &'static str,
+    pub date: &'static str,
 }
 
 impl Periods {
@@ -372,6 +384,12 @@ impl Model {
                 Some((set[0], serde_json::to_string(&values?).ok()?))
             })
             .collect()
+    }
+
+    /// Whether a write of one of its records changes others, which are found in the read
+    /// models (exclusive flags, days that clear other records).
+    pub fn writes_others(&self) -> bool {
+        self.exclusive_fields().next().is_some() || self.periods.is_some_and(|p| p.clears.is_some())
     }
 
     /// The boolean fields at most one record holds true (see [`Field::exclusive`]).

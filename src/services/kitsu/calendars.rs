@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use annals_contracts::Position;
+use annals_contracts::filter::{FieldPath, Filter, Query};
 use sha2::{Digest, Sha256};
 
 use annals_domain::kitsu::{CalendarCommand, CalendarError, Days, Model, Periods};
@@ -85,6 +88,56 @@ impl Records {
         if let Err(e) = self.calendars.execute(&stream, command, metadata).await {
             tracing::error!(error = %e, model = definition.route, "days left held");
         }
+    }
+
+    /// Deletes the records a record with `fields` clears (see `Clears`: a day off's time
+    /// spents), each by its own command; the position of the last, if any. They are found in
+    /// the read model, which the caller has let catch up.
+    pub(super) async fn clear_covered(
+        &self,
+        definition: &Model,
+        fields: &BTreeMap<String, Value>,
+        by: &str,
+        metadata: &Metadata,
+    ) -> Result<Option<Position>, AppError> {
+        let Some(clears) = definition.periods.and_then(|p| p.clears) else {
+            return Ok(None);
+        };
+        let Some((_, owner, days)) = holding(definition, fields) else {
+            return Ok(None);
+        };
+        let cleared = Self::model(clears.route)?;
+        let path = |name: &str| FieldPath::parse(name).expect("field names are paths");
+        let filter = Filter::And(vec![
+            Filter::Eq(path(clears.owner), json!(owner)),
+            Filter::Range {
+                path: path(clears.date),
+                gt: None,
+                gte: Some(json!(days.start)),
+                lt: None,
+                lte: Some(json!(days.end)),
+            },
+        ]);
+        let mut query = Query::new(filter, vec![], 1000);
+        let mut found = Vec::new();
+        loop {
+            let page = self.views.find(cleared.collection, &query).await?;
+            found.extend(page.items.into_iter().map(|(id, _)| id));
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => break,
+            }
+        }
+        let mut last = None;
+        for id in found {
+            match self.delete(cleared, &id, by, metadata).await {
+                Ok(position) => last = Some(position),
+                // Deleted meanwhile: nothing left to clear.
+                Err(AppError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(last)
     }
 
     /// After an update of the record `id` from `before` to `after`: where the owner changed,

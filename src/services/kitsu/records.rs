@@ -306,9 +306,9 @@ impl Records {
         };
         match self.records.execute_returning(&id, command, metadata).await {
             Ok(mut executed) => {
-                let unset =
-                    self.unset_others(definition, &id, &executed.state.fields, by, metadata);
-                if let Some(position) = unset.await? {
+                let others =
+                    self.after_write(definition, &id, &executed.state.fields, by, metadata);
+                if let Some(position) = others.await? {
                     executed.position = position;
                 }
                 Ok((id, executed))
@@ -319,6 +319,23 @@ impl Records {
                 Err(e.into())
             }
         }
+    }
+
+    /// What a write of the record `id` (now holding `fields`) changes in others: exclusive
+    /// flags unset, records its days clear deleted; the position of the last change, if any.
+    async fn after_write(
+        &self,
+        definition: &'static Model,
+        id: &str,
+        fields: &BTreeMap<String, Value>,
+        by: &str,
+        metadata: &Metadata,
+    ) -> Result<Option<Position>, AppError> {
+        let unset = self
+            .unset_others(definition, id, fields, by, metadata)
+            .await?;
+        let cleared = self.clear_covered(definition, fields, by, metadata).await?;
+        Ok(cleared.or(unset))
     }
 
     /// A live record of the model, from the log.
@@ -370,8 +387,8 @@ impl Records {
                 self.moved_days(definition, id, before, &after, metadata)
                     .await;
                 self.release_all(definition, id, &lost, metadata).await;
-                let unset = self.unset_others(definition, id, &executed.state.fields, by, metadata);
-                if let Some(position) = Box::pin(unset).await? {
+                let others = self.after_write(definition, id, &executed.state.fields, by, metadata);
+                if let Some(position) = Box::pin(others).await? {
                     executed.position = position;
                 }
                 Ok(executed)

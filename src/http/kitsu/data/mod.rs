@@ -121,10 +121,10 @@ pub(super) fn json_object(body: &Bytes) -> KitsuResult<Map<String, Value>> {
     Ok(object)
 }
 
-/// A write of a model with exclusive flags finds the records holding them in the read model
-/// (see `Records::unset_others`): it waits for it to catch up with the log first.
-async fn exclusive_ready(state: &AppState, model: &Model, headers: &HeaderMap) -> KitsuResult<()> {
-    if model.exclusive_fields().next().is_some() {
+/// A write that changes other records finds them in the read model (see
+/// `Records::after_write`): it waits for it to catch up with the log first.
+async fn others_ready(state: &AppState, model: &Model, headers: &HeaderMap) -> KitsuResult<()> {
+    if model.writes_others() {
         state.gate.wait(headers, &[RECORDS]).await?;
     }
     Ok(())
@@ -315,7 +315,7 @@ pub async fn create(
     // Refused before the body is read when no team could allow it.
     Records::may_ever(model.rules.create, &caller.user.role)?;
     let input = json_object(&body)?;
-    exclusive_ready(&state, model, &headers).await?;
+    others_ready(&state, model, &headers).await?;
     // A team-scoped rule looks at the team of the project the new record names.
     state
         .records
@@ -425,7 +425,7 @@ pub async fn update(
     let model = target.writable()?;
     let id = record_id(&id)?;
     let input = json_object(&body)?;
-    exclusive_ready(&state, model, &headers).await?;
+    others_ready(&state, model, &headers).await?;
     let current = state.records.live(model, &id).await?;
     state
         .records
