@@ -3,6 +3,7 @@
 //! spents' list, and the one default preview background. The answers asserted here are the
 //! real Zou 1.0.97's (tests/fixtures/zou-1.0.97-model-rules.md).
 use annals::http::kitsu::errors::NOT_FOUND_MESSAGE;
+use annals_projections::kitsu::{EXACT_LINKS, KitsuRecords};
 use reqwest::StatusCode;
 use rstest_reuse::apply;
 use serde_json::{Value, json};
@@ -291,6 +292,14 @@ async fn a_projects_casting_links_are_listed_and_removed_as_zou_does(#[case] bac
     );
     let (_, hero) = get(&app, &admin, &format!("/data/entities/{}", c.assets[0])).await;
     assert_eq!(hero["nb_entities_out"], 0);
+
+    // The exact copy of the links is the log's too: a rebuild gives the same rows.
+    app.settle(annals_projections::Projection::name(&KitsuRecords))
+        .await;
+    let exact = app.infra.views.dump(EXACT_LINKS).await.unwrap();
+    assert_eq!(exact.len(), 2, "{exact:?}");
+    app.assert_rebuild_equals_live(std::sync::Arc::new(KitsuRecords))
+        .await;
 }
 
 #[apply(backends)]
