@@ -749,3 +749,28 @@ async fn one_preview_background_is_the_default_and_each_unset_is_an_event(
     }
     created(&app, &admin, "preview-background-files", file("ONE", false)).await;
 }
+
+#[apply(backends)]
+async fn a_tasks_duration_is_the_sum_of_its_time_spents(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (admin, ann, _, task) = timesheet(&app).await;
+    let task_path = format!("/data/tasks/{}", id(&task));
+    let duration = || {
+        let (app, admin, path) = (&app, &admin, &task_path);
+        async move { get(app, admin, path).await.1["duration"].clone() }
+    };
+    assert_eq!(duration().await, json!(150.0));
+    let (_, spent) = get(&app, &admin, &format!("/data/time-spents?person_id={ann}")).await;
+    let first = format!("/data/time-spents/{}", id(&spent[0]));
+    let old = spent[0]["duration"].as_f64().unwrap();
+    let (status, _) = crate::kitsu_data::put(&app, &admin, &first, json!({"duration": 10.0})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(duration().await, json!(150.0 - old + 10.0));
+    assert_eq!(delete(&app, &admin, &first).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(duration().await, json!(150.0 - old));
+    // A day off's clearing leaves the duration as it was, as in Zou.
+    let (_, left) = get(&app, &admin, &format!("/data/time-spents?person_id={ann}")).await;
+    let date = left[0]["date"].as_str().unwrap();
+    created(&app, &admin, "day-offs", day_off(&ann, date, date)).await;
+    assert_eq!(duration().await, json!(150.0 - old));
+}

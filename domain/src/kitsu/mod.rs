@@ -24,7 +24,7 @@ pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};
 pub use registry::{
     Agreement, Clears, DateRange, Default, Field, FieldType, INTEGRITY, Lifecycle, Model, Periods,
-    ProjectLink, Unique,
+    ProjectLink, Total, Unique,
 };
 pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task};
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};

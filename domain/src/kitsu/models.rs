@@ -3,7 +3,7 @@
 use super::access::{Access, Author, Clients, EntityOf, Rule, Rules, Vendors};
 use super::registry::{
     Agreement, Clears, DateRange, Default as D, Field, FieldType as T, Lifecycle, Model, Periods,
-    ProjectLink, Unique,
+    ProjectLink, Total, Unique,
 };
 use super::views::{Extra, TEMPORAL_KINDS};
 
@@ -353,6 +353,7 @@ const PLAYLISTS: Model = Model {
     agreements: &[],
     periods: None,
     date_range: None,
+    total: None,
     extras: &[],
 };
 
@@ -390,6 +391,7 @@ const fn plain(
         agreements: &[],
         periods: None,
         date_range: None,
+        total: None,
         extras: &[],
     }
 }
@@ -667,6 +669,12 @@ const TIME_SPENTS: Model = Model {
         from: "start_date",
         to: "end_date",
     }),
+    total: Some(Total {
+        of: "duration",
+        via: "task_id",
+        route: "tasks",
+        into: "duration",
+    }),
     project: VIA_TASK,
     ..plain(
         "time-spents",
@@ -780,6 +788,7 @@ pub static MODELS: &[Model] = &[
         agreements: &[],
         periods: None,
         date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -800,6 +809,7 @@ pub static MODELS: &[Model] = &[
         agreements: &[],
         periods: None,
         date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -818,6 +828,7 @@ pub static MODELS: &[Model] = &[
         agreements: &[],
         periods: None,
         date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -836,6 +847,7 @@ pub static MODELS: &[Model] = &[
         agreements: &[],
         periods: None,
         date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -854,6 +866,7 @@ pub static MODELS: &[Model] = &[
         agreements: &[],
         periods: None,
         date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -872,6 +885,7 @@ pub static MODELS: &[Model] = &[
         agreements: &[],
         periods: None,
         date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -890,6 +904,7 @@ pub static MODELS: &[Model] = &[
         agreements: &[],
         periods: None,
         date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -918,6 +933,7 @@ pub static MODELS: &[Model] = &[
         agreements: &[],
         periods: None,
         date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -947,6 +963,7 @@ pub static MODELS: &[Model] = &[
         agreements: &[],
         periods: None,
         date_range: None,
+        total: None,
         extras: &[],
     },
     TASKS,
@@ -998,6 +1015,7 @@ const TASKS: Model = Model {
     }],
     periods: None,
     date_range: None,
+    total: None,
     extras: &[],
 };
 
@@ -1040,6 +1058,7 @@ const COMMENTS: Model = Model {
     agreements: &[],
     periods: None,
     date_range: None,
+    total: None,
     extras: &[Extra::PersonOf {
         key: "person",
         from: "person_id",

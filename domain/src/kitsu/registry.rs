@@ -318,6 +318,18 @@ pub struct DateRange {
     pub to: &'static str,
 }
 
+/// The field `into` of the record of model `route` that a record's reference `via` points at
+/// holds the sum of the field `of` over the records pointing at it, recomputed after each
+/// create, update and delete through the data routes (Zou's task `duration`, the sum of its
+/// time spents).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Total {
+    pub of: &'static str,
+    pub via: &'static str,
+    pub route: &'static str,
+    pub into: &'static str,
+}
+
 #[derive(Debug, PartialEq)]
 pub struct Model {
     /// The name in `/data/<route>`.
@@ -351,6 +363,8 @@ pub struct Model {
     /// The pair of list parameters that keeps the records of a range of days (Zou's time
     /// spents' `start_date` and `end_date`).
     pub date_range: Option<DateRange>,
+    /// A number of another record kept as the sum of its records' values (see [`Total`]).
+    pub total: Option<Total>,
     /// What a single read of a record adds (Zou's comment `person`).
     pub extras: &'static [super::views::Extra],
 }

@@ -6,6 +6,7 @@ mod exclusive;
 mod history;
 mod records;
 mod references;
+mod totals;
 mod versions;
 
 pub use casting::LINKS;

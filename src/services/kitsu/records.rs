@@ -322,7 +322,8 @@ impl Records {
     }
 
     /// What a write of the record `id` (now holding `fields`) changes in others: exclusive
-    /// flags unset, records its days clear deleted; the position of the last change, if any.
+    /// flags unset, records its days clear deleted, the total it counts towards; the position
+    /// of the last change, if any.
     async fn after_write(
         &self,
         definition: &'static Model,
@@ -335,7 +336,8 @@ impl Records {
             .unset_others(definition, id, fields, by, metadata)
             .await?;
         let cleared = self.clear_covered(definition, fields, by, metadata).await?;
-        Ok(cleared.or(unset))
+        let summed = Box::pin(self.retotal(definition, id, fields, true, by, metadata)).await?;
+        Ok(summed.or(cleared).or(unset))
     }
 
     /// A live record of the model, from the log.

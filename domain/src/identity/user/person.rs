@@ -119,6 +119,7 @@ pub static PERSON: Model = Model {
     agreements: &[],
     periods: None,
     date_range: None,
+    total: None,
     extras: &[],
 };
 

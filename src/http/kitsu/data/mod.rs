@@ -520,11 +520,22 @@ pub async fn delete(
         }
         Err(Refusal::Failed(e)) => return Err(e.into()),
     }
-    let position = state
+    let mut position = state
         .records
         .delete(model, &id, &caller.user_id, &metadata)
         .await
         .map_err(KitsuError::crud)?;
+    let retotal = state.records.retotal(
+        model,
+        &id,
+        &current.fields,
+        false,
+        &caller.user_id,
+        &metadata,
+    );
+    if let Some(after) = retotal.await.map_err(KitsuError::crud)? {
+        position = after;
+    }
     Ok(with_position(
         StatusCode::NO_CONTENT.into_response(),
         position,
