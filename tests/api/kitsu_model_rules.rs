@@ -218,6 +218,9 @@ async fn a_projects_casting_links_are_listed_and_removed_as_zou_does(#[case] bac
         beyond,
         json!({"data": [], "total": 3, "nb_pages": 2, "limit": 2, "offset": 8, "page": 5})
     );
+    let far = format!("{links}?page={}&limit=2", i64::MAX);
+    let (status, far) = get(&app, &admin, &far).await;
+    assert_eq!((status, &far["data"]), (StatusCode::OK, &json!([])));
     let (_, hundred) = get(&app, &admin, &format!("{links}?page=1&limit=0")).await;
     assert_eq!(
         (&hundred["limit"], hundred["data"].as_array().unwrap().len()),

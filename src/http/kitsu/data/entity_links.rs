@@ -195,7 +195,7 @@ async fn links_of(state: &AppState, id: &str, mode: Mode) -> KitsuResult<Value> 
             })
         }
         Mode::Paged { page, limit } => {
-            let offset = (page - 1) * limit;
+            let offset = (page - 1).saturating_mul(limit);
             let found = find(of_project, &["created_at"], limit, offset, true).await?;
             let total = found.total.unwrap_or_default();
             let data = docs(found.items, &|doc| {
