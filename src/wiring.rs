@@ -276,6 +276,7 @@ impl Infra {
         let records = Arc::new(crate::services::kitsu::Records {
             records: Commands::new(&write, ()),
             claims: Commands::new(&write, ()),
+            calendars: Commands::new(&write, ()),
             identity: identity.clone(),
             views: self.views.clone(),
             together: crate::es::together::Together::new(&write),

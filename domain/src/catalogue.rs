@@ -9,7 +9,7 @@ use crate::datacube::{
 use crate::identity::{
     ApiKey, ApiKeyEvent, EmailClaim, EmailClaimEvent, Session, SessionEvent, User, UserEvent,
 };
-use crate::kitsu::{Record, RecordEvent, UniqueClaim, UniqueClaimEvent};
+use crate::kitsu::{Calendar, CalendarEvent, Record, RecordEvent, UniqueClaim, UniqueClaimEvent};
 use crate::versioning::Upcasters;
 use crate::workspaces::{AccountEvent, Bucket, BucketEvent, WorkspaceAccount};
 
@@ -92,6 +92,13 @@ pub fn families() -> Vec<EventFamily> {
             about: "One stream per unique value of a tracker model's field (keyed by a hash of \
                     model, field and normalised value): which record holds it.",
             schema: || schema_for!(UniqueClaimEvent),
+        },
+        EventFamily {
+            aggregate_type: Calendar::TYPE,
+            about: "One stream per owner of tracker records holding days that may not overlap \
+                    (a person's day offs; keyed by a hash of model and owner): which record \
+                    holds which days.",
+            schema: || schema_for!(CalendarEvent),
         },
     ]
 }

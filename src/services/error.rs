@@ -162,6 +162,22 @@ impl From<annals_domain::kitsu::RecordError> for AppError {
     }
 }
 
+impl From<annals_domain::kitsu::CalendarError> for AppError {
+    fn from(e: annals_domain::kitsu::CalendarError) -> Self {
+        use annals_domain::kitsu::CalendarError;
+        match e {
+            // The service names the model's own message (see `Records::hold_days`).
+            CalendarError::Overlaps => AppError::Duplicate {
+                field: "date".into(),
+                message: e.to_string(),
+            },
+            CalendarError::Reversed => {
+                AppError::invalid("end_date", annals_domain::kitsu::INTEGRITY)
+            }
+        }
+    }
+}
+
 impl From<annals_domain::kitsu::UniqueClaimError> for AppError {
     fn from(e: annals_domain::kitsu::UniqueClaimError) -> Self {
         use annals_domain::kitsu::UniqueClaimError;

@@ -3,6 +3,9 @@
 //! entry, not a new aggregate. Uniqueness across records is a [`UniqueClaim`] stream per
 //! (model, field, value), like the email claims of the identity store.
 mod access;
+mod calendar;
+#[cfg(test)]
+mod calendar_tests;
 mod models;
 mod record;
 mod registry;
@@ -20,9 +23,13 @@ pub use access::{
     Access, Author, Clients, DepartmentOf, Departments, EntityOf, Facts, Listing, Rule, Rules,
     Vendors, supervises,
 };
+pub use calendar::{Calendar, CalendarCommand, CalendarError, CalendarEvent, Days};
 pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};
-pub use registry::{Agreement, Default, Field, FieldType, Lifecycle, Model, ProjectLink, Unique};
+pub use registry::{
+    Agreement, Clears, DateRange, Default, Field, FieldType, INTEGRITY, Lifecycle, Model, Periods,
+    ProjectLink, Total, Unique,
+};
 pub use task_action::{TaskAction, TaskActor, task_action};
 pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task, mentioned};
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};

@@ -4,7 +4,8 @@ use super::access::{
     Access, Author, Clients, DepartmentOf, Departments, EntityOf, Rule, Rules, Vendors,
 };
 use super::registry::{
-    Agreement, Default as D, Field, FieldType as T, Lifecycle, Model, ProjectLink, Unique,
+    Agreement, Clears, DateRange, Default as D, Field, FieldType as T, Lifecycle, Model, Periods,
+    ProjectLink, Total, Unique,
 };
 use super::views::{Extra, TEMPORAL_KINDS};
 
@@ -352,6 +353,9 @@ const PLAYLISTS: Model = Model {
     unique_together: &[&["name", "project_id", "episode_id"]],
     owns_on_force: &[],
     agreements: &[],
+    periods: None,
+    date_range: None,
+    total: None,
     extras: &[],
 };
 
@@ -387,6 +391,9 @@ const fn plain(
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
+        date_range: None,
+        total: None,
         extras: &[],
     }
 }
@@ -423,7 +430,7 @@ const PREVIEW_BACKGROUND_FILE: &[Field] = &[
         .required()
         .unique(Unique::Exact),
     flag("archived", false),
-    flag("is_default", false),
+    flag("is_default", false).exclusive(),
     Field::new("original_name", text(250)),
     Field::new("extension", text(6)),
     count("file_size"),
@@ -597,13 +604,16 @@ const SEARCH_FILTER_GROUPS: Model = plain(
     ADMIN_ONLY,
 );
 
-const PREVIEW_BACKGROUND_FILES: Model = plain(
-    "preview-background-files",
-    "PreviewBackgroundFile",
-    "kitsu_preview_background_files",
-    PREVIEW_BACKGROUND_FILE,
-    Rules::REFERENCE,
-);
+const PREVIEW_BACKGROUND_FILES: Model = Model {
+    duplicate_message: Some("A preview background file with similar name already exists"),
+    ..plain(
+        "preview-background-files",
+        "PreviewBackgroundFile",
+        "kitsu_preview_background_files",
+        PREVIEW_BACKGROUND_FILE,
+        Rules::REFERENCE,
+    )
+};
 
 const PLUGINS: Model = plain("plugins", "Plugin", "kitsu_plugins", PLUGIN, ADMIN_ONLY);
 
@@ -625,6 +635,17 @@ const SUBSCRIPTIONS: Model = Model {
 /// manager) reads, makes, changes and removes it.
 const DAY_OFFS: Model = Model {
     unique_together: &[&["person_id", "date"]],
+    periods: Some(Periods {
+        owner: "person_id",
+        start: "date",
+        end: "end_date",
+        overlap_message: "Day off already exists for this period",
+        clears: Some(Clears {
+            route: "time-spents",
+            owner: "person_id",
+            date: "date",
+        }),
+    }),
     ..plain(
         "day-offs",
         "DayOff",
@@ -645,6 +666,17 @@ const DAY_OFFS: Model = Model {
 /// managers of the task's project remove one.
 const TIME_SPENTS: Model = Model {
     unique_together: &[&["person_id", "task_id", "date"]],
+    date_range: Some(DateRange {
+        field: "date",
+        from: "start_date",
+        to: "end_date",
+    }),
+    total: Some(Total {
+        of: "duration",
+        via: "task_id",
+        route: "tasks",
+        into: "duration",
+    }),
     project: VIA_TASK,
     ..plain(
         "time-spents",
@@ -756,6 +788,9 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
+        date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -774,6 +809,9 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
+        date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -790,6 +828,9 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
+        date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -806,6 +847,9 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
+        date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -822,6 +866,9 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
+        date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -838,6 +885,9 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
+        date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -854,6 +904,9 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &[],
         agreements: &[],
+        periods: None,
+        date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -882,6 +935,9 @@ pub static MODELS: &[Model] = &[
         unique_together: &[&["name", "project_id", "entity_type_id", "parent_id"]],
         owns_on_force: &["tasks"],
         agreements: &[],
+        periods: None,
+        date_range: None,
+        total: None,
         extras: &[],
     },
     Model {
@@ -909,6 +965,9 @@ pub static MODELS: &[Model] = &[
         unique_together: &[],
         owns_on_force: &["playlists", "tasks", "entities"],
         agreements: &[],
+        periods: None,
+        date_range: None,
+        total: None,
         extras: &[],
     },
     TASKS,
@@ -980,6 +1039,9 @@ const TASKS: Model = Model {
         right_field: "type",
         message: "Task type of the task does not match entity type.",
     }],
+    periods: None,
+    date_range: None,
+    total: None,
     extras: &[],
 };
 
@@ -1020,6 +1082,9 @@ const COMMENTS: Model = Model {
     unique_together: &[],
     owns_on_force: &[],
     agreements: &[],
+    periods: None,
+    date_range: None,
+    total: None,
     extras: &[Extra::PersonOf {
         key: "person",
         from: "person_id",

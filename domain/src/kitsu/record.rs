@@ -255,7 +255,24 @@ impl Model {
             checked(field, &value)?;
             fields.insert(field.name.to_string(), value);
         }
+        self.check_order(&fields)?;
         Ok(fields)
+    }
+
+    /// Refuses a record of a model with [`Periods`](super::Periods) that ends before it starts
+    /// (Zou's check constraint). Dates are `YYYY-MM-DD`, so their text order is theirs.
+    fn check_order(&self, fields: &BTreeMap<String, Value>) -> Result<(), RecordError> {
+        let Some(periods) = self.periods else {
+            return Ok(());
+        };
+        let day = |name: &str| fields.get(name).and_then(Value::as_str);
+        match (day(periods.start), day(periods.end)) {
+            (Some(start), Some(end)) if start > end => Err(RecordError::Refused {
+                field: periods.end.to_string(),
+                message: super::registry::INTEGRITY,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The changes an update's input makes to `current`: server keys, `project_id`, protected
@@ -303,6 +320,9 @@ impl Model {
                 });
             }
         }
+        let mut after = current.clone();
+        after.extend(changes.iter().map(|c| (c.field.clone(), c.new.clone())));
+        self.check_order(&after)?;
         Ok(changes)
     }
 }

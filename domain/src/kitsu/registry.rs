@@ -130,6 +130,9 @@ pub struct Field {
     pub lenient: bool,
     /// Zou's own refusal of a malformed value, when it has one (a playlist's `for_entity`).
     pub refusal: Option<&'static str>,
+    /// A boolean at most one record holds true: a write that leaves a record's value true
+    /// sets it false on every other record (Zou's default preview background).
+    pub exclusive: bool,
 }
 
 impl Field {
@@ -147,7 +150,14 @@ impl Field {
             updatable: false,
             lenient: false,
             refusal: None,
+            exclusive: false,
         }
+    }
+
+    /// See [`Field::exclusive`].
+    pub const fn exclusive(mut self) -> Self {
+        self.exclusive = true;
+        self
     }
 
     /// See [`Field::refusal`].
@@ -257,6 +267,69 @@ pub struct Lifecycle {
     pub delete_open_message: &'static str,
 }
 
+/// Zou's answer when a write breaks a check constraint of its table (a day off ending
+/// before it starts).
+pub const INTEGRITY: &str = "The data conflicts with database integrity rules.";
+
+/// Records holding a range of days that may not overlap while they have the same owner (Zou's
+/// day offs of one person). Every record starts on or before it ends; the days each owner
+/// holds are a [`super::Calendar`] stream, which decides between concurrent writers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Periods {
+    /// The field naming the owner (`person_id`).
+    pub owner: &'static str,
+    /// The first and last day (`date`, `end_date`), both `Date` fields.
+    pub start: &'static str,
+    pub end: &'static str,
+    /// Zou's refusal of an overlap.
+    pub overlap_message: &'static str,
+    /// Records of another model that a record's days wipe out (see [`Clears`]).
+    pub clears: Option<Clears>,
+}
+
+/// The records of model `route` whose `owner` field names a period's owner and whose `date`
+/// falls on its days: deleted once a record holds those days (Zou: a day off wipes the time
+/// spent on the days it covers).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clears {
+    pub route: &'static str,
+    pub owner: &'static str,
+    pub date: &'static str,
+}
+
+impl Periods {
+    /// The owner and the days a record with these fields holds; `None` while one of them is
+    /// null (a create refuses that first, as a missing field).
+    pub fn of(
+        &self,
+        fields: &std::collections::BTreeMap<String, Value>,
+    ) -> Option<(String, String, String)> {
+        let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_string);
+        Some((text(self.owner)?, text(self.start)?, text(self.end)?))
+    }
+}
+
+/// Two list parameters, given together, that keep the records whose date `field` is between
+/// them, both included (Zou's time spents).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DateRange {
+    pub field: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
+/// The field `into` of the record of model `route` that a record's reference `via` points at
+/// holds the sum of the field `of` over the records pointing at it, recomputed after each
+/// create, update and delete through the data routes (Zou's task `duration`, the sum of its
+/// time spents).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Total {
+    pub of: &'static str,
+    pub via: &'static str,
+    pub route: &'static str,
+    pub into: &'static str,
+}
+
 #[derive(Debug, PartialEq)]
 pub struct Model {
     /// The name in `/data/<route>`.
@@ -285,6 +358,13 @@ pub struct Model {
     pub owns_on_force: &'static [&'static str],
     /// Rules between the records a new record refers to, checked on create.
     pub agreements: &'static [Agreement],
+    /// Ranges of days that may not overlap per owner (Zou's day offs).
+    pub periods: Option<Periods>,
+    /// The pair of list parameters that keeps the records of a range of days (Zou's time
+    /// spents' `start_date` and `end_date`).
+    pub date_range: Option<DateRange>,
+    /// A number of another record kept as the sum of its records' values (see [`Total`]).
+    pub total: Option<Total>,
     /// What a single read of a record adds (Zou's comment `person`).
     pub extras: &'static [super::views::Extra],
 }
@@ -318,6 +398,17 @@ impl Model {
                 Some((set[0], serde_json::to_string(&values?).ok()?))
             })
             .collect()
+    }
+
+    /// Whether a write of one of its records changes others, which are found in the read
+    /// models (exclusive flags, days that clear other records).
+    pub fn writes_others(&self) -> bool {
+        self.exclusive_fields().next().is_some() || self.periods.is_some_and(|p| p.clears.is_some())
+    }
+
+    /// The boolean fields at most one record holds true (see [`Field::exclusive`]).
+    pub fn exclusive_fields(&self) -> impl Iterator<Item = &'static Field> + '_ {
+        self.fields.iter().filter(|f| f.exclusive)
     }
 
     /// The unique fields.

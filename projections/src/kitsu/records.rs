@@ -7,13 +7,19 @@ use annals_contracts::{Envelope, ViewOp};
 use annals_domain::kitsu::{MODELS, RECORD_TYPE, RecordEvent, document, model, zou_datetime};
 use serde_json::{Map, Value};
 
+use super::exact_links::{EXACT_LINKS, LINKS_MODEL, exact_link_op};
 use crate::{Projection, ProjectionError};
 
 /// The projection's name (its checkpoint), which reads wait for.
 pub const RECORDS: &str = "kitsu_records";
 
-static COLLECTIONS: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| MODELS.iter().map(|m| m.collection).collect());
+static COLLECTIONS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    MODELS
+        .iter()
+        .map(|m| m.collection)
+        .chain([EXACT_LINKS])
+        .collect()
+});
 
 pub struct KitsuRecords;
 
@@ -47,7 +53,8 @@ impl Projection for KitsuRecords {
         let definition =
             model(&route).ok_or_else(|| unreadable(event, format!("unknown model {route}")))?;
         let id = event.aggregateid.clone();
-        Ok(match decoded {
+        let exact = (route == LINKS_MODEL).then(|| exact_link_op(&id, &decoded));
+        let mut ops = match decoded {
             RecordEvent::RecordCreated { fields, at, .. } => vec![ViewOp::upsert(
                 definition.collection,
                 id.clone(),
@@ -66,7 +73,9 @@ impl Projection for KitsuRecords {
                 )]
             }
             RecordEvent::RecordDeleted { .. } => vec![ViewOp::delete(definition.collection, id)],
-        })
+        };
+        ops.extend(exact);
+        Ok(ops)
     }
 }
 

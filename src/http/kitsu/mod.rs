@@ -82,6 +82,18 @@ pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[
     ("GET", "/data/projects/{id}/{child}/", SLASH),
     ("POST", "/data/projects/{id}/{child}/", SLASH),
     ("GET", "/api/data/projects/{id}/{child}/", SLASH),
+    ("GET", "/data/projects/{id}/entity-links/", SLASH),
+    ("GET", "/api/data/projects/{id}/entity-links/", SLASH),
+    (
+        "DELETE",
+        "/data/projects/{id}/entity-links/{link_id}/",
+        SLASH,
+    ),
+    (
+        "DELETE",
+        "/api/data/projects/{id}/entity-links/{link_id}/",
+        SLASH,
+    ),
     ("POST", "/api/data/projects/{id}/{child}/", SLASH),
     (
         "POST",
@@ -148,6 +160,8 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::projects::open))
         .routes(routes!(data::projects::add_member))
         .routes(routes!(data::projects::remove_member))
+        .routes(routes!(data::entity_links::project_links))
+        .routes(routes!(data::entity_links::remove_project_link))
         .routes(routes!(data::entities::all))
         .routes(routes!(data::entities::child_list))
         .routes(routes!(
@@ -199,6 +213,14 @@ fn slash_aliases() -> axum::Router<AppState> {
         .route(
             "/data/projects/{id}/asset-types/{type_id}/assets/new/",
             axum::routing::post(data::entities::create_asset),
+        )
+        .route(
+            "/data/projects/{id}/entity-links/",
+            get(data::entity_links::project_links),
+        )
+        .route(
+            "/data/projects/{id}/entity-links/{link_id}/",
+            axum::routing::delete(data::entity_links::remove_project_link),
         )
         .route(
             "/data/projects/{id}/episodes/{episode_id}/playlists/",

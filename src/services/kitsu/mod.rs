@@ -1,11 +1,16 @@
 //! Production-tracker use cases (Zou's data API): records of the registry models.
+mod calendars;
+mod casting;
 mod comments;
+mod exclusive;
 mod history;
 mod playlists;
 mod records;
 mod references;
+mod totals;
 mod versions;
 
+pub use casting::LINKS;
 pub use comments::{Commenter, Made, NewComment};
 pub use history::{PersonHistory, RecordHistory, person_history, record_history};
 pub use versions::entity_versions;

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use annals_contracts::filter::{FieldPath, Filter, Query};
 use annals_contracts::{Position, ViewStore};
 use annals_domain::kitsu::{
-    DepartmentOf, EntityOf, Facts, FieldChange, Model, ProjectLink, Record, RecordCommand, Rule,
-    UniqueClaim, UniqueClaimCommand, model, supervises,
+    Calendar, DepartmentOf, EntityOf, Facts, FieldChange, Model, ProjectLink, Record,
+    RecordCommand, Rule, UniqueClaim, UniqueClaimCommand, model, supervises,
 };
 
 use crate::es::commands::{Commands, Executed, Metadata};
@@ -38,6 +38,8 @@ fn path(name: &str) -> FieldPath {
 pub struct Records {
     pub records: Commands<Record>,
     pub claims: Commands<UniqueClaim>,
+    /// The days held by the records of models with periods (a person's day offs).
+    pub calendars: Commands<Calendar>,
     /// Persons are the identity store's accounts (team members, authors).
     pub identity: Arc<Identity>,
     /// The read models, for who refers to a record.
@@ -350,7 +352,12 @@ impl Records {
         let fields = definition.prepare_create(&input)?;
         let wanted = held_by(definition, &fields);
         let id = uuid::Uuid::new_v4().to_string();
-        self.claim_all(definition, &id, &wanted, metadata).await?;
+        // Days first: Zou refuses an overlap (one day included) before a duplicate.
+        self.hold_days(definition, &id, &fields, metadata).await?;
+        if let Err(e) = self.claim_all(definition, &id, &wanted, metadata).await {
+            self.free_days(definition, &id, &fields, metadata).await;
+            return Err(e);
+        }
         let command = RecordCommand::Create {
             model: definition.route.into(),
             input,
@@ -359,12 +366,39 @@ impl Records {
             subject: None,
         };
         match self.records.execute_returning(&id, command, metadata).await {
-            Ok(executed) => Ok((id, executed)),
+            Ok(mut executed) => {
+                let others =
+                    self.after_write(definition, &id, &executed.state.fields, by, metadata);
+                if let Some(position) = others.await? {
+                    executed.position = position;
+                }
+                Ok((id, executed))
+            }
             Err(e) => {
+                self.free_days(definition, &id, &fields, metadata).await;
                 self.release_all(definition, &id, &wanted, metadata).await;
                 Err(e.into())
             }
         }
+    }
+
+    /// What a write of the record `id` (now holding `fields`) changes in others: exclusive
+    /// flags unset, records its days clear deleted, the total it counts towards; the position
+    /// of the last change, if any.
+    async fn after_write(
+        &self,
+        definition: &'static Model,
+        id: &str,
+        fields: &BTreeMap<String, Value>,
+        by: &str,
+        metadata: &Metadata,
+    ) -> Result<Option<Position>, AppError> {
+        let unset = self
+            .unset_others(definition, id, fields, by, metadata)
+            .await?;
+        let cleared = self.clear_covered(definition, fields, by, metadata).await?;
+        let summed = Box::pin(self.retotal(definition, id, fields, true, by, metadata)).await?;
+        Ok(summed.or(cleared).or(unset))
     }
 
     /// A live record of the model, from the log.
@@ -396,7 +430,15 @@ impl Records {
             .collect();
         self.check_references(definition, &changed).await?;
         let (gained, lost) = unique_moves(definition, &current.fields, &changes);
-        self.claim_all(definition, id, &gained, metadata).await?;
+        let before = &current.fields;
+        let mut after = before.clone();
+        after.extend(changes.iter().map(|c| (c.field.clone(), c.new.clone())));
+        self.hold_days(definition, id, &after, metadata).await?;
+        if let Err(e) = self.claim_all(definition, id, &gained, metadata).await {
+            self.restore_days(definition, id, before, &after, metadata)
+                .await;
+            return Err(e);
+        }
         let command = RecordCommand::Update {
             model: definition.route.into(),
             input,
@@ -404,11 +446,19 @@ impl Records {
             at: Utc::now(),
         };
         match self.records.execute_returning(id, command, metadata).await {
-            Ok(executed) => {
+            Ok(mut executed) => {
+                self.moved_days(definition, id, before, &after, metadata)
+                    .await;
                 self.release_all(definition, id, &lost, metadata).await;
+                let others = self.after_write(definition, id, &executed.state.fields, by, metadata);
+                if let Some(position) = Box::pin(others).await? {
+                    executed.position = position;
+                }
                 Ok(executed)
             }
             Err(e) => {
+                self.restore_days(definition, id, before, &after, metadata)
+                    .await;
                 self.release_all(definition, id, &gained, metadata).await;
                 Err(e.into())
             }
@@ -507,6 +557,8 @@ impl Records {
             .await?;
         let held = held_by(definition, &executed.state.fields);
         self.release_all(definition, id, &held, metadata).await;
+        self.free_days(definition, id, &executed.state.fields, metadata)
+            .await;
         Ok(executed.position)
     }
 }

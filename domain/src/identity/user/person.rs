@@ -117,6 +117,9 @@ pub static PERSON: Model = Model {
     unique_together: &[],
     owns_on_force: &[],
     agreements: &[],
+    periods: None,
+    date_range: None,
+    total: None,
     extras: &[],
 };
 

@@ -2,6 +2,7 @@
 //! /data/<model>/<id>` for every model of the registry. Writes are commands on the record's
 //! stream; reads answer the `kitsu_records` read model once it has caught up.
 pub mod entities;
+pub mod entity_links;
 pub mod history;
 pub mod names;
 pub mod news;
@@ -118,6 +119,15 @@ pub(super) fn json_object(body: &Bytes) -> KitsuResult<Map<String, Value>> {
         return Err(KitsuError::invalid_field(&field, &message));
     }
     Ok(object)
+}
+
+/// A write that changes other records finds them in the read model (see
+/// `Records::after_write`): it waits for it to catch up with the log first.
+async fn others_ready(state: &AppState, model: &Model, headers: &HeaderMap) -> KitsuResult<()> {
+    if model.writes_others() {
+        state.gate.wait(headers, &[RECORDS]).await?;
+    }
+    Ok(())
 }
 
 /// The record as Zou serializes it, from the write side's state.
@@ -297,6 +307,7 @@ pub async fn create(
     caller: Result<KitsuCaller, KitsuError>,
     meta: RequestMeta,
     Path(route): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> KitsuResult<Response> {
     let (target, caller) = target_and_caller(&route, caller)?;
@@ -304,6 +315,7 @@ pub async fn create(
     // Refused before the body is read when no team could allow it.
     Records::may_ever(model.rules.create, &caller.user.role)?;
     let input = json_object(&body)?;
+    others_ready(&state, model, &headers).await?;
     // A team-scoped rule looks at the team of the project the new record names.
     state
         .records
@@ -408,12 +420,14 @@ pub async fn update(
     caller: Result<KitsuCaller, KitsuError>,
     meta: RequestMeta,
     Path((route, id)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> KitsuResult<Response> {
     let (target, caller) = target_and_caller(&route, caller)?;
     let model = target.writable()?;
     let id = record_id(&id)?;
     let input = json_object(&body)?;
+    others_ready(&state, model, &headers).await?;
     let current = state.records.live(model, &id).await?;
     // Zou limits some changes by the keys the request holds (a supervisor's task change).
     let keys: Vec<String> = input.keys().cloned().collect();
@@ -511,11 +525,22 @@ pub async fn delete(
         }
         Err(Refusal::Failed(e)) => return Err(e.into()),
     }
-    let position = state
+    let mut position = state
         .records
         .delete(model, &id, &caller.user_id, &metadata)
         .await
         .map_err(KitsuError::crud)?;
+    let retotal = state.records.retotal(
+        model,
+        &id,
+        &current.fields,
+        false,
+        &caller.user_id,
+        &metadata,
+    );
+    if let Some(after) = retotal.await.map_err(KitsuError::crud)? {
+        position = after;
+    }
     Ok(with_position(
         StatusCode::NO_CONTENT.into_response(),
         position,

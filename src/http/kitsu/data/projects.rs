@@ -47,7 +47,7 @@ pub async fn open(
 }
 
 /// A project id from the path: Zou's team routes answer 404 for what is not one.
-fn project_id(id: &str) -> KitsuResult<String> {
+pub(super) fn project_id(id: &str) -> KitsuResult<String> {
     uuid::Uuid::try_parse(id)
         .map(|u| u.to_string())
         .map_err(|_| AppError::NotFound(format!("no project {id}")).into())

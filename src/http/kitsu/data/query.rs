@@ -2,7 +2,8 @@
 //! key that is an attribute of the model compiled to a filter of the read model. Keys that are
 //! not attributes are ignored (resources read some of them, e.g. `force`).
 use annals_contracts::filter::{FieldPath, Filter};
-use annals_domain::kitsu::{FieldType, Model};
+use annals_domain::kitsu::{DateRange, FieldType, Model, parse_datetime};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
@@ -145,10 +146,56 @@ pub fn list_options(model: &Model, pairs: &[(String, String)]) -> KitsuResult<Li
             }
         }
     }
+    if let Some(range) = model.date_range {
+        clauses.extend(date_range(range, pairs)?);
+    }
     if !clauses.is_empty() {
         options.filter = Filter::And(clauses);
     }
     Ok(options)
+}
+
+/// The filter of a model's range of days, as Zou's time spents read `start_date` and
+/// `end_date`: none when neither is given (or both are empty), 400 when only one is, and each
+/// read as a day (a date and time is its day).
+fn date_range(range: DateRange, pairs: &[(String, String)]) -> KitsuResult<Option<Filter>> {
+    let given = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let (from, to) = (given(range.from), given(range.to));
+    if from.unwrap_or_default().is_empty() && to.unwrap_or_default().is_empty() {
+        return Ok(None);
+    }
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(KitsuError::Body(
+            StatusCode::BAD_REQUEST,
+            json!({
+                "error": true,
+                "message": format!(
+                    "If querying for a range of dates, both a `{}` and an `{}` must be given.",
+                    range.from, range.to
+                ),
+                "data": null,
+            }),
+        ));
+    };
+    let day = |value: &str| {
+        parse_datetime(value)
+            .map(|at| json!(at.date().format("%Y-%m-%d").to_string()))
+            .ok_or_else(|| {
+                KitsuError::bad_request("One of the provided values has an invalid format.")
+            })
+    };
+    Ok(Some(Filter::Range {
+        path: FieldPath::parse(range.field).map_err(|e| KitsuError::bad_request(e.to_string()))?,
+        gt: None,
+        gte: Some(day(from)?),
+        lt: None,
+        lte: Some(day(to)?),
+    }))
 }
 
 /// Keeps only the asked keys of a document (and always `id` and `type`).
@@ -201,6 +248,60 @@ mod tests {
                 Filter::Eq(path("is_done"), json!(true)),
                 Filter::In(path("priority"), vec![json!(1), json!(2)]),
             ])
+        );
+    }
+
+    #[test]
+    fn a_range_of_days_takes_both_ends_or_none() {
+        let time_spents = model("time-spents").unwrap();
+        let range = |query: &[(&str, &str)]| list_options(time_spents, &pairs(query));
+        let path = |p: &str| FieldPath::parse(p).unwrap();
+        assert_eq!(
+            range(&[
+                ("start_date", "2026-12-10T12:00:00"),
+                ("end_date", "2026-12-12")
+            ])
+            .unwrap()
+            .filter,
+            Filter::And(vec![Filter::Range {
+                path: path("date"),
+                gt: None,
+                gte: Some(json!("2026-12-10")),
+                lt: None,
+                lte: Some(json!("2026-12-12")),
+            }])
+        );
+        assert_eq!(
+            range(&[("start_date", ""), ("end_date", "")])
+                .unwrap()
+                .filter,
+            Filter::All
+        );
+        for (query, message) in [
+            (
+                vec![("start_date", "2026-12-10")],
+                "If querying for a range of dates, both a `start_date` and an `end_date` must be given.",
+            ),
+            (
+                vec![("start_date", ""), ("end_date", "2026-12-10")],
+                "One of the provided values has an invalid format.",
+            ),
+            (
+                vec![("start_date", "2026-12-xx"), ("end_date", "2026-12-10")],
+                "One of the provided values has an invalid format.",
+            ),
+        ] {
+            let Err(KitsuError::Body(status, body)) = range(&query) else {
+                panic!("{query:?} accepted");
+            };
+            assert_eq!((status.as_u16(), &body["message"]), (400, &json!(message)));
+        }
+        // Elsewhere the two keys are what they are: a task's columns, another model's nothing.
+        assert_eq!(
+            list_options(model("task-types").unwrap(), &pairs(&[("start_date", "x")]))
+                .unwrap()
+                .filter,
+            Filter::All
         );
     }
 
