@@ -1,6 +1,7 @@
 //! Zou's generic CRUD (reference 2): `GET/POST /data/<model>`, `GET/PUT/DELETE
 //! /data/<model>/<id>` for every model of the registry. Writes are commands on the record's
 //! stream; reads answer the `kitsu_records` read model once it has caught up.
+pub mod assignations;
 pub mod entities;
 pub mod history;
 pub mod names;
