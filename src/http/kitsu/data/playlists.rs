@@ -304,7 +304,9 @@ pub async fn entity_previews(
         every(&state, collection, of_tasks, &["created_at"]).await?
     };
     // Zou's order: the task type's priority (highest first), its name, the revision
-    // (highest first), then the oldest first.
+    // (highest first), then the oldest first. The read model keeps creation times to the
+    // second, so previews made in the same second go by position (an extra preview of a
+    // revision comes after the first), the order Zou's microseconds give them.
     let mut rows: Vec<(&(i64, String), Value)> = previews
         .iter()
         .filter_map(|doc| {
@@ -318,6 +320,7 @@ pub async fn entity_previews(
             .then_with(|| a.1.cmp(&b.1))
             .then_with(|| y["revision"].as_i64().cmp(&x["revision"].as_i64()))
             .then_with(|| x["created_at"].as_str().cmp(&y["created_at"].as_str()))
+            .then_with(|| x["position"].as_i64().cmp(&y["position"].as_i64()))
     });
     // One list per task, in the order its first preview comes; a type's list is its
     // last task's, as in Zou.
