@@ -1,7 +1,8 @@
 //! The routes of gazu's `playlist` and `task` modules a studio script calls beside the CRUD
 //! (tests/fixtures/gazu-routes.md): an entity's previews by task type, which
 //! `add_entity_to_playlist` reads when given no preview, and assigning tasks to people and
-//! clearing the assignations, with the artist's refusal Zou gives as a skip. The script ran
+//! clearing the assignations, with the artist's refusal Zou gives as a skip, and a project's
+//! tasks (`all_tasks_for_project`). The script ran
 //! unchanged against the real Zou 1.0.97 (tests/fixtures/zou-1.0.97-gazu-routes.md), whose
 //! answers the assertions hold annals to.
 use rstest_reuse::apply;
@@ -94,6 +95,20 @@ gazu.log_in(n("cy") + "@example.com", "a-strong-and-secure-password-2", client=a
 out["worker_assigns"] = gazu.task.assign_tasks_to_person([table_task], worker, client=as_worker)
 out["worker_clears"] = gazu.task.clear_assignations([table_task], client=as_worker)
 out["table_assignees"] = gazu.task.get_task(table_task["id"])["assignees"]
+# A project's tasks, all or of a task type or an episode, and paged.
+episode = gazu.shot.new_episode(project, "E01")
+sequence = gazu.shot.new_sequence(project, "S01", episode=episode)
+shot = gazu.shot.new_shot(project, sequence, "P01")
+anim = gazu.task.new_task_type(n("Anim"), for_entity="Shot")
+shot_task = gazu.task.new_task(shot, anim, task_status=todo, assignees=[artist])
+out["ids"]["shot_task"] = shot_task["id"]
+out["project_tasks"] = gazu.task.all_tasks_for_project(project)
+out["modeling_tasks"] = [t["id"] for t in gazu.task.all_tasks_for_project(project, task_type=modeling)]
+out["episode_tasks"] = [t["id"] for t in gazu.task.all_tasks_for_project(project, episode=episode)]
+paged = call("GET", "data/projects/%s/tasks?page=1&limit=2" % project["id"])
+out["project_tasks_paged"] = [paged[0], {k: v for k, v in paged[1].items() if k != "data"}, len(paged[1]["data"])]
+out["project_tasks_unknown"] = call("GET", "data/projects/%s/tasks" % uuid.uuid4())
+out["project_tasks_bad_type"] = call("GET", "data/projects/%s/tasks?task_type_id=nope" % project["id"])
 out["people"] = {"artist": artist["id"], "other": other["id"], "worker": worker["id"]}
 print(json.dumps(out))
 "##;
@@ -231,4 +246,47 @@ async fn gazu_reads_an_entitys_previews_and_assigns_tasks(#[case] backend: Backe
     assert_eq!(out["worker_assigns"], json!([]));
     assert_eq!(out["worker_clears"], json!([]));
     assert_eq!(out["table_assignees"], json!([person("other")]));
+
+    // A project's tasks, with their assignees, the newest change first (to the second the
+    // read model keeps).
+    let tasks = out["project_tasks"].as_array().unwrap();
+    let shot_task = tasks.iter().find(|t| t["id"] == id("shot_task")).unwrap();
+    assert_eq!(shot_task["assignees"], json!([person("artist")]));
+    assert_eq!(shot_task["type"], "Task");
+    assert_eq!(
+        sorted(ids(&out["project_tasks"])),
+        sorted(vec![
+            id("shot_task"),
+            id("layout_task"),
+            id("model_task"),
+            id("table_task")
+        ])
+    );
+    let dates: Vec<&str> = tasks
+        .iter()
+        .map(|t| t["updated_at"].as_str().unwrap())
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+    let table = tasks.iter().find(|t| t["id"] == id("table_task")).unwrap();
+    assert_eq!(table["assignees"], json!([person("other")]));
+    assert_eq!(
+        sorted(out["modeling_tasks"].as_array().unwrap().clone()),
+        sorted(vec![id("model_task"), id("table_task")])
+    );
+    assert_eq!(out["episode_tasks"], json!([id("shot_task")]));
+    // Paged by Zou's page size, whatever `limit` asks.
+    assert_eq!(
+        out["project_tasks_paged"],
+        json!([200, {"limit": 100, "nb_pages": 1, "offset": 0, "page": 1, "total": 4}, 4])
+    );
+    // Zou answers 500 here; annals refuses the filter as its lists do.
+    assert_eq!(out["project_tasks_bad_type"][0], 400, "{out}");
+    assert_eq!(
+        out["project_tasks_bad_type"][1]["message"],
+        "Invalid UUID value: nope"
+    );
+    assert_eq!(
+        out["project_tasks_unknown"],
+        json!([404, {"error": true, "message": NOT_FOUND}])
+    );
 }

@@ -376,7 +376,9 @@ pub async fn child_list(
 #[utoipa::path(get, path = "/data/projects/{id}/{child}", tag = "kitsu: data",
     description = "Also served under `/api`. A project's `assets`, `episodes`, `sequences`, \
         `shots`, `edits`, or `asset-types` (the entity types its assets use, as `AssetType`): \
-        a plain array. `playlists`: Zou's short list, 20 a page (`page`, 1 when absent), newest \
+        a plain array. `tasks`: the project's tasks with `assignees`, newest change first, \
+        filtered by `task_type_id` and `episode_id` (the tasks of its sequences' shots); \
+        with `page`, Zou's paginated object (100 a page). `playlists`: Zou's short list, 20 a page (`page`, 1 when absent), newest \
         change first unless `sort_by` names a field, without `shots` and `build_jobs`; clients \
         see those shared with them, vendors none (403). An unknown project is an empty list \
         for studio managers.",
@@ -401,6 +403,9 @@ pub async fn project_list(
     if child == "history" {
         let path = Path((PROJECTS.to_string(), id));
         return super::history::history(State(state), caller, path, headers).await;
+    }
+    if child == "tasks" {
+        return super::tasks::project_tasks(&state, caller?, &id, &raw, &headers).await;
     }
     children(
         &state,

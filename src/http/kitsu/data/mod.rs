@@ -139,7 +139,7 @@ pub(super) fn query_pairs(raw: &Option<String>) -> Vec<(String, String)> {
 }
 
 /// A listed document as the options ask: relations only when asked, then the asked keys.
-fn listed(model: &Model, doc: Value, options: &ListOptions) -> Value {
+pub(super) fn listed(model: &Model, doc: Value, options: &ListOptions) -> Value {
     let doc = if options.relations {
         doc
     } else {
@@ -194,7 +194,7 @@ pub(super) async fn all_of(
 }
 
 /// Zou's paginated object, newest changes first.
-async fn page_of(
+pub(super) async fn page_of(
     state: &AppState,
     model: &Model,
     options: &ListOptions,
