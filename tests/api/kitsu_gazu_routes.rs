@@ -2,7 +2,7 @@
 //! (tests/fixtures/gazu-routes.md): an entity's previews by task type, which
 //! `add_entity_to_playlist` reads when given no preview, and assigning tasks to people and
 //! clearing the assignations, with the artist's refusal Zou gives as a skip, and a project's
-//! tasks (`all_tasks_for_project`). The script ran
+//! tasks (`all_tasks_for_project`) and an episode's shots (`all_shots_for_episode`). The script ran
 //! unchanged against the real Zou 1.0.97 (tests/fixtures/zou-1.0.97-gazu-routes.md), whose
 //! answers the assertions hold annals to.
 use rstest_reuse::apply;
@@ -109,6 +109,14 @@ paged = call("GET", "data/projects/%s/tasks?page=1&limit=2" % project["id"])
 out["project_tasks_paged"] = [paged[0], {k: v for k, v in paged[1].items() if k != "data"}, len(paged[1]["data"])]
 out["project_tasks_unknown"] = call("GET", "data/projects/%s/tasks" % uuid.uuid4())
 out["project_tasks_bad_type"] = call("GET", "data/projects/%s/tasks?task_type_id=nope" % project["id"])
+# An episode's shots: those of its sequences, not another episode's.
+second = gazu.shot.new_sequence(project, "S02", episode=episode)
+gazu.shot.new_shot(project, second, "P02")
+elsewhere = gazu.shot.new_sequence(project, "S03", episode=gazu.shot.new_episode(project, "E02"))
+gazu.shot.new_shot(project, elsewhere, "P03")
+out["episode_shots"] = gazu.shot.all_shots_for_episode(episode)
+out["ids"]["shot"] = shot["id"]
+out["ids"]["sequence"] = sequence["id"]
 out["people"] = {"artist": artist["id"], "other": other["id"], "worker": worker["id"]}
 print(json.dumps(out))
 "##;
@@ -289,4 +297,47 @@ async fn gazu_reads_an_entitys_previews_and_assigns_tasks(#[case] backend: Backe
         out["project_tasks_unknown"],
         json!([404, {"error": true, "message": NOT_FOUND}])
     );
+
+    // An episode's shots: those of its sequences, without relations, not another episode's.
+    let shots = out["episode_shots"].as_array().unwrap();
+    let mut names: Vec<&str> = shots.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["P01", "P02"], "{out}");
+    let first = shots.iter().find(|s| s["id"] == id("shot")).unwrap();
+    let mut keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, KEYS, "{first}");
+    assert_eq!(first["type"], "Shot");
+    assert_eq!(first["parent_id"], id("sequence"));
 }
+
+/// The keys of a shot in Zou 1.0.97's list of an episode's shots.
+const KEYS: [&str; 22] = [
+    "canceled",
+    "code",
+    "created_at",
+    "created_by",
+    "data",
+    "description",
+    "entity_type_id",
+    "id",
+    "is_casting_standby",
+    "is_shared",
+    "name",
+    "nb_entities_out",
+    "nb_frames",
+    "parent_id",
+    "preview_file_id",
+    "project_id",
+    "ready_for",
+    "shotgun_id",
+    "source_id",
+    "status",
+    "type",
+    "updated_at",
+];

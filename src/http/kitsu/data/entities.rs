@@ -41,6 +41,9 @@ enum By {
     /// The entity types of the parent project's records of this view (Zou's asset types of
     /// a project: those its assets use).
     TypesOf(&'static str),
+    /// The child's `parent_id` is one of the parent's records of this view (an episode's
+    /// shots: those of its sequences).
+    Grandparent(&'static str),
 }
 
 /// `GET /data/<parent>/<id>/<child>`: the child view's (or model's) records of one parent.
@@ -99,6 +102,12 @@ const SCOPES: &[Scope] = &[
         parent: "episodes",
         child: "sequences",
         by: By::Field("parent_id"),
+        paged: None,
+    },
+    Scope {
+        parent: "episodes",
+        child: "shots",
+        by: By::Grandparent("sequences"),
         paged: None,
     },
     Scope {
@@ -288,6 +297,17 @@ pub(super) async fn children(
             }
             Filter::In(path("id"), ids)
         }
+        By::Grandparent(view) => {
+            let between = Target::of(view)?;
+            let of_parent = Filter::And(vec![
+                between.filter(),
+                Filter::Eq(path("parent_id"), json!(id)),
+            ]);
+            let rows =
+                super::scan(state, between.model.collection, of_parent, &["created_at"]).await?;
+            let ids = rows.into_iter().map(|(id, _)| json!(id)).collect();
+            Filter::In(path("parent_id"), ids)
+        }
     };
     let mut filters = vec![options.filter, child.filter(), belongs, within];
     filters.extend(limits);
@@ -331,7 +351,8 @@ impl Within {
 
 #[utoipa::path(get, path = "/data/{model}/{id}/{child}", tag = "kitsu: data",
     description = "Also served under `/api`. The records of a typed view under one parent: \
-        `episodes/<id>/sequences`, `sequences/<id>/shots` (the project routes are documented \
+        `episodes/<id>/sequences`, `episodes/<id>/shots` (the shots of its sequences), \
+        `sequences/<id>/shots` (the project routes are documented \
         at `/data/projects/{id}/{child}`). `shots|assets|sequences|episodes|edits/<id>/tasks`: \
         the entity's own tasks, each with `project_name`, `task_type_name`, \
         `task_status_name`, `entity_type_name`, `entity_name`, ordered by those names; \
