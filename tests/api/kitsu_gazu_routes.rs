@@ -2,7 +2,8 @@
 //! (tests/fixtures/gazu-routes.md): an entity's previews by task type, which
 //! `add_entity_to_playlist` reads when given no preview, and assigning tasks to people and
 //! clearing the assignations, with the artist's refusal Zou gives as a skip, and a project's
-//! tasks (`all_tasks_for_project`) and an episode's shots (`all_shots_for_episode`). The script ran
+//! tasks (`all_tasks_for_project`), an episode's shots (`all_shots_for_episode`) and an
+//! entity's task types (`all_task_types_for_asset|shot`). The script ran
 //! unchanged against the real Zou 1.0.97 (tests/fixtures/zou-1.0.97-gazu-routes.md), whose
 //! answers the assertions hold annals to.
 use rstest_reuse::apply;
@@ -117,6 +118,11 @@ gazu.shot.new_shot(project, elsewhere, "P03")
 out["episode_shots"] = gazu.shot.all_shots_for_episode(episode)
 out["ids"]["shot"] = shot["id"]
 out["ids"]["sequence"] = sequence["id"]
+out["ids"]["anim"] = anim["id"]
+# An entity's task types: those of its tasks.
+out["asset_task_types"] = gazu.task.all_task_types_for_asset(chair)
+out["shot_task_types"] = [t["id"] for t in gazu.task.all_task_types_for_shot(shot)]
+out["bare_shot_task_types"] = gazu.task.all_task_types_for_shot(gazu.shot.get_shot_by_name(second, "P02"))
 out["people"] = {"artist": artist["id"], "other": other["id"], "worker": worker["id"]}
 print(json.dumps(out))
 "##;
@@ -314,7 +320,43 @@ async fn gazu_reads_an_entitys_previews_and_assigns_tasks(#[case] backend: Backe
     assert_eq!(keys, KEYS, "{first}");
     assert_eq!(first["type"], "Shot");
     assert_eq!(first["parent_id"], id("sequence"));
+
+    // An entity's task types: those of its tasks, each once.
+    let types = out["asset_task_types"].as_array().unwrap();
+    assert_eq!(
+        sorted(ids(&out["asset_task_types"])),
+        sorted(vec![id("modeling"), id("layout")]),
+        "{out}"
+    );
+    let mut keys: Vec<&str> = types[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, TASK_TYPE_KEYS, "{out}");
+    assert_eq!(out["shot_task_types"], json!([id("anim")]));
+    assert_eq!(out["bare_shot_task_types"], json!([]));
 }
+
+/// The keys of a task type in Zou 1.0.97's list of an entity's task types.
+const TASK_TYPE_KEYS: [&str; 14] = [
+    "allow_timelog",
+    "archived",
+    "color",
+    "created_at",
+    "department_id",
+    "description",
+    "for_entity",
+    "id",
+    "name",
+    "priority",
+    "short_name",
+    "shotgun_id",
+    "type",
+    "updated_at",
+];
 
 /// The keys of a shot in Zou 1.0.97's list of an episode's shots.
 const KEYS: [&str; 22] = [

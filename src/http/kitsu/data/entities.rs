@@ -44,7 +44,14 @@ enum By {
     /// The child's `parent_id` is one of the parent's records of this view (an episode's
     /// shots: those of its sequences).
     Grandparent(&'static str),
+    /// The records the parent's records of a model name: `(model, owner, key)`, the `key` of
+    /// the `model`'s records whose `owner` is the parent (an entity's task types: those of
+    /// its tasks).
+    Named(&'static str, &'static str, &'static str),
 }
+
+/// An entity's task types: those its tasks are of.
+const TASK_TYPES_OF_TASKS: By = By::Named("tasks", "entity_id", "task_type_id");
 
 /// `GET /data/<parent>/<id>/<child>`: the child view's (or model's) records of one parent.
 struct Scope {
@@ -114,6 +121,36 @@ const SCOPES: &[Scope] = &[
         parent: "sequences",
         child: "shots",
         by: By::Field("parent_id"),
+        paged: None,
+    },
+    Scope {
+        parent: "shots",
+        child: "task-types",
+        by: TASK_TYPES_OF_TASKS,
+        paged: None,
+    },
+    Scope {
+        parent: "assets",
+        child: "task-types",
+        by: TASK_TYPES_OF_TASKS,
+        paged: None,
+    },
+    Scope {
+        parent: "sequences",
+        child: "task-types",
+        by: TASK_TYPES_OF_TASKS,
+        paged: None,
+    },
+    Scope {
+        parent: "episodes",
+        child: "task-types",
+        by: TASK_TYPES_OF_TASKS,
+        paged: None,
+    },
+    Scope {
+        parent: "edits",
+        child: "task-types",
+        by: TASK_TYPES_OF_TASKS,
         paged: None,
     },
 ];
@@ -297,6 +334,19 @@ pub(super) async fn children(
             }
             Filter::In(path("id"), ids)
         }
+        By::Named(model, owner, key) => {
+            let collection = Records::model(model)?.collection;
+            let owned = Filter::Eq(path(owner), json!(id));
+            let rows = super::scan(state, collection, owned, &["created_at"]).await?;
+            let mut ids: Vec<Value> = Vec::new();
+            for (_, doc) in rows {
+                let named = doc.get(key).cloned().unwrap_or(Value::Null);
+                if !named.is_null() && !ids.contains(&named) {
+                    ids.push(named);
+                }
+            }
+            Filter::In(path("id"), ids)
+        }
         By::Grandparent(view) => {
             let between = Target::of(view)?;
             let of_parent = Filter::And(vec![
@@ -352,7 +402,8 @@ impl Within {
 #[utoipa::path(get, path = "/data/{model}/{id}/{child}", tag = "kitsu: data",
     description = "Also served under `/api`. The records of a typed view under one parent: \
         `episodes/<id>/sequences`, `episodes/<id>/shots` (the shots of its sequences), \
-        `sequences/<id>/shots` (the project routes are documented \
+        `sequences/<id>/shots`, `shots|assets|sequences|episodes|edits/<id>/task-types` (the \
+        task types of the entity's tasks) (the project routes are documented \
         at `/data/projects/{id}/{child}`). `shots|assets|sequences|episodes|edits/<id>/tasks`: \
         the entity's own tasks, each with `project_name`, `task_type_name`, \
         `task_status_name`, `entity_type_name`, `entity_name`, ordered by those names; \
