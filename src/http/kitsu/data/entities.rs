@@ -41,7 +41,17 @@ enum By {
     /// The entity types of the parent project's records of this view (Zou's asset types of
     /// a project: those its assets use).
     TypesOf(&'static str),
+    /// The child's `parent_id` is one of the parent's records of this view (an episode's
+    /// shots: those of its sequences).
+    Grandparent(&'static str),
+    /// The records the parent's records of a model name: `(model, owner, key)`, the `key` of
+    /// the `model`'s records whose `owner` is the parent (an entity's task types: those of
+    /// its tasks).
+    Named(&'static str, &'static str, &'static str),
 }
+
+/// An entity's task types: those its tasks are of.
+const TASK_TYPES_OF_TASKS: By = By::Named("tasks", "entity_id", "task_type_id");
 
 /// `GET /data/<parent>/<id>/<child>`: the child view's (or model's) records of one parent.
 struct Scope {
@@ -102,9 +112,45 @@ const SCOPES: &[Scope] = &[
         paged: None,
     },
     Scope {
+        parent: "episodes",
+        child: "shots",
+        by: By::Grandparent("sequences"),
+        paged: None,
+    },
+    Scope {
         parent: "sequences",
         child: "shots",
         by: By::Field("parent_id"),
+        paged: None,
+    },
+    Scope {
+        parent: "shots",
+        child: "task-types",
+        by: TASK_TYPES_OF_TASKS,
+        paged: None,
+    },
+    Scope {
+        parent: "assets",
+        child: "task-types",
+        by: TASK_TYPES_OF_TASKS,
+        paged: None,
+    },
+    Scope {
+        parent: "sequences",
+        child: "task-types",
+        by: TASK_TYPES_OF_TASKS,
+        paged: None,
+    },
+    Scope {
+        parent: "episodes",
+        child: "task-types",
+        by: TASK_TYPES_OF_TASKS,
+        paged: None,
+    },
+    Scope {
+        parent: "edits",
+        child: "task-types",
+        by: TASK_TYPES_OF_TASKS,
         paged: None,
     },
 ];
@@ -288,6 +334,30 @@ pub(super) async fn children(
             }
             Filter::In(path("id"), ids)
         }
+        By::Named(model, owner, key) => {
+            let collection = Records::model(model)?.collection;
+            let owned = Filter::Eq(path(owner), json!(id));
+            let rows = super::scan(state, collection, owned, &["created_at"]).await?;
+            let mut ids: Vec<Value> = Vec::new();
+            for (_, doc) in rows {
+                let named = doc.get(key).cloned().unwrap_or(Value::Null);
+                if !named.is_null() && !ids.contains(&named) {
+                    ids.push(named);
+                }
+            }
+            Filter::In(path("id"), ids)
+        }
+        By::Grandparent(view) => {
+            let between = Target::of(view)?;
+            let of_parent = Filter::And(vec![
+                between.filter(),
+                Filter::Eq(path("parent_id"), json!(id)),
+            ]);
+            let rows =
+                super::scan(state, between.model.collection, of_parent, &["created_at"]).await?;
+            let ids = rows.into_iter().map(|(id, _)| json!(id)).collect();
+            Filter::In(path("parent_id"), ids)
+        }
     };
     let mut filters = vec![options.filter, child.filter(), belongs, within];
     filters.extend(limits);
@@ -331,7 +401,9 @@ impl Within {
 
 #[utoipa::path(get, path = "/data/{model}/{id}/{child}", tag = "kitsu: data",
     description = "Also served under `/api`. The records of a typed view under one parent: \
-        `episodes/<id>/sequences`, `sequences/<id>/shots` (the project routes are documented \
+        `episodes/<id>/sequences`, `episodes/<id>/shots` (the shots of its sequences), \
+        `sequences/<id>/shots`, `shots|assets|sequences|episodes|edits/<id>/task-types` (the \
+        task types of the entity's tasks) (the project routes are documented \
         at `/data/projects/{id}/{child}`). `shots|assets|sequences|episodes|edits/<id>/tasks`: \
         the entity's own tasks, each with `project_name`, `task_type_name`, \
         `task_status_name`, `entity_type_name`, `entity_name`, ordered by those names; \
@@ -376,7 +448,9 @@ pub async fn child_list(
 #[utoipa::path(get, path = "/data/projects/{id}/{child}", tag = "kitsu: data",
     description = "Also served under `/api`. A project's `assets`, `episodes`, `sequences`, \
         `shots`, `edits`, or `asset-types` (the entity types its assets use, as `AssetType`): \
-        a plain array. `playlists`: Zou's short list, 20 a page (`page`, 1 when absent), newest \
+        a plain array. `tasks`: the project's tasks with `assignees`, newest change first, \
+        filtered by `task_type_id` and `episode_id` (the tasks of its sequences' shots); \
+        with `page`, Zou's paginated object (100 a page). `playlists`: Zou's short list, 20 a page (`page`, 1 when absent), newest \
         change first unless `sort_by` names a field, without `shots` and `build_jobs`; clients \
         see those shared with them, vendors none (403). An unknown project is an empty list \
         for studio managers.",
@@ -401,6 +475,9 @@ pub async fn project_list(
     if child == "history" {
         let path = Path((PROJECTS.to_string(), id));
         return super::history::history(State(state), caller, path, headers).await;
+    }
+    if child == "tasks" {
+        return super::tasks::project_tasks(&state, caller?, &id, &raw, &headers).await;
     }
     children(
         &state,

@@ -1,6 +1,7 @@
 //! Zou's generic CRUD (reference 2): `GET/POST /data/<model>`, `GET/PUT/DELETE
 //! /data/<model>/<id>` for every model of the registry. Writes are commands on the record's
 //! stream; reads answer the `kitsu_records` read model once it has caught up.
+pub mod assignations;
 pub mod entities;
 pub mod entity_links;
 pub mod history;
@@ -148,7 +149,7 @@ pub(super) fn query_pairs(raw: &Option<String>) -> Vec<(String, String)> {
 }
 
 /// A listed document as the options ask: relations only when asked, then the asked keys.
-fn listed(model: &Model, doc: Value, options: &ListOptions) -> Value {
+pub(super) fn listed(model: &Model, doc: Value, options: &ListOptions) -> Value {
     let doc = if options.relations {
         doc
     } else {
@@ -203,7 +204,7 @@ pub(super) async fn all_of(
 }
 
 /// Zou's paginated object, newest changes first.
-async fn page_of(
+pub(super) async fn page_of(
     state: &AppState,
     model: &Model,
     options: &ListOptions,

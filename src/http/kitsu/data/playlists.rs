@@ -6,19 +6,30 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+use annals_contracts::filter::{FieldPath, Filter};
 
 use annals_projections::kitsu::RECORDS;
 
 use super::entities::{Within, children};
+use super::names::doc_of;
 use super::serialized;
 use super::shape::without_relations;
-use crate::http::consistency::with_position;
+use super::tasks::every;
+use crate::http::consistency::{with_freshness, with_position};
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
 use crate::http::request::RequestMeta;
 use crate::http::state::AppState;
+use crate::services::error::AppError;
 use crate::services::kitsu::Records;
+
+fn field_path(name: &str) -> FieldPath {
+    FieldPath::parse(name).expect("field names are paths")
+}
 
 #[utoipa::path(get, path = "/data/projects/{id}/episodes/{episode_id}/playlists",
     tag = "kitsu: data",
@@ -160,6 +171,179 @@ pub async fn add_entity(
         .map_err(KitsuError::crud)?;
     let doc = without_relations(model, serialized(model, &id, &executed.state));
     Ok(with_position(Json(doc).into_response(), executed.position))
+}
+
+/// One preview of an entity as Zou's `get_entity_previews_by_task_type` lists it: a few
+/// fields of the record, the task's type, and the originals its `data` tells.
+fn entity_preview(doc: &Value, task_type_id: &Value) -> Value {
+    let data = doc.get("data").and_then(Value::as_object);
+    let original = |k: &str| data.and_then(|d| d.get(k)).cloned().unwrap_or(Value::Null);
+    json!({
+        "id": doc["id"],
+        "revision": doc["revision"],
+        "position": doc["position"],
+        "original_name": doc["original_name"],
+        "extension": doc["extension"],
+        "width": doc["width"],
+        "height": doc["height"],
+        "duration": doc["duration"].as_f64().unwrap_or(0.0),
+        "status": doc["status"],
+        "annotations": doc["annotations"],
+        "created_at": doc["created_at"],
+        "task_id": doc["task_id"],
+        "task_type_id": task_type_id,
+        "original_width": original("original_width"),
+        "original_height": original("original_height"),
+        "original_duration": original("original_duration"),
+        "original_file_size": original("original_file_size"),
+    })
+}
+
+/// A task's previews (newest revision first) as Zou mixes them: the first preview of each
+/// revision carries the others of that revision in `previews`, and drops `position` and
+/// `task_type_id`.
+fn mixed_revisions(previews: Vec<Value>) -> Vec<Value> {
+    let mut mixed: Vec<Value> = Vec::new();
+    for preview in previews {
+        match mixed
+            .iter_mut()
+            .find(|m| m["revision"] == preview["revision"])
+        {
+            Some(first) => first["previews"]
+                .as_array_mut()
+                .expect("a list")
+                .push(preview),
+            None => {
+                let mut first = preview;
+                if let Value::Object(map) = &mut first {
+                    map.remove("position");
+                    map.remove("task_type_id");
+                    map.insert("previews".into(), json!([]));
+                }
+                mixed.push(first);
+            }
+        }
+    }
+    mixed
+}
+
+#[utoipa::path(get, path = "/data/playlists/entities/{id}/preview-files",
+    tag = "kitsu: data",
+    description = "Also served under `/api`. The entity's previews by task type (gazu's \
+        `get_entity_preview_files`, which `add_entity_to_playlist` calls without a preview): \
+        an object from task type id to the previews of the entity's task of that type, newest \
+        revision first, the previews of one revision mixed into the first (`previews`). `{}` \
+        for an entity without previews.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The entity's UUID")),
+    responses(
+        (status = 200, description = "Object of task type id to previews"),
+        (status = 403, description = "The caller may not read the entity"),
+        (status = 404, description = "No such entity (a malformed id too)"),
+    ))]
+pub async fn entity_previews(
+    State(state): State<AppState>,
+    caller: Result<KitsuCaller, KitsuError>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> KitsuResult<Response> {
+    let caller = caller?;
+    let unknown = || KitsuError::from(AppError::NotFound(format!("no entity {id}")));
+    let entity_id = uuid::Uuid::try_parse(&id)
+        .map_err(|_| unknown())?
+        .to_string();
+    let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
+    let entities = Records::model("entities")?;
+    let entity = doc_of(&state, "entities", &entity_id)
+        .await?
+        .ok_or_else(unknown)?;
+    state
+        .records
+        .permit(
+            entities.rules.read,
+            entities,
+            Some(&entity_id),
+            |k| entity.get(k),
+            &caller.user_id,
+            &caller.user.role,
+        )
+        .await?;
+    let by_entity = Filter::Eq(field_path("entity_id"), json!(entity_id));
+    let tasks = every(
+        &state,
+        Records::model("tasks")?.collection,
+        by_entity,
+        &["created_at"],
+    )
+    .await?;
+    let mut types: HashMap<String, (i64, String)> = HashMap::new();
+    let mut task_types: HashMap<String, Value> = HashMap::new();
+    for task in &tasks {
+        let (Some(task_id), Some(type_id)) = (task["id"].as_str(), task["task_type_id"].as_str())
+        else {
+            continue;
+        };
+        task_types.insert(task_id.to_string(), json!(type_id));
+        if !types.contains_key(type_id) {
+            let doc = doc_of(&state, "task-types", type_id)
+                .await?
+                .unwrap_or_default();
+            let rank = (
+                doc["priority"].as_i64().unwrap_or(0),
+                doc["name"].as_str().unwrap_or_default().to_string(),
+            );
+            types.insert(type_id.to_string(), rank);
+        }
+    }
+    let task_ids: Vec<Value> = task_types.keys().map(|id| json!(id)).collect();
+    let previews = if task_ids.is_empty() {
+        Vec::new()
+    } else {
+        let of_tasks = Filter::In(field_path("task_id"), task_ids);
+        let collection = Records::model("preview-files")?.collection;
+        every(&state, collection, of_tasks, &["created_at"]).await?
+    };
+    // Zou's order: the task type's priority (highest first), its name, the revision
+    // (highest first), then the oldest first. The read model keeps creation times to the
+    // second, so previews made in the same second go by position (an extra preview of a
+    // revision comes after the first), the order Zou's microseconds give them.
+    let mut rows: Vec<(&(i64, String), Value)> = previews
+        .iter()
+        .filter_map(|doc| {
+            let type_id = task_types.get(doc["task_id"].as_str()?)?;
+            let rank = types.get(type_id.as_str()?)?;
+            Some((rank, entity_preview(doc, type_id)))
+        })
+        .collect();
+    rows.sort_by(|(a, x), (b, y)| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.cmp(&b.1))
+            .then_with(|| y["revision"].as_i64().cmp(&x["revision"].as_i64()))
+            .then_with(|| x["created_at"].as_str().cmp(&y["created_at"].as_str()))
+            .then_with(|| x["position"].as_i64().cmp(&y["position"].as_i64()))
+    });
+    // One list per task, in the order its first preview comes; a type's list is its
+    // last task's, as in Zou.
+    let mut per_task: Vec<(String, Vec<Value>)> = Vec::new();
+    for (_, preview) in rows {
+        let task_id = preview["task_id"].as_str().unwrap_or_default().to_string();
+        match per_task.iter_mut().find(|(id, _)| *id == task_id) {
+            Some((_, list)) => list.push(preview),
+            None => per_task.push((task_id, vec![preview])),
+        }
+    }
+    let mut by_type = Map::new();
+    for (task_id, list) in per_task {
+        let type_id = task_types[&task_id]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        by_type.insert(type_id, Value::Array(mixed_revisions(list)));
+    }
+    Ok(with_freshness(
+        Json(Value::Object(by_type)).into_response(),
+        freshness,
+    ))
 }
 
 #[cfg(test)]

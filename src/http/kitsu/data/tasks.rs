@@ -17,9 +17,11 @@ use annals_domain::kitsu::Model;
 use annals_projections::kitsu::{EXACT_AT, NEWS, NEWS_COLLECTION, RECORDS};
 
 use super::names::{Names, doc_of};
+use super::query::{DEFAULT_LIMIT, list_options};
+use super::shape::visible;
 use super::shape::{relations_asked, without_relations};
 use super::target::{Target, renamed};
-use super::{json_object, query_pairs, scan, serialized};
+use super::{json_object, listed, page_of, query_pairs, scan, serialized};
 use crate::http::consistency::{with_freshness, with_position};
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
@@ -234,6 +236,75 @@ pub(super) async fn entity_tasks(
     };
     listed.sort_by_key(key);
     Ok(with_freshness(Json(listed).into_response(), freshness))
+}
+
+/// A project's tasks, as Zou's `GET /data/projects/<id>/tasks` gives them (gazu's
+/// `all_tasks_for_project`): with their assignees, the newest change first; `task_type_id`
+/// filters, `episode_id` keeps the tasks of the shots of the episode's sequences, and `page`
+/// asks for Zou's paginated object.
+pub(super) async fn project_tasks(
+    state: &AppState,
+    caller: KitsuCaller,
+    id: &str,
+    raw: &Option<String>,
+    headers: &HeaderMap,
+) -> KitsuResult<Response> {
+    let id = uuid::Uuid::try_parse(id)
+        .map_err(|_| not_found(id))?
+        .to_string();
+    let freshness = state.gate.wait(headers, &[RECORDS]).await?;
+    let projects = Records::model("projects")?;
+    let project = doc_of(state, "projects", &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    permit_read(state, projects, &id, &project, &caller).await?;
+    let tasks = Records::model("tasks")?;
+    let pairs = query_pairs(raw);
+    let (episode, pairs): (Vec<_>, Vec<_>) =
+        pairs.into_iter().partition(|(k, _)| k == "episode_id");
+    let mut options = list_options(tasks, &pairs)?;
+    options.relations = true;
+    // Zou pages this list by its own page size, whatever `limit` says.
+    options.limit = DEFAULT_LIMIT;
+    let mut filters = vec![options.filter, Filter::Eq(path("project_id"), json!(id))];
+    if let Some((_, episode)) = episode.last() {
+        let episode = uuid::Uuid::try_parse(episode)
+            .map_err(|_| KitsuError::invalid_field("episode_id", "must be a UUID"))?
+            .to_string();
+        // The shots of the episode's sequences, as Zou joins them.
+        let children = |parents: Vec<Value>| Filter::In(path("parent_id"), parents);
+        let ids = |docs: Vec<(String, Value)>| docs.into_iter().map(|(id, _)| json!(id)).collect();
+        let entities = Records::model("entities")?.collection;
+        let sequences = scan(
+            state,
+            entities,
+            children(vec![json!(episode)]),
+            &["created_at"],
+        )
+        .await?;
+        let shots = scan(state, entities, children(ids(sequences)), &["created_at"]).await?;
+        filters.push(Filter::In(path("entity_id"), ids(shots)));
+    }
+    filters.extend(visible(state, tasks, &caller).await?);
+    options.filter = Filter::And(filters);
+    let body = match options.page {
+        Some(page) => page_of(state, tasks, &options, page).await?,
+        None => {
+            let rows = scan(
+                state,
+                tasks.collection,
+                options.filter.clone(),
+                &["-updated_at", "-created_at"],
+            )
+            .await?;
+            Value::Array(
+                rows.into_iter()
+                    .map(|(_, doc)| listed(tasks, doc, &options))
+                    .collect(),
+            )
+        }
+    };
+    Ok(with_freshness(Json(body).into_response(), freshness))
 }
 
 #[utoipa::path(get, path = "/data/tasks/{id}/comments", tag = "kitsu: data",
