@@ -9,6 +9,17 @@ pub struct ProjectionError {
     pub reason: String,
 }
 
+impl ProjectionError {
+    /// `projection` could not read `event` (its payload does not decode), for `reason`.
+    pub fn unreadable(projection: &'static str, event: &Envelope, reason: impl ToString) -> Self {
+        Self {
+            projection,
+            event: event.id.clone(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
 pub trait Projection: Send + Sync + 'static {
     /// Stable name: keys the checkpoint and the durable consumer.
     fn name(&self) -> &'static str;

@@ -50,11 +50,9 @@ impl Projection for DatabaseViews {
         if event.aggregatetype != Database::TYPE {
             return Ok(vec![]);
         }
-        let decoded: DatabaseEvent = event.decode().map_err(|e| ProjectionError {
-            projection: NAME,
-            event: event.id.clone(),
-            reason: e.to_string(),
-        })?;
+        let decoded: DatabaseEvent = event
+            .decode()
+            .map_err(|e| ProjectionError::unreadable(NAME, event, e))?;
         let id = event.aggregateid.clone();
         let order = |i: usize| event.sequence * 10_000 + i as i64;
         let in_collections = |name: &str, change| ViewOp::Nested {

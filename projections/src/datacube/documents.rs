@@ -41,11 +41,7 @@ impl Projection for DocumentViews {
     }
 
     fn project(&self, event: &Envelope) -> Result<Vec<ViewOp>, ProjectionError> {
-        let unreadable = |e: serde_json::Error| ProjectionError {
-            projection: NAME,
-            event: event.id.clone(),
-            reason: e.to_string(),
-        };
+        let unreadable = |e| ProjectionError::unreadable(NAME, event, e);
         if event.aggregatetype == Database::TYPE {
             let decoded: DatabaseEvent = event.decode().map_err(unreadable)?;
             return Ok(dropped(&event.aggregateid, decoded).into_iter().collect());

@@ -23,11 +23,9 @@ impl Projection for ApiKeys {
         if event.aggregatetype != ApiKey::TYPE {
             return Ok(vec![]);
         }
-        let decoded: ApiKeyEvent = event.decode().map_err(|e| ProjectionError {
-            projection: "api_keys",
-            event: event.id.clone(),
-            reason: e.to_string(),
-        })?;
+        let decoded: ApiKeyEvent = event
+            .decode()
+            .map_err(|e| ProjectionError::unreadable("api_keys", event, e))?;
         let id = event.aggregateid.clone();
         Ok(match decoded {
             ApiKeyEvent::ApiKeyCreated {

@@ -39,11 +39,9 @@ impl Projection for UserProfiles {
         if event.aggregatetype != User::TYPE {
             return Ok(vec![]);
         }
-        let decoded: UserEvent = event.decode().map_err(|e| ProjectionError {
-            projection: PROFILES_PROJECTION,
-            event: event.id.clone(),
-            reason: e.to_string(),
-        })?;
+        let decoded: UserEvent = event
+            .decode()
+            .map_err(|e| ProjectionError::unreadable(PROFILES_PROJECTION, event, e))?;
         let id = event.aggregateid.clone();
         let merge = |patch| ViewOp::Merge {
             collection: PROFILES.into(),

@@ -30,11 +30,7 @@ pub fn news_id(comment_id: &str) -> String {
 pub struct KitsuNews;
 
 fn unreadable(event: &Envelope, reason: impl ToString) -> ProjectionError {
-    ProjectionError {
-        projection: NEWS,
-        event: event.id.clone(),
-        reason: reason.to_string(),
-    }
+    ProjectionError::unreadable(NEWS, event, reason)
 }
 
 /// A news entry as stored: what Zou's `News` row holds plus the task's keys its feed filters

@@ -41,11 +41,9 @@ impl Projection for KitsuPersons {
         if event.aggregatetype != User::TYPE {
             return Ok(vec![]);
         }
-        let decoded: UserEvent = event.decode().map_err(|e| ProjectionError {
-            projection: PERSONS,
-            event: event.id.clone(),
-            reason: e.to_string(),
-        })?;
+        let decoded: UserEvent = event
+            .decode()
+            .map_err(|e| ProjectionError::unreadable(PERSONS, event, e))?;
         let id = event.aggregateid.as_str();
         Ok(match decoded {
             UserEvent::UserRegistered {

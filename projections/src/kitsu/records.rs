@@ -24,11 +24,7 @@ static COLLECTIONS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
 pub struct KitsuRecords;
 
 fn unreadable(event: &Envelope, reason: impl ToString) -> ProjectionError {
-    ProjectionError {
-        projection: RECORDS,
-        event: event.id.clone(),
-        reason: reason.to_string(),
-    }
+    ProjectionError::unreadable(RECORDS, event, reason)
 }
 
 impl Projection for KitsuRecords {

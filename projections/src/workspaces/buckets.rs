@@ -75,11 +75,9 @@ impl Projection for BucketViews {
         if event.aggregatetype != Bucket::TYPE {
             return Ok(vec![]);
         }
-        let decoded: BucketEvent = event.decode().map_err(|e| ProjectionError {
-            projection: NAME,
-            event: event.id.clone(),
-            reason: e.to_string(),
-        })?;
+        let decoded: BucketEvent = event
+            .decode()
+            .map_err(|e| ProjectionError::unreadable(NAME, event, e))?;
         Ok(changes(&event.aggregateid, decoded))
     }
 }
