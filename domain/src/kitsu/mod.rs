@@ -24,6 +24,7 @@ pub use access::{
     Vendors, supervises,
 };
 pub use calendar::{Calendar, CalendarCommand, CalendarError, CalendarEvent, Days};
+pub(crate) use models::plain;
 pub use models::{MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};
 pub use registry::{

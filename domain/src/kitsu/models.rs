@@ -370,7 +370,7 @@ const ADMIN_ONLY: Rules = Rules {
 };
 
 /// A model with no project, no special behaviour: only its fields and rules differ.
-const fn plain(
+pub(crate) const fn plain(
     route: &'static str,
     type_name: &'static str,
     collection: &'static str,

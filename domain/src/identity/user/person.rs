@@ -13,8 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::{ROLES, UserError};
 use crate::kitsu::{
-    Default as D, Field, FieldChange, FieldType as T, Model, ProjectLink, Rules, document,
-    relation_ids,
+    Default as D, Field, FieldChange, FieldType as T, Model, Rules, document, plain, relation_ids,
 };
 
 /// The route of persons in the data API (`/data/persons`).
@@ -104,23 +103,9 @@ pub const LINKED: &str = "Some data are still linked to given person.";
 /// Persons as a model: everyone lists and reads them, studio managers make, change and delete
 /// them (a person also changes their own record: see [`ADMIN_ONLY`]).
 pub static PERSON: Model = Model {
-    route: ROUTE,
-    type_name: "Person",
-    collection: COLLECTION,
-    fields: FIELDS,
-    rules: Rules::REFERENCE,
     duplicate_message: Some("Email already in use."),
-    project: ProjectLink::None,
-    named_references: &[],
-    lifecycle: None,
     detach_on_force: Some(LINKED),
-    unique_together: &[],
-    owns_on_force: &[],
-    agreements: &[],
-    periods: None,
-    date_range: None,
-    total: None,
-    extras: &[],
+    ..plain(ROUTE, "Person", COLLECTION, FIELDS, Rules::REFERENCE)
 };
 
 /// Held by the account itself (its identity events), not by the details.
