@@ -401,9 +401,11 @@ impl Model {
     }
 
     /// Whether a write of one of its records changes others, which are found in the read
-    /// models (exclusive flags, days that clear other records).
+    /// models (exclusive flags, days that clear other records, the total it counts towards).
     pub fn writes_others(&self) -> bool {
-        self.exclusive_fields().next().is_some() || self.periods.is_some_and(|p| p.clears.is_some())
+        self.exclusive_fields().next().is_some()
+            || self.periods.is_some_and(|p| p.clears.is_some())
+            || self.total.is_some()
     }
 
     /// The boolean fields at most one record holds true (see [`Field::exclusive`]).

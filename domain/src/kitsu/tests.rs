@@ -252,6 +252,16 @@ fn unique_keys_fold_case_only_where_zou_does() {
 }
 
 #[test]
+fn a_write_that_changes_others_is_known_to_find_them_in_the_read_models() {
+    // Time spents sum into their task, day offs clear time spents, a default background
+    // unsets the others: each reads the others from the read models before it writes.
+    for route in ["time-spents", "day-offs", "preview-background-files"] {
+        assert!(model(route).unwrap().writes_others(), "{route}");
+    }
+    assert!(!model("projects").unwrap().writes_others());
+}
+
+#[test]
 fn reference_models_are_read_by_all_and_written_by_admins() {
     let reference = MODELS
         .iter()
