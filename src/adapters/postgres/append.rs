@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
-use sqlx::{Connection, PgPool, Row};
+use sqlx::{Connection, PgConnection, PgPool, Row};
 
 use annals_contracts::integrity::recorded_now;
 use annals_contracts::{LogError, Position};
@@ -63,51 +63,113 @@ const UNDO: &str = "
      WHERE (e.aggregate_type, e.aggregate_id, e.sequence) = (u.t, u.i, u.s)";
 
 const COPY: &str = "COPY events (aggregate_type, aggregate_id, sequence, event_type, event_version,
-                         payload, metadata, recorded_at, digest) FROM STDIN";
+                         payload, metadata, recorded_at, digest) FROM STDIN (FORMAT binary)";
 
-/// `text` as a field of `COPY`'s text format.
-fn copy_field(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
+/// The binary format's signature, flags (none) and header extension length (none).
+const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// Columns of [`COPY`].
+const COPY_COLUMNS: i16 = 9;
+/// Microseconds from the Unix epoch to Postgres's (2000-01-01 UTC).
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// One field of a binary `COPY` row: its length, then its bytes.
+fn binary_field(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+    out.extend_from_slice(bytes);
 }
 
-/// `events` as `COPY` rows (text format) for [`COPY`], recorded at `recorded_at`.
-fn copy_rows(events: &[cqrs_es::persist::SerializedEvent], recorded_at: DateTime<Utc>) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
+/// A `jsonb` field: format version 1, then the JSON text, written in place.
+fn binary_jsonb(out: &mut Vec<u8>, value: &Value) -> Result<(), LogError> {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    out.push(1);
+    serde_json::to_writer(&mut *out, value).map_err(|e| LogError(e.to_string()))?;
+    let length = (out.len() - at - 4) as i32;
+    out[at..at + 4].copy_from_slice(&length.to_be_bytes());
+    Ok(())
+}
+
+/// `events` as one binary `COPY` stream for [`COPY`], recorded at `recorded_at`. Binary
+/// rather than text: nothing to escape here nor to unescape and parse (times, digests,
+/// numbers) in the database.
+fn copy_binary(
+    events: &[cqrs_es::persist::SerializedEvent],
+    recorded_at: DateTime<Utc>,
+) -> Result<Vec<u8>, LogError> {
+    let mut out = Vec::with_capacity(BINARY_HEADER.len() + events.len() * 1400 + 2);
+    out.extend_from_slice(BINARY_HEADER);
     let mut scratch = Vec::new();
-    let recorded = recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let recorded = (recorded_at.timestamp_micros() - PG_EPOCH_MICROS).to_be_bytes();
     for event in events {
         let digest = crate::adapters::append::digest(event, recorded_at, &mut scratch);
-        let (sequence, payload) = (event.sequence.to_string(), event.payload.to_string());
-        let metadata = event.metadata.to_string();
-        for field in [
-            &event.aggregate_type,
-            &event.aggregate_id,
-            &sequence,
-            &event.event_type,
-            &event.event_version,
-            &payload,
-            &metadata,
-            &recorded,
-        ] {
-            copy_field(&mut out, field);
-            out.push('\t');
-        }
-        out.push_str("\\\\x");
-        for byte in digest.iter() {
-            let _ = write!(out, "{byte:02x}");
-        }
-        out.push('\n');
+        out.extend_from_slice(&COPY_COLUMNS.to_be_bytes());
+        binary_field(&mut out, event.aggregate_type.as_bytes());
+        binary_field(&mut out, event.aggregate_id.as_bytes());
+        binary_field(&mut out, &(event.sequence as i64).to_be_bytes());
+        binary_field(&mut out, event.event_type.as_bytes());
+        binary_field(&mut out, event.event_version.as_bytes());
+        binary_jsonb(&mut out, &event.payload)?;
+        binary_jsonb(&mut out, &event.metadata)?;
+        binary_field(&mut out, &recorded);
+        binary_field(&mut out, &digest);
     }
-    out
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+    Ok(out)
+}
+
+/// What the producer of an import hands its writer.
+enum ToCopy {
+    /// Rows for one `COPY` (a whole binary stream).
+    Rows(Vec<u8>),
+    /// Everything is sent: commit, and answer the position of this event.
+    Commit(EventKey),
+}
+
+/// Copies each chunk the producer sends, in one transaction, and commits at [`ToCopy::Commit`];
+/// rolls back if the producer stops without it. `None` at the first taken sequence (a
+/// unique violation).
+async fn copy_all(
+    conn: &mut PgConnection,
+    chunks: &mut tokio::sync::mpsc::Receiver<ToCopy>,
+) -> Result<Option<Position>, LogError> {
+    let mut tx = conn.begin().await.map_err(log_error)?;
+    let last = loop {
+        match chunks.recv().await {
+            Some(ToCopy::Rows(rows)) => {
+                let copied = async {
+                    let mut copy = tx.copy_in_raw(COPY).await?;
+                    copy.send(rows).await?;
+                    copy.finish().await
+                };
+                match copied.await {
+                    Ok(_) => {}
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(None),
+                    Err(e) => return Err(log_error(e)),
+                }
+            }
+            Some(ToCopy::Commit(key)) => break key,
+            // The producer failed: the transaction rolls back as it is dropped.
+            None => return Err(LogError("the append was abandoned".into())),
+        }
+    };
+    let (aggregate_type, aggregate_id, sequence) = last;
+    let row = sqlx::query(
+        "SELECT tx_id::text AS tx, global_id FROM events
+          WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
+    )
+    .bind(aggregate_type)
+    .bind(aggregate_id)
+    .bind(sequence as i64)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(log_error)?;
+    let tx_id: String = row.try_get("tx").map_err(log_error)?;
+    let position = Position::new(
+        parse_xid8(&tx_id)?,
+        row.try_get("global_id").map_err(log_error)?,
+    );
+    tx.commit().await.map_err(log_error)?;
+    Ok(Some(position))
 }
 
 /// The events the statement inserted, by key, with their positions.
@@ -206,59 +268,57 @@ impl BatchWriter for PgBatchWriter {
         Ok(outcomes)
     }
 
-    /// One `COPY` per chunk in one transaction, rolled back at the first taken sequence (a
-    /// unique violation) or failing chunk (a transaction dropped uncommitted rolls back).
-    /// `COPY` rather than the batch `INSERT`: no parameter arrays to build and unpack, no
-    /// speculative insertion, and the row trigger still chains every event.
+    /// One binary `COPY` per chunk in one transaction, rolled back at the first taken sequence
+    /// (a unique violation) or failing chunk. `COPY` rather than the batch `INSERT`: no
+    /// parameter arrays to build and unpack, no speculative insertion, and the row trigger still
+    /// chains every event. The chunks are prepared and encoded here while a task of their own
+    /// copies the previous one, so the server's work and the database's overlap on two cores.
     async fn write_chunked(
         &self,
         source: &mut dyn EventChunks,
     ) -> Result<Option<Position>, LogError> {
         let mut conn = self.connections.get().await.map_err(log_error)?;
-        let mut tx = conn.begin().await.map_err(log_error)?;
+        // One chunk waits while another is copied: memory holds about three at most.
+        let (sender, mut chunks) = tokio::sync::mpsc::channel(1);
+        let writer = tokio::spawn(async move {
+            let outcome = copy_all(&mut conn, &mut chunks).await;
+            (conn, outcome)
+        });
         let recorded_at = recorded_now();
-        let mut last_key = None;
-        let mut next = source.next_chunk().await?;
-        while let Some(chunk) = next {
-            if let Some(k) = chunk.last().map(key) {
-                last_key = Some(k);
+        let produced = async {
+            let mut last_key = None;
+            while let Some(chunk) = source.next_chunk().await? {
+                if let Some(k) = chunk.last().map(key) {
+                    last_key = Some(k);
+                }
+                let rows = copy_binary(&chunk, recorded_at)?;
+                drop(chunk);
+                if sender.send(ToCopy::Rows(rows)).await.is_err() {
+                    // The writer stopped (a taken sequence, or an error): it says which.
+                    break;
+                }
             }
-            let rows = copy_rows(&chunk, recorded_at);
-            // The source prepares the next chunk while the database stores this one: on two
-            // cores that overlaps the server's work with the database's.
-            let copy = async {
-                let mut copy = tx.copy_in_raw(COPY).await?;
-                copy.send(rows.into_bytes()).await?;
-                copy.finish().await
-            };
-            let (copied, following) = tokio::join!(copy, source.next_chunk());
-            match copied {
-                Ok(_) => {}
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(None),
-                Err(e) => return Err(log_error(e)),
-            }
-            next = following?;
+            Ok::<_, LogError>(last_key)
         }
-        let Some((aggregate_type, aggregate_id, sequence)) = last_key else {
-            return Err(LogError("nothing to append".into()));
-        };
-        let row = sqlx::query(
-            "SELECT tx_id::text AS tx, global_id FROM events
-              WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3",
-        )
-        .bind(aggregate_type)
-        .bind(aggregate_id)
-        .bind(sequence as i64)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(log_error)?;
-        let tx_id: String = row.try_get("tx").map_err(log_error)?;
-        let position = Position::new(
-            parse_xid8(&tx_id)?,
-            row.try_get("global_id").map_err(log_error)?,
-        );
-        tx.commit().await.map_err(log_error)?;
-        self.connections.put_back(conn);
-        Ok(Some(position))
+        .await;
+        match &produced {
+            Ok(Some(key)) => {
+                let _ = sender.send(ToCopy::Commit(key.clone())).await;
+            }
+            Ok(None) | Err(_) => {}
+        }
+        drop(sender);
+        let (conn, outcome) = writer
+            .await
+            .map_err(|e| LogError(format!("import writer: {e}")))?;
+        match (produced?, outcome?) {
+            (None, _) => Err(LogError("nothing to append".into())),
+            (Some(_), Some(position)) => {
+                self.connections.put_back(conn);
+                Ok(Some(position))
+            }
+            // A sequence was taken: the transaction was rolled back.
+            (Some(_), None) => Ok(None),
+        }
     }
 }

@@ -47,9 +47,11 @@ impl Staged {
         })
     }
 
-    /// Stages the next document.
-    pub async fn push(&mut self, document: &Value) -> Result<(), AppError> {
-        let mut line = serde_json::to_vec(document).map_err(|e| unavailable(e.into()))?;
+    /// Stages the next document, valid JSON as the client sent it: a raw line break in valid
+    /// JSON is whitespace, so it becomes a space and the document one line.
+    pub async fn push_raw(&mut self, document: &[u8]) -> Result<(), AppError> {
+        let mut line = Vec::with_capacity(document.len() + 1);
+        line.extend(document.iter().map(|&b| if b == b'\n' { b' ' } else { b }));
         line.push(b'\n');
         self.file.write_all(&line).await.map_err(unavailable)?;
         self.count += 1;
@@ -83,8 +85,10 @@ fn document(
     index: usize,
 ) -> Result<(Option<String>, serde_json::Map<String, Value>), AppError> {
     let item = format!("{FILE}[{index}]");
-    let Ok(Value::Object(mut body)) = serde_json::from_str::<Value>(line) else {
-        return Err(AppError::invalid(item, "must be a JSON object"));
+    let mut body = match serde_json::from_str::<Value>(line) {
+        Ok(Value::Object(body)) => body,
+        Ok(_) => return Err(AppError::invalid(item, "must be a JSON object")),
+        Err(e) => return Err(AppError::invalid(item, format!("is not valid JSON ({e})"))),
     };
     let id = match body.remove("_id") {
         None | Some(Value::Null) => None,
