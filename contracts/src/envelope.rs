@@ -87,6 +87,22 @@ impl Envelope {
             }
             other => other.clone(),
         };
+        Self::with_fields(event, fields, prev)
+    }
+
+    /// [`Envelope::from_stored`] taking the event's payload instead of copying it (the
+    /// relay publishes each event once).
+    pub fn from_owned(mut event: StoredEvent, prev: Position) -> Self {
+        let fields = match std::mem::take(&mut event.payload) {
+            Value::Object(map) if map.len() == 1 => {
+                map.into_iter().next().map_or(Value::Null, |(_, v)| v)
+            }
+            other => other,
+        };
+        Self::with_fields(&event, fields, prev)
+    }
+
+    fn with_fields(event: &StoredEvent, fields: Value, prev: Position) -> Self {
         Envelope {
             specversion: "1.0".into(),
             id: format!(
@@ -124,9 +140,13 @@ impl Envelope {
         Value::Object(map)
     }
 
-    /// Deserializes the payload into a domain event type.
+    /// Deserializes the payload into a domain event type (a cqrs-es event enum, externally
+    /// tagged by `eventname`), reading `data` in place rather than from a copy.
     pub fn decode<E: serde::de::DeserializeOwned>(&self) -> Result<E, serde_json::Error> {
-        serde_json::from_value(self.tagged_payload())
+        E::deserialize(serde::de::value::EnumAccessDeserializer::new(Tagged {
+            name: &self.eventname,
+            data: &self.data,
+        }))
     }
 }
 
@@ -153,6 +173,73 @@ pub fn is_secret(key: &str) -> bool {
 }
 
 /// Pairs each event with its predecessor's position, starting from `prev`.
+/// An event enum's variant (`name`) and its fields, read as serde reads an externally tagged
+/// enum.
+struct Tagged<'a> {
+    name: &'a str,
+    data: &'a Value,
+}
+
+impl<'de> serde::de::EnumAccess<'de> for Tagged<'de> {
+    type Error = serde_json::Error;
+    type Variant = Fields<'de>;
+
+    fn variant_seed<V: serde::de::DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), Self::Error> {
+        let name = serde::de::value::BorrowedStrDeserializer::<serde_json::Error>::new(self.name);
+        Ok((seed.deserialize(name)?, Fields(self.data)))
+    }
+}
+
+/// A variant's fields: what follows its tag.
+struct Fields<'a>(&'a Value);
+
+impl<'de> serde::de::VariantAccess<'de> for Fields<'de> {
+    type Error = serde_json::Error;
+
+    fn unit_variant(self) -> Result<(), Self::Error> {
+        serde::Deserialize::deserialize(self.0)
+    }
+
+    fn newtype_variant_seed<T: serde::de::DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, Self::Error> {
+        seed.deserialize(self.0)
+    }
+
+    fn tuple_variant<V: serde::de::Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_tuple(self.0, len, visitor)
+    }
+
+    fn struct_variant<V: serde::de::Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        serde::Deserializer::deserialize_struct(self.0, "", fields, visitor)
+    }
+}
+
+/// [`chain`] taking the events instead of copying their payloads.
+pub fn chain_owned(events: Vec<StoredEvent>, mut prev: Position) -> Vec<Envelope> {
+    events
+        .into_iter()
+        .map(|e| {
+            let position = e.position;
+            let env = Envelope::from_owned(e, prev);
+            prev = position;
+            env
+        })
+        .collect()
+}
+
 pub fn chain(events: &[StoredEvent], mut prev: Position) -> Vec<Envelope> {
     events
         .iter()
@@ -212,5 +299,46 @@ mod tests {
         let envs = chain(&[stored(), second], Position::new(1, 1));
         assert_eq!(envs[0].prevposition, Position::new(1, 1));
         assert_eq!(envs[1].prevposition, Position::new(10, 3));
+    }
+
+    #[test]
+    fn events_decode_from_their_data_in_place_as_from_the_tagged_payload() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        enum Event {
+            Named { name: String, tags: Vec<String> },
+            Counted(u32),
+            Closed,
+        }
+        let decoded = |eventname: &str, data: Value| {
+            let mut env = Envelope::from_stored(&stored(), Position::ZERO);
+            env.eventname = eventname.into();
+            env.data = data;
+            let tagged: Event = serde_json::from_value(env.tagged_payload()).unwrap();
+            assert_eq!(env.decode::<Event>().unwrap(), tagged);
+            tagged
+        };
+        assert_eq!(
+            decoded("Named", json!({"name": "a", "tags": ["x"]})),
+            Event::Named {
+                name: "a".into(),
+                tags: vec!["x".into()]
+            }
+        );
+        assert_eq!(decoded("Counted", json!(3)), Event::Counted(3));
+        assert_eq!(decoded("Closed", Value::Null), Event::Closed);
+        let mut env = Envelope::from_stored(&stored(), Position::ZERO);
+        env.eventname = "Unknown".into();
+        assert!(env.decode::<Event>().is_err());
+    }
+
+    #[test]
+    fn an_owned_chain_is_the_copied_chain() {
+        let mut second = stored();
+        second.position = Position::new(12, 9);
+        let events = vec![stored(), second];
+        assert_eq!(
+            chain_owned(events.clone(), Position::new(1, 1)),
+            chain(&events, Position::new(1, 1))
+        );
     }
 }

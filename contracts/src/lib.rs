@@ -16,7 +16,7 @@ mod store;
 
 pub use bus::{BusError, Delivery, EventBus, Subscription};
 pub use checkpoint::{IDLE, QUIET_FLUSH, StoredCheckpoint};
-pub use envelope::{Envelope, SOURCE, StoredEvent, chain, is_secret, redact};
+pub use envelope::{Envelope, SOURCE, StoredEvent, chain, chain_owned, is_secret, redact};
 pub use leadership::{Leadership, Lease, SoleProcess};
 pub use log::{EventReader, LogError};
 pub use position::{Position, PositionParseError};

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Projection;
 use annals_contracts::{
     BusError, CommitError, Envelope, EventBus, EventReader, IDLE, Lease, LogError, Position,
-    ProgressBoard, StoreError, StoredCheckpoint, Subscription, ViewOp, ViewStore, chain,
+    ProgressBoard, StoreError, StoredCheckpoint, Subscription, ViewOp, ViewStore, chain_owned,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -259,7 +259,7 @@ impl WorkerGroup {
                 }
                 return Ok(());
             }
-            let envelopes = chain(&events, from);
+            let envelopes = chain_owned(events, from);
             self.apply(&envelopes).await?;
         }
     }
@@ -404,7 +404,7 @@ impl Worker {
             if events.is_empty() {
                 break;
             }
-            let envelopes = chain(&events, self.checkpoint);
+            let envelopes = chain_owned(events, self.checkpoint);
             self.commit(&envelopes).await?;
         }
         Ok(())
@@ -418,9 +418,9 @@ impl Worker {
             if events.is_empty() {
                 return Ok(applied);
             }
-            let envelopes = chain(&events, self.checkpoint);
-            self.commit(&envelopes).await?;
             applied += events.len() as u64;
+            let envelopes = chain_owned(events, self.checkpoint);
+            self.commit(&envelopes).await?;
         }
     }
 

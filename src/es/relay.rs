@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use annals_contracts::{EventReader, Leadership, Lease, Position, StoredCheckpoint, chain};
+use annals_contracts::{EventReader, Leadership, Lease, Position, StoredCheckpoint, chain_owned};
 
 use crate::adapters::Publisher;
 use crate::adapters::integrity::IntegrityLog;
@@ -209,7 +209,8 @@ impl Relay {
                 .num_microseconds()
                 .unwrap_or(0);
             metrics::gauge!("annals_relay_lag_seconds").set(lag.max(0) as f64 / 1e6);
-            let mut envelopes = chain(&events, cursor);
+            let (count, last) = (events.len(), last.position);
+            let mut envelopes = chain_owned(events, cursor);
             for envelope in &mut envelopes {
                 envelope.logid = Some(log_id.clone());
             }
@@ -226,11 +227,11 @@ impl Relay {
             if let Some(since) = failing_since.take() {
                 tracing::info!(after = ?since.elapsed(), "bus back; publishing again");
             }
-            cursor = last.position;
+            cursor = last;
             self.save_if_due(&mut saved, cursor).await;
-            sealer.passed(events.len());
+            sealer.passed(count);
             self.seal_if_due(&mut sealer, cursor, &log_id).await;
-            metrics::counter!("annals_relay_published_total").increment(events.len() as u64);
+            metrics::counter!("annals_relay_published_total").increment(count as u64);
         }
     }
 

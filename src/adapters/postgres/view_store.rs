@@ -353,8 +353,9 @@ async fn apply_documents(
     struct Columns<'a> {
         collections: Vec<&'a str>,
         ids: Vec<&'a str>,
-        docs: Vec<Value>,
-        owners: Vec<Option<String>>,
+        // Borrowed: encoded straight from the ops, not from copies of them.
+        docs: Vec<sqlx::types::Json<&'a Value>>,
+        owners: Vec<Option<&'a str>>,
         ords: Vec<Option<i64>>,
         indexed: Vec<bool>,
     }
@@ -378,8 +379,8 @@ async fn apply_documents(
             } => {
                 upserts.collections.push(collection);
                 upserts.ids.push(id);
-                upserts.docs.push(doc.clone());
-                upserts.owners.push(owner.clone());
+                upserts.docs.push(sqlx::types::Json(doc));
+                upserts.owners.push(owner.as_deref());
                 upserts.ords.push(*ord);
                 upserts.indexed.push(indexed(collection));
             }
@@ -390,7 +391,7 @@ async fn apply_documents(
             } => {
                 merges.collections.push(collection);
                 merges.ids.push(id);
-                merges.docs.push(patch.clone());
+                merges.docs.push(sqlx::types::Json(patch));
                 merges.indexed.push(indexed(collection));
             }
             ViewOp::Delete { collection, id } => {
