@@ -8,6 +8,8 @@ pub mod history;
 pub mod names;
 pub mod news;
 mod paged;
+pub mod person_calendar;
+pub mod person_work;
 pub mod persons;
 pub mod playlists;
 pub mod projects;
