@@ -170,7 +170,19 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::person_calendar::week_time_spents))
         .routes(routes!(data::person_calendar::month_all_time_spents))
         .routes(routes!(data::projects::open))
-        .routes(routes!(data::projects::add_member))
+        .routes(routes!(
+            data::project_settings::team,
+            data::projects::add_member
+        ))
+        .routes(routes!(
+            data::project_settings::settings_list,
+            data::project_settings::add_setting
+        ))
+        .routes(routes!(data::project_settings::remove_setting))
+        .routes(routes!(data::project_lists::task_types))
+        .routes(routes!(data::project_lists::comments))
+        .routes(routes!(data::project_lists::type_assets))
+        .routes(routes!(data::project_lists::entity_type_tasks))
         .routes(routes!(data::projects::remove_member))
         .routes(routes!(data::entity_links::project_links))
         .routes(routes!(data::entity_links::remove_project_link))

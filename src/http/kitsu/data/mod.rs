@@ -12,6 +12,8 @@ pub mod person_calendar;
 pub mod person_work;
 pub mod persons;
 pub mod playlists;
+pub mod project_lists;
+pub mod project_settings;
 pub mod projects;
 pub mod query;
 mod shape;
