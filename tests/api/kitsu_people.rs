@@ -66,8 +66,19 @@ chair_shading = gazu.task.new_task(chair, shading, task_status=finished, assigne
 table_modeling = gazu.task.new_task(table, modeling, task_status=todo, assignees=[people["artist2"]])
 lamp_modeling = gazu.task.new_task(lamp, modeling, task_status=todo, assignees=[people["artist"]])
 gazu.client.update("projects", closed["id"], {"project_status_id": closed_status["id"]})
-gazu.task.add_comment(chair_modeling, todo, "first look")
-out["ids"] = {"chair_modeling": chair_modeling["id"], "chair_shading": chair_shading["id"],
+first_look = gazu.task.add_comment(chair_modeling, todo, "first look")
+# A client's comment is never a task's last comment.
+gazu.task.add_comment(chair_modeling, todo, "client says", person=people["client"])
+# A shot in a sequence of an episode, and the chair cast in that episode.
+episode = gazu.shot.new_episode(project, "E01")
+sequence = gazu.shot.new_sequence(project, "SQ01", episode=episode)
+shot = gazu.shot.new_shot(project, sequence, "SH01")
+layout = gazu.task.new_task_type("Layout", for_entity="Shot")
+shot_layout = gazu.task.new_task(shot, layout, task_status=todo, assignees=[people["artist"]])
+gazu.client.create("entity-links", {"entity_in_id": episode["id"], "entity_out_id": chair["id"]})
+out["first_look"] = first_look
+out["ids"] = {"shot_layout": shot_layout["id"], "episode": episode["id"], "shot": shot["id"],
+              "layout": layout["id"],"chair_modeling": chair_modeling["id"], "chair_shading": chair_shading["id"],
               "table_modeling": table_modeling["id"], "lamp_modeling": lamp_modeling["id"],
               "project": project["id"], "chair": chair["id"], "todo": todo["id"],
               "modeling": modeling["id"], "shading": shading["id"]}
@@ -251,8 +262,10 @@ async fn gazu_reads_a_persons_work_and_calendar(#[case] backend: Backend) {
 
     // The artist's open work: not the done task, not the closed project's.
     let tasks = out["tasks"].as_array().unwrap();
-    assert_eq!(ids(&out["tasks"]), vec![id("chair_modeling")], "{out}");
-    let task = &tasks[0];
+    let open = sorted(vec![id("chair_modeling"), id("shot_layout")]);
+    assert_eq!(sorted(ids(&out["tasks"])), open, "{out}");
+    let listed_task = |key: &str| tasks.iter().find(|t| t["id"] == id(key)).cloned().unwrap();
+    let task = &listed_task("chair_modeling");
     for (key, value) in [
         ("assignees", json!([person("artist")])),
         ("entity_id", id("chair")),
@@ -265,6 +278,9 @@ async fn gazu_reads_a_persons_work_and_calendar(#[case] backend: Backend) {
         ("entity_canceled", json!(false)),
         ("episode_id", json!("")),
         ("episode_name", Value::Null),
+        // Cast in the episode.
+        ("episode_ids", json!([id("episode")])),
+        ("episode_names", json!(["E01"])),
         ("sequence_name", Value::Null),
         ("project_id", id("project")),
         ("project_name", json!("People")),
@@ -284,29 +300,45 @@ async fn gazu_reads_a_persons_work_and_calendar(#[case] backend: Backend) {
     ] {
         assert_eq!(task[key], value, "{key}: {task}");
     }
-    // Zou's keys, no more, no fewer.
-    let mut keys: Vec<&str> = task
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    assert_eq!(keys, TASK_KEYS, "{task}");
+    // Zou's keys, no more, no fewer (an asset cast in episodes has two more).
+    let keys_of = |task: &Value| {
+        let mut keys: Vec<String> = task.as_object().unwrap().keys().cloned().collect();
+        keys.retain(|k| k != "episode_ids" && k != "episode_names");
+        keys.sort_unstable();
+        keys
+    };
+    assert_eq!(keys_of(task), TASK_KEYS, "{task}");
     assert_eq!(task["task_estimation"], task["estimation"]);
     assert_eq!(task["task_duration"], task["duration"]);
+    // The client's comment is newer: the admin's is the last one.
     let last = &task["last_comment"];
     assert_eq!(last["text"], "first look", "{task}");
     assert_eq!(last["person_id"], person("admin"));
-    assert_eq!(last["date"], task["last_comment_date"], "{task}");
-    assert!(task.get("episode_ids").is_none(), "{task}");
+    assert_eq!(last["date"], out["first_look"]["created_at"], "{task}");
+    let shot = &listed_task("shot_layout");
+    for (key, value) in [
+        ("entity_id", id("shot")),
+        ("entity_name", json!("SH01")),
+        ("entity_type_name", json!("Shot")),
+        ("entity_description", Value::Null),
+        ("sequence_name", json!("SQ01")),
+        ("episode_id", id("episode")),
+        ("episode_name", json!("E01")),
+        ("task_type_for_entity", json!("Shot")),
+        ("last_comment", json!({})),
+    ] {
+        assert_eq!(shot[key], value, "{key}: {shot}");
+    }
+    assert!(shot.get("episode_ids").is_none(), "{shot}");
+    assert!(shot.get("episode_names").is_none(), "{shot}");
+    assert_eq!(keys_of(shot), TASK_KEYS, "{shot}");
     assert_eq!(ids(&out["done"]), vec![id("chair_shading")], "{out}");
     assert_eq!(out["done"][0]["last_comment"], json!({}));
     assert_eq!(out["done"][0]["task_status_name"], "Done");
 
     // Who reads them: team members and studio managers alike, a manager outside the team
     // nothing, clients nothing, vendors only their own (nothing).
-    let theirs = json!([200, [id("chair_modeling")]]);
+    let theirs = json!([200, open]);
     let asked = &out["tasks_as"];
     for who in ["admin", "artist", "manager", "supervisor", "artist2"] {
         assert_eq!(listed(&asked[who]), theirs, "{who}");

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use annals_contracts::filter::{FieldPath, Filter};
-use annals_projections::kitsu::RECORDS;
+use annals_projections::kitsu::{EXACT_AT, NEWS, NEWS_COLLECTION, RECORDS};
 
 use super::names::Names;
 use super::scan;
@@ -129,7 +129,7 @@ async fn person_tasks(
 ) -> KitsuResult<Response> {
     let person = subject(state, id).await?;
     vendor_reads_own(&caller, &person)?;
-    let freshness = state.gate.wait(headers, &[RECORDS]).await?;
+    let freshness = state.gate.wait(headers, &[RECORDS, NEWS]).await?;
     // Zou answers vendors (who may only ask for themselves) and clients an empty list.
     if matches!(caller.user.role.as_str(), "vendor" | "client") {
         return Ok(with_freshness(Json(json!([])).into_response(), freshness));
@@ -184,13 +184,36 @@ async fn last_comments(
     task_ids: Vec<Value>,
 ) -> KitsuResult<HashMap<String, Value>> {
     let comments = Records::model("comments")?;
-    let rows = scan(
+    let mut rows = scan(
         state,
         comments.collection,
-        Filter::In(path("object_id"), task_ids),
+        Filter::In(path("object_id"), task_ids.clone()),
         &["created_at"],
     )
     .await?;
+    // The stored dates have whole seconds; the news entries of the comments the exact time.
+    let exact: HashMap<String, String> = scan(
+        state,
+        NEWS_COLLECTION,
+        Filter::In(path("task_id"), task_ids),
+        &[],
+    )
+    .await?
+    .into_iter()
+    .filter_map(|(_, news)| {
+        Some((
+            news["comment_id"].as_str()?.to_string(),
+            news[EXACT_AT].as_str()?.to_string(),
+        ))
+    })
+    .collect();
+    rows.sort_by_cached_key(|(id, comment)| {
+        let at = comment["created_at"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        (at, exact.get(id).cloned())
+    });
     let mut last = HashMap::new();
     for (_, comment) in rows {
         let author = names.person(comment.get("person_id")).await?;
