@@ -130,17 +130,33 @@ impl Period {
         Ok(Period { first, next })
     }
 
-    /// Whether the days `from..=to` (dates as stored, `YYYY-MM-DD`) meet the period.
-    fn meets(&self, from: &Value, to: &Value) -> bool {
-        let day = |v: &Value| v.as_str().and_then(|s| s.parse::<NaiveDate>().ok());
-        match (day(from), day(to)) {
-            (Some(from), Some(to)) => from < self.next && to >= self.first,
-            _ => false,
-        }
+    /// The records whose days `start..=end` (dates stored as `YYYY-MM-DD`, which order as
+    /// text) meet the period.
+    fn meets(&self, start: &str, end: &str) -> Filter {
+        Filter::And(vec![
+            range(start, None, Some(day(self.next))),
+            range(end, Some(day(self.first)), None),
+        ])
     }
 
-    fn holds(&self, date: &Value) -> bool {
-        self.meets(date, date)
+    /// The records whose day `field` is in the period.
+    fn holds(&self, field: &str) -> Filter {
+        range(field, Some(day(self.first)), Some(day(self.next)))
+    }
+}
+
+fn day(date: NaiveDate) -> Value {
+    json!(date.format("%Y-%m-%d").to_string())
+}
+
+/// `from <= field < until`.
+fn range(field: &str, from: Option<Value>, until: Option<Value>) -> Filter {
+    Filter::Range {
+        path: path(field),
+        gt: None,
+        gte: from,
+        lt: until,
+        lte: None,
     }
 }
 
@@ -157,13 +173,18 @@ async fn day_offs(
     let whole = day_off_reader(state, &caller, &person).await?;
     let freshness = state.gate.wait(headers, &[RECORDS]).await?;
     let model = Records::model("day-offs")?;
-    let mine = Filter::Eq(path("person_id"), json!(person.user_id));
-    let mut docs: Vec<Value> = scan(state, model.collection, mine, &["created_at"])
-        .await?
-        .into_iter()
-        .map(|(_, doc)| doc)
-        .filter(|doc| period.is_none_or(|p| p.meets(&doc["date"], &doc["end_date"])))
-        .collect();
+    let mut filters = vec![Filter::Eq(path("person_id"), json!(person.user_id))];
+    filters.extend(period.map(|p| p.meets("date", "end_date")));
+    let mut docs: Vec<Value> = scan(
+        state,
+        model.collection,
+        Filter::And(filters),
+        &["created_at"],
+    )
+    .await?
+    .into_iter()
+    .map(|(_, doc)| doc)
+    .collect();
     // Zou lists them as stored (creation order), a period's by date. Creation times have
     // whole seconds here: ties go by date.
     let text = |doc: &Value, key: &str| doc[key].as_str().unwrap_or_default().to_string();
@@ -330,22 +351,24 @@ impl Scope {
     }
 }
 
-/// The person's time spents whose `date` passes `keep` and whose task the scope reaches,
-/// each with its task, in creation order.
+/// The person's time spents `days` matches whose task the scope reaches, each with its task,
+/// in creation order.
 async fn time_spents(
     state: &AppState,
     names: &mut Names<'_>,
     person: &User,
     scope: &Scope,
-    keep: impl Fn(&Value) -> bool,
+    days: Filter,
 ) -> KitsuResult<Vec<(Value, Value)>> {
     let model = Records::model("time-spents")?;
-    let mine = Filter::Eq(path("person_id"), json!(person.user_id));
+    let mine = Filter::And(vec![
+        Filter::Eq(path("person_id"), json!(person.user_id)),
+        days,
+    ]);
     let docs: Vec<Value> = scan(state, model.collection, mine, &["created_at"])
         .await?
         .into_iter()
         .map(|(_, doc)| doc)
-        .filter(|doc| keep(&doc["date"]))
         .collect();
     names
         .preload("tasks", docs.iter().map(|d| d.get("task_id")))
@@ -398,10 +421,10 @@ pub async fn day_time_spents(
     let caller = caller?;
     let person = subject(&state, &id).await?;
     let scope = Scope::of(&state, &caller, &person).await?;
-    let day = date_of(&date).ok_or_else(|| wrong("Invalid month or year."))?;
+    let asked = date_of(&date).ok_or_else(|| wrong("Invalid month or year."))?;
     let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
     let mut names = Names::new(&state);
-    let on_day = |d: &Value| d.as_str().and_then(date_of) == Some(day);
+    let on_day = Filter::Eq(path("date"), day(asked));
     let listed: Vec<Value> = time_spents(&state, &mut names, &person, &scope, on_day)
         .await?
         .into_iter()
@@ -468,11 +491,11 @@ pub async fn range_time_spents(
         return Err(wrong(format!("Wrong date format for {start} and/or {end}")));
     };
     let mut names = Names::new(&state);
-    let within = |d: &Value| {
-        d.as_str()
-            .and_then(date_of)
-            .is_some_and(|d| first <= d && d <= last)
-    };
+    let within = range(
+        "date",
+        Some(day(first)),
+        Some(day(last + chrono::Duration::days(1))),
+    );
     let mut listed = Vec::new();
     for (mut doc, task) in time_spents(&state, &mut names, &person, &scope, within).await? {
         doc["project_id"] = task["project_id"].clone();
@@ -497,7 +520,7 @@ async fn summed(
     let scope = Scope::of(state, &caller, &person).await?.within(raw)?;
     let freshness = state.gate.wait(headers, &[RECORDS]).await?;
     let mut names = Names::new(state);
-    let spent = time_spents(state, &mut names, &person, &scope, |d| period.holds(d)).await?;
+    let spent = time_spents(state, &mut names, &person, &scope, period.holds("date")).await?;
     let mut per_task: BTreeMap<String, (Value, f64)> = BTreeMap::new();
     for (doc, task) in spent {
         let Some(id) = task["id"].as_str() else {
@@ -625,9 +648,13 @@ pub async fn month_all_time_spents(
         projects: None,
         departments: vec![],
     };
-    let listed: Vec<Value> = time_spents(&state, &mut names, &person, &everything, |d| {
-        period.holds(d)
-    })
+    let listed: Vec<Value> = time_spents(
+        &state,
+        &mut names,
+        &person,
+        &everything,
+        period.holds("date"),
+    )
     .await?
     .into_iter()
     .map(|(doc, _)| doc)
