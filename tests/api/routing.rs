@@ -132,7 +132,7 @@ async fn every_documented_route_is_served(#[case] backend: Backend) {
         // Dummy values for the path parameters: a bucket-shaped id fits every one but a
         // tracker model's name, which must be a registered model (an unknown one answers
         // Zou's 404, the same body as an unknown route), and the tracker's typed lists and
-        // children, which must be ones served there.
+        // children and a project's settings lists, which must be ones served there.
         let model = if template.contains("{child}") {
             "sequences"
         } else if template.ends_with("/all") {
@@ -145,6 +145,7 @@ async fn every_documented_route_is_served(#[case] backend: Backend) {
             .map(|s| match s {
                 "{model}" => model,
                 "{child}" => "shots",
+                "{setting}" => "task-status",
                 s if s.starts_with('{') => "5f0c0ffee0c0ffee0c0ffee0",
                 s => s,
             })

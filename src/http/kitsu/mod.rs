@@ -157,8 +157,32 @@ pub fn surface() -> OpenApiRouter<AppState> {
             data::persons::delete
         ))
         .routes(routes!(data::history::history))
+        .routes(routes!(data::person_work::tasks))
+        .routes(routes!(data::person_work::done_tasks))
+        .routes(routes!(data::person_work::related_tasks))
+        .routes(routes!(data::person_day_offs::all_day_offs))
+        .routes(routes!(data::person_day_offs::year_day_offs))
+        .routes(routes!(data::person_day_offs::month_day_offs))
+        .routes(routes!(data::person_day_offs::week_day_offs))
+        .routes(routes!(data::person_time_spents::day_time_spents))
+        .routes(routes!(data::person_time_spents::range_time_spents))
+        .routes(routes!(data::person_time_spents::year_time_spents))
+        .routes(routes!(data::person_time_spents::week_time_spents))
+        .routes(routes!(data::person_time_spents::month_all_time_spents))
         .routes(routes!(data::projects::open))
-        .routes(routes!(data::projects::add_member))
+        .routes(routes!(
+            data::project_settings::team,
+            data::projects::add_member
+        ))
+        .routes(routes!(
+            data::project_settings::settings_list,
+            data::project_settings::add_setting
+        ))
+        .routes(routes!(data::project_settings::remove_setting))
+        .routes(routes!(data::project_lists::task_types))
+        .routes(routes!(data::project_lists::comments))
+        .routes(routes!(data::project_lists::type_assets))
+        .routes(routes!(data::project_lists::entity_type_tasks))
         .routes(routes!(data::projects::remove_member))
         .routes(routes!(data::entity_links::project_links))
         .routes(routes!(data::entity_links::remove_project_link))

@@ -54,7 +54,7 @@ pub(super) fn project_id(id: &str) -> KitsuResult<String> {
 }
 
 /// The live project, once the caller may manage its team (Zou: manager project access).
-async fn managed(
+pub(super) async fn managed(
     state: &AppState,
     caller: &KitsuCaller,
     id: &str,
