@@ -162,6 +162,18 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::projects::remove_member))
         .routes(routes!(data::entity_links::project_links))
         .routes(routes!(data::entity_links::remove_project_link))
+        .routes(routes!(
+            data::casting::entity_casting,
+            data::casting::replace_casting
+        ))
+        .routes(routes!(data::casting::cast_asset))
+        .routes(routes!(data::casting::episodes_casting))
+        .routes(routes!(data::casting::sequence_casting))
+        .routes(routes!(data::casting::episode_shots_casting))
+        .routes(routes!(data::casting::asset_type_casting))
+        .routes(routes!(data::casting::cast_in))
+        .routes(routes!(data::casting::shot_assets_list))
+        .routes(routes!(data::casting::shot_asset_types))
         .routes(routes!(data::entities::all))
         .routes(routes!(data::entities::child_list))
         .routes(routes!(
@@ -177,6 +189,9 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::tasks::full))
         .routes(routes!(data::tasks::comments))
         .routes(routes!(data::tasks::comment))
+        .routes(routes!(data::comment_actions::acknowledge))
+        .routes(routes!(data::comment_actions::reply))
+        .routes(routes!(data::comment_actions::delete_reply))
         .routes(routes!(data::versions::shot_versions))
         .routes(routes!(data::versions::edit_versions))
         .routes(routes!(data::news::project_news))
