@@ -396,6 +396,9 @@ pub async fn comments(
         }
         // Zou lists these beside the comment, whatever `relations` says.
         let mut doc = doc;
+        names
+            .entry_people(&mut doc, "replies", "person", "person_id")
+            .await?;
         if let (Value::Object(doc), Value::Object(extra)) = (&mut doc, extra) {
             doc.extend(extra);
         }
