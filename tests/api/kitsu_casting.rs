@@ -426,3 +426,145 @@ async fn gazu_reads_and_changes_castings_and_acts_on_comments(#[case] backend: B
         .collect();
     assert_eq!(after, ["Said for", ""]);
 }
+
+fn id_of(record: &Value) -> String {
+    record["id"].as_str().unwrap().to_string()
+}
+
+/// The `(asset_id, nb_occurences)` of a casting, sorted.
+fn pairs(list: &Value) -> Vec<(String, i64)> {
+    let mut found: Vec<(String, i64)> = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not a casting: {list}"))
+        .iter()
+        .map(|c| {
+            (
+                c["asset_id"].as_str().unwrap().to_string(),
+                c["nb_occurences"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[apply(backends)]
+async fn a_casting_change_is_one_transaction_of_link_commands(#[case] backend: Backend) {
+    use crate::kitsu_data::{admin, created, get, post, put};
+    use reqwest::StatusCode;
+
+    let app = spawn_app(backend).await;
+    let token = admin(&app).await;
+    let project = id_of(&created(&app, &token, "projects", json!({"name": "Cast"})).await);
+    let prop = id_of(&created(&app, &token, "entity-types", json!({"name": "Prop"})).await);
+    let (status, sequence) = post(
+        &app,
+        &token,
+        &format!("/data/projects/{project}/sequences"),
+        json!({"name": "SQ01"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{sequence}");
+    let mut shots = Vec::new();
+    for name in ["SH01", "SH02"] {
+        let (status, shot) = post(
+            &app,
+            &token,
+            &format!("/data/projects/{project}/shots"),
+            json!({"name": name, "sequence_id": id_of(&sequence)}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{shot}");
+        shots.push(id_of(&shot));
+    }
+    let mut assets = Vec::new();
+    for name in ["A", "B", "C", "D"] {
+        let (status, asset) = post(
+            &app,
+            &token,
+            &format!("/data/projects/{project}/asset-types/{prop}/assets/new"),
+            json!({"name": name}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{asset}");
+        assets.push(id_of(&asset));
+    }
+    let casting = |shot: &str| format!("/data/projects/{project}/entities/{shot}/casting");
+
+    // Concurrent replacements of one casting: each lands whole, none merges with another.
+    let bodies: Vec<Value> = (0..6)
+        .map(|i| {
+            json!([
+                {"asset_id": assets[i % 4], "nb_occurences": i + 1},
+                {"asset_id": assets[(i + 1) % 4], "nb_occurences": 1},
+            ])
+        })
+        .collect();
+    let path = casting(&shots[0]);
+    let puts = bodies
+        .iter()
+        .map(|body| put(&app, &token, &path, body.clone()));
+    for (status, answer) in futures::future::join_all(puts).await {
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
+    let (status, now) = get(&app, &token, &path).await;
+    assert_eq!(status, StatusCode::OK, "{now}");
+    assert!(
+        bodies.iter().any(|body| pairs(body) == pairs(&now)),
+        "{now} is none of the castings sent"
+    );
+    let (_, shot) = get(&app, &token, &format!("/data/entities/{}", shots[0])).await;
+    assert_eq!(shot["nb_entities_out"], 2, "{shot}");
+
+    // A kept asset keeps its link; a dropped one gives its pair back to the generic create.
+    let second = casting(&shots[1]);
+    let body = json!([{"asset_id": assets[0], "nb_occurences": 1}, {"asset_id": assets[1], "nb_occurences": 1}]);
+    assert_eq!(put(&app, &token, &second, body).await.0, StatusCode::OK);
+    let links_path = format!("/data/projects/{project}/entity-links");
+    let link_of = |links: &Value, asset: &str| {
+        links
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["entity_in_id"] == json!(shots[1]) && l["entity_out_id"] == json!(asset))
+            .cloned()
+    };
+    let (_, before) = get(&app, &token, &links_path).await;
+    let kept = link_of(&before, &assets[0]).unwrap();
+    let body = json!([{"asset_id": assets[0], "nb_occurences": 4, "label": "crowd"}]);
+    assert_eq!(put(&app, &token, &second, body).await.0, StatusCode::OK);
+    let (_, after) = get(&app, &token, &links_path).await;
+    let now = link_of(&after, &assets[0]).unwrap();
+    assert_eq!(now["id"], kept["id"]);
+    assert_eq!(
+        (now["nb_occurences"].clone(), now["label"].clone()),
+        (json!(4), json!("crowd"))
+    );
+    assert!(link_of(&after, &assets[1]).is_none(), "{after}");
+    let (status, history) = get(
+        &app,
+        &token,
+        &format!("/data/entity-links/{}/history", id_of(&kept)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    assert!(history.to_string().contains("crowd"), "{history}");
+    let link = |asset: &str| json!({"entity_in_id": shots[1], "entity_out_id": asset});
+    let (status, made) = post(&app, &token, "/data/entity-links", link(&assets[1])).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let (status, refused) = post(&app, &token, "/data/entity-links", link(&assets[0])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+
+    // An unknown asset is refused, naming the field; nothing changes.
+    let unknown = json!([{"asset_id": uuid::Uuid::new_v4().to_string(), "nb_occurences": 1}]);
+    let (status, refused) = put(&app, &token, &second, unknown).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["data"]["errors"][0]["field"], "asset_id");
+    let (_, still) = get(&app, &token, &second).await;
+    let mut expected = vec![(assets[0].clone(), 4), (assets[1].clone(), 1)];
+    expected.sort();
+    assert_eq!(pairs(&still), expected);
+
+    app.assert_rebuild_equals_live(std::sync::Arc::new(annals_projections::kitsu::KitsuRecords))
+        .await;
+}

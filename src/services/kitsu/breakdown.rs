@@ -23,6 +23,16 @@ use crate::services::error::AppError;
 
 const ENTITIES: &str = "entities";
 
+/// A command prepared on a stream another change has moved (a link deleted meanwhile) is
+/// `None`: the change is planned again.
+fn unless_gone<T>(prepared: Result<T, AppError>) -> Result<Option<T>, AppError> {
+    match prepared {
+        Ok(prepared) => Ok(Some(prepared)),
+        Err(AppError::NotFound(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
 fn path(name: &str) -> FieldPath {
     FieldPath::parse(name).expect("field names are paths")
 }
@@ -150,7 +160,10 @@ impl Records {
                 by: by.into(),
                 at,
             };
-            let deleted = self.records.prepare(id, delete, metadata, false).await?;
+            let deleted = self.records.prepare(id, delete, metadata, false).await;
+            let Some(deleted) = unless_gone(deleted.map_err(AppError::from))? else {
+                return Ok(None);
+            };
             events.extend(deleted.events);
             let fields = doc
                 .as_object()
@@ -183,12 +196,11 @@ impl Records {
                         by: by.into(),
                         at,
                     };
-                    events.extend(
-                        self.records
-                            .prepare(id, update, metadata, false)
-                            .await?
-                            .events,
-                    );
+                    let updated = self.records.prepare(id, update, metadata, false).await;
+                    let Some(updated) = unless_gone(updated.map_err(AppError::from))? else {
+                        return Ok(None);
+                    };
+                    events.extend(updated.events);
                 }
                 None => {
                     let id = uuid::Uuid::new_v4().to_string();

@@ -358,7 +358,10 @@ async fn change(
 ) -> KitsuResult<(Breakdown, annals_contracts::Position)> {
     let metadata = meta.metadata(Some(&caller.user_id));
     let mut asked = headers.clone();
-    for _ in 0..crate::es::commands::MAX_ATTEMPTS {
+    for attempt in 0..crate::es::commands::MAX_ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(crate::es::commands::backoff(attempt)).await;
+        }
         let (mut plan, _) = plan_of(state, project, &asked).await?;
         change(&mut plan).map_err(KitsuError::crud)?;
         let written = state
