@@ -209,7 +209,7 @@ async fn gazu_reads_and_changes_castings_and_acts_on_comments(#[case] backend: B
     let episodes = out["episodes_casting"].as_object().unwrap();
     let mut held: Vec<&String> = episodes.keys().collect();
     held.sort();
-    let mut expected = vec![
+    let mut expected = [
         shot2.as_str().unwrap().to_string(),
         hero.as_str().unwrap().to_string(),
         id("episode").as_str().unwrap().to_string(),

@@ -352,15 +352,12 @@ impl Breakdown {
         let key = (entity.to_string(), asset.to_string());
         if mirror && let Some(episode) = self.episode_of(entity) {
             let mirrored = (episode.clone(), asset.to_string());
-            if !self.after.contains_key(&mirrored) {
-                self.after.insert(
-                    mirrored,
-                    Cast {
-                        nb_occurences: json!(1),
-                        label: cast.label.clone(),
-                        data: json!({"auto": true}),
-                    },
-                );
+            if let std::collections::btree_map::Entry::Vacant(vacant) = self.after.entry(mirrored) {
+                vacant.insert(Cast {
+                    nb_occurences: json!(1),
+                    label: cast.label.clone(),
+                    data: json!({"auto": true}),
+                });
                 self.recounted.insert(episode);
             }
         }
