@@ -565,6 +565,37 @@ async fn a_casting_change_is_one_transaction_of_link_commands(#[case] backend: B
     expected.sort();
     assert_eq!(pairs(&still), expected);
 
+    // An asset another production shares is cast; one it keeps to itself is not (Zou casts
+    // any entity).
+    let elsewhere = id_of(&created(&app, &token, "projects", json!({"name": "Elsewhere"})).await);
+    let foreign = |shared: bool| {
+        let path = format!("/data/projects/{elsewhere}/asset-types/{prop}/assets/new");
+        let (app, token) = (&app, &token);
+        async move {
+            let (status, asset) =
+                post(app, token, &path, json!({"name": "F", "is_shared": shared})).await;
+            assert_eq!(status, StatusCode::CREATED, "{asset}");
+            id_of(&asset)
+        }
+    };
+    let (shared, kept) = (foreign(true).await, foreign(false).await);
+    let body = json!([{"asset_id": shared, "nb_occurences": 1}]);
+    let (status, answer) = put(&app, &token, &second, body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, now) = get(&app, &token, &second).await;
+    assert_eq!(pairs(&now), vec![(shared.clone(), 1)]);
+    let body = json!([{"asset_id": kept, "nb_occurences": 1}]);
+    assert_eq!(
+        put(&app, &token, &second, body).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let cast = format!("/data/projects/{project}/entities/casting/assets/{kept}");
+    let body = json!({"entity_ids": [shots[1]]});
+    assert_eq!(
+        put(&app, &token, &cast, body).await.0,
+        StatusCode::FORBIDDEN
+    );
+
     app.assert_rebuild_equals_live(std::sync::Arc::new(annals_projections::kitsu::KitsuRecords))
         .await;
 }

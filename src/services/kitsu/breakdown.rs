@@ -70,6 +70,7 @@ pub struct Wanted {
 /// The links of a project's entities before and after a change, with the entities they
 /// join.
 pub struct Breakdown {
+    project: String,
     /// The read models' links, by `(entity_in_id, entity_out_id)`: id and document.
     before: BTreeMap<(String, String), (String, Value)>,
     after: BTreeMap<(String, String), Cast>,
@@ -84,8 +85,13 @@ pub struct Breakdown {
 
 impl Records {
     /// The breakdown of the project `project_id` as the read models hold it (the caller has
-    /// let them catch up with the log).
-    pub async fn breakdown(&self, project_id: &str) -> Result<Breakdown, AppError> {
+    /// let them catch up with the log), knowing besides the entities `also` (assets a change
+    /// casts, which may be shared by another project).
+    pub async fn breakdown(
+        &self,
+        project_id: &str,
+        also: &[String],
+    ) -> Result<Breakdown, AppError> {
         let entities = Self::model(ENTITIES)?;
         let links = Self::model(LINKS)?;
         let docs = self
@@ -117,6 +123,11 @@ impl Records {
             }
             before.insert((from.to_string(), to.to_string()), (id.to_string(), link));
         }
+        outside.extend(
+            also.iter()
+                .filter(|id| !by_id.contains_key(*id))
+                .map(|id| json!(id)),
+        );
         if !outside.is_empty() {
             for doc in self
                 .every(entities.collection, Filter::In(path("id"), outside))
@@ -132,6 +143,7 @@ impl Records {
             .map(|(key, (_, doc))| (key.clone(), Cast::of(doc)))
             .collect();
         Ok(Breakdown {
+            project: project_id.to_string(),
             before,
             after,
             entities: by_id,
@@ -337,12 +349,18 @@ impl Breakdown {
             .map(|((from, to), cast)| (from.as_str(), to.as_str(), cast))
     }
 
-    /// Refuses an asset id that is no entity (as the generic create refuses a reference).
+    /// Refuses an asset id that is no entity (as the generic create refuses a reference), and
+    /// an asset of another project that it does not share (Zou casts any entity; annals does
+    /// not show one production's assets to another's team unless shared).
     fn known(&self, asset_id: &str) -> Result<(), AppError> {
-        if self.entities.contains_key(asset_id) {
+        let Some(asset) = self.entities.get(asset_id) else {
+            return Err(AppError::invalid("asset_id", REFERENCED));
+        };
+        if asset["project_id"].as_str() == Some(&self.project) || asset["is_shared"] == json!(true)
+        {
             Ok(())
         } else {
-            Err(AppError::invalid("asset_id", REFERENCED))
+            Err(super::forbidden())
         }
     }
 
@@ -431,7 +449,14 @@ impl Breakdown {
 
     /// Casts `asset` in `entity`, keeping the link's count and label where not given (1 and
     /// `""` on a new link) (Zou's `cast_asset`).
-    pub fn cast(&mut self, entity: &str, asset: &str, nb: Option<Value>, label: Option<Value>) {
+    pub fn cast(
+        &mut self,
+        entity: &str,
+        asset: &str,
+        nb: Option<Value>,
+        label: Option<Value>,
+    ) -> Result<(), AppError> {
+        self.known(asset)?;
         let current = self.after.get(&(entity.to_string(), asset.to_string()));
         let new = current.is_none();
         let cast = Cast {
@@ -444,6 +469,7 @@ impl Breakdown {
             data: current.map(|c| c.data.clone()).unwrap_or(Value::Null),
         };
         self.put(entity, asset, cast, new);
+        Ok(())
     }
 
     /// Takes `asset` out of `entity` (Zou's `uncast_asset`, which also clears an episode's

@@ -283,10 +283,11 @@ fn castings(
 async fn plan_of(
     state: &AppState,
     project: &str,
+    also: &[String],
     headers: &HeaderMap,
 ) -> KitsuResult<(Breakdown, crate::http::consistency::Freshness)> {
     let freshness = state.gate.wait(headers, &[RECORDS]).await?;
-    Ok((state.records.breakdown(project).await?, freshness))
+    Ok((state.records.breakdown(project, also).await?, freshness))
 }
 
 fn ok(body: Value, freshness: crate::http::consistency::Freshness) -> Response {
@@ -320,7 +321,7 @@ pub async fn entity_casting(
     let project = project_access(&state, &caller, &id, Access::Member, false).await?;
     let (entity_id, record) = entity(&state, ENTITIES, &entity_id).await?;
     belongs(&record, &project)?;
-    let (plan, freshness) = plan_of(&state, &project, &headers).await?;
+    let (plan, freshness) = plan_of(&state, &project, &[], &headers).await?;
     let types = type_names(&state).await?;
     Ok(ok(casting_of(&plan, &entity_id, &types), freshness))
 }
@@ -352,7 +353,7 @@ async fn change(
     state: &AppState,
     caller: &KitsuCaller,
     meta: RequestMeta,
-    project: &str,
+    (project, also): (&str, &[String]),
     headers: &HeaderMap,
     change: impl Fn(&mut Breakdown) -> Result<(), AppError>,
 ) -> KitsuResult<(Breakdown, annals_contracts::Position)> {
@@ -362,7 +363,7 @@ async fn change(
         if attempt > 0 {
             tokio::time::sleep(crate::es::commands::backoff(attempt)).await;
         }
-        let (mut plan, _) = plan_of(state, project, &asked).await?;
+        let (mut plan, _) = plan_of(state, project, also, &asked).await?;
         change(&mut plan).map_err(KitsuError::crud)?;
         let written = state
             .records
@@ -387,7 +388,8 @@ async fn change(
         its link (Zou makes every link anew), a new one is created. As Zou does: an asset \
         cast in a shot is cast in its episode (`data.auto`), and leaves it when no shot of \
         the episode casts it any more; an asset dropped from an episode leaves its shots; \
-        the entity's `nb_entities_out` is its links to assets that are not canceled. \
+        the entity's `nb_entities_out` is its links to assets that are not canceled. An \
+        asset of another project must be shared (`is_shared`; Zou casts any entity). \
         Production managers of the project's team.",
     security(("bearer" = [])),
     params(
@@ -398,7 +400,7 @@ async fn change(
     responses(
         (status = 200, description = "The body"),
         (status = 400, description = "Not a JSON array; a malformed `asset_id` or `nb_occurences`; an unknown asset"),
-        (status = 403, description = "Not a production manager of the team, or an entity of another project"),
+        (status = 403, description = "Not a production manager of the team, an entity of another project, or an asset another project does not share"),
         (status = 404, description = "No such project or entity"),
     ))]
 pub async fn replace_casting(
@@ -423,7 +425,8 @@ pub async fn replace_casting(
     let (entity_id, record) = entity(&state, ENTITIES, &entity_id).await?;
     belongs(&record, &project)?;
     let casting = wanted(&body)?;
-    let (_, position) = change(&state, &caller, meta, &project, &headers, |plan| {
+    let also: Vec<String> = casting.iter().map(|w| w.asset_id.clone()).collect();
+    let (_, position) = change(&state, &caller, meta, (&project, &also), &headers, |plan| {
         plan.replace(&entity_id, &casting)
     })
     .await?;
@@ -520,11 +523,12 @@ pub async fn cast_asset(
         let (_, record) = entity(&state, ENTITIES, entity_id).await?;
         belongs(&record, &project)?;
     }
-    let (plan, position) = change(&state, &caller, meta, &project, &headers, |plan| {
+    let also = [asset_id.clone()];
+    let (plan, position) = change(&state, &caller, meta, (&project, &also), &headers, |plan| {
         for entity_id in &ids {
             match &nb {
                 Some(n) if *n == json!(0) => plan.uncast(entity_id, &asset_id),
-                _ => plan.cast(entity_id, &asset_id, nb.clone(), label.clone()),
+                _ => plan.cast(entity_id, &asset_id, nb.clone(), label.clone())?,
             }
         }
         Ok(())
@@ -562,7 +566,7 @@ pub async fn episodes_casting(
 ) -> KitsuResult<Response> {
     let caller = caller?;
     let project = project_access(&state, &caller, &id, Access::Member, false).await?;
-    let (plan, freshness) = plan_of(&state, &project, &headers).await?;
+    let (plan, freshness) = plan_of(&state, &project, &[], &headers).await?;
     let types = type_names(&state).await?;
     let body = castings(
         &plan,
@@ -635,7 +639,7 @@ pub async fn sequence_casting(
         belongs(&record, &project)?;
         Some(sequence_id)
     };
-    let (plan, freshness) = plan_of(&state, &project, &headers).await?;
+    let (plan, freshness) = plan_of(&state, &project, &[], &headers).await?;
     let types = type_names(&state).await?;
     let body = shots_casting(&plan, &types, |shot, parent| match &sequence {
         Some(id) => parent["id"] == json!(id),
@@ -667,7 +671,7 @@ pub async fn episode_shots_casting(
 ) -> KitsuResult<Response> {
     let caller = caller?;
     let project = project_access(&state, &caller, &id, Access::Member, false).await?;
-    let (plan, freshness) = plan_of(&state, &project, &headers).await?;
+    let (plan, freshness) = plan_of(&state, &project, &[], &headers).await?;
     if episode_id == "main" {
         return Ok(ok(json!({}), freshness));
     }
@@ -702,7 +706,7 @@ pub async fn asset_type_casting(
     let caller = caller?;
     let project = project_access(&state, &caller, &id, Access::Member, false).await?;
     let (type_id, _) = entity(&state, "asset-types", &type_id).await?;
-    let (plan, freshness) = plan_of(&state, &project, &headers).await?;
+    let (plan, freshness) = plan_of(&state, &project, &[], &headers).await?;
     let types = type_names(&state).await?;
     let body = castings(
         &plan,
