@@ -425,6 +425,11 @@ async fn gazu_reads_and_changes_castings_and_acts_on_comments(#[case] backend: B
         .map(|r| r["text"].as_str().unwrap())
         .collect();
     assert_eq!(after, ["Said for", ""]);
+    // A task's comment list shows each reply's author too.
+    assert_eq!(
+        out["task_comment_replies"],
+        json!([["Said for", true], ["", true]])
+    );
 }
 
 fn id_of(record: &Value) -> String {
