@@ -126,6 +126,23 @@ async fn gazu_reads_and_changes_castings_and_acts_on_comments(#[case] backend: B
         v.sort_by_key(|f| f.0.to_string());
         v
     };
+    // In the order Zou makes them: each asset's episode mirror, then the shot's link.
+    let made: Vec<(Value, Value)> = links
+        .iter()
+        .map(|l| (l["entity_in_id"].clone(), l["entity_out_id"].clone()))
+        .collect();
+    let (episode, shot) = (id("episode"), id("shot"));
+    assert_eq!(
+        made,
+        [
+            (episode.clone(), hero.clone()),
+            (shot.clone(), hero.clone()),
+            (episode.clone(), chair.clone()),
+            (shot.clone(), chair.clone()),
+            (episode.clone(), ghost.clone()),
+            (shot.clone(), ghost.clone()),
+        ]
+    );
     let auto = json!({"auto": true});
     assert_eq!(
         of(&out["links_after_put"], &id("episode")),

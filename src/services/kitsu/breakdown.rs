@@ -81,6 +81,9 @@ pub struct Breakdown {
     touched: BTreeSet<String>,
     /// Entities whose count may move by the change of others (an episode, its shots).
     recounted: BTreeSet<String>,
+    /// The links in the order the change cast them (an episode's mirror before the shot's
+    /// link, as Zou inserts them).
+    order: Vec<(String, String)>,
 }
 
 impl Records {
@@ -148,6 +151,7 @@ impl Records {
             after,
             entities: by_id,
             touched: BTreeSet::new(),
+            order: Vec::new(),
             recounted: BTreeSet::new(),
         })
     }
@@ -194,7 +198,19 @@ impl Records {
                 events.extend(released.events);
             }
         }
-        for ((from, to), cast) in &plan.after {
+        // Links made together get distinct times, in the order cast: a list after a creation
+        // time (Zou's cursor) never splits a tie.
+        let mut keys: Vec<&(String, String)> = Vec::new();
+        let mut seen = BTreeSet::new();
+        for key in plan.order.iter().chain(plan.after.keys()) {
+            if plan.after.contains_key(key) && seen.insert(key) {
+                keys.push(key);
+            }
+        }
+        let mut made = 0;
+        for key in keys {
+            let (from, to) = key;
+            let cast = &plan.after[key];
             let mut input = Map::new();
             input.insert("nb_occurences".into(), cast.nb_occurences.clone());
             input.insert("label".into(), cast.label.clone());
@@ -215,6 +231,8 @@ impl Records {
                     events.extend(updated.events);
                 }
                 None => {
+                    let at = at + chrono::Duration::microseconds(made);
+                    made += 1;
                     let id = uuid::Uuid::new_v4().to_string();
                     input.insert("entity_in_id".into(), json!(from));
                     input.insert("entity_out_id".into(), json!(to));
@@ -370,7 +388,10 @@ impl Breakdown {
         let key = (entity.to_string(), asset.to_string());
         if mirror && let Some(episode) = self.episode_of(entity) {
             let mirrored = (episode.clone(), asset.to_string());
-            if let std::collections::btree_map::Entry::Vacant(vacant) = self.after.entry(mirrored) {
+            if let std::collections::btree_map::Entry::Vacant(vacant) =
+                self.after.entry(mirrored.clone())
+            {
+                self.order.push(mirrored);
                 vacant.insert(Cast {
                     nb_occurences: json!(1),
                     label: cast.label.clone(),
@@ -379,6 +400,7 @@ impl Breakdown {
                 self.recounted.insert(episode);
             }
         }
+        self.order.push(key.clone());
         self.after.insert(key, cast);
         self.touched.insert(entity.to_string());
     }
