@@ -23,12 +23,12 @@ use crate::services::error::AppError;
 
 const ENTITIES: &str = "entities";
 
-/// A command prepared on a stream another change has moved (a link deleted meanwhile) is
-/// `None`: the change is planned again.
+/// A command prepared on a stream another change has moved (a link deleted meanwhile, a
+/// pair's claim passed to another link) is `None`: the change is planned again.
 fn unless_gone<T>(prepared: Result<T, AppError>) -> Result<Option<T>, AppError> {
     match prepared {
         Ok(prepared) => Ok(Some(prepared)),
-        Err(AppError::NotFound(_)) => Ok(None),
+        Err(AppError::NotFound(_) | AppError::Conflict) => Ok(None),
         Err(other) => Err(other),
     }
 }
@@ -191,10 +191,11 @@ impl Records {
                     at,
                 };
                 let stream = unique_claim_id(links.route, held.field, &held.key);
-                let released = self
-                    .claims
-                    .prepare(&stream, release, metadata, false)
-                    .await?;
+                let released = self.claims.prepare(&stream, release, metadata, false).await;
+                // Held by another link of the pair since: another change came first.
+                let Some(released) = unless_gone(released.map_err(AppError::from))? else {
+                    return Ok(None);
+                };
                 events.extend(released.events);
             }
         }
@@ -250,7 +251,7 @@ impl Records {
                             Ok(claimed) => events.extend(claimed.events),
                             // Another writer cast it meanwhile: plan again.
                             Err(e) => match AppError::from(e) {
-                                AppError::Duplicate { .. } => return Ok(None),
+                                AppError::Duplicate { .. } | AppError::Conflict => return Ok(None),
                                 other => return Err(other),
                             },
                         }
