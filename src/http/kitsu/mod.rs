@@ -164,16 +164,16 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::entity_links::remove_project_link))
         .routes(routes!(
             data::casting::entity_casting,
-            data::casting::replace_casting
+            data::casting::changes::replace_casting
         ))
-        .routes(routes!(data::casting::cast_asset))
-        .routes(routes!(data::casting::episodes_casting))
-        .routes(routes!(data::casting::sequence_casting))
-        .routes(routes!(data::casting::episode_shots_casting))
-        .routes(routes!(data::casting::asset_type_casting))
-        .routes(routes!(data::casting::cast_in))
-        .routes(routes!(data::casting::shot_assets_list))
-        .routes(routes!(data::casting::shot_asset_types))
+        .routes(routes!(data::casting::changes::cast_asset))
+        .routes(routes!(data::casting::lists::episodes_casting))
+        .routes(routes!(data::casting::lists::sequence_casting))
+        .routes(routes!(data::casting::lists::episode_shots_casting))
+        .routes(routes!(data::casting::lists::asset_type_casting))
+        .routes(routes!(data::casting::lists::cast_in))
+        .routes(routes!(data::casting::lists::shot_assets_list))
+        .routes(routes!(data::casting::lists::shot_asset_types))
         .routes(routes!(data::entities::all))
         .routes(routes!(data::entities::child_list))
         .routes(routes!(

@@ -304,6 +304,15 @@ impl Records {
         if events.is_empty() {
             return Ok(Some(Position::default()));
         }
+        // Streams in one order for every change: two changes appending to the same streams
+        // wait on each other rather than deadlock.
+        events.sort_by(|a, b| {
+            (&a.aggregate_type, &a.aggregate_id, a.sequence).cmp(&(
+                &b.aggregate_type,
+                &b.aggregate_id,
+                b.sequence,
+            ))
+        });
         Ok(self.together.append(events).await?)
     }
 }
