@@ -1045,6 +1045,13 @@ const TASKS: Model = Model {
     extras: &[],
 };
 
+/// The author of each reply of a comment, as Zou embeds it in a comment it answers.
+const REPLY_AUTHORS: Extra = Extra::EntriesPersonOf {
+    list: "replies",
+    key: "person",
+    from: "person_id",
+};
+
 const COMMENTS: Model = Model {
     route: "comments",
     type_name: "Comment",
@@ -1085,10 +1092,13 @@ const COMMENTS: Model = Model {
     periods: None,
     date_range: None,
     total: None,
-    extras: &[Extra::PersonOf {
-        key: "person",
-        from: "person_id",
-    }],
+    extras: &[
+        Extra::PersonOf {
+            key: "person",
+            from: "person_id",
+        },
+        REPLY_AUTHORS,
+    ],
 };
 
 /// The model served at `/data/<route>`.

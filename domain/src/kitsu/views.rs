@@ -51,6 +51,13 @@ pub enum Extra {
         key: &'static str,
         from: &'static str,
     },
+    /// Each entry of the list `list` gets `key`, the short person whose id is in its `from`
+    /// (a comment's replies and their authors).
+    EntriesPersonOf {
+        list: &'static str,
+        key: &'static str,
+        from: &'static str,
+    },
 }
 
 const PROJECT_NAME: Extra = Extra::NameOf {

@@ -186,6 +186,18 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::projects::remove_member))
         .routes(routes!(data::entity_links::project_links))
         .routes(routes!(data::entity_links::remove_project_link))
+        .routes(routes!(
+            data::casting::entity_casting,
+            data::casting::changes::replace_casting
+        ))
+        .routes(routes!(data::casting::changes::cast_asset))
+        .routes(routes!(data::casting::lists::episodes_casting))
+        .routes(routes!(data::casting::lists::sequence_casting))
+        .routes(routes!(data::casting::lists::episode_shots_casting))
+        .routes(routes!(data::casting::lists::asset_type_casting))
+        .routes(routes!(data::casting::lists::cast_in))
+        .routes(routes!(data::casting::lists::shot_assets_list))
+        .routes(routes!(data::casting::lists::shot_asset_types))
         .routes(routes!(data::entities::all))
         .routes(routes!(data::entities::child_list))
         .routes(routes!(
@@ -201,6 +213,9 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::tasks::full))
         .routes(routes!(data::tasks::comments))
         .routes(routes!(data::tasks::comment))
+        .routes(routes!(data::comment_actions::acknowledge))
+        .routes(routes!(data::comment_actions::reply))
+        .routes(routes!(data::comment_actions::delete_reply))
         .routes(routes!(data::versions::shot_versions))
         .routes(routes!(data::versions::edit_versions))
         .routes(routes!(data::news::project_news))

@@ -23,7 +23,11 @@ fn path(name: &str) -> FieldPath {
 
 impl Records {
     /// Every `(id, document)` of `collection` matching `filter`.
-    async fn every(&self, collection: &str, filter: Filter) -> Result<Vec<Value>, AppError> {
+    pub(super) async fn every(
+        &self,
+        collection: &str,
+        filter: Filter,
+    ) -> Result<Vec<Value>, AppError> {
         let mut query = Query::new(filter, vec![], SCAN);
         let mut docs = Vec::new();
         loop {

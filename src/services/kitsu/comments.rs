@@ -157,7 +157,7 @@ impl Records {
     /// Who and which departments a comment's text mentions, as Zou reads them: the people of
     /// the team of the task's project by their full name, the studio's departments by name
     /// (see [`mentioned`]).
-    async fn mentions_in(
+    pub(super) async fn mentions_in(
         &self,
         task: &Record,
         text: &str,

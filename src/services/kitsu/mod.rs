@@ -1,6 +1,8 @@
 //! Production-tracker use cases (Zou's data API): records of the registry models.
+mod breakdown;
 mod calendars;
 mod casting;
+mod comment_actions;
 mod comments;
 mod exclusive;
 mod history;
@@ -10,7 +12,9 @@ mod references;
 mod totals;
 mod versions;
 
+pub use breakdown::{Breakdown, Cast, Wanted};
 pub use casting::LINKS;
+pub use comment_actions::reply_of;
 pub use comments::{Commenter, Made, NewComment};
 pub use history::{PersonHistory, RecordHistory, person_history, record_history};
 pub use versions::entity_versions;

@@ -67,9 +67,9 @@ pub fn unique_claim_id(model: &str, field: &str, key: &str) -> String {
 }
 
 /// One unique value a write needs.
-struct Wanted {
-    field: &'static str,
-    key: String,
+pub(super) struct Wanted {
+    pub(super) field: &'static str,
+    pub(super) key: String,
 }
 
 impl Records {
@@ -564,7 +564,7 @@ impl Records {
 }
 
 /// The unique values (single and composite) a record with these fields holds.
-fn held_by(definition: &Model, fields: &BTreeMap<String, Value>) -> Vec<Wanted> {
+pub(super) fn held_by(definition: &Model, fields: &BTreeMap<String, Value>) -> Vec<Wanted> {
     let single = definition.unique_fields().filter_map(|f| {
         let key = f.unique_key(fields.get(f.name)?)?;
         Some(Wanted { field: f.name, key })

@@ -44,6 +44,27 @@ impl<'a> Names<'a> {
         }
     }
 
+    /// Gives each entry of `doc`'s list `list` its `key`: the short person whose id is in
+    /// the entry's `from` (a comment's reply authors).
+    pub(in crate::http::kitsu) async fn entry_people(
+        &mut self,
+        doc: &mut Value,
+        list: &str,
+        key: &str,
+        from: &str,
+    ) -> KitsuResult<()> {
+        let Some(entries) = doc.get_mut(list).and_then(Value::as_array_mut) else {
+            return Ok(());
+        };
+        for entry in entries.iter_mut() {
+            let person = self.person(entry.get(from)).await?;
+            if let Value::Object(entry) = entry {
+                entry.insert(key.into(), person);
+            }
+        }
+        Ok(())
+    }
+
     /// Zou's short person of `id` (see [`short_person`]), remembered per request.
     pub(in crate::http::kitsu) async fn person(
         &mut self,

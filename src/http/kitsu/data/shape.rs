@@ -284,6 +284,11 @@ pub async fn extras(
                 let mut names = super::names::Names::new(state);
                 (key, names.person(doc.get(from)).await?)
             }
+            Extra::EntriesPersonOf { list, key, from } => {
+                let mut names = super::names::Names::new(state);
+                names.entry_people(doc, list, key, from).await?;
+                continue;
+            }
         };
         if let Value::Object(map) = doc {
             map.insert(key.into(), value);

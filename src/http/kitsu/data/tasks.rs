@@ -53,7 +53,11 @@ async fn full_person(state: &AppState, id: Option<&Value>) -> KitsuResult<Value>
 
 /// The live task `id` a caller may read (Zou's task access: the project's team), from the
 /// read model.
-async fn readable_task(state: &AppState, caller: &KitsuCaller, id: &str) -> KitsuResult<Value> {
+pub(super) async fn readable_task(
+    state: &AppState,
+    caller: &KitsuCaller,
+    id: &str,
+) -> KitsuResult<Value> {
     let tasks = Records::model("tasks")?;
     let id = uuid::Uuid::try_parse(id)
         .map_err(|_| not_found(id))?
@@ -392,6 +396,9 @@ pub async fn comments(
         }
         // Zou lists these beside the comment, whatever `relations` says.
         let mut doc = doc;
+        names
+            .entry_people(&mut doc, "replies", "person", "person_id")
+            .await?;
         if let (Value::Object(doc), Value::Object(extra)) = (&mut doc, extra) {
             doc.extend(extra);
         }
