@@ -159,7 +159,10 @@ async fn gazu_makes_reads_and_updates_softwares_and_lists_the_organisation(
     ] {
         assert_eq!(out[key], 403, "{key}: {out}");
     }
-    assert_eq!(out["unknown"], json!([404, {"error": true, "message": NOT_FOUND}]));
+    assert_eq!(
+        out["unknown"],
+        json!([404, {"error": true, "message": NOT_FOUND}])
+    );
     // Zou's software read answers a malformed id as an unknown one (404); annals answers it
     // as its generic read answers every model (Zou's department read, for one).
     assert_eq!(

@@ -96,10 +96,16 @@ fn a_software_takes_zous_defaults_and_needs_its_file_extension() {
         "name": "Blender", "short_name": "bl", "file_extension": ".blend", "archived": false,
         "version": null, "secondary_extensions": null, "monthly_cost": 0, "inventory_amount": 0,
     });
-    assert_eq!(Value::Object(fields.clone().into_iter().collect()), expected);
+    assert_eq!(
+        Value::Object(fields.clone().into_iter().collect()),
+        expected
+    );
     RecordTest::with(())
         .given_no_previous_events()
-        .when(create("softwares", json!({"name": "Maya", "short_name": "ma"})))
+        .when(create(
+            "softwares",
+            json!({"name": "Maya", "short_name": "ma"}),
+        ))
         .then_expect_error(RecordError::Missing {
             field: "file_extension".into(),
         });
