@@ -301,11 +301,8 @@ impl BatchWriter for PgBatchWriter {
             Ok::<_, LogError>(last_key)
         }
         .await;
-        match &produced {
-            Ok(Some(key)) => {
-                let _ = sender.send(ToCopy::Commit(key.clone())).await;
-            }
-            Ok(None) | Err(_) => {}
+        if let Ok(Some(key)) = &produced {
+            let _ = sender.send(ToCopy::Commit(key.clone())).await;
         }
         drop(sender);
         let (conn, outcome) = writer
