@@ -1,7 +1,7 @@
 //! The models gazu 1.3.1 reads and writes that annals added to the registry or beside it
 //! (tests/fixtures/gazu-routes.md): the softwares (`all_softwares`, `get_software_by_name`,
-//! `new_software`, `get_software`, `update_software`) and the organisations
-//! (`all_organisations`). The script ran unchanged against the real Zou 1.0.97
+//! `new_software`, `get_software`, `update_software`, and the working files that name one)
+//! and the organisations (`all_organisations`). The script ran unchanged against the real Zou 1.0.97
 //! (tests/fixtures/zou-1.0.97-models.md), whose answers the assertions hold annals to.
 use rstest_reuse::apply;
 use serde_json::{Value, json};
@@ -69,6 +69,18 @@ out["unknown"] = call("GET", "data/softwares/%s" % uuid.uuid4())
 out["malformed"] = call("GET", "data/softwares/nope")
 out["deleted"] = call("DELETE", "data/softwares/" + maya["id"])
 out["after_delete"] = call("GET", "data/softwares/" + maya["id"])[0]
+# A working file names its software: an unknown one is refused, a named one is not removed.
+project = gazu.project.new_project(n("Soft"))
+prop = gazu.asset.new_asset_type(n("Prop"))
+chair = gazu.asset.new_asset(project, prop, "Chair")
+modeling = gazu.task.new_task_type(n("Modeling"), for_entity="Asset")
+todo = gazu.task.new_task_status(n("Todo"), n("td"), "#cccccc")
+task = gazu.task.new_task(chair, modeling, task_status=todo)
+working = {"name": "main", "task_id": task["id"], "entity_id": chair["id"], "revision": 1}
+out["unknown_software"] = call("POST", "data/working-files", dict(working, software_id=str(uuid.uuid4())))
+made = call("POST", "data/working-files", dict(working, software_id=blender["id"]))
+out["working_file_software"] = [made[0], made[1]["software_id"] == blender["id"]]
+out["delete_used_software"] = call("DELETE", "data/softwares/" + blender["id"])
 
 # Organisations: the one organisation, its chat tokens for studio managers only.
 out["organisations"] = gazu.person.all_organisations()
@@ -171,6 +183,18 @@ async fn gazu_makes_reads_and_updates_softwares_and_lists_the_organisation(
     );
     assert_eq!(out["deleted"], json!([204, ""]), "{out}");
     assert_eq!(out["after_delete"], 404);
+    let referenced = "The change conflicts with records referencing this one.";
+    assert_eq!(
+        refusal(&out["unknown_software"]),
+        (400, referenced),
+        "{out}"
+    );
+    assert_eq!(out["working_file_software"], json!([201, true]), "{out}");
+    assert_eq!(
+        refusal(&out["delete_used_software"]),
+        (400, referenced),
+        "{out}"
+    );
 
     // The organisation, as `/auth/authenticated` names it; its chat tokens for studio
     // managers only.
