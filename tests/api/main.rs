@@ -28,6 +28,7 @@ mod kitsu_gazu;
 mod kitsu_gazu_routes;
 mod kitsu_model_rules;
 mod kitsu_models;
+mod kitsu_new_models;
 mod kitsu_people;
 mod kitsu_persons;
 mod kitsu_playlists;

@@ -405,6 +405,20 @@ const OUTPUT_TYPE: &[Field] = &[
     Field::new("short_name", text(20)).required(),
 ];
 
+/// Zou 1.0.97's `Software`: a tool of the studio, which working files name.
+const SOFTWARE: &[Field] = &[
+    Field::new("name", text(40))
+        .required()
+        .unique(Unique::Exact),
+    Field::new("short_name", text(20)).required(),
+    flag("archived", false),
+    Field::new("version", text(20)),
+    Field::new("file_extension", text(20)).required(),
+    Field::new("secondary_extensions", T::Json),
+    count("monthly_cost"),
+    count("inventory_amount"),
+];
+
 const CUSTOM_ACTION: &[Field] = &[
     Field::new("name", text(80)).required(),
     Field::new("url", text(400)),
@@ -582,6 +596,15 @@ const OUTPUT_TYPES: Model = plain(
     "OutputType",
     "kitsu_output_types",
     OUTPUT_TYPE,
+    Rules::REFERENCE,
+);
+
+/// Zou's softwares: anyone signed in reads them, studio managers write them.
+const SOFTWARES: Model = plain(
+    "softwares",
+    "Software",
+    "kitsu_softwares",
+    SOFTWARE,
     Rules::REFERENCE,
 );
 
@@ -986,6 +1009,7 @@ pub static MODELS: &[Model] = &[
     ATTACHMENT_FILES,
     PREVIEW_FILES,
     ENTITY_LINKS,
+    SOFTWARES,
 ];
 
 /// Zou 1.0.97's `check_metadata_department_access`: a supervisor of the team changes an

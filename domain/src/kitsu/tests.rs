@@ -77,6 +77,50 @@ fn an_unknown_key_is_refused_on_create() {
         });
 }
 
+/// Zou 1.0.97's answer to a software made with its three required fields
+/// (tests/fixtures/zou-1.0.97-models.md).
+#[test]
+fn a_software_takes_zous_defaults_and_needs_its_file_extension() {
+    let created = RecordTest::with(())
+        .given_no_previous_events()
+        .when(create(
+            "softwares",
+            json!({"name": "Blender", "short_name": "bl", "file_extension": ".blend"}),
+        ))
+        .inspect_result()
+        .unwrap();
+    let RecordEvent::RecordCreated { fields, .. } = &created[0] else {
+        panic!("{created:?}");
+    };
+    let expected = json!({
+        "name": "Blender", "short_name": "bl", "file_extension": ".blend", "archived": false,
+        "version": null, "secondary_extensions": null, "monthly_cost": 0, "inventory_amount": 0,
+    });
+    assert_eq!(
+        Value::Object(fields.clone().into_iter().collect()),
+        expected
+    );
+    RecordTest::with(())
+        .given_no_previous_events()
+        .when(create(
+            "softwares",
+            json!({"name": "Maya", "short_name": "ma"}),
+        ))
+        .then_expect_error(RecordError::Missing {
+            field: "file_extension".into(),
+        });
+    let long_name = json!({"name": "x".repeat(41), "short_name": "x", "file_extension": ".x"});
+    let error = RecordTest::with(())
+        .given_no_previous_events()
+        .when(create("softwares", long_name))
+        .inspect_result()
+        .unwrap_err();
+    assert!(
+        matches!(&error, RecordError::Invalid { field, .. } if field == "name"),
+        "{error:?}"
+    );
+}
+
 #[test]
 fn a_missing_required_field_is_refused() {
     RecordTest::with(())

@@ -74,6 +74,8 @@ pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[
     ("PUT", "/api/data/persons/{id}/", SLASH),
     ("DELETE", "/api/data/persons/{id}/", SLASH),
     ("GET", "/data/{model}/{id}/history/", SLASH),
+    ("GET", "/data/organisations/", SLASH),
+    ("GET", "/api/data/organisations/", SLASH),
     ("GET", "/api/data/{model}/{id}/history/", SLASH),
     ("GET", "/data/{model}/all/", SLASH),
     ("GET", "/api/data/{model}/all/", SLASH),
@@ -157,6 +159,7 @@ pub fn surface() -> OpenApiRouter<AppState> {
             data::persons::delete
         ))
         .routes(routes!(data::history::history))
+        .routes(routes!(data::organisations::list))
         .routes(routes!(data::person_work::tasks))
         .routes(routes!(data::person_work::done_tasks))
         .routes(routes!(data::person_work::related_tasks))
@@ -243,6 +246,7 @@ fn slash_aliases() -> axum::Router<AppState> {
                 .delete(data::persons::delete),
         )
         .route("/data/{model}/{id}/history/", get(data::history::history))
+        .route("/data/organisations/", get(data::organisations::list))
         .route("/data/{model}/all/", get(data::entities::all))
         .route(
             "/data/{model}/{id}/{child}/",

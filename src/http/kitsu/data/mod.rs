@@ -9,6 +9,7 @@ pub mod entity_links;
 pub mod history;
 pub mod names;
 pub mod news;
+pub mod organisations;
 mod paged;
 mod person_calendar;
 pub mod person_day_offs;
