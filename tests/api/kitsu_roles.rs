@@ -178,6 +178,7 @@ const EXPECTED: &[(&str, [&str; 8])] = &[
         ],
     ),
     ("entity-links", ADMIN_ONLY),
+    ("softwares", REFERENCE),
 ];
 
 /// Reference data: everyone reads, studio managers write.
@@ -368,6 +369,9 @@ impl Studio {
                 let shot = if n > 100 { n - 100 + PEOPLE.len() } else { n };
                 json!({"entity_in_id": id(&self.shots[shot]), "entity_out_id": id(&self.asset)})
             }
+            "softwares" => json!({
+                "name": name, "short_name": format!("sw{n}"), "file_extension": "blend",
+            }),
             other => panic!("the role matrix has no body for {other}: add one"),
         }
     }
@@ -389,6 +393,7 @@ impl Studio {
             "subscriptions" => json!({"entity_id": null}),
             "time-spents" => json!({"duration": 30.0}),
             "entity-links" => json!({"label": "changed"}),
+            "softwares" => json!({"version": "2.0"}),
             _ => json!({"color": "#111111"}),
         }
     }
