@@ -314,7 +314,10 @@ pub async fn run(args: DatacubeArgs) -> Result<(), Error> {
     let imported = import(&api, &user, &database_id, &args).await?;
     eprintln!("reference again: COPY of {} rows", args.docs);
     let copy_after = reference_copy(&args.database_url, args.docs).await?;
-    eprintln!("reference: the read model's write of {} documents", args.docs);
+    eprintln!(
+        "reference: the read model's write of {} documents",
+        args.docs
+    );
     let views = reference_views(&args.database_url, args.docs).await?;
     let references = References {
         copy,

@@ -25,6 +25,7 @@ use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::{Extension, Router};
+use tower_http::normalize_path::NormalizePath;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -37,8 +38,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Every route with its documentation: operations and the three surfaces. Each route is
 /// declared once, by its handler's `#[utoipa::path]` (path, method, docs) and one `routes!` in
 /// its surface's `routes()`; the few undocumented aliases are listed in the surfaces'
-/// `UNDOCUMENTED` (and Kitsu's `/api` mirror in `kitsu::MIRROR`, DataCube's `/api/v2` and
-/// trailing-slash forms in `datacube::aliases`).
+/// `UNDOCUMENTED` (and Kitsu's `/api` mirror in `kitsu::MIRROR`, DataCube's `/api/v2` forms in
+/// `datacube::aliases`). Trailing-slash forms are not routes: [`router`] trims the slash.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::frame())
         .merge(ops::routes())
@@ -61,7 +62,16 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     (routes, doc)
 }
 
+/// The app as served: [`routes`] with state and middleware, every path answered with and
+/// without a trailing slash.
 pub fn router(state: AppState) -> Router {
+    // Zou (`strict_slashes = False`), the original DataCube and @pm2/js-api's `retrieveAll` send
+    // paths with a trailing slash: it is trimmed before routing, so every route, present and
+    // future, answers both forms (a layer of the router itself would run after routing).
+    Router::new().fallback_service(NormalizePath::trim_trailing_slash(app(state)))
+}
+
+fn app(state: AppState) -> Router {
     let limiter = state.login_limiter.clone();
     routes()
         .0

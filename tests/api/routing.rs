@@ -163,6 +163,19 @@ async fn every_documented_route_is_served(#[case] backend: Backend) {
                 !unrouted(&method, &path, status, &body),
                 "{method} {template} is documented but not served: {status} {body}"
             );
+            // Every route also answers with a trailing slash, as Zou and the original
+            // DataCube do (a read answers alike; a write may not, having written once).
+            let slashed = format!("{path}/");
+            let response = send(&app, method.clone(), &slashed).await;
+            let slash_status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            assert!(
+                !unrouted(&method, &slashed, slash_status, &body),
+                "{method} {template}/ is not served: {slash_status} {body}"
+            );
+            if method == Method::GET {
+                assert_eq!(slash_status, status, "GET {slashed}: {body}");
+            }
             checked += 1;
         }
     }

@@ -16,17 +16,15 @@ use utoipa_axum::routes;
 
 use crate::http::state::AppState;
 
-/// The other paths the original's clients use for a documented DataCube path, served alike but
-/// not documented: the `/api/v2/<name>` form of every `/api/<name>` (the original moved there),
-/// and each with a trailing slash (which the original accepts everywhere).
+/// The other path the original's clients use for a documented DataCube path, served alike but
+/// not documented: the `/api/v2/<name>` form of every `/api/<name>` (the original moved there).
+/// Trailing-slash forms, which the original accepts everywhere, are trimmed before routing
+/// (`crate::http::router`).
 pub fn aliases(path: &str) -> Vec<String> {
-    let mut forms = vec![format!("{path}/")];
-    if let Some(rest) = path.strip_prefix("/api/") {
-        let v2 = format!("/api/v2/{rest}");
-        forms.push(format!("{v2}/"));
-        forms.push(v2);
-    }
-    forms
+    path.strip_prefix("/api/")
+        .map(|rest| format!("/api/v2/{rest}"))
+        .into_iter()
+        .collect()
 }
 
 /// Adds a route at its documented path and at its [`aliases`].

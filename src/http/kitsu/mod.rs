@@ -16,7 +16,6 @@ pub mod second_factor;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware;
 use axum::response::Response;
-use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -47,80 +46,7 @@ pub const MIRROR: &str = "/api";
 /// Routes served but not documented besides the [`MIRROR`] copies: `(method, path, why)`. The
 /// router test in `crate::http` compares every served route with `/openapi.json` and accepts
 /// only these besides.
-pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[
-    (
-        "GET",
-        "/api/",
-        "gazu asks `<host>/api/` for the version (its URL join keeps the trailing slash)",
-    ),
-    ("GET", "/data/{model}/", SLASH),
-    ("POST", "/data/{model}/", SLASH),
-    ("GET", "/data/{model}/{id}/", SLASH),
-    ("PUT", "/data/{model}/{id}/", SLASH),
-    ("DELETE", "/data/{model}/{id}/", SLASH),
-    ("GET", "/api/data/{model}/", SLASH),
-    ("POST", "/api/data/{model}/", SLASH),
-    ("GET", "/api/data/{model}/{id}/", SLASH),
-    ("PUT", "/api/data/{model}/{id}/", SLASH),
-    ("DELETE", "/api/data/{model}/{id}/", SLASH),
-    ("GET", "/data/persons/", SLASH),
-    ("POST", "/data/persons/", SLASH),
-    ("GET", "/api/data/persons/", SLASH),
-    ("POST", "/api/data/persons/", SLASH),
-    ("GET", "/data/persons/{id}/", SLASH),
-    ("PUT", "/data/persons/{id}/", SLASH),
-    ("DELETE", "/data/persons/{id}/", SLASH),
-    ("GET", "/api/data/persons/{id}/", SLASH),
-    ("PUT", "/api/data/persons/{id}/", SLASH),
-    ("DELETE", "/api/data/persons/{id}/", SLASH),
-    ("GET", "/data/{model}/{id}/history/", SLASH),
-    ("GET", "/data/organisations/", SLASH),
-    ("GET", "/api/data/organisations/", SLASH),
-    ("GET", "/api/data/{model}/{id}/history/", SLASH),
-    ("GET", "/data/{model}/all/", SLASH),
-    ("GET", "/api/data/{model}/all/", SLASH),
-    ("GET", "/data/{model}/{id}/{child}/", SLASH),
-    ("GET", "/api/data/{model}/{id}/{child}/", SLASH),
-    ("GET", "/data/projects/{id}/{child}/", SLASH),
-    ("POST", "/data/projects/{id}/{child}/", SLASH),
-    ("GET", "/api/data/projects/{id}/{child}/", SLASH),
-    ("GET", "/data/projects/{id}/entity-links/", SLASH),
-    ("GET", "/api/data/projects/{id}/entity-links/", SLASH),
-    (
-        "DELETE",
-        "/data/projects/{id}/entity-links/{link_id}/",
-        SLASH,
-    ),
-    (
-        "DELETE",
-        "/api/data/projects/{id}/entity-links/{link_id}/",
-        SLASH,
-    ),
-    ("POST", "/api/data/projects/{id}/{child}/", SLASH),
-    (
-        "POST",
-        "/data/projects/{id}/asset-types/{type_id}/assets/new/",
-        SLASH,
-    ),
-    (
-        "POST",
-        "/api/data/projects/{id}/asset-types/{type_id}/assets/new/",
-        SLASH,
-    ),
-    (
-        "GET",
-        "/data/projects/{id}/episodes/{episode_id}/playlists/",
-        SLASH,
-    ),
-    (
-        "GET",
-        "/api/data/projects/{id}/episodes/{episode_id}/playlists/",
-        SLASH,
-    ),
-];
-
-/// Zou accepts every route with a trailing slash (`strict_slashes = False`); clients use both.
-const SLASH: &str = "trailing-slash alias of a generic data route";
+pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[];
 
 /// The Kitsu routes, relative to the API root, each declared once: path and method come from
 /// the handler's `#[utoipa::path]`. One `routes!` per path.
@@ -226,66 +152,13 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::news::one_news))
 }
 
-/// The trailing-slash aliases of the data routes (see `UNDOCUMENTED`).
-fn slash_aliases() -> axum::Router<AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/data/{model}/", get(data::list).post(data::create))
-        .route(
-            "/data/{model}/{id}/",
-            get(data::read).put(data::update).delete(data::delete),
-        )
-        .route(
-            "/data/persons/",
-            get(data::persons::list).post(data::persons::create),
-        )
-        .route(
-            "/data/persons/{id}/",
-            get(data::persons::read)
-                .put(data::persons::update)
-                .delete(data::persons::delete),
-        )
-        .route("/data/{model}/{id}/history/", get(data::history::history))
-        .route("/data/organisations/", get(data::organisations::list))
-        .route("/data/{model}/all/", get(data::entities::all))
-        .route(
-            "/data/{model}/{id}/{child}/",
-            get(data::entities::child_list),
-        )
-        .route(
-            "/data/projects/{id}/{child}/",
-            get(data::entities::project_list).post(data::entities::create_child),
-        )
-        .route(
-            "/data/projects/{id}/asset-types/{type_id}/assets/new/",
-            axum::routing::post(data::entities::create_asset),
-        )
-        .route(
-            "/data/projects/{id}/entity-links/",
-            get(data::entity_links::project_links),
-        )
-        .route(
-            "/data/projects/{id}/entity-links/{link_id}/",
-            axum::routing::delete(data::entity_links::remove_project_link),
-        )
-        .route(
-            "/data/projects/{id}/episodes/{episode_id}/playlists/",
-            get(data::playlists::episode_playlists),
-        )
-}
-
 /// The surface served at the root and under [`MIRROR`], with Zou's security headers.
 ///
 /// The document describes the root form only (`/auth/login`), the form the README documents;
 /// every operation's description says "Also served under `/api`".
 pub fn routes() -> OpenApiRouter<AppState> {
     let (root, doc) = surface().split_for_parts();
-    let root = root.merge(slash_aliases());
-    let served = root
-        .clone()
-        .nest(MIRROR, root)
-        // See `UNDOCUMENTED`.
-        .route("/api/", get(index::index));
+    let served = root.clone().nest(MIRROR, root);
     OpenApiRouter::with_openapi(doc)
         .merge(OpenApiRouter::from(served))
         .layer(middleware::map_response(security_headers))

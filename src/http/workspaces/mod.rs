@@ -18,7 +18,6 @@ pub mod servers;
 pub mod users;
 pub mod views;
 
-use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -26,11 +25,7 @@ use crate::http::state::AppState;
 
 /// Routes served but not documented: `(method, path, why)`. The router test in `crate::http`
 /// compares every served route with `/openapi.json` and accepts only these besides.
-pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[(
-    "GET",
-    "/api/bucket/",
-    "trailing-slash alias of GET /api/bucket: `retrieveAll` of @pm2/js-api asks for it",
-)];
+pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[];
 
 /// The workspaces routes, each declared once: path and method come from the handler's
 /// `#[utoipa::path]`. One `routes!` per path.
@@ -44,8 +39,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(billing::plans))
         .routes(routes!(servers::verify_pm2))
         .routes(routes!(buckets::list))
-        // See `UNDOCUMENTED`.
-        .route("/api/bucket/", get(buckets::list))
         .routes(routes!(buckets::create))
         .routes(routes!(
             buckets::retrieve,
