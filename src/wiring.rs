@@ -280,6 +280,8 @@ impl Infra {
             identity: identity.clone(),
             views: self.views.clone(),
             together: crate::es::together::Together::new(&write),
+            log: self.reader(),
+            progress: self.progress.clone(),
         });
         let erasure = crate::services::erasure::Erasure {
             identity: identity.clone(),

@@ -275,12 +275,33 @@ where
         metadata: &Metadata,
         fresh: bool,
     ) -> Result<Prepared<A>, CommandError<A::Error>> {
-        let (mut aggregate, sequence) = if fresh {
+        let (aggregate, sequence) = if fresh {
             (A::default(), 0)
         } else {
-            let (state, sequence, _) = self.state(id, true).await?;
-            (state, sequence)
+            self.versioned(id).await?
         };
+        self.prepare_on(id, aggregate, sequence, command, metadata)
+            .await
+    }
+
+    /// The stream's state as the log holds it, and how many events it has: for a command
+    /// whose input is computed from what the state was when read, and which must not land if
+    /// the stream moved since ([`Commands::prepare_on`]).
+    pub async fn versioned(&self, id: &str) -> Result<(A, usize), CommandError<A::Error>> {
+        let (state, sequence, _) = self.state(id, true).await?;
+        Ok((state, sequence))
+    }
+
+    /// [`Commands::prepare`] on a state of [`Commands::versioned`]: the events are numbered
+    /// after `sequence`, so their append conflicts if the stream moved since it was read.
+    pub async fn prepare_on(
+        &self,
+        id: &str,
+        mut aggregate: A,
+        sequence: usize,
+        command: A::Command,
+        metadata: &Metadata,
+    ) -> Result<Prepared<A>, CommandError<A::Error>> {
         let before = aggregate.clone();
         let sink = EventSink::default();
         aggregate

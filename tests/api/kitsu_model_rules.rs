@@ -777,3 +777,44 @@ async fn a_tasks_duration_is_the_sum_of_its_time_spents(#[case] backend: Backend
     created(&app, &admin, "day-offs", day_off(&ann, date, date)).await;
     assert_eq!(duration().await, json!(150.0 - old));
 }
+
+/// Time spents written at once by many clients each retake their task's duration: none of
+/// them is lost to another's sum taken before it was in the read model.
+#[apply(backends)]
+async fn concurrent_time_spents_all_count_in_their_tasks_duration(#[case] backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (admin, ann, _, task) = timesheet(&app).await;
+    let task_path = format!("/data/tasks/{}", id(&task));
+    let creates = (1..=12).map(|day| {
+        let body = json!({"person_id": ann, "task_id": id(&task),
+                          "date": format!("2027-01-{day:02}"), "duration": day as f64});
+        let (app, admin) = (&app, &admin);
+        async move { post(app, admin, "/data/time-spents", body).await }
+    });
+    let spent: Vec<Value> = futures::future::join_all(creates)
+        .await
+        .into_iter()
+        .map(|(status, body)| {
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            body
+        })
+        .collect();
+    assert_eq!(
+        get(&app, &admin, &task_path).await.1["duration"],
+        json!(150.0 + 78.0)
+    );
+    // Changed at once too: each to twice its value.
+    let updates = spent.iter().map(|record| {
+        let path = format!("/data/time-spents/{}", id(record));
+        let duration = record["duration"].as_f64().unwrap() * 2.0;
+        let (app, admin) = (&app, &admin);
+        async move { crate::kitsu_data::put(app, admin, &path, json!({"duration": duration})).await }
+    });
+    for (status, body) in futures::future::join_all(updates).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    assert_eq!(
+        get(&app, &admin, &task_path).await.1["duration"],
+        json!(150.0 + 156.0)
+    );
+}

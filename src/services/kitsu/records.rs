@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use annals_contracts::filter::{FieldPath, Filter, Query};
-use annals_contracts::{Position, ViewStore};
+use annals_contracts::{EventReader, Position, ProgressBoard, ViewStore};
 use annals_domain::kitsu::{
     Calendar, DepartmentOf, EntityOf, Facts, FieldChange, Model, ProjectLink, Record,
     RecordCommand, Rule, UniqueClaim, UniqueClaimCommand, model, supervises,
@@ -46,6 +46,10 @@ pub struct Records {
     pub views: Arc<dyn ViewStore>,
     /// Appends the events of several records at once (a comment with its task's change).
     pub together: Together,
+    /// The log's head and the projections' progress, for writes computed from the read
+    /// models (totals) that must first see everything committed before them.
+    pub log: Arc<dyn EventReader>,
+    pub progress: Arc<ProgressBoard>,
 }
 
 /// Whether a relation's value lists `id`.
