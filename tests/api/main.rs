@@ -36,6 +36,7 @@ mod kitsu_projects;
 mod kitsu_roles;
 mod kitsu_rules;
 mod kitsu_tasks;
+mod kitsu_time_spents;
 mod operations;
 mod poison;
 mod routing;

@@ -142,6 +142,13 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::tasks::full))
         .routes(routes!(data::tasks::comments))
         .routes(routes!(data::tasks::comment))
+        .routes(routes!(data::task_time_spents::task_time_spents))
+        .routes(routes!(data::task_time_spents::task_day_time_spents))
+        .routes(routes!(
+            data::task_time_spents::set_time_spent,
+            data::task_time_spents::delete_time_spent
+        ))
+        .routes(routes!(data::task_time_spents::add_time_spent))
         .routes(routes!(data::comment_actions::acknowledge))
         .routes(routes!(data::comment_actions::reply))
         .routes(routes!(data::comment_actions::delete_reply))

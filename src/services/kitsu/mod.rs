@@ -9,6 +9,7 @@ mod history;
 mod playlists;
 mod records;
 mod references;
+mod time_spents;
 mod totals;
 mod versions;
 
@@ -17,6 +18,7 @@ pub use casting::LINKS;
 pub use comment_actions::reply_of;
 pub use comments::{Commenter, Made, NewComment};
 pub use history::{PersonHistory, RecordHistory, person_history, record_history};
+pub use time_spents::Day;
 pub use versions::entity_versions;
 
 pub use records::{ASSIGNED_WORK, Records, forbidden, unique_claim_id};

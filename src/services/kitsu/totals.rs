@@ -102,7 +102,7 @@ impl Records {
     }
 
     /// Waits until the records' read model has applied the log up to its current head.
-    async fn records_applied(&self) -> Result<(), AppError> {
+    pub(super) async fn records_applied(&self) -> Result<(), AppError> {
         let Some(head) = self.log.head().await? else {
             return Ok(());
         };

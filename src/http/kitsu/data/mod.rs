@@ -23,6 +23,7 @@ pub mod projects;
 pub mod query;
 mod shape;
 pub mod target;
+pub mod task_time_spents;
 pub mod tasks;
 pub mod versions;
 
