@@ -30,6 +30,7 @@ mod kitsu_model_rules;
 mod kitsu_models;
 mod kitsu_new_models;
 mod kitsu_people;
+mod kitsu_person_actions;
 mod kitsu_persons;
 mod kitsu_playlists;
 mod kitsu_projects;

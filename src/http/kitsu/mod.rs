@@ -85,6 +85,11 @@ pub fn surface() -> OpenApiRouter<AppState> {
             data::persons::delete
         ))
         .routes(routes!(data::history::history))
+        .routes(routes!(data::person_actions::change_password_for_person))
+        .routes(routes!(data::person_actions::add_to_department))
+        .routes(routes!(data::person_actions::remove_from_department))
+        .routes(routes!(data::person_actions::disable_two_factor))
+        .routes(routes!(data::person_actions::invite))
         .routes(routes!(data::organisations::list))
         .routes(routes!(data::person_work::tasks))
         .routes(routes!(data::person_work::done_tasks))

@@ -5,6 +5,7 @@ mod credentials;
 mod login;
 pub mod otp;
 mod passwords;
+mod person_actions;
 pub mod persons;
 mod second_factor;
 mod service;

@@ -11,6 +11,7 @@ pub mod names;
 pub mod news;
 pub mod organisations;
 mod paged;
+pub mod person_actions;
 mod person_calendar;
 pub mod person_day_offs;
 pub mod person_time_spents;

@@ -175,7 +175,7 @@ async fn permitted(
         .map_err(|_| KitsuError::from(AppError::NotFound(format!("no person {person_id}"))))?
         .to_string();
     let user = state.identity.user(&person).await?;
-    if user.role == "bot" {
+    if user.person_fields().get("is_bot") == Some(&json!(true)) {
         return Err(forbidden().into());
     }
     Ok((id, task))
