@@ -191,9 +191,7 @@ fn refusal(answer: &Value) -> (u64, &str) {
 }
 
 #[apply(backends)]
-async fn gazu_makes_reads_changes_and_removes_budgets_and_their_entries(
-    #[case] backend: Backend,
-) {
+async fn gazu_makes_reads_changes_and_removes_budgets_and_their_entries(#[case] backend: Backend) {
     let app = spawn_app(backend).await;
     let email = admin_account(&app).await;
     let host = app.url("/api");
@@ -226,7 +224,12 @@ async fn gazu_makes_reads_changes_and_removes_budgets_and_their_entries(
     // The list as Zou presents it, in creation order; the single read whole.
     let listed = out["budgets"].as_array().unwrap();
     for budget in listed {
-        let keys: Vec<&str> = budget.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let keys: Vec<&str> = budget
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
         assert_eq!(
             keys,
             ["currency", "id", "name", "project_id", "revision"],
@@ -250,7 +253,11 @@ async fn gazu_makes_reads_changes_and_removes_budgets_and_their_entries(
     assert_eq!(out["list_unknown_project"], json!([200, []]));
 
     // Zou's schema refusals.
-    assert_eq!(out["no_name"], validation("name", "Field required"), "{out}");
+    assert_eq!(
+        out["no_name"],
+        validation("name", "Field required"),
+        "{out}"
+    );
     assert_eq!(
         out["empty_name"],
         validation("name", "String should have at least 1 character")
@@ -368,7 +375,10 @@ async fn gazu_makes_reads_changes_and_removes_budgets_and_their_entries(
     );
     assert_eq!(
         refusal(&out["entry_unknown_department"]),
-        (400, "The change conflicts with records referencing this one."),
+        (
+            400,
+            "The change conflicts with records referencing this one."
+        ),
         "{out}"
     );
     assert_eq!(refusal(&out["entry_bad_date"]).0, 400, "{out}");
@@ -429,14 +439,16 @@ async fn gazu_makes_reads_changes_and_removes_budgets_and_their_entries(
     );
     assert_eq!(out["entry_update_manager"]["position"], "lead");
     assert_eq!(
-        out["entry_get_after_forbidden"],
-        out["entry_update_manager"],
+        out["entry_get_after_forbidden"], out["entry_update_manager"],
         "a refused write changed the entry: {out}"
     );
     assert_eq!(out["entry_removed"][0], "ok", "{out}");
     assert_eq!(out["entry_after_remove"], 404);
     assert_eq!(out["entry_remove_again"], 404);
-    assert_eq!(out["entries_after_remove"], json!([out["entry_defaults"]["id"]]));
+    assert_eq!(
+        out["entries_after_remove"],
+        json!([out["entry_defaults"]["id"]])
+    );
 
     // Deleting a budget deletes its entries.
     assert_eq!(out["budget_removed"][0], "ok", "{out}");
@@ -450,13 +462,16 @@ async fn gazu_makes_reads_changes_and_removes_budgets_and_their_entries(
     assert_eq!(out["after_delete"]["revision"], 6, "{out}");
     assert_eq!(
         out["budgets_final"],
-        json!([["Second by manager", 2], ["Third", 3], ["Null currency", 4], ["Keys", 5],
-               ["After delete", 6]]),
+        json!([
+            ["Second by manager", 2],
+            ["Third", 3],
+            ["Null currency", 4],
+            ["Keys", 5],
+            ["After delete", 6]
+        ]),
         "{out}"
     );
 
-    app.assert_rebuild_equals_live(std::sync::Arc::new(
-        annals_projections::kitsu::KitsuRecords,
-    ))
-    .await;
+    app.assert_rebuild_equals_live(std::sync::Arc::new(annals_projections::kitsu::KitsuRecords))
+        .await;
 }

@@ -603,7 +603,9 @@ const OUTPUT_TYPES: Model = plain(
 /// project's budget routes number it; through `/data/budgets` it is given or 1).
 const BUDGET: &[Field] = &[
     Field::new("project_id", T::Reference("projects")).protected(),
-    Field::new("revision", T::Int).default(D::Int(1)).protected(),
+    Field::new("revision", T::Int)
+        .default(D::Int(1))
+        .protected(),
     Field::new("name", text(255)).required(),
     Field::new("currency", text(3)),
 ];

@@ -134,11 +134,11 @@ fn coerced(kind: Kind, value: &Value) -> Result<Value, &'static str> {
             (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(json!(f as i64)),
             _ => Err("Input should be a valid integer, got a number with a fractional part"),
         },
-        (Kind::Int, Value::String(s)) => s
-            .trim()
-            .parse::<i64>()
-            .map(|i| json!(i))
-            .map_err(|_| "Input should be a valid integer, unable to parse string as an integer"),
+        (Kind::Int, Value::String(s)) => {
+            s.trim().parse::<i64>().map(|i| json!(i)).map_err(
+                |_| "Input should be a valid integer, unable to parse string as an integer",
+            )
+        }
         (Kind::Int, _) => Err("Input should be a valid integer"),
         (Kind::Float, Value::Number(n)) => Ok(json!(n.as_f64().unwrap_or_default())),
         (Kind::Float, Value::String(s)) => s
@@ -248,11 +248,7 @@ fn presented(doc: Value) -> Value {
 
 /// The project of the path, once the caller may manage it (a studio manager passes before
 /// the project is looked up, as in Zou).
-async fn managed_project(
-    state: &AppState,
-    caller: &KitsuCaller,
-    id: &str,
-) -> KitsuResult<String> {
+async fn managed_project(state: &AppState, caller: &KitsuCaller, id: &str) -> KitsuResult<String> {
     let id = uuid_of(id)?;
     manages(state, caller, &id).await?;
     Ok(id)
@@ -344,7 +340,14 @@ pub async fn list(
     let project = managed_project(&state, &caller, &project).await?;
     let freshness = state.gate.wait(&headers, &[RECORDS]).await?;
     let budgets = Records::model(BUDGETS)?;
-    let body = presented_of(&state, budgets, "project_id", &project, &["revision", "created_at"]).await?;
+    let body = presented_of(
+        &state,
+        budgets,
+        "project_id",
+        &project,
+        &["revision", "created_at"],
+    )
+    .await?;
     Ok(with_freshness(Json(body).into_response(), freshness))
 }
 
@@ -370,7 +373,11 @@ pub async fn create(
 ) -> KitsuResult<Response> {
     let caller = caller?;
     let project = managed_project(&state, &caller, &project).await?;
-    let mut input = schema(&body, &BUDGET_CREATE.iter().collect::<Vec<_>>(), "BudgetSchema")?;
+    let mut input = schema(
+        &body,
+        &BUDGET_CREATE.iter().collect::<Vec<_>>(),
+        "BudgetSchema",
+    )?;
     input.entry("currency").or_insert_with(|| json!("USD"));
     // The next revision is read from the project's budgets, caught up with the log (Zou
     // reads its table the same way, without a lock: two concurrent creates may share one).
@@ -466,14 +473,7 @@ pub async fn update(
     let metadata = meta.metadata(Some(&caller.user_id));
     let executed = state
         .records
-        .update(
-            budgets,
-            &budget,
-            current,
-            input,
-            &caller.user_id,
-            &metadata,
-        )
+        .update(budgets, &budget, current, input, &caller.user_id, &metadata)
         .await
         .map_err(KitsuError::crud)?;
     let body = without_relations(budgets, serialized(budgets, &budget, &executed.state));
@@ -683,7 +683,12 @@ pub async fn update_entry(
     // Zou sets every field of its schema, the absent ones to null.
     let mut input: Map<String, Value> = ENTRY_FIELDS
         .iter()
-        .map(|k| (k.name.to_string(), given.get(k.name).cloned().unwrap_or(Value::Null)))
+        .map(|k| {
+            (
+                k.name.to_string(),
+                given.get(k.name).cloned().unwrap_or(Value::Null),
+            )
+        })
         .collect();
     input.insert("exceptions".into(), exceptions(given.get("exceptions"))?);
     let entries = Records::model(ENTRIES)?;
