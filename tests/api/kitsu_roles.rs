@@ -179,6 +179,10 @@ const EXPECTED: &[(&str, [&str; 8])] = &[
     ),
     ("entity-links", ADMIN_ONLY),
     ("softwares", REFERENCE),
+    // Through `/data/budgets` and `/data/budget-entries` Zou keeps its default; the project's
+    // budget routes (tests/api/kitsu_budgets.rs) let its production managers in too.
+    ("budgets", ADMIN_ONLY),
+    ("budget-entries", ADMIN_ONLY),
 ];
 
 /// Reference data: everyone reads, studio managers write.
@@ -221,6 +225,9 @@ struct Studio {
     task: Value,
     /// Shots an entity link of each create casts the asset in (a link is unique per pair).
     shots: Vec<Value>,
+    /// The budget budget entries are made in, and their department.
+    budget: Value,
+    department: Value,
 }
 
 fn id(record: &Value) -> &str {
@@ -299,7 +306,23 @@ impl Studio {
             });
             shots.push(created(app, &admin, "entities", shot).await);
         }
+        let budget = created(
+            app,
+            &admin,
+            "budgets",
+            json!({"name": "Quote", "project_id": id(&project)}),
+        )
+        .await;
+        let department = created(
+            app,
+            &admin,
+            "departments",
+            json!({"name": "Budgeted", "color": "#000000"}),
+        )
+        .await;
         Studio {
+            budget,
+            department,
             admin,
             admin_id,
             tokens,
@@ -372,6 +395,11 @@ impl Studio {
             "softwares" => json!({
                 "name": name, "short_name": format!("sw{n}"), "file_extension": "blend",
             }),
+            "budgets" => json!({"name": name, "project_id": project}),
+            "budget-entries" => json!({
+                "budget_id": id(&self.budget), "department_id": id(&self.department),
+                "start_date": day(n), "months_duration": 2, "daily_salary": 100.0,
+            }),
             other => panic!("the role matrix has no body for {other}: add one"),
         }
     }
@@ -394,6 +422,8 @@ impl Studio {
             "time-spents" => json!({"duration": 30.0}),
             "entity-links" => json!({"label": "changed"}),
             "softwares" => json!({"version": "2.0"}),
+            "budgets" => json!({"currency": "EUR"}),
+            "budget-entries" => json!({"months_duration": 3}),
             _ => json!({"color": "#111111"}),
         }
     }

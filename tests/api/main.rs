@@ -21,6 +21,7 @@ mod fuzzed;
 mod history;
 mod identity;
 mod kitsu;
+mod kitsu_budgets;
 mod kitsu_casting;
 mod kitsu_data;
 mod kitsu_entities;

@@ -599,6 +599,59 @@ const OUTPUT_TYPES: Model = plain(
     Rules::REFERENCE,
 );
 
+/// Zou 1.0.97's `Budget`: a quote for a project, numbered by `revision` within it (the
+/// project's budget routes number it; through `/data/budgets` it is given or 1).
+const BUDGET: &[Field] = &[
+    Field::new("project_id", T::Reference("projects")).protected(),
+    Field::new("revision", T::Int)
+        .default(D::Int(1))
+        .protected(),
+    Field::new("name", text(255)).required(),
+    Field::new("currency", text(3)),
+];
+
+const POSITIONS: &[&str] = &["supervisor", "lead", "artist"];
+const SENIORITIES: &[&str] = &["senior", "mid", "junior"];
+
+/// Zou 1.0.97's `BudgetEntry`: what a person (or a position to fill) of a department costs a
+/// budget over some months; `exceptions` holds months of other durations.
+const BUDGET_ENTRY: &[Field] = &[
+    Field::new("budget_id", T::Reference("budgets"))
+        .required()
+        .protected(),
+    Field::new("department_id", T::Reference("departments")).required(),
+    Field::new("person_id", T::Reference("persons")),
+    Field::new("start_date", T::Date).required(),
+    Field::new("months_duration", T::Int).required(),
+    Field::new("daily_salary", T::Float).required(),
+    Field::new("position", T::Choice(POSITIONS)).default(D::Text("artist")),
+    Field::new("seniority", T::Choice(SENIORITIES)).default(D::Text("mid")),
+    Field::new("exceptions", T::Json),
+];
+
+/// Zou's budgets through `/data/budgets`: studio managers only (its default); the project's
+/// routes (`/data/projects/<id>/budgets`) let its production managers in too. Deleting one
+/// deletes its entries.
+const BUDGETS: Model = Model {
+    project: ProjectLink::Field("project_id"),
+    owns_on_force: &["budget-entries"],
+    ..plain("budgets", "Budget", "kitsu_budgets", BUDGET, ADMIN_ONLY)
+};
+
+const BUDGET_ENTRIES: Model = Model {
+    project: ProjectLink::Via {
+        field: "budget_id",
+        route: "budgets",
+    },
+    ..plain(
+        "budget-entries",
+        "BudgetEntry",
+        "kitsu_budget_entries",
+        BUDGET_ENTRY,
+        ADMIN_ONLY,
+    )
+};
+
 /// Zou's softwares: anyone signed in reads them, studio managers write them.
 const SOFTWARES: Model = plain(
     "softwares",
@@ -986,7 +1039,7 @@ pub static MODELS: &[Model] = &[
         }),
         detach_on_force: None,
         unique_together: &[],
-        owns_on_force: &["playlists", "tasks", "entities"],
+        owns_on_force: &["playlists", "tasks", "budgets", "entities"],
         agreements: &[],
         periods: None,
         date_range: None,
@@ -1010,6 +1063,8 @@ pub static MODELS: &[Model] = &[
     PREVIEW_FILES,
     ENTITY_LINKS,
     SOFTWARES,
+    BUDGETS,
+    BUDGET_ENTRIES,
 ];
 
 /// Zou 1.0.97's `check_metadata_department_access`: a supervisor of the team changes an

@@ -120,6 +120,18 @@ pub fn surface() -> OpenApiRouter<AppState> {
         .routes(routes!(data::projects::remove_member))
         .routes(routes!(data::entity_links::project_links))
         .routes(routes!(data::entity_links::remove_project_link))
+        .routes(routes!(data::budgets::list, data::budgets::create))
+        .routes(routes!(
+            data::budgets::read,
+            data::budgets::update,
+            data::budgets::delete
+        ))
+        .routes(routes!(data::budgets::entries, data::budgets::create_entry))
+        .routes(routes!(
+            data::budgets::read_entry,
+            data::budgets::update_entry,
+            data::budgets::delete_entry
+        ))
         .routes(routes!(
             data::casting::entity_casting,
             data::casting::changes::replace_casting

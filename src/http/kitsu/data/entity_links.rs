@@ -56,7 +56,7 @@ fn wrong_parameter(message: impl Into<String>) -> KitsuError {
 /// Whether the project `id` exists, once the caller may manage it (Zou's manager project
 /// access, which lets a studio manager through before the project is looked up, and refuses
 /// anyone else a project whose team does not hold them).
-async fn manages(state: &AppState, caller: &KitsuCaller, id: &str) -> KitsuResult<bool> {
+pub(super) async fn manages(state: &AppState, caller: &KitsuCaller, id: &str) -> KitsuResult<bool> {
     let projects = Records::model("projects")?;
     let project = state
         .records

@@ -2,6 +2,7 @@
 //! /data/<model>/<id>` for every model of the registry. Writes are commands on the record's
 //! stream; reads answer the `kitsu_records` read model once it has caught up.
 pub mod assignations;
+pub mod budgets;
 pub mod casting;
 pub mod comment_actions;
 pub mod entities;
