@@ -1,7 +1,7 @@
 //! Passwords: change, and reset by mailed token (2 h, single use, only its hash stored).
 use chrono::{Duration, Utc};
 
-use annals_domain::identity::{UserCommand, UserError};
+use annals_domain::identity::{User, UserCommand, UserError};
 
 use super::{Identity, otp};
 use crate::adapters::mail::Mail;
@@ -53,19 +53,14 @@ impl Identity {
         if !user.active {
             return Ok(());
         }
-        let token = otp::random_code(RESET_TOKEN_LENGTH);
-        let now = Utc::now();
-        let request = UserCommand::RequestPasswordReset {
-            token_hash: otp::digest(&user.user_id, &token),
-            expires_at: now + Duration::hours(RESET_TOKEN_LIFETIME_HOURS),
-            at: now,
-        };
-        self.users.execute(&user.user_id, request, metadata).await?;
-        let link = format!(
-            "{}/reset-change-password?email={}&token={token}",
-            self.public_url,
-            url::form_urlencoded::byte_serialize(user.email.as_bytes()).collect::<String>()
-        );
+        let (token, link) = self
+            .issue_password_link(
+                &user,
+                Duration::hours(RESET_TOKEN_LIFETIME_HOURS),
+                "",
+                metadata,
+            )
+            .await?;
         let mail = Mail {
             to: user.email.clone(),
             subject: "Reset your password".into(),
@@ -104,5 +99,31 @@ impl Identity {
             Err(CommandError::Domain(UserError::BadResetToken)) => Err(bad_token()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A single-use token for `user` to choose a password within `lifetime` (only its hash
+    /// is stored, on the user's stream), and the link that carries it (`query` appended:
+    /// `&type=new` for an invitation).
+    pub(super) async fn issue_password_link(
+        &self,
+        user: &User,
+        lifetime: Duration,
+        query: &str,
+        metadata: &Metadata,
+    ) -> Result<(String, String), AppError> {
+        let token = otp::random_code(RESET_TOKEN_LENGTH);
+        let now = Utc::now();
+        let request = UserCommand::RequestPasswordReset {
+            token_hash: otp::digest(&user.user_id, &token),
+            expires_at: now + lifetime,
+            at: now,
+        };
+        self.users.execute(&user.user_id, request, metadata).await?;
+        let link = format!(
+            "{}/reset-change-password?email={}&token={token}{query}",
+            self.public_url,
+            url::form_urlencoded::byte_serialize(user.email.as_bytes()).collect::<String>()
+        );
+        Ok((token, link))
     }
 }

@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 use annals_domain::identity::UserCommand;
 use annals_domain::identity::user::SecondFactor;
 
-use super::{Identity, otp};
+use super::Identity;
 use crate::adapters::mail::Mail;
 use crate::es::commands::Metadata;
 use crate::services::error::AppError;
@@ -61,19 +61,14 @@ impl Identity {
     /// mechanism, valid [`INVITATION_LIFETIME_DAYS`] days).
     pub async fn invite(&self, user_id: &str, metadata: &Metadata) -> Result<(), AppError> {
         let user = self.user(user_id).await?;
-        let token = otp::random_code(super::credentials::RESET_TOKEN_LENGTH);
-        let now = Utc::now();
-        let request = UserCommand::RequestPasswordReset {
-            token_hash: otp::digest(&user.user_id, &token),
-            expires_at: now + Duration::days(INVITATION_LIFETIME_DAYS),
-            at: now,
-        };
-        self.users.execute(&user.user_id, request, metadata).await?;
-        let link = format!(
-            "{}/reset-change-password?email={}&token={token}&type=new",
-            self.public_url,
-            url::form_urlencoded::byte_serialize(user.email.as_bytes()).collect::<String>()
-        );
+        let (_, link) = self
+            .issue_password_link(
+                &user,
+                Duration::days(INVITATION_LIFETIME_DAYS),
+                "&type=new",
+                metadata,
+            )
+            .await?;
         let mail = Mail {
             to: user.email.clone(),
             subject: "You are invited".into(),
