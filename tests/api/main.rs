@@ -21,6 +21,7 @@ mod fuzzed;
 mod history;
 mod identity;
 mod kitsu;
+mod kitsu_assign_rights;
 mod kitsu_budgets;
 mod kitsu_casting;
 mod kitsu_data;

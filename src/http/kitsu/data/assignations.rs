@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use annals_contracts::Position;
+use annals_domain::identity::User;
 use annals_domain::kitsu::{Model, Record};
 
 use super::serialized;
@@ -66,38 +67,138 @@ fn task_ids(body: &Map<String, Value>) -> KitsuResult<Vec<String>> {
         .collect()
 }
 
-/// The live task `id` the caller may change the assignees of; `None` (skipped) when it is
-/// unknown or the caller may not.
-async fn changeable_task(
+/// The live task of `id`, or none for a malformed or unknown id (skipped, as Zou skips it).
+async fn live_task(
     state: &AppState,
     model: &Model,
-    caller: &KitsuCaller,
     id: &str,
 ) -> KitsuResult<Option<(String, Record)>> {
     let Ok(id) = uuid::Uuid::try_parse(id).map(|u| u.to_string()) else {
         return Ok(None);
     };
-    let task = match state.records.live(model, &id).await {
-        Ok(task) => task,
-        Err(AppError::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    let allowed = state
-        .records
-        .permit_change(
-            model.rules.update,
-            model,
-            Some(&id),
-            |k| task.fields.get(k),
-            &[ASSIGNEES.to_string()],
-            &caller.user_id,
-            &caller.user.role,
-        )
-        .await;
-    match allowed {
-        Ok(()) => Ok(Some((id, task))),
-        Err(AppError::Forbidden(_)) => Ok(None),
+    match state.records.live(model, &id).await {
+        Ok(task) => Ok(Some((id, task))),
+        Err(AppError::NotFound(_)) => Ok(None),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The departments a person belongs to.
+fn departments(user: &User) -> Vec<Value> {
+    user.person_fields()
+        .get("departments")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// What Zou's department rules look at for one task: whether the caller is a studio manager,
+/// or in the task's project team, and the department of the task's type.
+struct Standing {
+    admin: bool,
+    in_team: bool,
+    task_department: Option<Value>,
+}
+
+async fn standing(
+    state: &AppState,
+    model: &Model,
+    caller: &KitsuCaller,
+    task: &Record,
+) -> KitsuResult<Standing> {
+    if caller.user.role == "admin" {
+        return Ok(Standing {
+            admin: true,
+            in_team: true,
+            task_department: None,
+        });
+    }
+    let in_team = state
+        .records
+        .in_team(model, |k| task.fields.get(k), &caller.user_id)
+        .await?;
+    let task_type = task.fields.get("task_type_id").and_then(Value::as_str);
+    let task_department = match task_type {
+        Some(task_type) => match state
+            .records
+            .live(Records::model("task-types")?, task_type)
+            .await
+        {
+            Ok(record) => record.fields.get("department_id").cloned(),
+            Err(AppError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    Ok(Standing {
+        admin: false,
+        in_team,
+        task_department: task_department.filter(|d| !d.is_null()),
+    })
+}
+
+/// Whether the caller may assign `person` to the task (Zou's `check_task_department_access`):
+/// a studio manager; or, in the team, a production manager; a supervisor without departments,
+/// or one whose departments hold the task type's and share one with the person; anyone
+/// assigning themselves to a task of their department.
+fn may_assign(caller: &KitsuCaller, standing: &Standing, person: &User) -> bool {
+    if standing.admin {
+        return true;
+    }
+    if !standing.in_team {
+        return false;
+    }
+    let mine = departments(&caller.user);
+    let of_mine = standing
+        .task_department
+        .as_ref()
+        .is_some_and(|d| mine.contains(d));
+    match caller.user.role.as_str() {
+        "manager" => true,
+        "supervisor"
+            if mine.is_empty()
+                || (of_mine && departments(person).iter().any(|d| mine.contains(d))) =>
+        {
+            true
+        }
+        _ => of_mine && person.user_id == caller.user_id,
+    }
+}
+
+/// Whether the caller may take `person` (or everyone) off the task (Zou's
+/// `check_task_department_access_for_unassign`): a studio manager; or, in the team, a
+/// production manager; a supervisor without departments or whose departments hold the task
+/// type's; anyone taking themselves off a task they are assigned to.
+fn may_unassign(
+    caller: &KitsuCaller,
+    standing: &Standing,
+    task: &Record,
+    person: Option<&str>,
+) -> bool {
+    if standing.admin {
+        return true;
+    }
+    if !standing.in_team {
+        return false;
+    }
+    let mine = departments(&caller.user);
+    let assigned = task
+        .fields
+        .get(ASSIGNEES)
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.iter().any(|p| p.as_str() == Some(&caller.user_id)));
+    match caller.user.role.as_str() {
+        "manager" => true,
+        "supervisor"
+            if mine.is_empty()
+                || standing
+                    .task_department
+                    .as_ref()
+                    .is_some_and(|d| mine.contains(d)) =>
+        {
+            true
+        }
+        _ => assigned && person == Some(caller.user_id.as_str()),
     }
 }
 
@@ -150,24 +251,36 @@ pub async fn assign(
     let ids = task_ids(&body_object(&body))?;
     let model = Records::model("tasks")?;
     let metadata = meta.metadata(Some(&caller.user_id));
-    let mut person_known = None;
+    let mut assignee: Option<User> = None;
     let mut assigned = Vec::new();
     let mut position = None;
     for id in ids {
-        let Some((id, task)) = changeable_task(&state, model, &caller, &id).await? else {
+        let Some((id, task)) = live_task(&state, model, &id).await? else {
             continue;
         };
-        // As Zou: the person is looked up once a task is found.
-        if person_known.is_none() {
-            let known = uuid::Uuid::try_parse(&person).is_ok()
-                && state.records.is_known("persons", &person).await?;
-            person_known = Some(known);
+        // As Zou: the person is looked up once a task is found, before the rights.
+        if assignee.is_none() {
+            let unknown = || {
+                KitsuError::Body(
+                    StatusCode::BAD_REQUEST,
+                    json!({"error": "Assignee doesn't exist in database."}),
+                )
+            };
+            if uuid::Uuid::try_parse(&person).is_err() {
+                return Err(unknown());
+            }
+            assignee = match state.identity.user(&person).await {
+                Ok(user) => Some(user),
+                Err(AppError::NotFound(_)) => return Err(unknown()),
+                Err(e) => return Err(e.into()),
+            };
         }
-        if person_known != Some(true) {
-            return Err(KitsuError::Body(
-                StatusCode::BAD_REQUEST,
-                json!({"error": "Assignee doesn't exist in database."}),
-            ));
+        let standing = standing(&state, model, &caller, &task).await?;
+        if !assignee
+            .as_ref()
+            .is_some_and(|person| may_assign(&caller, &standing, person))
+        {
+            continue;
         }
         let mut executed = state
             .records
@@ -250,9 +363,13 @@ pub async fn clear(
     let mut cleared = Vec::new();
     let mut position = None;
     for id in ids {
-        let Some((id, task)) = changeable_task(&state, model, &caller, &id).await? else {
+        let Some((id, task)) = live_task(&state, model, &id).await? else {
             continue;
         };
+        let standing = standing(&state, model, &caller, &task).await?;
+        if !may_unassign(&caller, &standing, &task, person.as_deref()) {
+            continue;
+        }
         let current: Vec<String> = task
             .fields
             .get(ASSIGNEES)
