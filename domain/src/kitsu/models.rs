@@ -652,6 +652,70 @@ const BUDGET_ENTRIES: Model = Model {
     )
 };
 
+/// What a metadata descriptor describes (Zou 1.0.97's list; `Task` ones name a task type).
+pub const METADATA_ENTITY_TYPES: &[&str] = &[
+    "Asset", "Shot", "Edit", "Episode", "Sequence", "Project", "Task",
+];
+
+/// Zou 1.0.97's `METADATA_DESCRIPTOR_TYPES`.
+pub const METADATA_DATA_TYPES: &[&str] = &[
+    "string",
+    "number",
+    "list",
+    "taglist",
+    "boolean",
+    "checklist",
+    "date",
+    "url",
+    "textarea",
+    "person",
+];
+
+/// Zou 1.0.97's `MetadataDescriptor`: an extra field of a project's records of one entity
+/// type, kept in their `data` under `field_name` (the slug of `name`, which the project's
+/// routes derive).
+const METADATA_DESCRIPTOR: &[Field] = &[
+    Field::new("project_id", T::Reference("projects"))
+        .required()
+        .protected(),
+    Field::new("entity_type", text(60)).required().protected(),
+    Field::new("task_type_id", T::Reference("task-types")).protected(),
+    Field::new("name", text(120)).required(),
+    Field::new("data_type", T::Choice(METADATA_DATA_TYPES)),
+    Field::new("field_name", text(120)).required(),
+    Field::new("choices", T::Json),
+    flag("for_client", false),
+    Field::new("position", T::Int),
+    Field::new("departments", T::Relation("departments")).updatable(),
+];
+
+/// Zou's metadata descriptors through `/data/metadata-descriptors`: the teams of their
+/// projects list them (clients only those for clients), studio managers do the rest; the
+/// project's routes (`/data/projects/<id>/metadata-descriptors`) let its production managers
+/// and supervisors write. Names and field names are unique per project and entity type
+/// (Zou scopes `Task` ones per task type too; annals does not).
+const METADATA_DESCRIPTORS: Model = Model {
+    project: ProjectLink::Field("project_id"),
+    duplicate_message: Some("Metadata descriptor already exists."),
+    unique_together: &[
+        &["name", "project_id", "entity_type"],
+        &["field_name", "project_id", "entity_type"],
+    ],
+    ..plain(
+        "metadata-descriptors",
+        "MetadataDescriptor",
+        "kitsu_metadata_descriptors",
+        METADATA_DESCRIPTOR,
+        Rules {
+            list: Rule::of(Access::Member).clients(Clients {
+                flag: "for_client",
+                own: None,
+            }),
+            ..ADMIN_ONLY
+        },
+    )
+};
+
 /// Zou's softwares: anyone signed in reads them, studio managers write them.
 const SOFTWARES: Model = plain(
     "softwares",
@@ -1039,7 +1103,13 @@ pub static MODELS: &[Model] = &[
         }),
         detach_on_force: None,
         unique_together: &[],
-        owns_on_force: &["playlists", "tasks", "budgets", "entities"],
+        owns_on_force: &[
+            "playlists",
+            "tasks",
+            "budgets",
+            "metadata-descriptors",
+            "entities",
+        ],
         agreements: &[],
         periods: None,
         date_range: None,
@@ -1065,6 +1135,7 @@ pub static MODELS: &[Model] = &[
     SOFTWARES,
     BUDGETS,
     BUDGET_ENTRIES,
+    METADATA_DESCRIPTORS,
 ];
 
 /// Zou 1.0.97's `check_metadata_department_access`: a supervisor of the team changes an
