@@ -115,7 +115,11 @@ out["by_field_name_client"] = [gazu.project.get_metadata_descriptor_by_field_nam
                                for f in ("notes", "difficulty_level")]
 
 # Update.
+atype = gazu.asset.new_asset_type(n("Character"))
+asset = gazu.asset.new_asset(project, atype, n("Hero"), extra_data={"difficulty_level": "hard", "budget_code": "B1", "other": 1})
+asset_data = lambda: gazu.asset.get_asset(asset["id"])["data"]
 out["updated"] = gazu.project.update_metadata_descriptor(project, {"id": d1["id"], "name": "Difficulty", "data_type": "list", "choices": ["easy", "medium", "hard"], "for_client": True, "departments": [dep], "entity_type": "Shot", "position": 9, "field_name": "zzz", "project_id": other["id"]})
+out["data_after_rename"] = asset_data()
 out["update_empty"] = call("PUT", "%s/%s" % (P, d1["id"]), {})
 out["update_empty_name"] = call("PUT", "%s/%s" % (P, d1["id"]), {"name": ""})
 out["update_null_name"] = call("PUT", "%s/%s" % (P, d1["id"]), {"name": None, "data_type": "list", "choices": ["a"]})
@@ -131,6 +135,7 @@ out["update_under_other_project"] = call("PUT", "%s/%s" % (O, d1["id"]), {"name"
 whole = gazu.project.get_metadata_descriptor(project, d4)
 whole["name"] = "Budget line"
 out["update_whole"] = gazu.project.update_metadata_descriptor(project, whole)
+out["data_after_second_rename"] = asset_data()
 
 # Reorder.
 d6 = gazu.project.add_metadata_descriptor(project, "Alpha", "Asset")
@@ -152,12 +157,17 @@ out["remove_forbidden"] = [call("DELETE", "%s/%s" % (P, d4["id"]), client=c)[0]
                            for c in (outsider, supervisor, artist, client, vendor)]
 out["remove_under_other_project"] = call("DELETE", "%s/%s" % (O, d4["id"]))[0]
 out["removed"] = caught(gazu.project.remove_metadata_descriptor, project, d4)
+out["data_after_remove"] = asset_data()
 out["remove_again"] = call("DELETE", "%s/%s" % (P, d4["id"]))
 out["get_removed"] = call("GET", "%s/%s" % (P, d4["id"]))[0]
 out["removed_manager"] = caught(gazu.project.remove_metadata_descriptor, project, d1, force=True, client=manager)
 out["remove_malformed"] = call("DELETE", P + "/nope")[0]
 out["final"] = [d["field_name"] for d in gazu.project.all_metadata_descriptors(project, entity_type="Asset")]
 out["readded"] = gazu.project.add_metadata_descriptor(project, "Budget code", "Asset")["field_name"]
+rating = gazu.project.add_metadata_descriptor(project, "Rating", "Project", data_type="number")
+gazu.project.update_project_data(project, {"rating": 4, "keep": True})
+gazu.project.remove_metadata_descriptor(project, rating)
+out["project_data_after_remove"] = gazu.project.get_project(project["id"])["data"]
 print(json.dumps(out))
 "##;
 
@@ -383,6 +393,17 @@ async fn gazu_makes_reads_changes_reorders_and_removes_metadata_descriptors(
     assert_eq!(updated["entity_type"], "Asset");
     assert_eq!(updated["position"], Value::Null);
     assert_eq!(updated["project_id"], project.as_str());
+    // The values move to the new key in the records' data.
+    assert_eq!(
+        out["data_after_rename"],
+        json!({"difficulty": "hard", "budget_code": "B1", "other": 1}),
+        "{out}"
+    );
+    assert_eq!(
+        out["data_after_second_rename"],
+        json!({"difficulty": "hard", "budget_line": "B1", "other": 1}),
+        "{out}"
+    );
     let empty = &out["update_empty"];
     assert_eq!(empty[0], 200);
     assert_eq!(
@@ -480,6 +501,11 @@ async fn gazu_makes_reads_changes_reorders_and_removes_metadata_descriptors(
     assert_eq!(out["remove_under_other_project"], 404);
     assert_eq!(out["removed"][0], "ok", "{out}");
     assert_eq!(out["remove_again"], not_found);
+    assert_eq!(
+        out["data_after_remove"],
+        json!({"difficulty": "hard", "other": 1}),
+        "{out}"
+    );
     assert_eq!(out["get_removed"], 404);
     assert_eq!(out["removed_manager"][0], "ok", "{out}");
     assert_eq!(out["remove_malformed"], 404);
@@ -497,6 +523,12 @@ async fn gazu_makes_reads_changes_reorders_and_removes_metadata_descriptors(
     );
     // A removed descriptor's name is free again.
     assert_eq!(out["readded"], "budget_code");
+    // A project's descriptor removed: out of the project's data.
+    assert_eq!(
+        out["project_data_after_remove"],
+        json!({"keep": true}),
+        "{out}"
+    );
 
     app.assert_rebuild_equals_live(std::sync::Arc::new(annals_projections::kitsu::KitsuRecords))
         .await;

@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use annals_contracts::Position;
 use annals_contracts::filter::{FieldPath, Filter};
 use annals_domain::kitsu::{
     Access, METADATA_DATA_TYPES, METADATA_ENTITY_TYPES, Model, Record, slug,
@@ -26,6 +27,7 @@ use annals_projections::kitsu::RECORDS;
 use super::names::doc_of;
 use super::schema::{Key, Kind, defaulted, key, required, schema};
 use super::{scan, serialized};
+use crate::es::commands::Metadata;
 use crate::http::consistency::{with_freshness, with_position};
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
@@ -251,6 +253,60 @@ async fn live_descriptor(state: &AppState, project: &str, id: &str) -> KitsuResu
     Ok(record)
 }
 
+/// Zou's move (`to`) or removal (none) of a descriptor's values in the `data` of the records
+/// it describes: the project itself for `Project` ones, the tasks of its task type for `Task`
+/// ones, else the project's entities of its entity type. One change per record holding a
+/// value; the position of the last.
+async fn move_values(
+    state: &AppState,
+    headers: &HeaderMap,
+    descriptor: &Record,
+    to: Option<&str>,
+    by: &str,
+    metadata: &Metadata,
+) -> KitsuResult<Option<Position>> {
+    let field = |name: &str| descriptor.fields.get(name).and_then(Value::as_str);
+    let (Some(project), Some(entity_type), Some(from)) = (
+        field("project_id"),
+        field("entity_type"),
+        field("field_name"),
+    ) else {
+        return Ok(None);
+    };
+    let path = |name: &str| FieldPath::parse(name).expect("field names are paths");
+    let (route, ids) = if entity_type == "Project" {
+        ("projects", vec![project.to_string()])
+    } else {
+        let (route, kind) = match entity_type {
+            "Task" => (
+                "tasks",
+                Filter::Eq(path("task_type_id"), json!(field("task_type_id"))),
+            ),
+            kind => ("entities", Filter::Eq(path("type"), json!(kind))),
+        };
+        // The records are found in the read model: let it catch up with the log first.
+        state.gate.wait(headers, &[RECORDS]).await?;
+        let filter = Filter::And(vec![Filter::Eq(path("project_id"), json!(project)), kind]);
+        let rows = scan(state, Records::model(route)?.collection, filter, &[]).await?;
+        let ids = rows
+            .into_iter()
+            .filter(|(_, doc)| doc["data"].get(from).is_some_and(|v| !v.is_null()))
+            .map(|(id, _)| id)
+            .collect();
+        (route, ids)
+    };
+    let model = Records::model(route)?;
+    let mut last = None;
+    for id in ids {
+        let position = state
+            .records
+            .move_key(model, &id, "data", from, to, by, metadata)
+            .await?;
+        last = Some(position);
+    }
+    Ok(last)
+}
+
 fn check_entity_type(entity_type: &str) -> KitsuResult<()> {
     if METADATA_ENTITY_TYPES.contains(&entity_type) {
         Ok(())
@@ -445,7 +501,8 @@ pub async fn read(
 #[utoipa::path(put, path = "/data/projects/{id}/metadata-descriptors/{descriptor_id}",
     tag = "kitsu: data",
     description = "Also served under `/api`. Changes a metadata descriptor as Zou does: a new \
-        `name` (an absent or null one keeps it) renames its `field_name`, and `data_type` \
+        `name` (an absent or null one keeps it) renames its `field_name` (and the key of its \
+        values in the records it describes), and `data_type` \
         (`string`), `choices` (`[]`), `for_client` (false) and `departments` (`[]`) take the \
         given value or, when absent, that default. `entity_type`, `position` and other keys \
         are ignored.",
@@ -466,6 +523,7 @@ pub async fn update(
     caller: Result<KitsuCaller, KitsuError>,
     meta: RequestMeta,
     Path((project, descriptor)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> KitsuResult<Response> {
     let caller = caller?;
@@ -508,6 +566,7 @@ pub async fn update(
     }
     let descriptors = model()?;
     let metadata = meta.metadata(Some(&caller.user_id));
+    let before = current.clone();
     let executed = state
         .records
         .update(
@@ -520,14 +579,21 @@ pub async fn update(
         )
         .await
         .map_err(refused)?;
+    let mut position = executed.position;
+    let renamed = executed.state.fields.get("field_name");
+    if renamed != before.fields.get("field_name") {
+        let to = renamed.and_then(Value::as_str);
+        let moved = move_values(&state, &headers, &before, to, &caller.user_id, &metadata);
+        position = moved.await?.unwrap_or(position);
+    }
     let body = serialized(descriptors, &descriptor, &executed.state);
-    Ok(with_position(Json(body).into_response(), executed.position))
+    Ok(with_position(Json(body).into_response(), position))
 }
 
 #[utoipa::path(delete, path = "/data/projects/{id}/metadata-descriptors/{descriptor_id}",
     tag = "kitsu: data",
     description = "Also served under `/api`. Deletes a metadata descriptor of the project \
-        (`force` changes nothing).",
+        and its values in the `data` of the records it describes (`force` changes nothing).",
     security(("bearer" = [])),
     params(
         ("id" = String, Path, description = "The project's UUID"),
@@ -543,6 +609,7 @@ pub async fn delete(
     caller: Result<KitsuCaller, KitsuError>,
     meta: RequestMeta,
     Path((project, descriptor)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> KitsuResult<Response> {
     let caller = caller?;
     let project = found_id(&project)?;
@@ -551,6 +618,8 @@ pub async fn delete(
     let departments = strings(current.fields.get("departments"));
     may_write(&state, &caller, &project, &departments).await?;
     let metadata = meta.metadata(Some(&caller.user_id));
+    // Zou takes the values out of the records first, then the descriptor.
+    move_values(&state, &headers, &current, None, &caller.user_id, &metadata).await?;
     let position = state
         .records
         .delete(model()?, &descriptor, &caller.user_id, &metadata)
