@@ -168,6 +168,9 @@ rating = gazu.project.add_metadata_descriptor(project, "Rating", "Project", data
 gazu.project.update_project_data(project, {"rating": 4, "keep": True})
 gazu.project.remove_metadata_descriptor(project, rating)
 out["project_data_after_remove"] = gazu.project.get_project(project["id"])["data"]
+tt2 = gazu.task.new_task_type(n("Anim"))
+out["task_other_type"] = call("POST", P, {"name": "Task field", "entity_type": "Task", "task_type_id": tt2["id"]})[0]
+out["task_same_type"] = call("POST", P, {"name": "task-field", "entity_type": "Task", "task_type_id": tt["id"]})
 print(json.dumps(out))
 "##;
 

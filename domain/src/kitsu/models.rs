@@ -356,6 +356,7 @@ const PLAYLISTS: Model = Model {
     periods: None,
     date_range: None,
     total: None,
+    nulls_match: &[],
     extras: &[],
 };
 
@@ -394,6 +395,7 @@ pub(crate) const fn plain(
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     }
 }
@@ -692,15 +694,18 @@ const METADATA_DESCRIPTOR: &[Field] = &[
 /// Zou's metadata descriptors through `/data/metadata-descriptors`: the teams of their
 /// projects list them (clients only those for clients), studio managers do the rest; the
 /// project's routes (`/data/projects/<id>/metadata-descriptors`) let its production managers
-/// and supervisors write. Names and field names are unique per project and entity type
-/// (Zou scopes `Task` ones per task type too; annals does not).
+/// and supervisors write. Names and field names are unique per project and entity type (and
+/// task type, for `Task` ones).
 const METADATA_DESCRIPTORS: Model = Model {
     project: ProjectLink::Field("project_id"),
     duplicate_message: Some("Metadata descriptor already exists."),
+    // Zou's partial unique indexes: per task type for `Task` ones, per entity type for the
+    // others (whose task type is null, which must then match).
     unique_together: &[
-        &["name", "project_id", "entity_type"],
-        &["field_name", "project_id", "entity_type"],
+        &["name", "project_id", "entity_type", "task_type_id"],
+        &["field_name", "project_id", "entity_type", "task_type_id"],
     ],
+    nulls_match: &["task_type_id"],
     ..plain(
         "metadata-descriptors",
         "MetadataDescriptor",
@@ -931,6 +936,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -952,6 +958,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -971,6 +978,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -990,6 +998,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -1009,6 +1018,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -1028,6 +1038,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -1047,6 +1058,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -1078,6 +1090,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -1114,6 +1127,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     TASKS,
@@ -1192,6 +1206,7 @@ const TASKS: Model = Model {
     periods: None,
     date_range: None,
     total: None,
+    nulls_match: &[],
     extras: &[],
 };
 
@@ -1242,6 +1257,7 @@ const COMMENTS: Model = Model {
     periods: None,
     date_range: None,
     total: None,
+    nulls_match: &[],
     extras: &[
         Extra::PersonOf {
             key: "person",
