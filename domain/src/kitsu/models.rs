@@ -1153,8 +1153,9 @@ pub static MODELS: &[Model] = &[
 ];
 
 /// Zou 1.0.97's `check_metadata_department_access`: a supervisor of the team changes an
-/// entity's `data` alone, the keys of their departments' metadata descriptors; annals keeps
-/// no descriptors, so (as Zou without them) only supervisors without departments may.
+/// entity's `data` alone, the keys of their departments' metadata descriptors; annals does
+/// not consult the descriptors there yet, so (as Zou without them) only supervisors without
+/// departments may.
 const ENTITY_SUPERVISORS: Departments = Departments {
     department: DepartmentOf::Nobody,
     fields: &["data"],
