@@ -183,6 +183,22 @@ const EXPECTED: &[(&str, [&str; 8])] = &[
     // budget routes (tests/api/kitsu_budgets.rs) let its production managers in too.
     ("budgets", ADMIN_ONLY),
     ("budget-entries", ADMIN_ONLY),
+    // Through `/data/metadata-descriptors`: the teams list them (clients those for clients),
+    // studio managers do the rest; the project's routes (tests/api/kitsu_metadata.rs) let its
+    // production managers and supervisors write.
+    (
+        "metadata-descriptors",
+        [
+            "S Y Y Y Y",
+            "S N N N N",
+            "H N N N N",
+            "S N N N N",
+            "S N N N N",
+            "H N N N N",
+            "S N N N N",
+            "S N N N N",
+        ],
+    ),
 ];
 
 /// Reference data: everyone reads, studio managers write.
@@ -400,6 +416,10 @@ impl Studio {
                 "budget_id": id(&self.budget), "department_id": id(&self.department),
                 "start_date": day(n), "months_duration": 2, "daily_salary": 100.0,
             }),
+            "metadata-descriptors" => json!({
+                "name": name, "field_name": format!("field_{n}"), "project_id": project,
+                "entity_type": "Asset", "data_type": "string",
+            }),
             other => panic!("the role matrix has no body for {other}: add one"),
         }
     }
@@ -424,6 +444,7 @@ impl Studio {
             "softwares" => json!({"version": "2.0"}),
             "budgets" => json!({"currency": "EUR"}),
             "budget-entries" => json!({"months_duration": 3}),
+            "metadata-descriptors" => json!({"choices": ["a"]}),
             _ => json!({"color": "#111111"}),
         }
     }

@@ -28,6 +28,7 @@ mod kitsu_data;
 mod kitsu_entities;
 mod kitsu_gazu;
 mod kitsu_gazu_routes;
+mod kitsu_metadata;
 mod kitsu_model_rules;
 mod kitsu_models;
 mod kitsu_new_models;

@@ -104,8 +104,8 @@ pub enum DepartmentOf {
     /// The department of the task type whose id is in this field (a task's).
     TaskType(&'static str),
     /// None: only supervisors without departments supervise it. Zou gives an entity's `data`
-    /// keys departments through metadata descriptors, which annals does not keep; without
-    /// them Zou too lets only those supervisors through.
+    /// keys departments through metadata descriptors, which this rule does not consult yet;
+    /// without them Zou too lets only those supervisors through.
     Nobody,
 }
 

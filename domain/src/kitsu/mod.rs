@@ -9,6 +9,7 @@ mod calendar_tests;
 mod models;
 mod record;
 mod registry;
+mod slug;
 mod task_action;
 mod task_comment;
 #[cfg(test)]
@@ -25,12 +26,13 @@ pub use access::{
 };
 pub use calendar::{Calendar, CalendarCommand, CalendarError, CalendarEvent, Days};
 pub(crate) use models::plain;
-pub use models::{MODELS, model};
+pub use models::{METADATA_DATA_TYPES, METADATA_ENTITY_TYPES, MODELS, model};
 pub use record::{FieldChange, Record, RecordCommand, RecordError, RecordEvent, Subject};
 pub use registry::{
     Agreement, Clears, DateRange, Default, Field, FieldType, INTEGRITY, Lifecycle, Model, Periods,
     ProjectLink, Total, Unique,
 };
+pub use slug::slug;
 pub use task_action::{TaskAction, TaskActor, task_action};
 pub use task_comment::{Commented, TaskComment, changed_status, comment_on_task, mentioned};
 pub use unique_claim::{UniqueClaim, UniqueClaimCommand, UniqueClaimError, UniqueClaimEvent};

@@ -356,6 +356,7 @@ const PLAYLISTS: Model = Model {
     periods: None,
     date_range: None,
     total: None,
+    nulls_match: &[],
     extras: &[],
 };
 
@@ -394,6 +395,7 @@ pub(crate) const fn plain(
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     }
 }
@@ -652,6 +654,73 @@ const BUDGET_ENTRIES: Model = Model {
     )
 };
 
+/// What a metadata descriptor describes (Zou 1.0.97's list; `Task` ones name a task type).
+pub const METADATA_ENTITY_TYPES: &[&str] = &[
+    "Asset", "Shot", "Edit", "Episode", "Sequence", "Project", "Task",
+];
+
+/// Zou 1.0.97's `METADATA_DESCRIPTOR_TYPES`.
+pub const METADATA_DATA_TYPES: &[&str] = &[
+    "string",
+    "number",
+    "list",
+    "taglist",
+    "boolean",
+    "checklist",
+    "date",
+    "url",
+    "textarea",
+    "person",
+];
+
+/// Zou 1.0.97's `MetadataDescriptor`: an extra field of a project's records of one entity
+/// type, kept in their `data` under `field_name` (the slug of `name`, which the project's
+/// routes derive).
+const METADATA_DESCRIPTOR: &[Field] = &[
+    Field::new("project_id", T::Reference("projects"))
+        .required()
+        .protected(),
+    Field::new("entity_type", text(60)).required().protected(),
+    Field::new("task_type_id", T::Reference("task-types")).protected(),
+    Field::new("name", text(120)).required(),
+    Field::new("data_type", T::Choice(METADATA_DATA_TYPES)),
+    Field::new("field_name", text(120)).required(),
+    Field::new("choices", T::Json),
+    flag("for_client", false),
+    Field::new("position", T::Int),
+    Field::new("departments", T::Relation("departments")).updatable(),
+];
+
+/// Zou's metadata descriptors through `/data/metadata-descriptors`: the teams of their
+/// projects list them (clients only those for clients), studio managers do the rest; the
+/// project's routes (`/data/projects/<id>/metadata-descriptors`) let its production managers
+/// and supervisors write. Names and field names are unique per project and entity type (and
+/// task type, for `Task` ones).
+const METADATA_DESCRIPTORS: Model = Model {
+    project: ProjectLink::Field("project_id"),
+    duplicate_message: Some("Metadata descriptor already exists."),
+    // Zou's partial unique indexes: per task type for `Task` ones, per entity type for the
+    // others (whose task type is null, which must then match).
+    unique_together: &[
+        &["name", "project_id", "entity_type", "task_type_id"],
+        &["field_name", "project_id", "entity_type", "task_type_id"],
+    ],
+    nulls_match: &["task_type_id"],
+    ..plain(
+        "metadata-descriptors",
+        "MetadataDescriptor",
+        "kitsu_metadata_descriptors",
+        METADATA_DESCRIPTOR,
+        Rules {
+            list: Rule::of(Access::Member).clients(Clients {
+                flag: "for_client",
+                own: None,
+            }),
+            ..ADMIN_ONLY
+        },
+    )
+};
+
 /// Zou's softwares: anyone signed in reads them, studio managers write them.
 const SOFTWARES: Model = plain(
     "softwares",
@@ -867,6 +936,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -888,6 +958,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -907,6 +978,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -926,6 +998,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -945,6 +1018,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -964,6 +1038,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -983,6 +1058,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -1014,6 +1090,7 @@ pub static MODELS: &[Model] = &[
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     Model {
@@ -1039,11 +1116,18 @@ pub static MODELS: &[Model] = &[
         }),
         detach_on_force: None,
         unique_together: &[],
-        owns_on_force: &["playlists", "tasks", "budgets", "entities"],
+        owns_on_force: &[
+            "playlists",
+            "tasks",
+            "budgets",
+            "metadata-descriptors",
+            "entities",
+        ],
         agreements: &[],
         periods: None,
         date_range: None,
         total: None,
+        nulls_match: &[],
         extras: &[],
     },
     TASKS,
@@ -1065,11 +1149,13 @@ pub static MODELS: &[Model] = &[
     SOFTWARES,
     BUDGETS,
     BUDGET_ENTRIES,
+    METADATA_DESCRIPTORS,
 ];
 
 /// Zou 1.0.97's `check_metadata_department_access`: a supervisor of the team changes an
-/// entity's `data` alone, the keys of their departments' metadata descriptors; annals keeps
-/// no descriptors, so (as Zou without them) only supervisors without departments may.
+/// entity's `data` alone, the keys of their departments' metadata descriptors; annals does
+/// not consult the descriptors there yet, so (as Zou without them) only supervisors without
+/// departments may.
 const ENTITY_SUPERVISORS: Departments = Departments {
     department: DepartmentOf::Nobody,
     fields: &["data"],
@@ -1121,6 +1207,7 @@ const TASKS: Model = Model {
     periods: None,
     date_range: None,
     total: None,
+    nulls_match: &[],
     extras: &[],
 };
 
@@ -1171,6 +1258,7 @@ const COMMENTS: Model = Model {
     periods: None,
     date_range: None,
     total: None,
+    nulls_match: &[],
     extras: &[
         Extra::PersonOf {
             key: "person",

@@ -91,6 +91,18 @@ pub enum RecordCommand {
         by: String,
         at: DateTime<Utc>,
     },
+    /// Moves the value under the key `from` of the JSON object `field` to the key `to` (over
+    /// what is there), or takes it out (`to` none): a metadata descriptor renamed or removed
+    /// (Zou moves or strips its values in the records' `data`). Nothing when the key holds no
+    /// value.
+    MoveKey {
+        model: String,
+        field: String,
+        from: String,
+        to: Option<String>,
+        by: String,
+        at: DateTime<Utc>,
+    },
 }
 
 /// One field's change.
@@ -403,6 +415,14 @@ impl Decide for Record {
                 by,
                 at,
             } => self.add_entries(&model, &field, couples, by, at)?,
+            RecordCommand::MoveKey {
+                model,
+                field,
+                from,
+                to,
+                by,
+                at,
+            } => self.move_key(&model, &field, &from, to, by, at)?,
             RecordCommand::Touch { model, by, at } => {
                 known_model(&model)?;
                 if !self.is_live(&model) {
@@ -431,6 +451,56 @@ impl Decide for Record {
 }
 
 impl Record {
+    /// The update that moves (or takes out) the key `from` of the object `field`.
+    fn move_key(
+        &self,
+        model: &str,
+        field: &str,
+        from: &str,
+        to: Option<String>,
+        by: String,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<RecordEvent>, RecordError> {
+        let definition = known_model(model)?;
+        if !self.is_live(model) {
+            return Err(RecordError::NotFound);
+        }
+        if !definition
+            .field(field)
+            .is_some_and(|f| f.ty == FieldType::Json)
+        {
+            return Err(RecordError::UnknownField {
+                field: field.to_string(),
+                type_name: definition.type_name,
+            });
+        }
+        let old = self.fields.get(field).cloned().unwrap_or(Value::Null);
+        let Value::Object(mut object) = old.clone() else {
+            return Ok(vec![]);
+        };
+        // Zou's `pop(key, None)`: a null value is no value, and nothing moves.
+        let Some(value) = object.remove(from).filter(|v| !v.is_null()) else {
+            return Ok(vec![]);
+        };
+        if let Some(to) = to {
+            object.insert(to, value);
+        }
+        let new = Value::Object(object);
+        if new == old {
+            return Ok(vec![]);
+        }
+        Ok(vec![RecordEvent::RecordUpdated {
+            model: model.to_string(),
+            changes: vec![FieldChange {
+                field: field.to_string(),
+                old,
+                new,
+            }],
+            by,
+            at,
+        }])
+    }
+
     /// The update that appends the couples not yet in the entries `field`.
     fn add_entries(
         &self,

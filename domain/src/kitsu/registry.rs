@@ -350,8 +350,12 @@ pub struct Model {
     /// this message, and `?force=true` takes it out of those lists first (Zou's task types).
     pub detach_on_force: Option<&'static str>,
     /// Sets of fields unique together while none of them is null (Zou's composite unique
-    /// constraints, which admit any number of rows with a null in them).
+    /// constraints, which admit any number of rows with a null in them), but for the fields
+    /// of `nulls_match`.
     pub unique_together: &'static [&'static [&'static str]],
+    /// The fields of `unique_together` sets whose null is a value like any other (Zou's
+    /// partial unique indexes, as those of metadata descriptors on a null task type).
+    pub nulls_match: &'static [&'static str],
     /// Routes of the models whose records pointing at one of this model's are deleted with
     /// it by `?force=true` (Zou's removal of a project and its entities); without `force`
     /// they refuse the delete like any reference.
@@ -383,7 +387,7 @@ impl Model {
 
     /// The claims the composite unique sets of a record with these `fields` need: the set's
     /// first field (named in a refusal) and the key of its values; none for a set holding a
-    /// null.
+    /// null (but in a field of `nulls_match`).
     pub fn together_keys(
         &self,
         fields: &std::collections::BTreeMap<String, Value>,
@@ -393,7 +397,11 @@ impl Model {
             .filter_map(|set| {
                 let values: Option<Vec<&Value>> = set
                     .iter()
-                    .map(|name| fields.get(*name).filter(|v| !v.is_null()))
+                    .map(|name| match fields.get(*name) {
+                        Some(v) if !v.is_null() => Some(v),
+                        _ if self.nulls_match.contains(name) => Some(&Value::Null),
+                        _ => None,
+                    })
                     .collect();
                 Some((set[0], serde_json::to_string(&values?).ok()?))
             })

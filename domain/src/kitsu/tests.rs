@@ -733,3 +733,55 @@ fn an_entity_added_to_a_playlist_appends_its_couple_once() {
         .when(add(vec![(other, None)]))
         .then_expect_error(RecordError::NotFound);
 }
+
+#[test]
+fn a_key_of_a_records_data_moves_or_goes_as_zou_moves_a_descriptors_values() {
+    let made = RecordEvent::RecordCreated {
+        model: "projects".into(),
+        fields: model("projects")
+            .unwrap()
+            .prepare_create(&input(json!({
+                "name": "P", "data": {"rating": 4, "keep": true, "empty": null},
+            })))
+            .unwrap(),
+        by: "maker".into(),
+        at: t0(),
+        subject: None,
+    };
+    let move_key = |from: &str, to: Option<&str>| RecordCommand::MoveKey {
+        model: "projects".into(),
+        field: "data".into(),
+        from: from.into(),
+        to: to.map(str::to_string),
+        by: "manager".into(),
+        at: t0(),
+    };
+    let moved = RecordTest::with(())
+        .given(vec![made.clone()])
+        .when(move_key("rating", Some("score")))
+        .inspect_result()
+        .unwrap();
+    let RecordEvent::RecordUpdated { changes, .. } = &moved[0] else {
+        panic!("{moved:?}");
+    };
+    assert_eq!(
+        changes[0].new,
+        json!({"score": 4, "keep": true, "empty": null})
+    );
+    let removed = RecordTest::with(())
+        .given(vec![made.clone()])
+        .when(move_key("rating", None))
+        .inspect_result()
+        .unwrap();
+    let RecordEvent::RecordUpdated { changes, .. } = &removed[0] else {
+        panic!("{removed:?}");
+    };
+    assert_eq!(changes[0].new, json!({"keep": true, "empty": null}));
+    // No value (absent or null): nothing changes.
+    for from in ["absent", "empty"] {
+        RecordTest::with(())
+            .given(vec![made.clone()])
+            .when(move_key(from, Some("other")))
+            .then_expect_events(vec![]);
+    }
+}

@@ -132,6 +132,13 @@ pub fn surface() -> OpenApiRouter<AppState> {
             data::budgets::update_entry,
             data::budgets::delete_entry
         ))
+        .routes(routes!(data::metadata::list, data::metadata::create))
+        .routes(routes!(data::metadata::reorder))
+        .routes(routes!(
+            data::metadata::read,
+            data::metadata::update,
+            data::metadata::delete
+        ))
         .routes(routes!(
             data::casting::entity_casting,
             data::casting::changes::replace_casting

@@ -543,6 +543,34 @@ impl Records {
         self.exists(target, id).await
     }
 
+    /// Moves the value under the key `from` of the JSON field `field` of the record `id` to
+    /// the key `to`, or takes it out (`to` none); the position of the change.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn move_key(
+        &self,
+        definition: &'static Model,
+        id: &str,
+        field: &str,
+        from: &str,
+        to: Option<&str>,
+        by: &str,
+        metadata: &Metadata,
+    ) -> Result<Position, AppError> {
+        let command = RecordCommand::MoveKey {
+            model: definition.route.into(),
+            field: field.into(),
+            from: from.into(),
+            to: to.map(str::to_string),
+            by: by.into(),
+            at: Utc::now(),
+        };
+        Ok(self
+            .records
+            .execute_returning(id, command, metadata)
+            .await?
+            .position)
+    }
+
     pub async fn delete(
         &self,
         definition: &'static Model,

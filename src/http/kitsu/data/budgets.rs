@@ -17,10 +17,10 @@ use annals_projections::kitsu::RECORDS;
 
 use super::entity_links::manages;
 use super::names::doc_of;
+use super::schema::{Key, Kind, key, schema, uuid_of, validation};
 use super::shape::without_relations;
 use super::{scan, serialized};
 use crate::es::commands::Executed;
-use crate::http::body::check_storable;
 use crate::http::consistency::{Freshness, with_freshness, with_position};
 use crate::http::kitsu::auth::KitsuCaller;
 use crate::http::kitsu::errors::{KitsuError, KitsuResult};
@@ -34,32 +34,6 @@ const ENTRIES: &str = "budget-entries";
 
 /// The keys Zou's lists leave out (its models' `present()`).
 const UNPRESENTED: &[&str] = &["created_at", "updated_at", "type"];
-
-/// A value type of Zou's request schemas (pydantic, lax mode).
-#[derive(Clone, Copy)]
-enum Kind {
-    Str,
-    /// A string of at least one character.
-    NonEmpty,
-    Int,
-    Float,
-    Dict,
-}
-
-/// One key of a schema: its type and whether a body must hold it.
-struct Key {
-    name: &'static str,
-    kind: Kind,
-    required: bool,
-}
-
-const fn key(name: &'static str, kind: Kind) -> Key {
-    Key {
-        name,
-        kind,
-        required: false,
-    }
-}
 
 /// Zou's `BudgetSchema` (create).
 const BUDGET_CREATE: &[Key] = &[
@@ -103,108 +77,8 @@ fn path(name: &str) -> FieldPath {
     FieldPath::parse(name).expect("field names are paths")
 }
 
-/// An id of the path, as Zou's `check_id_parameter` reads it.
-fn uuid_of(id: &str) -> KitsuResult<String> {
-    uuid::Uuid::try_parse(id)
-        .map(|u| u.to_string())
-        .map_err(|_| {
-            KitsuError::Body(
-                StatusCode::BAD_REQUEST,
-                json!({"error": true, "message": "Wrong UUID format.", "data": null}),
-            )
-        })
-}
-
 fn not_found(what: &str, id: &str) -> KitsuError {
     AppError::NotFound(format!("no {what} {id}")).into()
-}
-
-/// A value of `kind` as pydantic's lax mode takes it, or its message.
-fn coerced(kind: Kind, value: &Value) -> Result<Value, &'static str> {
-    match (kind, value) {
-        (_, Value::Null) => Ok(Value::Null),
-        (Kind::Str, Value::String(_)) => Ok(value.clone()),
-        (Kind::NonEmpty, Value::String(s)) if s.is_empty() => {
-            Err("String should have at least 1 character")
-        }
-        (Kind::NonEmpty, Value::String(_)) => Ok(value.clone()),
-        (Kind::Str | Kind::NonEmpty, _) => Err("Input should be a valid string"),
-        (Kind::Int, Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => Ok(json!(i)),
-            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(json!(f as i64)),
-            _ => Err("Input should be a valid integer, got a number with a fractional part"),
-        },
-        (Kind::Int, Value::String(s)) => {
-            s.trim().parse::<i64>().map(|i| json!(i)).map_err(
-                |_| "Input should be a valid integer, unable to parse string as an integer",
-            )
-        }
-        (Kind::Int, _) => Err("Input should be a valid integer"),
-        (Kind::Float, Value::Number(n)) => Ok(json!(n.as_f64().unwrap_or_default())),
-        (Kind::Float, Value::String(s)) => s
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite())
-            .map(|f| json!(f))
-            .ok_or("Input should be a valid number, unable to parse string as a number"),
-        (Kind::Float, _) => Err("Input should be a valid number"),
-        (Kind::Dict, Value::Object(_)) => Ok(value.clone()),
-        (Kind::Dict, _) => Err("Input should be a valid dictionary"),
-    }
-}
-
-/// Zou's refusal of a body its schema does not validate, every problem named.
-fn validation(errors: Vec<(String, &str)>) -> KitsuError {
-    let errors: Vec<Value> = errors
-        .into_iter()
-        .map(|(field, message)| json!({"field": field, "message": message}))
-        .collect();
-    KitsuError::Body(
-        StatusCode::BAD_REQUEST,
-        json!({"error": true, "message": "Validation error.", "data": {"errors": errors}}),
-    )
-}
-
-/// The body as Zou's schema `class` reads it: what is not JSON is an empty body, other keys
-/// are ignored, the schema's keys are checked and coerced (a key the body lacks stays absent).
-fn schema(body: &Bytes, keys: &[&Key], class: &str) -> KitsuResult<Map<String, Value>> {
-    let given = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => map,
-        Ok(Value::Null) | Err(_) => Map::new(),
-        Ok(_) => {
-            let problem = format!("Input should be a valid dictionary or instance of {class}");
-            return Err(KitsuError::Body(
-                StatusCode::BAD_REQUEST,
-                json!({"error": true, "message": "Validation error.",
-                       "data": {"errors": [{"field": "", "message": problem}]}}),
-            ));
-        }
-    };
-    let mut read = Map::new();
-    let mut errors = Vec::new();
-    for key in keys {
-        match given.get(key.name) {
-            None if key.required => errors.push((key.name.to_string(), "Field required")),
-            None => {}
-            Some(Value::Null) if key.required => {
-                errors.push((key.name.to_string(), "Input should be a valid string"))
-            }
-            Some(value) => match coerced(key.kind, value) {
-                Ok(value) => {
-                    read.insert(key.name.into(), value);
-                }
-                Err(message) => errors.push((key.name.to_string(), message)),
-            },
-        }
-    }
-    if !errors.is_empty() {
-        return Err(validation(errors));
-    }
-    if let Err(AppError::Invalid { field, message }) = check_storable(&read) {
-        return Err(KitsuError::invalid_field(&field, &message));
-    }
-    Ok(read)
 }
 
 /// Zou's cleaning of an entry's `exceptions`: none is an empty map, and months whose value is
@@ -225,7 +99,7 @@ fn exceptions(value: Option<&Value>) -> KitsuResult<Value> {
         let Some(days) = days.filter(|d| d.abs() < 9.0e15) else {
             return Err(validation(vec![(
                 format!("exceptions.{month}"),
-                "Input should be a valid integer",
+                "Input should be a valid integer".into(),
             )]));
         };
         if days > 0.0 {
@@ -744,17 +618,6 @@ pub async fn delete_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn values_are_read_as_pydantic_lax_mode_reads_them() {
-        assert_eq!(coerced(Kind::Int, &json!("3")), Ok(json!(3)));
-        assert_eq!(coerced(Kind::Int, &json!(3.0)), Ok(json!(3)));
-        assert!(coerced(Kind::Int, &json!(2.5)).is_err());
-        assert_eq!(coerced(Kind::Float, &json!(100)), Ok(json!(100.0)));
-        assert!(coerced(Kind::Str, &json!(12)).is_err());
-        assert!(coerced(Kind::NonEmpty, &json!("")).is_err());
-        assert_eq!(coerced(Kind::Str, &Value::Null), Ok(Value::Null));
-    }
 
     #[test]
     fn exceptions_keep_their_months_above_zero() {
