@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use annals_contracts::Position;
 use annals_contracts::filter::{FieldPath, Filter};
-use annals_domain::kitsu::{RecordCommand, UniqueClaimCommand};
+use annals_domain::kitsu::{Record, RecordCommand, UniqueClaimCommand};
 
 use super::Records;
 use super::casting::LINKS;
@@ -158,9 +158,12 @@ impl Records {
 
     /// Writes what `plan` changed: the position of the append, `None` when a stream it
     /// touches moved meanwhile (nothing is kept; plan again on fresh read models).
+    /// The entities of `anchored` are changed on the state and version read there: the append
+    /// keeps nothing if one moved since.
     pub async fn write_breakdown(
         &self,
         plan: &Breakdown,
+        anchored: &HashMap<String, (Record, usize)>,
         by: &str,
         metadata: &Metadata,
     ) -> Result<Option<Position>, AppError> {
@@ -293,7 +296,14 @@ impl Records {
             } else {
                 continue;
             };
-            let prepared = self.records.prepare(id, command, metadata, false).await?;
+            let prepared = match anchored.get(id) {
+                Some((state, sequence)) => {
+                    self.records
+                        .prepare_on(id, state.clone(), *sequence, command, metadata)
+                        .await?
+                }
+                None => self.records.prepare(id, command, metadata, false).await?,
+            };
             // The count was planned on the read model: a state the log has moved past is
             // planned again.
             if prepared.before.fields.get("nb_entities_out") != doc.get("nb_entities_out") {

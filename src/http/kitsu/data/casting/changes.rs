@@ -24,32 +24,44 @@ fn wanted(body: &[Value]) -> KitsuResult<Vec<Wanted>> {
 }
 
 /// Plans with `change` on fresh read models and writes it, again when a stream moved.
+///
+/// The entities whose casting changes (`anchors`) are read from the log, with their versions,
+/// before the read models are let catch up with the log's head and the plan is made: a change
+/// that landed before is in the plan, and one that lands after moves an anchor, whose event
+/// in this change is then appended on a taken version, so nothing is kept and it is planned
+/// again. (Planned on read models alone, a change that landed between the plan and the
+/// append left its links beside this one's: two castings merged.)
 async fn change(
     state: &AppState,
     caller: &KitsuCaller,
     meta: RequestMeta,
-    (project, also): (&str, &[String]),
+    (project, also, anchors): (&str, &[String], &[String]),
     headers: &HeaderMap,
     change: impl Fn(&mut Breakdown) -> Result<(), AppError>,
 ) -> KitsuResult<(Breakdown, annals_contracts::Position)> {
     let metadata = meta.metadata(Some(&caller.user_id));
+    // The log's head, whatever position the caller names: it is at least as new.
     let mut asked = headers.clone();
+    asked.remove(crate::http::consistency::POSITION_HEADER);
     for attempt in 0..crate::es::commands::MAX_ATTEMPTS {
         if attempt > 0 {
             tokio::time::sleep(crate::es::commands::backoff(attempt)).await;
+        }
+        let mut held = std::collections::HashMap::new();
+        for id in anchors {
+            let versioned = state.records.records.versioned(id).await;
+            held.insert(id.clone(), versioned.map_err(AppError::from)?);
         }
         let (mut plan, _) = plan_of(state, project, also, &asked).await?;
         change(&mut plan).map_err(KitsuError::crud)?;
         let written = state
             .records
-            .write_breakdown(&plan, &caller.user_id, &metadata)
+            .write_breakdown(&plan, &held, &caller.user_id, &metadata)
             .await
             .map_err(KitsuError::crud)?;
         if let Some(position) = written {
             return Ok((plan, position));
         }
-        // Another change landed: wait for the read models to hold the log's head.
-        asked.remove(crate::http::consistency::POSITION_HEADER);
     }
     Err(AppError::Conflict.into())
 }
@@ -101,7 +113,9 @@ pub async fn replace_casting(
     belongs(&record, &project)?;
     let casting = wanted(&body)?;
     let also: Vec<String> = casting.iter().map(|w| w.asset_id.clone()).collect();
-    let (_, position) = change(&state, &caller, meta, (&project, &also), &headers, |plan| {
+    let anchors = [entity_id.clone()];
+    let scope = (project.as_str(), also.as_slice(), anchors.as_slice());
+    let (_, position) = change(&state, &caller, meta, scope, &headers, |plan| {
         plan.replace(&entity_id, &casting)
     })
     .await?;
@@ -199,7 +213,8 @@ pub async fn cast_asset(
         belongs(&record, &project)?;
     }
     let also = [asset_id.clone()];
-    let (plan, position) = change(&state, &caller, meta, (&project, &also), &headers, |plan| {
+    let scope = (project.as_str(), also.as_slice(), ids.as_slice());
+    let (plan, position) = change(&state, &caller, meta, scope, &headers, |plan| {
         for entity_id in &ids {
             match &nb {
                 Some(n) if *n == json!(0) => plan.uncast(entity_id, &asset_id),
