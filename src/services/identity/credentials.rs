@@ -28,6 +28,17 @@ impl Identity {
         {
             return Err(AppError::invalid("old_password", "is wrong"));
         }
+        self.store_password(&user, new_password, metadata).await
+    }
+
+    /// Checks `new_password`'s strength against `user`'s names and stores its hash (the
+    /// caller decided who may).
+    pub(super) async fn store_password(
+        &self,
+        user: &User,
+        new_password: String,
+        metadata: &Metadata,
+    ) -> Result<(), AppError> {
         self.passwords.check_strength(
             &new_password,
             &[&user.email, &user.first_name, &user.last_name],
@@ -37,7 +48,7 @@ impl Identity {
             password_hash,
             at: Utc::now(),
         };
-        self.users.execute(user_id, change, metadata).await?;
+        self.users.execute(&user.user_id, change, metadata).await?;
         Ok(())
     }
 

@@ -23,17 +23,7 @@ impl Identity {
         metadata: &Metadata,
     ) -> Result<(), AppError> {
         let user = self.user(user_id).await?;
-        self.passwords.check_strength(
-            &new_password,
-            &[&user.email, &user.first_name, &user.last_name],
-        )?;
-        let password_hash = self.passwords.hash(new_password).await?;
-        let change = UserCommand::ChangePassword {
-            password_hash,
-            at: Utc::now(),
-        };
-        self.users.execute(user_id, change, metadata).await?;
-        Ok(())
+        self.store_password(&user, new_password, metadata).await
     }
 
     /// Turns off every second factor `user_id` has on; `false` if none was.

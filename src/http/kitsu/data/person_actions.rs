@@ -25,7 +25,7 @@ use crate::services::kitsu::forbidden;
 
 /// The person of the path, who must not be a bot (Zou's `check_person_is_not_bot`): 404 for
 /// an unknown or malformed id, 403 for a bot.
-async fn not_a_bot(state: &AppState, id: &str) -> KitsuResult<User> {
+pub(super) async fn not_a_bot(state: &AppState, id: &str) -> KitsuResult<User> {
     let unknown = || KitsuError::from(AppError::NotFound(format!("no person {id}")));
     let id = uuid::Uuid::try_parse(id)
         .map_err(|_| unknown())?

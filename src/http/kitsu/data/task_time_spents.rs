@@ -171,13 +171,7 @@ async fn permitted(
         .map_err(|_| not_found())?
         .to_string();
     let task = doc_of(state, "tasks", &id).await?.ok_or_else(not_found)?;
-    let person = uuid::Uuid::try_parse(person_id)
-        .map_err(|_| KitsuError::from(AppError::NotFound(format!("no person {person_id}"))))?
-        .to_string();
-    let user = state.identity.user(&person).await?;
-    if user.person_fields().get("is_bot") == Some(&json!(true)) {
-        return Err(forbidden().into());
-    }
+    super::person_actions::not_a_bot(state, person_id).await?;
     Ok((id, task))
 }
 
